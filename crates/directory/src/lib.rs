@@ -1,0 +1,1 @@
+//! The public organizational directory of member libraries.

@@ -1,0 +1,1 @@
+//! Email: outbox, delivery, templates, inbound correction requests.

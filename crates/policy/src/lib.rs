@@ -1,0 +1,1 @@
+//! Library-record confidentiality rules as code. No I/O, no async, no database.

@@ -1,0 +1,1 @@
+//! Storage: the connection, migrations, and the tenant scope.
