@@ -1,0 +1,135 @@
+//! Embedded migrations for each backend, and the PostgreSQL application role.
+
+use crate::connection::DbConn;
+use crate::error::{StoreError, StoreResult};
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Applies every pending migration; returns the versions applied.
+pub fn run_pending(conn: &mut DbConn) -> StoreResult<Vec<String>> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map(versions),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE).map(versions),
+    };
+    applied.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// How many embedded migrations the database has not applied yet.
+pub fn pending_count(conn: &mut DbConn) -> StoreResult<usize> {
+    let pending = match conn {
+        DbConn::Pg(c) => c.pending_migrations(POSTGRES).map(|m| m.len()),
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE).map(|m| m.len()),
+    };
+    pending.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+fn versions(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    v.into_iter().map(|m| m.to_string()).collect()
+}
+
+/// Creates the application role if it does not exist and grants it what
+/// serving needs: data access on every table, nothing it could own or alter.
+///
+/// Runs as the owner (the migration role). The role name must be a plain
+/// identifier; the password, when given, is set on every run so it can rotate.
+pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) -> StoreResult<()> {
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    if !is_plain_identifier(role) {
+        return Err(StoreError::BadUrl(format!(
+            "database.app_role must be a lowercase identifier (letters, digits, _), got {role:?}"
+        )));
+    }
+    let password_clause = match password {
+        Some(p) => format!("ALTER ROLE {role} PASSWORD {};", quote_literal(p)),
+        None => String::new(),
+    };
+    let sql = format!(
+        r#"
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                BEGIN
+                    CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                    NULL; -- created by a concurrent migrate
+                END;
+            END IF;
+            EXECUTE format('GRANT CONNECT ON DATABASE %I TO {role}', current_database());
+        END
+        $$;
+        {password_clause}
+        GRANT USAGE ON SCHEMA public TO {role};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+        REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role};
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+        GRANT EXECUTE ON FUNCTION staff_memberships(BIGINT) TO {role};
+        "#
+    );
+    pg.batch_execute(&sql).map_err(|e| StoreError::Migration(format!("granting {role}: {e}")))
+}
+
+/// Refuses a serving connection whose role would see through row-level security.
+pub fn check_serving_role(conn: &mut DbConn) -> StoreResult<()> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Bool, Text};
+
+    #[derive(QueryableByName)]
+    struct RoleFlags {
+        #[diesel(sql_type = Text)]
+        rolname: String,
+        #[diesel(sql_type = Bool)]
+        rolsuper: bool,
+        #[diesel(sql_type = Bool)]
+        rolbypassrls: bool,
+    }
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let flags: RoleFlags = diesel::sql_query(
+        "SELECT rolname::text AS rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    )
+    .get_result(pg)?;
+    if flags.rolsuper || flags.rolbypassrls {
+        return Err(StoreError::UnsafeRole(format!(
+            "database.url connects as role {:?}, which bypasses row-level security; \
+             serve as the application role that `custodian migrate` creates (database.app_role) \
+             and keep the owner's URL in database.owner_url",
+            flags.rolname
+        )));
+    }
+    Ok(())
+}
+
+fn is_plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 63
+}
+
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_are_plain_identifiers() {
+        assert!(is_plain_identifier("custodian_app"));
+        assert!(!is_plain_identifier("app; DROP TABLE x"));
+        assert!(!is_plain_identifier("App"));
+        assert!(!is_plain_identifier(""));
+    }
+
+    #[test]
+    fn literals_are_quoted() {
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}

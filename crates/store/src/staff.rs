@@ -1,0 +1,179 @@
+//! Who works at a library (a tenant table, reached only through [`LibraryTx`]).
+
+use crate::error::{StoreError, StoreResult};
+use crate::ids::AccountId;
+use crate::schema::{accounts, library_staff};
+use crate::tenant::LibraryTx;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use policy::staff::LibraryRole;
+use serde::Serialize;
+
+/// A staff member of the scoped library, as colleagues see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffMember {
+    /// The account's id.
+    pub account_id: AccountId,
+    /// Sign-in address.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role at this library.
+    pub role: LibraryRole,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+    /// When they joined this library.
+    pub joined_at: NaiveDateTime,
+}
+
+type Row = (i64, String, String, String, bool, NaiveDateTime);
+
+fn member(row: Row) -> StoreResult<StaffMember> {
+    let (id, email, display_name, role, disabled, joined_at) = row;
+    Ok(StaffMember {
+        account_id: AccountId(id),
+        email,
+        display_name,
+        role: role
+            .parse()
+            .map_err(|_| StoreError::Migration(format!("unknown role in library_staff: {role}")))?,
+        disabled,
+        joined_at,
+    })
+}
+
+macro_rules! staff_columns {
+    () => {
+        (
+            accounts::id,
+            accounts::email,
+            accounts::display_name,
+            library_staff::role,
+            accounts::disabled,
+            library_staff::created_at,
+        )
+    };
+}
+
+/// Adds an account to the scoped library with a role.
+pub fn add(tx: &mut LibraryTx<'_>, account: AccountId, role: LibraryRole) -> StoreResult<()> {
+    let library = tx.library_id();
+    diesel::insert_into(library_staff::table)
+        .values((
+            library_staff::library_id.eq(library.0),
+            library_staff::account_id.eq(account.0),
+            library_staff::role.eq(role.as_str()),
+        ))
+        .execute(tx.conn())?;
+    Ok(())
+}
+
+/// The account's role at the scoped library, if it is a member.
+pub fn role_of(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<Option<LibraryRole>> {
+    let library = tx.library_id();
+    let role: Option<String> = library_staff::table
+        .filter(library_staff::library_id.eq(library.0))
+        .filter(library_staff::account_id.eq(account.0))
+        .select(library_staff::role)
+        .first(tx.conn())
+        .optional()?;
+    role.map(|r| r.parse().map_err(|_| StoreError::Migration(format!("unknown role in library_staff: {r}"))))
+        .transpose()
+}
+
+/// Lists the scoped library's staff by account id, after `after`, at most `limit`.
+pub fn list(tx: &mut LibraryTx<'_>, after: Option<AccountId>, limit: i64) -> StoreResult<Vec<StaffMember>> {
+    let library = tx.library_id();
+    let mut q = library_staff::table
+        .inner_join(accounts::table)
+        .filter(library_staff::library_id.eq(library.0))
+        .select(staff_columns!())
+        .order(accounts::id)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(accounts::id.gt(after.0));
+    }
+    q.limit(limit).load::<Row>(tx.conn())?.into_iter().map(member).collect()
+}
+
+/// One staff member of the scoped library.
+pub fn get(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<StaffMember> {
+    let library = tx.library_id();
+    let row: Row = library_staff::table
+        .inner_join(accounts::table)
+        .filter(library_staff::library_id.eq(library.0))
+        .filter(library_staff::account_id.eq(account.0))
+        .select(staff_columns!())
+        .first(tx.conn())?;
+    member(row)
+}
+
+/// Changes a member's role at the scoped library.
+pub fn set_role(tx: &mut LibraryTx<'_>, account: AccountId, role: LibraryRole) -> StoreResult<()> {
+    let library = tx.library_id();
+    let n = diesel::update(
+        library_staff::table
+            .filter(library_staff::library_id.eq(library.0))
+            .filter(library_staff::account_id.eq(account.0)),
+    )
+    .set(library_staff::role.eq(role.as_str()))
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Removes a member from the scoped library; true if they were one.
+pub fn remove(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<bool> {
+    let library = tx.library_id();
+    let n = diesel::delete(
+        library_staff::table
+            .filter(library_staff::library_id.eq(library.0))
+            .filter(library_staff::account_id.eq(account.0)),
+    )
+    .execute(tx.conn())?;
+    Ok(n > 0)
+}
+
+/// How many admins the scoped library has (a library must keep at least one).
+pub fn admin_count(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
+    let library = tx.library_id();
+    Ok(library_staff::table
+        .filter(library_staff::library_id.eq(library.0))
+        .filter(library_staff::role.eq(LibraryRole::Admin.as_str()))
+        .count()
+        .get_result(tx.conn())?)
+}
+
+/// Updates an account's own fields from inside a library scope (the account
+/// row is consortium-wide; membership in this library was checked by the caller).
+pub fn update_account(
+    tx: &mut LibraryTx<'_>,
+    account: AccountId,
+    display_name: Option<&str>,
+    password_hash: Option<&str>,
+    disabled: Option<bool>,
+) -> StoreResult<()> {
+    crate::accounts::update(tx.conn(), account, display_name, password_hash, disabled)
+}
+
+/// Raw access for tests that must prove what the database itself refuses.
+#[doc(hidden)]
+pub fn insert_raw_for_library(tx: &mut LibraryTx<'_>, library: i64, account: AccountId) -> StoreResult<()> {
+    diesel::insert_into(library_staff::table)
+        .values((
+            library_staff::library_id.eq(library),
+            library_staff::account_id.eq(account.0),
+            library_staff::role.eq("staff"),
+        ))
+        .execute(tx.conn())?;
+    Ok(())
+}
+
+/// Counts every library_staff row the connection can see, with no filter:
+/// what a query that forgets its filter would reach.
+#[doc(hidden)]
+pub fn count_unfiltered(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
+    Ok(library_staff::table.count().get_result(tx.conn())?)
+}

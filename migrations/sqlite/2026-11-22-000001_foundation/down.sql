@@ -1,0 +1,5 @@
+DROP TABLE IF EXISTS library_staff;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS accounts;
+DROP TABLE IF EXISTS libraries;
+DROP TABLE IF EXISTS consortium;
