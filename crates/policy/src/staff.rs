@@ -112,13 +112,19 @@ mod tests {
     #[test]
     fn outsiders_cannot_tell_a_library_exists() {
         for action in [StaffAction::View, StaffAction::Manage] {
-            assert_eq!(decide_staff(Standing::Outsider, action), StaffDecision::Hidden);
+            assert_eq!(
+                decide_staff(Standing::Outsider, action),
+                StaffDecision::Hidden
+            );
         }
     }
 
     #[test]
     fn only_admins_and_the_director_manage_staff() {
-        assert_eq!(decide_staff(Standing::Director, StaffAction::Manage), StaffDecision::Allow);
+        assert_eq!(
+            decide_staff(Standing::Director, StaffAction::Manage),
+            StaffDecision::Allow
+        );
         assert_eq!(
             decide_staff(Standing::Member(LibraryRole::Admin), StaffAction::Manage),
             StaffDecision::Allow
@@ -128,7 +134,10 @@ mod tests {
                 decide_staff(Standing::Member(role), StaffAction::Manage),
                 StaffDecision::Forbidden(_)
             ));
-            assert_eq!(decide_staff(Standing::Member(role), StaffAction::View), StaffDecision::Allow);
+            assert_eq!(
+                decide_staff(Standing::Member(role), StaffAction::View),
+                StaffDecision::Allow
+            );
         }
     }
 

@@ -54,11 +54,35 @@ pub fn normalize_email(email: &str) -> String {
 /// Adds an account.
 pub fn create(conn: &mut DbConn, new: &NewAccount<'_>) -> StoreResult<Account> {
     let email = normalize_email(new.email);
-    let row = NewAccount { email: &email, ..new.clone() };
+    let row = NewAccount {
+        email: &email,
+        ..new.clone()
+    };
     // RETURNING with a Selectable is not available over both backends; the
     // email is unique, so read the row back by it.
-    diesel::insert_into(accounts::table).values(&row).execute(conn)?;
+    diesel::insert_into(accounts::table)
+        .values(&row)
+        .execute(conn)?;
     by_email(conn, &email)
+}
+
+/// Creates an account, or gives an existing one with this email the new
+/// password hash (and enables it); returns its id.
+pub fn upsert(conn: &mut DbConn, new: &NewAccount<'_>) -> StoreResult<AccountId> {
+    match by_email(conn, new.email) {
+        Ok(existing) => {
+            update(
+                conn,
+                existing.id,
+                None,
+                Some(new.password_hash),
+                Some(false),
+            )?;
+            Ok(existing.id)
+        }
+        Err(StoreError::NotFound) => Ok(create(conn, new)?.id),
+        Err(e) => Err(e),
+    }
 }
 
 /// Finds an account by its sign-in address.
@@ -71,7 +95,10 @@ pub fn by_email(conn: &mut DbConn, email: &str) -> StoreResult<Account> {
 
 /// Finds an account by id.
 pub fn by_id(conn: &mut DbConn, id: AccountId) -> StoreResult<Account> {
-    Ok(accounts::table.find(id.0).select(Account::as_select()).first(conn)?)
+    Ok(accounts::table
+        .find(id.0)
+        .select(Account::as_select())
+        .first(conn)?)
 }
 
 /// Updates name, password or disabled flag; `None` leaves a field as it is.
@@ -93,7 +120,11 @@ pub fn update(
         return Ok(());
     }
     let n = diesel::update(accounts::table.find(id.0))
-        .set(Change { display_name, password_hash, disabled })
+        .set(Change {
+            display_name,
+            password_hash,
+            disabled,
+        })
         .execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -114,8 +145,10 @@ pub fn delete(conn: &mut DbConn, id: AccountId) -> StoreResult<()> {
 
 /// Whether any director account exists.
 pub fn director_exists(conn: &mut DbConn) -> StoreResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(accounts::table.filter(accounts::is_director.eq(true))))
-        .get_result(conn)?)
+    Ok(diesel::select(diesel::dsl::exists(
+        accounts::table.filter(accounts::is_director.eq(true)),
+    ))
+    .get_result(conn)?)
 }
 
 /// Records a new session under the token's hash.
@@ -138,7 +171,11 @@ pub fn create_session(
 }
 
 /// The enabled account behind a live (unexpired, unrevoked) session token hash.
-pub fn session_account(conn: &mut DbConn, token_hash: &[u8], now: NaiveDateTime) -> StoreResult<Account> {
+pub fn session_account(
+    conn: &mut DbConn,
+    token_hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<Account> {
     Ok(sessions::table
         .inner_join(accounts::table)
         .filter(sessions::token_hash.eq(token_hash))
@@ -150,9 +187,15 @@ pub fn session_account(conn: &mut DbConn, token_hash: &[u8], now: NaiveDateTime)
 }
 
 /// Revokes one session; true if it was live.
-pub fn revoke_session(conn: &mut DbConn, token_hash: &[u8], now: NaiveDateTime) -> StoreResult<bool> {
+pub fn revoke_session(
+    conn: &mut DbConn,
+    token_hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
     let n = diesel::update(
-        sessions::table.filter(sessions::token_hash.eq(token_hash)).filter(sessions::revoked_at.is_null()),
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?;
@@ -162,7 +205,9 @@ pub fn revoke_session(conn: &mut DbConn, token_hash: &[u8], now: NaiveDateTime) 
 /// Revokes every session of an account (on disabling it or changing its password).
 pub fn revoke_all(conn: &mut DbConn, account: AccountId, now: NaiveDateTime) -> StoreResult<usize> {
     Ok(diesel::update(
-        sessions::table.filter(sessions::account_id.eq(account.0)).filter(sessions::revoked_at.is_null()),
+        sessions::table
+            .filter(sessions::account_id.eq(account.0))
+            .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?)
@@ -178,7 +223,10 @@ pub fn purge_sessions(conn: &mut DbConn, cutoff: NaiveDateTime) -> StoreResult<u
 /// A consortium-wide question: on PostgreSQL it goes through the narrow
 /// SECURITY DEFINER function `staff_memberships`, which returns ids and roles
 /// only, because the application role cannot see across tenants.
-pub fn memberships(conn: &mut DbConn, account: AccountId) -> StoreResult<Vec<(LibraryId, LibraryRole)>> {
+pub fn memberships(
+    conn: &mut DbConn,
+    account: AccountId,
+) -> StoreResult<Vec<(LibraryId, LibraryRole)>> {
     use diesel::sql_types::{BigInt, Text};
     #[derive(QueryableByName)]
     struct Row {
@@ -199,7 +247,9 @@ pub fn memberships(conn: &mut DbConn, account: AccountId) -> StoreResult<Vec<(Li
     };
     rows.into_iter()
         .map(|r| {
-            let role = r.role.parse().map_err(|_| StoreError::Migration(format!("unknown role in library_staff: {}", r.role)))?;
+            let role = r.role.parse().map_err(|_| {
+                StoreError::Migration(format!("unknown role in library_staff: {}", r.role))
+            })?;
             Ok((LibraryId(r.library_id), role))
         })
         .collect()

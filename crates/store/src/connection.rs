@@ -57,11 +57,19 @@ impl DbUrl {
     /// Parses `postgres://…`, `postgresql://…`, `sqlite://path` or `sqlite:path`.
     pub fn parse(url: &str) -> StoreResult<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.to_owned(),
+            });
         }
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"));
         match path {
-            Some(p) if !p.is_empty() => Ok(Self { backend: Backend::Sqlite, target: p.to_owned() }),
+            Some(p) if !p.is_empty() => Ok(Self {
+                backend: Backend::Sqlite,
+                target: p.to_owned(),
+            }),
             _ => Err(StoreError::BadUrl(
                 "expected a URL starting with postgres://, postgresql:// or sqlite://".into(),
             )),
@@ -137,7 +145,9 @@ impl ManageConnection for Manager {
         // A connection left inside a transaction (say, by a panic) or in an
         // error state must not be handed to the next request.
         conn.is_broken()
-            || <DbConn as diesel::Connection>::TransactionManager::is_broken_transaction_manager(conn)
+            || <DbConn as diesel::Connection>::TransactionManager::is_broken_transaction_manager(
+                conn,
+            )
     }
 }
 

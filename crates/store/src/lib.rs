@@ -34,7 +34,10 @@ impl Store {
     /// Opens a pool on `url` with up to `pool_size` connections.
     pub fn open(url: &DbUrl, pool_size: u32, timeout: Duration) -> StoreResult<Self> {
         let pool = connection::build_pool(url, pool_size, timeout)?;
-        Ok(Self { pool, backend: url.backend() })
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+        })
     }
 
     /// Which backend this store runs on.

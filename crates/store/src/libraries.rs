@@ -49,7 +49,9 @@ pub fn valid_slug(slug: &str) -> bool {
 pub fn create(conn: &mut DbConn, new: &NewLibrary<'_>) -> StoreResult<Library> {
     // RETURNING with a Selectable is not available over both backends; the
     // slug is unique, so read the row back by it.
-    diesel::insert_into(libraries::table).values(new).execute(conn)?;
+    diesel::insert_into(libraries::table)
+        .values(new)
+        .execute(conn)?;
     by_slug(conn, new.slug)
 }
 
@@ -63,7 +65,10 @@ pub fn by_slug(conn: &mut DbConn, slug: &str) -> StoreResult<Library> {
 
 /// Lists libraries by id, after `after` (keyset pagination), at most `limit`.
 pub fn list(conn: &mut DbConn, after: Option<LibraryId>, limit: i64) -> StoreResult<Vec<Library>> {
-    let mut q = libraries::table.select(Library::as_select()).order(libraries::id).into_boxed();
+    let mut q = libraries::table
+        .select(Library::as_select())
+        .order(libraries::id)
+        .into_boxed();
     if let Some(after) = after {
         q = q.filter(libraries::id.gt(after.0));
     }
@@ -77,17 +82,29 @@ pub fn count(conn: &mut DbConn) -> StoreResult<i64> {
 
 /// The consortium's name, if one has been set up.
 pub fn consortium_name(conn: &mut DbConn) -> StoreResult<Option<String>> {
-    Ok(consortium::table.select(consortium::name).first(conn).optional()?)
+    Ok(consortium::table
+        .select(consortium::name)
+        .first(conn)
+        .optional()?)
 }
 
 /// Names the consortium (there is exactly one per deployment).
 pub fn set_consortium_name(conn: &mut DbConn, name: &str) -> StoreResult<()> {
-    let updated =
-        diesel::update(consortium::table.filter(consortium::id.eq(1))).set(consortium::name.eq(name)).execute(conn)?;
+    let updated = diesel::update(consortium::table.filter(consortium::id.eq(1)))
+        .set(consortium::name.eq(name))
+        .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(consortium::table)
             .values((consortium::id.eq(1), consortium::name.eq(name)))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Finds a library by id.
+pub fn by_id(conn: &mut DbConn, id: LibraryId) -> StoreResult<Library> {
+    Ok(libraries::table
+        .find(id.0)
+        .select(Library::as_select())
+        .first(conn)?)
 }

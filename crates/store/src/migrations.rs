@@ -70,7 +70,8 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         GRANT EXECUTE ON FUNCTION staff_memberships(BIGINT) TO {role};
         "#
     );
-    pg.batch_execute(&sql).map_err(|e| StoreError::Migration(format!("granting {role}: {e}")))
+    pg.batch_execute(&sql)
+        .map_err(|e| StoreError::Migration(format!("granting {role}: {e}")))
 }
 
 /// Refuses a serving connection whose role would see through row-level security.

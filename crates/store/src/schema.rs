@@ -56,4 +56,10 @@ diesel::table! {
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(library_staff -> accounts (account_id));
 diesel::joinable!(library_staff -> libraries (library_id));
-diesel::allow_tables_to_appear_in_same_query!(consortium, libraries, accounts, sessions, library_staff);
+diesel::allow_tables_to_appear_in_same_query!(
+    consortium,
+    libraries,
+    accounts,
+    sessions,
+    library_staff
+);

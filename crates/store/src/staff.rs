@@ -77,12 +77,19 @@ pub fn role_of(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<Option
         .select(library_staff::role)
         .first(tx.conn())
         .optional()?;
-    role.map(|r| r.parse().map_err(|_| StoreError::Migration(format!("unknown role in library_staff: {r}"))))
-        .transpose()
+    role.map(|r| {
+        r.parse()
+            .map_err(|_| StoreError::Migration(format!("unknown role in library_staff: {r}")))
+    })
+    .transpose()
 }
 
 /// Lists the scoped library's staff by account id, after `after`, at most `limit`.
-pub fn list(tx: &mut LibraryTx<'_>, after: Option<AccountId>, limit: i64) -> StoreResult<Vec<StaffMember>> {
+pub fn list(
+    tx: &mut LibraryTx<'_>,
+    after: Option<AccountId>,
+    limit: i64,
+) -> StoreResult<Vec<StaffMember>> {
     let library = tx.library_id();
     let mut q = library_staff::table
         .inner_join(accounts::table)
@@ -93,7 +100,11 @@ pub fn list(tx: &mut LibraryTx<'_>, after: Option<AccountId>, limit: i64) -> Sto
     if let Some(after) = after {
         q = q.filter(accounts::id.gt(after.0));
     }
-    q.limit(limit).load::<Row>(tx.conn())?.into_iter().map(member).collect()
+    q.limit(limit)
+        .load::<Row>(tx.conn())?
+        .into_iter()
+        .map(member)
+        .collect()
 }
 
 /// One staff member of the scoped library.
@@ -136,14 +147,43 @@ pub fn remove(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-/// How many admins the scoped library has (a library must keep at least one).
+/// How many enabled admins the scoped library has (a library must keep at least one).
 pub fn admin_count(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
     let library = tx.library_id();
     Ok(library_staff::table
+        .inner_join(accounts::table)
         .filter(library_staff::library_id.eq(library.0))
         .filter(library_staff::role.eq(LibraryRole::Admin.as_str()))
+        .filter(accounts::disabled.eq(false))
         .count()
         .get_result(tx.conn())?)
+}
+
+/// Creates a sign-in account in the same transaction as its membership.
+pub fn create_account(
+    tx: &mut LibraryTx<'_>,
+    new: &crate::accounts::NewAccount<'_>,
+) -> StoreResult<crate::accounts::Account> {
+    crate::accounts::create(tx.conn(), new)
+}
+
+/// Ends every session of a member (after a password change).
+pub fn revoke_sessions(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<usize> {
+    crate::accounts::revoke_all(tx.conn(), account, chrono::Utc::now().naive_utc())
+}
+
+/// Removes a member from the scoped library; an account left working nowhere
+/// (and not the director's) is deleted with its sessions.
+pub fn remove_member(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<()> {
+    if !remove(tx, account)? {
+        return Err(StoreError::NotFound);
+    }
+    let elsewhere = crate::accounts::memberships(tx.conn(), account)?;
+    let is_director = crate::accounts::by_id(tx.conn(), account)?.is_director;
+    if elsewhere.is_empty() && !is_director {
+        crate::accounts::delete(tx.conn(), account)?;
+    }
+    Ok(())
 }
 
 /// Updates an account's own fields from inside a library scope (the account
@@ -160,7 +200,11 @@ pub fn update_account(
 
 /// Raw access for tests that must prove what the database itself refuses.
 #[doc(hidden)]
-pub fn insert_raw_for_library(tx: &mut LibraryTx<'_>, library: i64, account: AccountId) -> StoreResult<()> {
+pub fn insert_raw_for_library(
+    tx: &mut LibraryTx<'_>,
+    library: i64,
+    account: AccountId,
+) -> StoreResult<()> {
     diesel::insert_into(library_staff::table)
         .values((
             library_staff::library_id.eq(library),
@@ -176,4 +220,12 @@ pub fn insert_raw_for_library(tx: &mut LibraryTx<'_>, library: i64, account: Acc
 #[doc(hidden)]
 pub fn count_unfiltered(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
     Ok(library_staff::table.count().get_result(tx.conn())?)
+}
+
+/// Creates an account, or gives an existing one with this email the new password hash.
+pub fn upsert_account(
+    tx: &mut LibraryTx<'_>,
+    new: &crate::accounts::NewAccount<'_>,
+) -> StoreResult<AccountId> {
+    crate::accounts::upsert(tx.conn(), new)
 }

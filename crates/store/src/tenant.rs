@@ -50,7 +50,10 @@ fn begin_sql(conn: &DbConn, library: LibraryId, access: Access) -> String {
             library.0
         ),
         (DbConn::Pg(_), Access::Write) => {
-            format!("BEGIN; SELECT set_config('custodian.library_id', '{}', true)", library.0)
+            format!(
+                "BEGIN; SELECT set_config('custodian.library_id', '{}', true)",
+                library.0
+            )
         }
         (DbConn::Sqlite(_), Access::Read) => "BEGIN DEFERRED".to_owned(),
         (DbConn::Sqlite(_), Access::Write) => "BEGIN IMMEDIATE".to_owned(),
@@ -72,7 +75,11 @@ where
 }
 
 /// Runs `f` in a transaction over the consortium-wide tables only.
-pub fn consortium<T, E>(conn: &mut DbConn, access: Access, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+pub fn consortium<T, E>(
+    conn: &mut DbConn,
+    access: Access,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
 where
     E: From<StoreError>,
 {
@@ -85,7 +92,11 @@ where
     in_transaction(conn, sql, f)
 }
 
-fn in_transaction<T, E>(conn: &mut DbConn, begin_sql: &str, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+fn in_transaction<T, E>(
+    conn: &mut DbConn,
+    begin_sql: &str,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
 where
     E: From<StoreError>,
 {
@@ -96,7 +107,8 @@ where
     begun.map_err(|e| E::from(e.into()))?;
     match f(conn) {
         Ok(value) => {
-            <DbConn as Connection>::TransactionManager::commit_transaction(conn).map_err(|e| E::from(e.into()))?;
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(|e| E::from(e.into()))?;
             Ok(value)
         }
         Err(err) => {

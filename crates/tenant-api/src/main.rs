@@ -1,1 +1,218 @@
-fn main() {}
+//! The `custodian` command.
+
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use store::accounts::{self, NewAccount};
+use store::{libraries, Access, StoreError};
+use tenant_api::settings::Settings;
+use tenant_api::startup::{self, Application};
+use tenant_api::{demo, passwords, telemetry};
+
+/// custodian: confidential library records for a library consortium's member libraries.
+#[derive(Parser)]
+#[command(name = "custodian", version, about, long_about = None)]
+struct Cli {
+    /// Read settings from this TOML file instead of ./custodian.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server. With no configuration: SQLite under ./data, mail to
+    /// ./data/outbox, 127.0.0.1:8080, migrations applied and a demo consortium
+    /// seeded on first start.
+    Serve,
+    /// Apply pending database migrations as the owner (database.owner_url, else
+    /// database.url) and, on PostgreSQL, create and grant the application role.
+    Migrate,
+    /// Seed the demo consortium (five libraries, a director, an admin each) into
+    /// an empty database and print the generated passwords once.
+    SeedDemo,
+    /// Create a sign-in account: the consortium director, or staff of one library.
+    CreateUser {
+        /// Sign-in email address.
+        #[arg(long)]
+        email: String,
+        /// The name colleagues see.
+        #[arg(long)]
+        name: String,
+        /// director, admin, staff or custodian (custodian of records).
+        #[arg(long)]
+        role: String,
+        /// The library's slug; required for every role but director.
+        #[arg(long)]
+        library: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Print the effective configuration (defaults, file, environment), secrets redacted.
+    Config,
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Config => {
+            print!("{}", settings.redacted_toml());
+            Ok(())
+        }
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(&settings),
+        Command::SeedDemo => seed_demo(&settings),
+        Command::CreateUser {
+            email,
+            name,
+            role,
+            library,
+            password_stdin,
+        } => create_user(
+            &settings,
+            &email,
+            &name,
+            &role,
+            library.as_deref(),
+            password_stdin,
+        ),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    telemetry::init(&settings.log);
+    let embedded = settings.database.url.is_none();
+    let app = Application::build(settings.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = app.url();
+    tracing::info!(%url, backend = if embedded { "sqlite (embedded)" } else { "configured" }, "custodian listening");
+    println!("custodian listening on {url}");
+    println!("Open {url}/ in a browser. Stop with Ctrl-C.");
+    app.run_until_stopped().await.map_err(|e| e.to_string())?;
+    tracing::info!("custodian stopped");
+    Ok(())
+}
+
+fn migrate(settings: &Settings) -> Result<(), String> {
+    let applied = startup::migrate(settings).map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        for v in &applied {
+            println!("applied {v}");
+        }
+        println!("{} migration(s) applied.", applied.len());
+    }
+    Ok(())
+}
+
+fn seed_demo(settings: &Settings) -> Result<(), String> {
+    let store = startup::open_store(settings).map_err(|e| e.to_string())?;
+    let creds = demo::seed(&store).map_err(|e| e.to_string())?;
+    let base = settings
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.server.bind));
+    demo::print(&creds, &base);
+    Ok(())
+}
+
+fn create_user(
+    settings: &Settings,
+    email: &str,
+    name: &str,
+    role: &str,
+    library: Option<&str>,
+    password_stdin: bool,
+) -> Result<(), String> {
+    let role = match (role, library) {
+        ("director", None) => None,
+        ("director", Some(_)) => {
+            return Err("the director belongs to the consortium: omit --library".into())
+        }
+        (r, Some(_)) => Some(
+            r.parse::<policy::staff::LibraryRole>()
+                .map_err(|e| format!("--role: {e} or director"))?,
+        ),
+        (_, None) => return Err("--library SLUG is required for library staff".into()),
+    };
+    let email = accounts::normalize_email(email);
+    if !tenant_api::routes::staff::looks_like_email(&email) {
+        return Err("--email: expected an email address such as name@library.org".into());
+    }
+    let (password, generated) = if password_stdin {
+        let mut p = String::new();
+        std::io::stdin()
+            .read_to_string(&mut p)
+            .map_err(|e| format!("reading the password: {e}"))?;
+        (p.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (passwords::generate(), true)
+    };
+    if password.chars().count() < passwords::MIN_LENGTH {
+        return Err(format!(
+            "the password needs at least {} characters",
+            passwords::MIN_LENGTH
+        ));
+    }
+    let hash = passwords::hash(&password)?;
+    let store = startup::open_store(settings).map_err(|e| e.to_string())?;
+    let new = NewAccount {
+        email: &email,
+        display_name: name,
+        password_hash: &hash,
+        is_director: role.is_none(),
+    };
+    let conflict = |e: StoreError| match e {
+        StoreError::Conflict(_) => format!("an account with the email {email} already exists"),
+        StoreError::NotFound => format!(
+            "there is no library with the slug {:?}",
+            library.unwrap_or_default()
+        ),
+        other => other.to_string(),
+    };
+    match (role, library) {
+        (Some(role), Some(slug)) => {
+            let lib = store
+                .consortium(Access::Read, |c| libraries::by_slug(c, slug))
+                .map_err(conflict)?;
+            store
+                .write(lib.id, |tx| {
+                    let account = store::staff::create_account(tx, &new)?;
+                    store::staff::add(tx, account.id, role)
+                })
+                .map_err(conflict)?;
+            println!("Created {role} {email} at {slug}.");
+        }
+        _ => {
+            store
+                .consortium(Access::Write, |c| accounts::create(c, &new).map(drop))
+                .map_err(conflict)?;
+            println!("Created consortium director {email}.");
+        }
+    }
+    if generated {
+        println!("Password (shown only now): {password}");
+    }
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! How long identifying data may live, and what happens to it then.
+//!
+//! Anonymizing keeps a record's non-identifying facts (item, date, branch) and
+//! drops its link to the patron; deleting drops the record. Either way the
+//! patron can no longer be found in it.
+
+use crate::clause::Clause;
+use crate::jurisdiction::Profile;
+use crate::records::RecordKind;
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// What happens to a record when its identifying data must go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurgeMethod {
+    /// Keep item, date and branch; drop the link to the patron.
+    Anonymize,
+    /// Drop the whole record.
+    Delete,
+}
+
+impl PurgeMethod {
+    /// Whether this method removes at least as much as `other`.
+    pub const fn at_least_as_strict_as(self, other: PurgeMethod) -> bool {
+        matches!((self, other), (Self::Delete, _) | (Self::Anonymize, Self::Anonymize))
+    }
+}
+
+/// How long one kind's identifying data lives after the record stops being in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRule {
+    /// Days the link to the patron may live after the record closes; 0 means at once.
+    pub keep_days: u32,
+    /// What then happens.
+    pub then: PurgeMethod,
+}
+
+impl RetentionRule {
+    /// A rule keeping data `keep_days` then applying `then`.
+    pub const fn new(keep_days: u32, then: PurgeMethod) -> RetentionRule {
+        RetentionRule { keep_days, then }
+    }
+}
+
+/// A library's retention schedule, already checked against its profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    rules: [RetentionRule; RecordKind::COUNT],
+    checkout_history_opt_in: bool,
+}
+
+impl Schedule {
+    /// The profile's own limits, with checkout history available on request.
+    pub const fn from_profile(profile: &Profile) -> Schedule {
+        Schedule { rules: profile.retention, checkout_history_opt_in: true }
+    }
+
+    /// A schedule from rules that the caller has checked against the profile.
+    pub(crate) const fn new(rules: [RetentionRule; RecordKind::COUNT], checkout_history_opt_in: bool) -> Schedule {
+        Schedule { rules, checkout_history_opt_in }
+    }
+
+    /// The rule for one kind.
+    pub const fn rule(&self, kind: RecordKind) -> RetentionRule {
+        self.rules[kind.index()]
+    }
+
+    /// Whether patrons may turn checkout history on.
+    pub const fn checkout_history_opt_in(&self) -> bool {
+        self.checkout_history_opt_in
+    }
+}
+
+/// Whether a record carries a charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Charge {
+    /// Never carried a charge.
+    None,
+    /// A charge is still owed.
+    Outstanding,
+    /// A charge was settled (paid or waived) on this date.
+    SettledOn(NaiveDate),
+}
+
+/// What the purge job knows about one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordFacts {
+    /// The kind of record.
+    pub kind: RecordKind,
+    /// Whether it is still linked to a patron.
+    pub linked: bool,
+    /// When it stopped being in use (returned, held, answered, lapsed, ended); `None` while in use.
+    pub closed_on: Option<NaiveDate>,
+    /// Whether the patron turned checkout history on.
+    pub history_opt_in: bool,
+    /// Whether it carries a charge.
+    pub charge: Charge,
+}
+
+/// What the purge job must do with a record on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PurgeAction {
+    /// Already identifies nobody.
+    Nothing {
+        /// Why.
+        clause: Clause,
+    },
+    /// Leave it linked; look again on `until`, or when its state changes if `None`.
+    Keep {
+        /// The day its identifying data must go, if already known.
+        until: Option<NaiveDate>,
+        /// Why it may stay.
+        clause: Clause,
+    },
+    /// Drop the link to the patron now, keeping non-identifying facts.
+    Anonymize {
+        /// Why it must go.
+        clause: Clause,
+    },
+    /// Drop the record now.
+    Delete {
+        /// Why it must go.
+        clause: Clause,
+    },
+}
+
+impl PurgeAction {
+    /// Whether the record must be changed now.
+    pub const fn is_due(&self) -> bool {
+        matches!(self, Self::Anonymize { .. } | Self::Delete { .. })
+    }
+
+    /// The clause that decides.
+    pub const fn clause(&self) -> Clause {
+        match self {
+            Self::Nothing { clause }
+            | Self::Keep { clause, .. }
+            | Self::Anonymize { clause }
+            | Self::Delete { clause } => *clause,
+        }
+    }
+}
+
+/// Whether and how a record must be purged on `today`.
+pub fn purge_action(schedule: &Schedule, facts: &RecordFacts, today: NaiveDate) -> PurgeAction {
+    if !facts.linked {
+        return PurgeAction::Nothing { clause: Clause::AggregatesNotRecords };
+    }
+    let carries_charge = !matches!(facts.charge, Charge::None);
+    if facts.charge == Charge::Outstanding {
+        return PurgeAction::Keep { until: None, clause: Clause::ChargesUntilSettled };
+    }
+    let Some(closed_on) = facts.closed_on else {
+        return PurgeAction::Keep { until: None, clause: Clause::RecordInUse };
+    };
+    if facts.kind == RecordKind::Circulation && facts.history_opt_in && schedule.checkout_history_opt_in {
+        return PurgeAction::Keep { until: None, clause: Clause::CheckoutHistoryOptIn };
+    }
+    // A loan that carried a fine had to stay linked while the fine was owed,
+    // so its clock runs from whichever came last: the return or the settlement.
+    let start = match facts.charge {
+        Charge::SettledOn(settled) if settled > closed_on => settled,
+        _ => closed_on,
+    };
+    let clause = match facts.kind {
+        RecordKind::FinesAndPayments => Clause::ChargesUntilSettled,
+        RecordKind::Circulation if carries_charge => Clause::ChargesUntilSettled,
+        RecordKind::Circulation => Clause::CheckoutHistoryAtReturn,
+        _ => Clause::ShortestTimePossible,
+    };
+    let rule = schedule.rule(facts.kind);
+    let deadline = start.checked_add_days(Days::new(u64::from(rule.keep_days))).unwrap_or(NaiveDate::MAX);
+    if today < deadline {
+        return PurgeAction::Keep { until: Some(deadline), clause };
+    }
+    match rule.then {
+        PurgeMethod::Anonymize => PurgeAction::Anonymize { clause },
+        PurgeMethod::Delete => PurgeAction::Delete { clause },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jurisdiction::MISSOURI;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap_or(NaiveDate::MIN)
+    }
+
+    fn loan(closed_on: Option<&str>) -> RecordFacts {
+        RecordFacts {
+            kind: RecordKind::Circulation,
+            linked: true,
+            closed_on: closed_on.map(day),
+            history_opt_in: false,
+            charge: Charge::None,
+        }
+    }
+
+    #[test]
+    fn checkout_is_unlinked_at_return() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let a = purge_action(&s, &loan(Some("2025-03-01")), day("2025-03-01"));
+        assert_eq!(a, PurgeAction::Anonymize { clause: Clause::CheckoutHistoryAtReturn });
+    }
+
+    #[test]
+    fn a_loan_out_stays_linked() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let a = purge_action(&s, &loan(None), day("2025-03-01"));
+        assert_eq!(a, PurgeAction::Keep { until: None, clause: Clause::RecordInUse });
+    }
+
+    #[test]
+    fn opted_in_history_stays_until_turned_off() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let facts = RecordFacts { history_opt_in: true, ..loan(Some("2020-01-01")) };
+        let a = purge_action(&s, &facts, day("2025-03-01"));
+        assert_eq!(a, PurgeAction::Keep { until: None, clause: Clause::CheckoutHistoryOptIn });
+    }
+
+    #[test]
+    fn opt_in_is_ignored_where_the_library_offers_none() {
+        let s = Schedule::new(MISSOURI.retention, false);
+        let facts = RecordFacts { history_opt_in: true, ..loan(Some("2025-01-01")) };
+        assert!(purge_action(&s, &facts, day("2025-01-01")).is_due());
+    }
+
+    #[test]
+    fn a_fined_loan_is_unlinked_once_settled() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let owed = RecordFacts { charge: Charge::Outstanding, ..loan(Some("2025-01-01")) };
+        assert_eq!(
+            purge_action(&s, &owed, day("2026-01-01")),
+            PurgeAction::Keep { until: None, clause: Clause::ChargesUntilSettled }
+        );
+        let settled = RecordFacts { charge: Charge::SettledOn(day("2025-02-10")), ..owed };
+        assert_eq!(
+            purge_action(&s, &settled, day("2025-02-09")),
+            PurgeAction::Keep { until: Some(day("2025-02-10")), clause: Clause::ChargesUntilSettled }
+        );
+        assert_eq!(
+            purge_action(&s, &settled, day("2025-02-10")),
+            PurgeAction::Anonymize { clause: Clause::ChargesUntilSettled }
+        );
+    }
+
+    #[test]
+    fn fines_are_anonymized_ninety_days_after_settlement() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let fine = RecordFacts {
+            kind: RecordKind::FinesAndPayments,
+            linked: true,
+            closed_on: Some(day("2025-01-01")),
+            history_opt_in: false,
+            charge: Charge::SettledOn(day("2025-01-01")),
+        };
+        assert!(!purge_action(&s, &fine, day("2025-03-31")).is_due());
+        assert_eq!(
+            purge_action(&s, &fine, day("2025-04-01")),
+            PurgeAction::Anonymize { clause: Clause::ChargesUntilSettled }
+        );
+    }
+
+    #[test]
+    fn computer_use_is_deleted_when_the_session_ends() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let session = RecordFacts { kind: RecordKind::DigitalUse, ..loan(Some("2025-05-05")) };
+        assert_eq!(
+            purge_action(&s, &session, day("2025-05-05")),
+            PurgeAction::Delete { clause: Clause::ShortestTimePossible }
+        );
+    }
+
+    #[test]
+    fn lapsed_cards_are_deleted_after_three_years() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let card = RecordFacts { kind: RecordKind::CardRegistration, ..loan(Some("2022-01-01")) };
+        assert!(!purge_action(&s, &card, day("2024-12-30")).is_due());
+        assert_eq!(
+            purge_action(&s, &card, day("2025-01-01")),
+            PurgeAction::Delete { clause: Clause::ShortestTimePossible }
+        );
+    }
+
+    #[test]
+    fn unlinked_records_need_nothing() {
+        let s = Schedule::from_profile(&MISSOURI);
+        let facts = RecordFacts { linked: false, ..loan(Some("2000-01-01")) };
+        let a = purge_action(&s, &facts, day("2025-01-01"));
+        assert_eq!(a, PurgeAction::Nothing { clause: Clause::AggregatesNotRecords });
+        assert_eq!(a.clause(), Clause::AggregatesNotRecords);
+    }
+
+    #[test]
+    fn delete_is_stricter_than_anonymize() {
+        assert!(PurgeMethod::Delete.at_least_as_strict_as(PurgeMethod::Anonymize));
+        assert!(!PurgeMethod::Anonymize.at_least_as_strict_as(PurgeMethod::Delete));
+    }
+
+    #[test]
+    fn actions_serialize_with_their_clause() {
+        let json = serde_json::to_string(&PurgeAction::Keep {
+            until: Some(day("2025-02-10")),
+            clause: Clause::RecordInUse,
+        })
+        .unwrap_or_default();
+        assert!(json.starts_with(r#"{"action":"keep","until":"2025-02-10","clause":{"code":"library.retention.in_use""#));
+    }
+}

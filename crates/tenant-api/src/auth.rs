@@ -1,0 +1,137 @@
+//! Who is calling: session cookies for browsers, bearer tokens for scripts.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use policy::staff::{LibraryRole, Standing};
+use store::accounts::{self, Account};
+use store::libraries::{self, Library};
+use store::{Access, AccountId};
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "custodian_session";
+
+/// A signed-in account.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account's id.
+    pub id: AccountId,
+    /// Whether it is the consortium director.
+    pub is_director: bool,
+    /// The stored hash of the token that authenticated this request.
+    pub token_hash: Vec<u8>,
+}
+
+impl Caller {
+    fn from_account(a: &Account, token_hash: Vec<u8>) -> Self {
+        Caller {
+            id: a.id,
+            is_director: a.is_director,
+            token_hash,
+        }
+    }
+}
+
+/// The token a request carries: `Authorization: Bearer …` first, then the cookie.
+pub fn presented_token(req: &HttpRequest) -> Option<String> {
+    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    req.cookie(COOKIE).map(|c| c.value().to_owned())
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let token = presented_token(req);
+        Box::pin(async move {
+            let state = state?;
+            let token = token
+                .filter(|t| !t.is_empty() && t.len() <= 256)
+                .ok_or(ApiError::Unauthenticated)?;
+            let hash = crate::passwords::token_hash(&token);
+            let store = state.store.clone();
+            let lookup = hash.clone();
+            let account = web::block(move || {
+                let now = chrono::Utc::now().naive_utc();
+                store.consortium(Access::Read, |c| accounts::session_account(c, &lookup, now))
+            })
+            .await?;
+            match account {
+                Ok(a) => Ok(Caller::from_account(&a, hash)),
+                Err(store::StoreError::NotFound) => Err(ApiError::Unauthenticated),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
+
+/// A signed-in caller together with a library named in the path, and how the caller stands there.
+///
+/// A library the caller has no standing in is not distinguished from one that
+/// does not exist: handlers turn [`policy::staff::StaffDecision::Hidden`] into 404.
+pub struct LibraryAccess {
+    /// Who is calling.
+    pub caller: Caller,
+    /// The library in the path.
+    pub library: Library,
+    /// The caller's standing at that library.
+    pub standing: Standing,
+}
+
+impl FromRequest for LibraryAccess {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let slug = req.match_info().get("library").map(str::to_owned);
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let state = state?;
+            let slug = slug.ok_or(ApiError::NotFound)?;
+            if !libraries::valid_slug(&slug) {
+                return Err(ApiError::NotFound);
+            }
+            let store = state.store.clone();
+            let (id, director) = (caller.id, caller.is_director);
+            let (library, standing) =
+                web::block(move || -> Result<(Library, Standing), ApiError> {
+                    let mut conn = store.conn()?;
+                    let library = store::tenant::consortium(&mut conn, Access::Read, |c| {
+                        libraries::by_slug(c, &slug)
+                    })?;
+                    if director {
+                        return Ok((library, Standing::Director));
+                    }
+                    let role: Option<LibraryRole> =
+                        store::tenant::scoped(&mut conn, library.id, Access::Read, |tx| {
+                            store::staff::role_of(tx, id)
+                        })?;
+                    Ok((library, role.map_or(Standing::Outsider, Standing::Member)))
+                })
+                .await??;
+            Ok(LibraryAccess {
+                caller,
+                library,
+                standing,
+            })
+        })
+    }
+}

@@ -1,0 +1,162 @@
+//! The API's one error type, mapped once to RFC 9457 problem+json.
+//!
+//! A problem's `type` is stable (`urn:custodian:problem:<slug>`), its `title`
+//! says what went wrong and its `detail` what to do. A 5xx says nothing
+//! internal: the cause goes to the log under the request id.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter or body field is missing or malformed.
+    #[error("invalid {field}: {detail}")]
+    Invalid {
+        /// The parameter or field, as the caller named it.
+        field: String,
+        /// What is expected.
+        detail: String,
+    },
+    /// The request body is not the JSON the endpoint takes.
+    #[error("malformed body: {0}")]
+    Body(String),
+    /// No valid session or token.
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Wrong email or password.
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// Too many failed sign-ins.
+    #[error("too many failed sign-ins")]
+    Throttled {
+        /// Seconds until the caller may try again.
+        retry_after_secs: u64,
+    },
+    /// Signed in, but the role does not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Nothing here, or nothing this caller may know about.
+    #[error("not found")]
+    NotFound,
+    /// The change clashes with what exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database or another dependency cannot be reached right now.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the detail is for the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::Unavailable(why) => ApiError::Unavailable(why),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(format!("blocking task failed: {e}"))
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    fn slug_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Invalid { .. } => ("invalid-parameter", "A parameter is not valid"),
+            ApiError::Body(_) => ("malformed-body", "The request body could not be read"),
+            ApiError::Unauthenticated => ("unauthenticated", "You are not signed in"),
+            ApiError::BadCredentials => ("bad-credentials", "Wrong email or password"),
+            ApiError::Throttled { .. } => ("too-many-attempts", "Too many failed sign-ins"),
+            ApiError::Forbidden(_) => ("forbidden", "Your role does not allow this"),
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::Conflict(_) => ("conflict", "This clashes with what is already there"),
+            ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
+            ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Invalid { detail, .. } => detail.clone(),
+            ApiError::Body(why) => format!("{why}. Send a JSON body as the API documentation shows."),
+            ApiError::Unauthenticated => "Sign in at POST /api/v1/auth/sign-in and send the session cookie or the bearer token.".into(),
+            ApiError::BadCredentials => "Check the email address and the password and try again. After several failures sign-in is paused for a while.".into(),
+            ApiError::Throttled { retry_after_secs } => {
+                format!("Sign-in is paused after repeated failures. Try again in {} minutes, or ask your library admin to reset your password.", retry_after_secs.div_ceil(60))
+            }
+            ApiError::Forbidden(why) => format!("{why}. Ask your library admin if you need this."),
+            ApiError::NotFound => "There is nothing at this address that you can see. Check the address and your library.".into(),
+            ApiError::Conflict(what) => format!("The change clashes with existing data ({what}). Reload, check, and try again."),
+            ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
+            ApiError::Internal(_) => "The error has been logged. Try again; if it persists, tell your administrator and quote the request id from the x-request-id header.".into(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid { .. } | ApiError::Body(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            // The cause is logged inside the request's span, so it carries the request id.
+            tracing::error!(error = %self, "request failed");
+        }
+        let (slug, title) = self.slug_title();
+        let body = Problem {
+            kind: format!("urn:custodian:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            field: match self {
+                ApiError::Invalid { field, .. } => Some(field.as_str()),
+                _ => None,
+            },
+        };
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let ApiError::Throttled { retry_after_secs } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if matches!(self, ApiError::Unauthenticated | ApiError::BadCredentials) {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.body(serde_json::to_string(&body).unwrap_or_else(|_| "{}".into()))
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,12 @@
+//! The custodian web application: routes, authentication, configuration and start-up.
+
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod passwords;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod throttle;

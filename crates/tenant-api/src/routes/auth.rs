@@ -1,0 +1,215 @@
+//! Sign-in, sign-out, and who am I.
+
+use super::blocking;
+use crate::auth::{Caller, COOKIE};
+use crate::error::{ApiError, ApiResult};
+use crate::passwords;
+use crate::state::AppState;
+use crate::throttle;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use store::accounts::{self, Account};
+use store::{libraries, Access};
+
+/// `POST /api/v1/auth/sign-in`
+#[derive(Deserialize)]
+pub struct SignIn {
+    email: String,
+    password: String,
+}
+
+/// An account as its owner sees it.
+#[derive(Serialize)]
+pub struct Me {
+    id: i64,
+    email: String,
+    display_name: String,
+    is_director: bool,
+    libraries: Vec<Membership>,
+}
+
+/// A library the account works in.
+#[derive(Serialize)]
+pub struct Membership {
+    slug: String,
+    name: String,
+    role: String,
+}
+
+#[derive(Serialize)]
+struct SignedIn {
+    token: String,
+    token_type: &'static str,
+    expires_at: NaiveDateTime,
+    account: Me,
+}
+
+fn me(conn: &mut store::DbConn, account: &Account) -> Result<Me, ApiError> {
+    let mut libs = Vec::new();
+    for (library_id, role) in accounts::memberships(conn, account.id)? {
+        let lib = libraries::by_id(conn, library_id)?;
+        libs.push(Membership {
+            slug: lib.slug,
+            name: lib.name,
+            role: role.to_string(),
+        });
+    }
+    Ok(Me {
+        id: account.id.0,
+        email: account.email.clone(),
+        display_name: account.display_name.clone(),
+        is_director: account.is_director,
+        libraries: libs,
+    })
+}
+
+fn client_address(req: &HttpRequest) -> String {
+    // The peer address, not X-Forwarded-For, which any client can forge.
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+async fn throttled(state: &AppState, keys: &[(&str, u32)], window: Duration) -> ApiResult<()> {
+    let mut wait = None;
+    for (key, limit) in keys {
+        let blocked = state
+            .throttle
+            .blocked(key, *limit, window)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        wait = wait.max(blocked);
+    }
+    match wait {
+        Some(d) => Err(ApiError::Throttled {
+            retry_after_secs: d.as_secs().max(1),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Signs in with email and password; sets the session cookie and returns a bearer token.
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SignIn>,
+) -> ApiResult<HttpResponse> {
+    let SignIn { email, password } = body.into_inner();
+    if email.trim().is_empty() || password.is_empty() {
+        return Err(ApiError::Invalid {
+            field: if email.trim().is_empty() {
+                "email"
+            } else {
+                "password"
+            }
+            .into(),
+            detail: "email and password are both required".into(),
+        });
+    }
+    let auth = &state.settings.auth;
+    let window = Duration::from_secs(auth.failure_window_secs);
+    let account_key = throttle::key("account", &accounts::normalize_email(&email));
+    let address_key = throttle::key("address", &client_address(&req));
+    throttled(
+        &state,
+        &[
+            (&account_key, auth.failures_per_account),
+            (&address_key, auth.failures_per_address),
+        ],
+        window,
+    )
+    .await?;
+
+    let store = state.store.clone();
+    let hours = i64::from(auth.session_hours);
+    let outcome = blocking(move || {
+        let found = store.consortium(Access::Read, |c| match accounts::by_email(c, &email) {
+            Ok(a) => Ok(Some(a)),
+            Err(store::StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        })?;
+        let account = match found {
+            Some(a) if !a.disabled && passwords::verify(&password, &a.password_hash) => a,
+            Some(_) => return Ok(None),
+            None => {
+                passwords::verify_dummy(&password);
+                return Ok(None);
+            }
+        };
+        let (token, hash) = passwords::new_token();
+        let now = Utc::now().naive_utc();
+        let expires_at = now + chrono::Duration::hours(hours);
+        let me = store.consortium(Access::Write, |c| {
+            accounts::create_session(c, &hash, account.id, now, expires_at)?;
+            me(c, &account)
+        })?;
+        Ok(Some(SignedIn {
+            token,
+            token_type: "Bearer",
+            expires_at,
+            account: me,
+        }))
+    })
+    .await?;
+
+    let Some(signed_in) = outcome else {
+        for key in [&account_key, &address_key] {
+            state
+                .throttle
+                .record_failure(key, window)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        }
+        tracing::info!("sign-in refused");
+        return Err(ApiError::BadCredentials);
+    };
+    state
+        .throttle
+        .clear(&account_key)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    tracing::info!(account = signed_in.account.id, "signed in");
+    let cookie = Cookie::build(COOKIE, signed_in.token.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.server.secure_cookies)
+        .max_age(CookieDuration::hours(hours))
+        .finish();
+    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
+}
+
+/// Revokes the session or token this request carries and clears the cookie.
+pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let store = state.store.clone();
+    let hash = caller.token_hash.clone();
+    blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store.consortium(Access::Write, |c| accounts::revoke_session(c, &hash, now))?)
+    })
+    .await?;
+    tracing::info!(account = caller.id.0, "signed out");
+    let mut gone = Cookie::build(COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+/// The signed-in account and the libraries it works in.
+pub async fn whoami(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let store = state.store.clone();
+    let me = blocking(move || {
+        store.consortium(Access::Read, |c| {
+            let account = accounts::by_id(c, caller.id)?;
+            me(c, &account)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(me))
+}

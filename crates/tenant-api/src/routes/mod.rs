@@ -1,0 +1,131 @@
+//! HTTP handlers, one module per area. Handlers parse, ask the policy crate,
+//! call one store function and map the result.
+
+pub mod auth;
+pub mod health;
+pub mod libraries;
+pub mod staff;
+
+use crate::error::ApiError;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// `?limit=&cursor=` on every list.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// How many items, 1 to 200 (default 50).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A validated page request over an integer key.
+pub struct Page {
+    /// Items to return.
+    pub limit: i64,
+    /// Return keys after this one.
+    pub after: Option<i64>,
+}
+
+impl PageQuery {
+    /// Checks the parameters, naming the one that is wrong.
+    pub fn parse(&self) -> Result<Page, ApiError> {
+        let limit = match &self.limit {
+            None => 50,
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=200).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::Invalid {
+                        field: "limit".into(),
+                        detail: format!("limit must be a whole number from 1 to 200, got {s:?}"),
+                    })
+                }
+            },
+        };
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::Invalid {
+                field: "cursor".into(),
+                detail: "cursor is not one this server gave out; start again without it".into(),
+            })?),
+        };
+        Ok(Page { limit, after })
+    }
+}
+
+fn decode_cursor(c: &str) -> Option<i64> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("k:")?
+        .parse()
+        .ok()
+}
+
+/// An opaque cursor for the item with key `id`.
+pub fn encode_cursor(id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("k:{id}"))
+}
+
+/// A page of a list.
+#[derive(Serialize)]
+pub struct Paged<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Builds a page; a full page gets a cursor from its last item's key.
+    pub fn new(items: Vec<T>, page: &Page, key: impl Fn(&T) -> i64) -> Self {
+        let next_cursor = if items.len() as i64 == page.limit {
+            items.last().map(|i| encode_cursor(key(i)))
+        } else {
+            None
+        };
+        Paged { items, next_cursor }
+    }
+}
+
+/// Runs blocking store work off the async threads and flattens the errors.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(f).await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_are_named() {
+        let q = PageQuery {
+            limit: Some("10".into()),
+            cursor: Some(encode_cursor(42)),
+        };
+        let p = q.parse().unwrap();
+        assert_eq!((p.limit, p.after), (10, Some(42)));
+        let bad = PageQuery {
+            limit: Some("0".into()),
+            cursor: None,
+        }
+        .parse()
+        .err()
+        .unwrap();
+        assert!(bad.to_string().contains("limit"));
+        let bad = PageQuery {
+            limit: None,
+            cursor: Some("zzz".into()),
+        }
+        .parse()
+        .err()
+        .unwrap();
+        assert!(bad.to_string().contains("cursor"));
+    }
+}

@@ -1,0 +1,263 @@
+//! A library's staff: `/api/v1/libraries/{library}/staff`.
+
+use super::{blocking, PageQuery, Paged};
+use crate::auth::LibraryAccess;
+use crate::error::{ApiError, ApiResult};
+use crate::passwords;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use policy::staff::{decide_staff, LibraryRole, StaffAction, StaffDecision};
+use serde::{Deserialize, Serialize};
+use store::accounts::{self, NewAccount};
+use store::staff::{self, StaffMember};
+use store::{AccountId, StoreError};
+
+fn authorize(access: &LibraryAccess, action: StaffAction) -> ApiResult<()> {
+    match decide_staff(access.standing, action) {
+        StaffDecision::Allow => Ok(()),
+        StaffDecision::Forbidden(why) => Err(ApiError::Forbidden(why)),
+        StaffDecision::Hidden => Err(ApiError::NotFound),
+    }
+}
+
+fn parse_role(field: &str, role: &str) -> ApiResult<LibraryRole> {
+    role.parse()
+        .map_err(|e: policy::staff::UnknownRole| ApiError::Invalid {
+            field: field.into(),
+            detail: e.to_string(),
+        })
+}
+
+fn check_password(p: &str) -> ApiResult<()> {
+    if p.chars().count() < passwords::MIN_LENGTH {
+        return Err(ApiError::Invalid {
+            field: "password".into(),
+            detail: format!(
+                "a password needs at least {} characters",
+                passwords::MIN_LENGTH
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Lists the library's staff.
+pub async fn list(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    authorize(&access, StaffAction::View)?;
+    let page = q.parse()?;
+    let store = state.store.clone();
+    let (after, limit) = (page.after.map(AccountId), page.limit);
+    let items =
+        blocking(move || Ok(store.read(access.library.id, |tx| staff::list(tx, after, limit))?))
+            .await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |m: &StaffMember| m.account_id.0)))
+}
+
+/// `POST …/staff`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    email: String,
+    display_name: String,
+    role: String,
+    /// Omit to have one generated and returned once.
+    password: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Created {
+    #[serde(flatten)]
+    member: StaffMember,
+    /// Present only when custodian generated the password; shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_password: Option<String>,
+}
+
+/// Adds a staff account to the library.
+pub async fn create(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    body: web::Json<NewStaff>,
+) -> ApiResult<HttpResponse> {
+    authorize(&access, StaffAction::Manage)?;
+    let NewStaff {
+        email,
+        display_name,
+        role,
+        password,
+    } = body.into_inner();
+    let role = parse_role("role", &role)?;
+    let email = accounts::normalize_email(&email);
+    if !looks_like_email(&email) {
+        return Err(ApiError::Invalid {
+            field: "email".into(),
+            detail: "expected an email address such as name@library.org".into(),
+        });
+    }
+    if display_name.trim().is_empty() {
+        return Err(ApiError::Invalid {
+            field: "display_name".into(),
+            detail: "a name is required".into(),
+        });
+    }
+    if let Some(p) = &password {
+        check_password(p)?;
+    }
+    let store = state.store.clone();
+    let library = access.library.id;
+    let created = blocking(move || {
+        let generated = password.is_none().then(passwords::generate);
+        let plain = password.or_else(|| generated.clone()).unwrap_or_default();
+        let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
+        let member = store.write(library, |tx| {
+            let account = staff::create_account(
+                tx,
+                &NewAccount { email: &email, display_name: display_name.trim(), password_hash: &hash, is_director: false },
+            )
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => ApiError::Conflict(
+                    "an account with this email already exists; the consortium director can add it to your library".into(),
+                ),
+                other => other.into(),
+            })?;
+            staff::add(tx, account.id, role)?;
+            Ok::<_, ApiError>(staff::get(tx, account.id)?)
+        })?;
+        Ok(Created { member, initial_password: generated })
+    })
+    .await?;
+    tracing::info!(library = %access.library.slug, account = created.member.account_id.0, role = %role, "staff account added");
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// One staff member.
+pub async fn get(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    path: web::Path<(String, i64)>,
+) -> ApiResult<HttpResponse> {
+    authorize(&access, StaffAction::View)?;
+    let account = AccountId(path.into_inner().1);
+    let store = state.store.clone();
+    let member =
+        blocking(move || Ok(store.read(access.library.id, |tx| staff::get(tx, account))?)).await?;
+    Ok(HttpResponse::Ok().json(member))
+}
+
+/// `PATCH …/staff/{account}`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffChange {
+    role: Option<String>,
+    display_name: Option<String>,
+    disabled: Option<bool>,
+    password: Option<String>,
+}
+
+/// Changes a staff member's role, name, password or disabled flag.
+pub async fn update(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    path: web::Path<(String, i64)>,
+    body: web::Json<StaffChange>,
+) -> ApiResult<HttpResponse> {
+    authorize(&access, StaffAction::Manage)?;
+    let account = AccountId(path.into_inner().1);
+    let change = body.into_inner();
+    let role = change
+        .role
+        .as_deref()
+        .map(|r| parse_role("role", r))
+        .transpose()?;
+    if let Some(p) = &change.password {
+        check_password(p)?;
+    }
+    if matches!(&change.display_name, Some(n) if n.trim().is_empty()) {
+        return Err(ApiError::Invalid {
+            field: "display_name".into(),
+            detail: "a name cannot be empty".into(),
+        });
+    }
+    let store = state.store.clone();
+    let library = access.library.id;
+    let member = blocking(move || {
+        let hash = change
+            .password
+            .as_deref()
+            .map(passwords::hash)
+            .transpose()
+            .map_err(ApiError::Internal)?;
+        store.write(library, |tx| {
+            let current = staff::get(tx, account)?;
+            let loses_admin = current.role == LibraryRole::Admin
+                && (role.is_some_and(|r| r != LibraryRole::Admin) || change.disabled == Some(true));
+            if loses_admin && staff::admin_count(tx)? <= 1 {
+                return Err(ApiError::Conflict(
+                    "a library must keep at least one enabled admin".into(),
+                ));
+            }
+            if let Some(role) = role {
+                staff::set_role(tx, account, role)?;
+            }
+            staff::update_account(
+                tx,
+                account,
+                change.display_name.as_deref().map(str::trim),
+                hash.as_deref(),
+                change.disabled,
+            )?;
+            if hash.is_some() {
+                staff::revoke_sessions(tx, account)?;
+            }
+            Ok(staff::get(tx, account)?)
+        })
+    })
+    .await?;
+    tracing::info!(library = %access.library.slug, account = account.0, "staff account changed");
+    Ok(HttpResponse::Ok().json(member))
+}
+
+/// Removes a staff member from the library (and their account, if they work nowhere else).
+pub async fn remove(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    path: web::Path<(String, i64)>,
+) -> ApiResult<HttpResponse> {
+    authorize(&access, StaffAction::Manage)?;
+    let account = AccountId(path.into_inner().1);
+    let store = state.store.clone();
+    let library = access.library.id;
+    blocking(move || {
+        store.write(library, |tx| {
+            let current = staff::get(tx, account)?;
+            if current.role == LibraryRole::Admin && staff::admin_count(tx)? <= 1 {
+                return Err(ApiError::Conflict(
+                    "a library must keep at least one admin; add another admin first".into(),
+                ));
+            }
+            staff::remove_member(tx, account)?;
+            Ok(())
+        })
+    })
+    .await?;
+    tracing::info!(library = %access.library.slug, account = account.0, "staff account removed");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A light check that catches typos; the real check is the mail arriving.
+pub fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,414 @@
+//! Configuration: built-in defaults, then an optional `custodian.toml` (or
+//! `--config PATH`), then environment variables `CUSTODIAN__SECTION__KEY`.
+//!
+//! Built once in `main` and passed down; there is no global settings object.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A configured secret: never printed, logged or serialized in clear.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// The secret's value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(SecretString::from(s.to_owned()))
+    }
+}
+
+/// Everything custodian can be configured with.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The HTTP server.
+    pub server: ServerSettings,
+    /// Where custodian keeps its files (the SQLite database, the mail outbox, keys).
+    pub data: DataSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Redis, for shared caches, rate limits and wake-ups; in process when unset.
+    pub redis: RedisSettings,
+    /// Outgoing mail.
+    pub mail: MailSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Sign-in and sessions.
+    pub auth: AuthSettings,
+    /// Demo data.
+    pub demo: DemoSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on; port 0 picks a free one.
+    pub bind: String,
+    /// The address people use to reach custodian, when it differs from `bind` (behind a proxy).
+    pub public_url: Option<String>,
+    /// Mark cookies `Secure`: set when custodian is served over TLS.
+    pub secure_cookies: bool,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds to let requests in flight finish on SIGTERM.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            secure_cookies: false,
+            workers: 0,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// `[data]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataSettings {
+    /// Directory for the embedded database, the outbox and generated keys.
+    pub dir: PathBuf,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Serving URL: `sqlite://PATH` or `postgres://APP_ROLE@HOST/DB`. Default: SQLite under `data.dir`.
+    pub url: Option<Secret>,
+    /// Owner URL for migrations on PostgreSQL; defaults to `url`.
+    pub owner_url: Option<Secret>,
+    /// The PostgreSQL role `custodian migrate` creates for serving.
+    pub app_role: String,
+    /// Password `custodian migrate` gives the application role, if any.
+    pub app_password: Option<Secret>,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Seconds to wait for a connection before answering 503.
+    pub connect_timeout_secs: u64,
+    /// Apply pending migrations when `serve` starts (needs the owner's URL on PostgreSQL).
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            owner_url: None,
+            app_role: "custodian_app".into(),
+            app_password: None,
+            pool_size: 10,
+            connect_timeout_secs: 5,
+            migrate_on_start: true,
+        }
+    }
+}
+
+/// `[redis]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://HOST:PORT/DB`; unset means in-process fallbacks.
+    pub url: Option<Secret>,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Sender address of outgoing mail.
+    pub from: String,
+    /// `smtp://USER:PASS@HOST:PORT` with STARTTLS; unset writes `.eml` files to `outbox_dir`.
+    pub smtp_url: Option<Secret>,
+    /// Where mail goes as files when there is no SMTP server; default `data.dir/outbox`.
+    pub outbox_dir: Option<PathBuf>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "custodian@localhost".into(),
+            smtp_url: None,
+            outbox_dir: None,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+    /// A tracing filter such as `info` or `info,store=debug`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// How long a sign-in lasts, in hours.
+    pub session_hours: u32,
+    /// Failed sign-ins allowed per account within the window.
+    pub failures_per_account: u32,
+    /// Failed sign-ins allowed per client address within the window.
+    pub failures_per_address: u32,
+    /// The throttling window, in seconds.
+    pub failure_window_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_hours: 12,
+            failures_per_account: 5,
+            failures_per_address: 20,
+            failure_window_secs: 900,
+        }
+    }
+}
+
+/// `[demo]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Seed a demo consortium when `serve` starts on an empty database.
+    pub seed_on_empty: bool,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self {
+            seed_on_empty: true,
+        }
+    }
+}
+
+/// A setting that cannot be used, with what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file or environment could not be read or does not fit the settings' shape.
+    #[error("configuration error: {0}")]
+    Load(String),
+    /// A value was read but is not acceptable.
+    #[error("configuration error: {key}: {expected}")]
+    Invalid {
+        /// The setting, as `section.key`.
+        key: &'static str,
+        /// What it should be.
+        expected: String,
+    },
+}
+
+impl Settings {
+    /// Reads defaults, then the file (the given path, or `custodian.toml` if present), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, SettingsError> {
+        use config::{Config, Environment, File, FileFormat};
+        let file = match path {
+            Some(p) => File::from(p).format(FileFormat::Toml).required(true),
+            None => File::new("custodian.toml", FileFormat::Toml).required(false),
+        };
+        let loaded = Config::builder()
+            .add_source(file)
+            .add_source(
+                Environment::with_prefix("CUSTODIAN")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .and_then(|c| c.try_deserialize::<Settings>())
+            .map_err(|e| SettingsError::Load(e.to_string()))?;
+        loaded.validate()?;
+        Ok(loaded)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, expected: String| Err(SettingsError::Invalid { key, expected });
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            return invalid(
+                "server.bind",
+                format!(
+                    "expected an address and port such as 127.0.0.1:8080, got {:?}",
+                    self.server.bind
+                ),
+            );
+        }
+        if let Some(url) = &self.server.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid(
+                    "server.public_url",
+                    format!("expected a URL starting with http:// or https://, got {url:?}"),
+                );
+            }
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return invalid(
+                "log.format",
+                format!("expected \"text\" or \"json\", got {:?}", self.log.format),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return invalid(
+                "log.level",
+                format!(
+                    "expected a level such as info, debug or warn, got {:?}",
+                    self.log.level
+                ),
+            );
+        }
+        if let Err(e) = store::DbUrl::parse(self.database_url().expose()) {
+            return invalid("database.url", e.to_string());
+        }
+        if let Some(owner) = &self.database.owner_url {
+            if let Err(e) = store::DbUrl::parse(owner.expose()) {
+                return invalid("database.owner_url", e.to_string());
+            }
+        }
+        if self.database.pool_size == 0 {
+            return invalid("database.pool_size", "expected at least 1".into());
+        }
+        if let Some(url) = &self.redis.url {
+            let u = url.expose();
+            if !(u.starts_with("redis://")
+                || u.starts_with("rediss://")
+                || u.starts_with("redis+unix://"))
+            {
+                return invalid(
+                    "redis.url",
+                    "expected a URL starting with redis:// or rediss://".into(),
+                );
+            }
+        }
+        if self.auth.session_hours == 0 {
+            return invalid("auth.session_hours", "expected at least 1".into());
+        }
+        if self.auth.failures_per_account == 0 || self.auth.failures_per_address == 0 {
+            return invalid(
+                "auth.failures_per_account",
+                "expected at least 1 (and auth.failures_per_address too)".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The serving database URL, defaulting to SQLite under the data directory.
+    pub fn database_url(&self) -> Secret {
+        match &self.database.url {
+            Some(u) => u.clone(),
+            None => Secret::from(
+                format!("sqlite://{}", self.data.dir.join("custodian.db").display()).as_str(),
+            ),
+        }
+    }
+
+    /// The URL migrations run with: the owner's, or the serving URL.
+    pub fn migration_url(&self) -> Secret {
+        self.database
+            .owner_url
+            .clone()
+            .unwrap_or_else(|| self.database_url())
+    }
+
+    /// Where outgoing mail is written as files.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.mail
+            .outbox_dir
+            .clone()
+            .unwrap_or_else(|| self.data.dir.join("outbox"))
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        if shown.database.url.is_none() {
+            // Show the default the server will really use; it holds no secret.
+            shown.database.url = Some(self.database_url());
+        }
+        let mut text =
+            toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
+        if self.database.url.is_none() {
+            text = text.replacen(
+                "url = \"[redacted]\"",
+                &format!("url = {:?}", self.database_url().expose()),
+                1,
+            );
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let s = Settings::default();
+        s.validate().unwrap();
+        assert!(s.database_url().expose().starts_with("sqlite://"));
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut s = Settings::default();
+        s.database.url = Some(Secret::from("postgres://app:hunter2@db/custodian"));
+        let shown = s.redacted_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_bad_bind_names_the_setting() {
+        let mut s = Settings::default();
+        s.server.bind = "nowhere".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("server.bind"), "{err}");
+    }
+}

@@ -1,0 +1,304 @@
+//! Building the application: database, migrations, demo data, Redis, routes, listener.
+
+use crate::error::ApiError;
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::telemetry;
+use crate::throttle::Throttle;
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Backend, DbUrl, Store, StoreError};
+
+/// Why custodian could not start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened, migrated or checked.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// Migrations are pending and serving may not apply them.
+    #[error("{0} database migration(s) are pending: run `custodian migrate` with the owner's URL (database.owner_url), or set database.migrate_on_start")]
+    Pending(usize),
+    /// Redis is configured but does not answer.
+    #[error("redis.url: cannot reach Redis ({0}); start it or remove redis.url to use in-process fallbacks")]
+    Redis(String),
+    /// The address could not be bound.
+    #[error("server.bind: cannot listen on {addr} ({why})")]
+    Bind {
+        /// The configured address.
+        addr: String,
+        /// The operating system's reason.
+        why: std::io::Error,
+    },
+    /// The mail outbox directory cannot be created.
+    #[error("mail.outbox_dir: cannot create {0}")]
+    Outbox(String),
+    /// Demo seeding failed.
+    #[error("demo data: {0}")]
+    Seed(#[from] crate::demo::SeedError),
+}
+
+/// Opens the serving store, applying migrations as configured.
+pub fn open_store(settings: &Settings) -> Result<Store, StartError> {
+    let url = DbUrl::parse(settings.database_url().expose())?;
+    let timeout = Duration::from_secs(settings.database.connect_timeout_secs.max(1));
+    if settings.database.migrate_on_start
+        && (url.backend() == Backend::Sqlite || settings.database.owner_url.is_some())
+    {
+        migrate(settings)?;
+    }
+    let store = Store::open(&url, settings.database.pool_size, timeout)?;
+    let mut conn = store.conn()?;
+    store::migrations::check_serving_role(&mut conn)?;
+    let pending = store::migrations::pending_count(&mut conn)?;
+    if pending > 0 {
+        return Err(StartError::Pending(pending));
+    }
+    Ok(store)
+}
+
+/// Applies pending migrations as the owner and (on PostgreSQL) sets up the application role.
+pub fn migrate(settings: &Settings) -> Result<Vec<String>, StoreError> {
+    let url = DbUrl::parse(settings.migration_url().expose())?;
+    let mut conn = url.connect()?;
+    let applied = store::migrations::run_pending(&mut conn)?;
+    if url.backend() == Backend::Postgres {
+        let password = settings
+            .database
+            .app_password
+            .as_ref()
+            .map(|p| p.expose().to_owned());
+        store::migrations::ensure_app_role(
+            &mut conn,
+            &settings.database.app_role,
+            password.as_deref(),
+        )?;
+    }
+    Ok(applied)
+}
+
+/// A built, bound, not yet running application.
+pub struct Application {
+    server: Server,
+    port: u16,
+    host: String,
+}
+
+impl Application {
+    /// Opens everything and binds the listener; the server runs once awaited.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let settings = Arc::new(settings);
+        let store = {
+            let settings = settings.clone();
+            actix_web::rt::task::spawn_blocking(move || open_store(&settings))
+                .await
+                .map_err(|e| StartError::Store(StoreError::Unavailable(e.to_string())))??
+        };
+        let (redis, throttle) = match &settings.redis.url {
+            None => (None, Throttle::local()),
+            Some(url) => {
+                let client = redis::Client::open(url.expose())
+                    .map_err(|e| StartError::Redis(e.to_string()))?;
+                let manager = client
+                    .get_connection_manager()
+                    .await
+                    .map_err(|e| StartError::Redis(e.to_string()))?;
+                (Some(manager.clone()), Throttle::Redis(manager))
+            }
+        };
+        let outbox = settings.outbox_dir();
+        if settings.mail.smtp_url.is_none() {
+            std::fs::create_dir_all(&outbox)
+                .map_err(|e| StartError::Outbox(format!("{}: {e}", outbox.display())))?;
+        }
+        let listener =
+            TcpListener::bind(&settings.server.bind).map_err(|why| StartError::Bind {
+                addr: settings.server.bind.clone(),
+                why,
+            })?;
+        let local = listener.local_addr().map_err(|why| StartError::Bind {
+            addr: settings.server.bind.clone(),
+            why,
+        })?;
+        let state = AppState {
+            store,
+            settings: settings.clone(),
+            throttle: Arc::new(throttle),
+            redis,
+        };
+
+        if settings.demo.seed_on_empty {
+            let store = state.store.clone();
+            let base = base_url(&settings, local.port());
+            let seeded = actix_web::rt::task::spawn_blocking(move || {
+                if crate::demo::should_seed(&store)? {
+                    crate::demo::seed(&store).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await
+            .map_err(|e| StartError::Store(StoreError::Unavailable(e.to_string())))??;
+            if let Some(creds) = seeded {
+                crate::demo::print(&creds, &base);
+            }
+        }
+
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let data = web::Data::new(state);
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
+                .workers(workers)
+                .shutdown_timeout(settings.server.shutdown_timeout_secs)
+                .listen(listener)
+                .map_err(|why| StartError::Bind {
+                    addr: settings.server.bind.clone(),
+                    why,
+                })?
+                .run();
+        Ok(Application {
+            server,
+            port: local.port(),
+            host: local.ip().to_string(),
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Where to point a browser.
+    pub fn url(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("http://{host}:{}", self.port)
+    }
+
+    /// Serves until SIGTERM or SIGINT, letting requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn base_url(settings: &Settings, port: u16) -> String {
+    match &settings.server.public_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => {
+            let host = settings
+                .server
+                .bind
+                .rsplit_once(':')
+                .map_or("127.0.0.1", |(h, _)| h);
+            format!("http://{host}:{port}")
+        }
+    }
+}
+
+/// The routes, shared by the server and in-process tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|err, _| ApiError::Body(body_error(&err)).into()),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::Invalid {
+            field: "query".into(),
+            detail: format!("the query string could not be read: {err}"),
+        }
+        .into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+    .service(
+        web::scope("")
+            .wrap(Compress::default())
+            .wrap(from_fn(telemetry::trace_requests))
+            .route("/", web::get().to(index))
+            .route("/healthz", web::get().to(routes::health::healthz))
+            .route("/readyz", web::get().to(routes::health::readyz))
+            .service(
+                web::scope("/api/v1")
+                    .route("/auth/sign-in", web::post().to(routes::auth::sign_in))
+                    .route("/auth/sign-out", web::post().to(routes::auth::sign_out))
+                    .route("/auth/me", web::get().to(routes::auth::whoami))
+                    .route("/libraries", web::get().to(routes::libraries::list))
+                    .route("/libraries", web::post().to(routes::libraries::create))
+                    .route(
+                        "/libraries/{library}/staff",
+                        web::get().to(routes::staff::list),
+                    )
+                    .route(
+                        "/libraries/{library}/staff",
+                        web::post().to(routes::staff::create),
+                    )
+                    .route(
+                        "/libraries/{library}/staff/{account}",
+                        web::get().to(routes::staff::get),
+                    )
+                    .route(
+                        "/libraries/{library}/staff/{account}",
+                        web::patch().to(routes::staff::update),
+                    )
+                    .route(
+                        "/libraries/{library}/staff/{account}",
+                        web::delete().to(routes::staff::remove),
+                    )
+                    .default_service(web::to(not_found)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+fn body_error(err: &actix_web::error::JsonPayloadError) -> String {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::ContentType => "the body must be JSON, sent with Content-Type: application/json".into(),
+        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
+            format!("the body is larger than {limit} bytes")
+        }
+        E::Deserialize(e) if e.is_data() => {
+            format!("a field is missing or has the wrong type ({e})")
+        }
+        E::Deserialize(_) => "the body is not valid JSON".into(),
+        _ => "the body could not be read".into(),
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX)
+}
+
+const INDEX: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>custodian</title>
+<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}code{background:#f2f2f2;padding:0 .2em}a{color:#0645ad}</style>
+</head><body>
+<h1>custodian is running</h1>
+<p>The platform a library consortium runs for its member libraries: patrons' library records kept confidential, per library.</p>
+<h2>For staff and scripts</h2>
+<ul>
+<li>Sign in: <code>POST /api/v1/auth/sign-in</code> with <code>{"email": "…", "password": "…"}</code></li>
+<li>Who am I: <code>GET /api/v1/auth/me</code></li>
+<li>A library's staff: <code>GET /api/v1/libraries/{library}/staff</code></li>
+</ul>
+<h2>For operators</h2>
+<ul><li><a href="/healthz">/healthz</a>: the process is alive</li><li><a href="/readyz">/readyz</a>: the database, migrations and Redis are ready</li></ul>
+</body></html>
+"#;

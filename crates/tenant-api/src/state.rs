@@ -1,0 +1,18 @@
+//! What every request can reach: the store, the settings, the throttle.
+
+use crate::settings::Settings;
+use crate::throttle::Throttle;
+use std::sync::Arc;
+
+/// Shared application state, cloned into each worker.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: store::Store,
+    /// The effective configuration.
+    pub settings: Arc<Settings>,
+    /// Failed sign-in counts.
+    pub throttle: Arc<Throttle>,
+    /// Redis, when configured (readiness checks it).
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
