@@ -14,6 +14,8 @@ pub mod migrations;
 mod schema;
 pub mod staff;
 pub mod tenant;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use connection::{Backend, DbConn, DbUrl, Pool, PooledConn};
 pub use error::{StoreError, StoreResult};
