@@ -1,1 +1,13 @@
+//! Black-box tests: the real `custodian` binary on a free port with a
+//! temporary data directory, driven over HTTP as a client would.
+//!
+//! Every test runs on the embedded default (SQLite, in-process throttling) and,
+//! when `CUSTODIAN_TEST_POSTGRES_URL` and `CUSTODIAN_TEST_REDIS_URL` are set,
+//! again on PostgreSQL (serving as the application role) with Redis.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+mod operations;
+mod sign_in;
+mod staff;

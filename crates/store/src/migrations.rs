@@ -18,12 +18,43 @@ pub fn run_pending(conn: &mut DbConn) -> StoreResult<Vec<String>> {
 }
 
 /// How many embedded migrations the database has not applied yet.
+///
+/// Reads the bookkeeping table with a plain SELECT: diesel's own check first
+/// tries to create that table, which the application role may not do.
 pub fn pending_count(conn: &mut DbConn) -> StoreResult<usize> {
-    let pending = match conn {
-        DbConn::Pg(c) => c.pending_migrations(POSTGRES).map(|m| m.len()),
-        DbConn::Sqlite(c) => c.pending_migrations(SQLITE).map(|m| m.len()),
+    use diesel::migration::MigrationSource;
+    use diesel::prelude::*;
+    use diesel::sql_types::{Bool, Text};
+
+    #[derive(QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let exists_sql = match conn {
+        DbConn::Pg(_) => "to_regclass('__diesel_schema_migrations') IS NOT NULL",
+        DbConn::Sqlite(_) => {
+            "EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations')"
+        }
     };
-    pending.map_err(|e| StoreError::Migration(e.to_string()))
+    let exists: bool = diesel::select(diesel::dsl::sql::<Bool>(exists_sql)).get_result(conn)?;
+    let applied: Vec<String> = if exists {
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load::<Applied>(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let embedded: Vec<String> = match conn {
+        DbConn::Pg(_) => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
+            .map(|m| m.iter().map(|m| m.name().version().to_string()).collect()),
+        DbConn::Sqlite(_) => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+            .map(|m| m.iter().map(|m| m.name().version().to_string()).collect()),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(embedded.iter().filter(|v| !applied.contains(v)).count())
 }
 
 fn versions(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {

@@ -139,11 +139,22 @@ impl Default for DatabaseSettings {
 }
 
 /// `[redis]`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
     /// `redis://HOST:PORT/DB`; unset means in-process fallbacks.
     pub url: Option<Secret>,
+    /// Prefix of every key custodian writes, so deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "custodian:".into(),
+        }
+    }
 }
 
 /// `[mail]`

@@ -107,7 +107,10 @@ impl Application {
                     .get_connection_manager()
                     .await
                     .map_err(|e| StartError::Redis(e.to_string()))?;
-                (Some(manager.clone()), Throttle::Redis(manager))
+                (
+                    Some(manager.clone()),
+                    Throttle::Redis(manager, settings.redis.key_prefix.clone()),
+                )
             }
         };
         let outbox = settings.outbox_dir();

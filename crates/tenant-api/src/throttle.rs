@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 pub enum Throttle {
     /// In this process.
     Local(Mutex<HashMap<String, Window>>),
-    /// In Redis, shared by all processes.
-    Redis(ConnectionManager),
+    /// In Redis, shared by all processes; keys start with the prefix.
+    Redis(ConnectionManager, String),
 }
 
 /// One fixed window of failures.
@@ -33,7 +33,7 @@ pub struct ThrottleError(String);
 /// Builds the key for a throttled subject: `kind` is `account` or `address`.
 pub fn key(kind: &str, subject: &str) -> String {
     let digest = Sha256::digest(subject.as_bytes());
-    format!("custodian:signin:{kind}:{}", hex::encode(&digest[..16]))
+    format!("signin:{kind}:{}", hex::encode(&digest[..16]))
 }
 
 const LOCAL_CAP: usize = 100_000;
@@ -61,7 +61,9 @@ impl Throttle {
                     (age < window && w.count >= limit).then(|| window - age)
                 }))
             }
-            Throttle::Redis(conn) => {
+            Throttle::Redis(conn, prefix) => {
+                let key = format!("{prefix}{key}");
+                let key = key.as_str();
                 let mut conn = conn.clone();
                 let (count, ttl): (Option<u32>, i64) = redis::pipe()
                     .get(key)
@@ -101,7 +103,9 @@ impl Throttle {
                 w.count = w.count.saturating_add(1);
                 Ok(())
             }
-            Throttle::Redis(conn) => {
+            Throttle::Redis(conn, prefix) => {
+                let key = format!("{prefix}{key}");
+                let key = key.as_str();
                 let mut conn = conn.clone();
                 // NX: the window starts at the first failure and is not extended by later ones.
                 redis::pipe()
@@ -129,7 +133,8 @@ impl Throttle {
                     .remove(key);
                 Ok(())
             }
-            Throttle::Redis(conn) => {
+            Throttle::Redis(conn, prefix) => {
+                let key = format!("{prefix}{key}");
                 let mut conn = conn.clone();
                 redis::cmd("DEL")
                     .arg(key)

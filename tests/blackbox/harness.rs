@@ -1,0 +1,300 @@
+//! Starting and stopping the real binary, and a small HTTP client.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use store::testing::{postgres_url, redis_url, PgTestDb};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_custodian");
+
+/// Which services a server runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and in-process fallbacks: the embedded default.
+    Embedded,
+    /// PostgreSQL as the application role, and Redis.
+    Services,
+}
+
+/// Every backend this run can reach.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Embedded];
+    if postgres_url().is_some() && redis_url().is_some() {
+        v.push(Backend::Services);
+    }
+    v
+}
+
+/// A running `custodian serve`.
+pub struct Server {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Demo sign-ins printed at first start: email → password.
+    pub passwords: HashMap<String, String>,
+    /// The server's standard error (its log).
+    pub log_path: PathBuf,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgTestDb>,
+}
+
+/// A command for the binary with a clean environment and a data directory.
+pub fn command(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+impl Server {
+    /// Starts a server; `extra` are additional `CUSTODIAN__…` variables.
+    pub fn start(backend: Backend, extra: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("server.log");
+        let mut cmd = command(dir.path());
+        cmd.arg("serve")
+            .env("CUSTODIAN__SERVER__BIND", "127.0.0.1:0")
+            .env("CUSTODIAN__DATA__DIR", dir.path().join("data"))
+            .env("CUSTODIAN__SERVER__WORKERS", "2")
+            .env("CUSTODIAN__SERVER__SHUTDOWN_TIMEOUT_SECS", "5");
+        let pg = match backend {
+            Backend::Embedded => None,
+            Backend::Services => {
+                let pg = PgTestDb::create(&postgres_url().unwrap());
+                let prefix = format!(
+                    "custodian-test:{}:",
+                    dir.path().file_name().unwrap().to_string_lossy()
+                );
+                cmd.env("CUSTODIAN__DATABASE__URL", &pg.app_url)
+                    .env("CUSTODIAN__DATABASE__OWNER_URL", &pg.owner_url)
+                    .env("CUSTODIAN__REDIS__URL", redis_url().unwrap())
+                    .env("CUSTODIAN__REDIS__KEY_PREFIX", prefix);
+                Some(pg)
+            }
+        };
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start custodian");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut passwords = HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("custodian listening on ") {
+                        break url.trim().to_owned();
+                    }
+                    let words: Vec<&str> = line.split_whitespace().collect();
+                    if let Some(i) = words
+                        .iter()
+                        .position(|w| w.ends_with("@demo.custodian.test"))
+                    {
+                        if let Some(pw) = words.get(i + 1) {
+                            passwords.insert(words[i].to_owned(), (*pw).to_owned());
+                        }
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    panic!("custodian did not start ({backend:?}); its log:\n{log}");
+                }
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Server {
+            child: Some(child),
+            base,
+            passwords,
+            log_path,
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The demo password of `email`.
+    pub fn password(&self, email: &str) -> String {
+        self.passwords
+            .get(email)
+            .cloned()
+            .unwrap_or_else(|| panic!("no demo password for {email}"))
+    }
+
+    /// Signs in and returns the bearer token.
+    pub fn sign_in(&self, email: &str) -> String {
+        let r = post(
+            &self.url("/api/v1/auth/sign-in"),
+            None,
+            &serde_json::json!({"email": email, "password": self.password(email)}),
+        );
+        assert_eq!(r.status, 200, "sign-in of {email}: {:?}", r.body);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("custodian did not stop within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a response showed.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HashMap<String, Vec<String>>,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
+    /// Asserts a problem+json answer of the given status and type slug.
+    pub fn assert_problem(&self, status: u16, slug: &str) {
+        assert_eq!(self.status, status, "{:?}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{:?}",
+            self.headers
+        );
+        assert_eq!(
+            self.body["type"],
+            format!("urn:custodian:problem:{slug}"),
+            "{:?}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(self.body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+fn finish(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = resp.status();
+    let mut headers: HashMap<String, Vec<String>> = HashMap::new();
+    for name in resp.headers_names() {
+        let values = resp.all(&name).into_iter().map(str::to_owned).collect();
+        headers.insert(name.to_lowercase(), values);
+    }
+    let text = resp.into_string().unwrap_or_default();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn with_auth(req: ureq::Request, token: Option<&str>) -> ureq::Request {
+    match token {
+        Some(t) => req.set("Authorization", &format!("Bearer {t}")),
+        None => req,
+    }
+}
+
+pub fn get(url: &str, token: Option<&str>) -> Reply {
+    finish(with_auth(agent().get(url), token).call())
+}
+
+pub fn get_with_cookie(url: &str, cookie: &str) -> Reply {
+    finish(agent().get(url).set("Cookie", cookie).call())
+}
+
+pub fn post(url: &str, token: Option<&str>, body: &Value) -> Reply {
+    finish(with_auth(agent().post(url), token).send_json(body.clone()))
+}
+
+pub fn post_raw(url: &str, content_type: &str, body: &str) -> Reply {
+    finish(
+        agent()
+            .post(url)
+            .set("Content-Type", content_type)
+            .send_string(body),
+    )
+}
+
+pub fn post_with_cookie(url: &str, cookie: &str) -> Reply {
+    finish(agent().post(url).set("Cookie", cookie).call())
+}
+
+pub fn patch(url: &str, token: Option<&str>, body: &Value) -> Reply {
+    finish(with_auth(agent().request("PATCH", url), token).send_json(body.clone()))
+}
+
+pub fn delete(url: &str, token: Option<&str>) -> Reply {
+    finish(with_auth(agent().delete(url), token).call())
+}
