@@ -12,6 +12,7 @@ pub mod ids;
 pub mod libraries;
 pub mod migrations;
 mod schema;
+pub mod sealing;
 pub mod staff;
 pub mod tenant;
 #[cfg(feature = "testing")]

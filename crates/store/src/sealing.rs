@@ -1,0 +1,338 @@
+//! Sensitive fields at rest: AES-256-GCM with a key id on every value, and
+//! keyed blind indexes (HMAC-SHA256) for finding a patron by card number or
+//! email without decrypting anything.
+//!
+//! A sealed value is `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`. The
+//! library and the field are bound in as associated data, so a ciphertext
+//! copied into another library's row, or into another column, does not open.
+//! Blind indexes deliberately leave the library out: the consortium must be
+//! able to ask "which libraries have a patron with this email?" (and learn
+//! only library ids).
+
+use crate::ids::LibraryId;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Why a key ring could not be built or a value not sealed or opened.
+/// Never carries the value itself.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SealError {
+    /// A configured key is not 32 bytes of base64.
+    #[error("key {0:?} is not 32 bytes of base64")]
+    BadKey(String),
+    /// The key ring names no current key, or its current key is not in the ring.
+    #[error("the current key {0:?} is not among the configured keys")]
+    NoCurrentKey(String),
+    /// A key id has characters other than letters, digits, `-` and `_`.
+    #[error("key id {0:?} may hold only letters, digits, - and _")]
+    BadKeyId(String),
+    /// A sealed value names a key this ring does not hold.
+    #[error("the value was sealed with key {0:?}, which is not configured")]
+    UnknownKey(String),
+    /// The value is not in the sealed format, or does not authenticate.
+    #[error("a sealed value is damaged or belongs to another library or field")]
+    Damaged,
+}
+
+/// The keys custodian seals with and indexes with.
+#[derive(Clone)]
+pub struct Keyring {
+    current: String,
+    keys: HashMap<String, Aes256Gcm>,
+    index_key: Vec<u8>,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut ids: Vec<_> = self.keys.keys().collect();
+        ids.sort();
+        write!(f, "Keyring(current {:?}, keys {:?})", self.current, ids)
+    }
+}
+
+fn decode_key(id: &str, b64: &str) -> Result<[u8; 32], SealError> {
+    let bytes = STANDARD
+        .decode(b64.trim())
+        .map_err(|_| SealError::BadKey(id.to_owned()))?;
+    bytes
+        .try_into()
+        .map_err(|_| SealError::BadKey(id.to_owned()))
+}
+
+/// A new random 32-byte key as base64, for generated development keys.
+pub fn generate_key() -> String {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    STANDARD.encode(key)
+}
+
+impl Keyring {
+    /// Builds a ring from `(id, base64 key)` pairs, the id of the key new values are sealed with, and the index key.
+    pub fn new(
+        keys: &[(String, String)],
+        current: &str,
+        index_key: &str,
+    ) -> Result<Self, SealError> {
+        let mut ring = HashMap::new();
+        for (id, b64) in keys {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(SealError::BadKeyId(id.clone()));
+            }
+            let key = decode_key(id, b64)?;
+            ring.insert(id.clone(), Aes256Gcm::new(&key.into()));
+        }
+        if !ring.contains_key(current) {
+            return Err(SealError::NoCurrentKey(current.to_owned()));
+        }
+        let index_key = decode_key("index", index_key)?.to_vec();
+        Ok(Keyring {
+            current: current.to_owned(),
+            keys: ring,
+            index_key,
+        })
+    }
+
+    /// The id of the key new values are sealed with.
+    pub fn current_key_id(&self) -> &str {
+        &self.current
+    }
+
+    fn aad(library: LibraryId, field: &str) -> Vec<u8> {
+        format!("custodian/v1/{}/{field}", library.0).into_bytes()
+    }
+
+    /// Encrypts `plaintext` for `field` of a row of `library`.
+    pub fn seal(
+        &self,
+        library: LibraryId,
+        field: &str,
+        plaintext: &str,
+    ) -> Result<String, SealError> {
+        let cipher = self
+            .keys
+            .get(&self.current)
+            .ok_or_else(|| SealError::NoCurrentKey(self.current.clone()))?;
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = Self::aad(library, field);
+        let ct = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| SealError::Damaged)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(format!(
+            "v1.{}.{}",
+            self.current,
+            URL_SAFE_NO_PAD.encode(out)
+        ))
+    }
+
+    /// Decrypts a value sealed by [`Keyring::seal`] for the same library and field.
+    pub fn open(&self, library: LibraryId, field: &str, sealed: &str) -> Result<String, SealError> {
+        let mut parts = sealed.splitn(3, '.');
+        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(SealError::Damaged);
+        };
+        let cipher = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| SealError::UnknownKey(key_id.to_owned()))?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| SealError::Damaged)?;
+        if raw.len() < 12 + 16 {
+            return Err(SealError::Damaged);
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let aad = Self::aad(library, field);
+        let plain = cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map_err(|_| SealError::Damaged)?;
+        String::from_utf8(plain).map_err(|_| SealError::Damaged)
+    }
+
+    /// Whether a sealed value was made with a key other than the current one (and should be re-sealed).
+    pub fn needs_rotation(&self, sealed: &str) -> bool {
+        sealed
+            .split('.')
+            .nth(1)
+            .is_some_and(|id| id != self.current)
+    }
+
+    /// The blind index of a value of `kind` (`card` or `email`), after normalizing it.
+    pub fn blind_index(&self, kind: BlindKind, value: &str) -> Vec<u8> {
+        let normalized = kind.normalize(value);
+        // HMAC accepts keys of any length, so this cannot fail; fall back to an
+        // empty MAC input rather than panicking on a request path.
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key) else {
+            return Vec::new();
+        };
+        mac.update(kind.label().as_bytes());
+        mac.update(&[0]);
+        mac.update(normalized.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// What a blind index is of; each kind is normalized its own way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlindKind {
+    /// A library card number: digits and letters, spaces and dashes ignored, case ignored.
+    Card,
+    /// An email address: surrounding space and case ignored.
+    Email,
+}
+
+impl BlindKind {
+    fn label(self) -> &'static str {
+        match self {
+            BlindKind::Card => "card",
+            BlindKind::Email => "email",
+        }
+    }
+
+    fn normalize(self, value: &str) -> String {
+        match self {
+            BlindKind::Card => value
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+            BlindKind::Email => value.trim().to_lowercase(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(current: &str) -> Keyring {
+        Keyring::new(
+            &[
+                ("k1".into(), STANDARD.encode([1u8; 32])),
+                ("k2".into(), STANDARD.encode([2u8; 32])),
+            ],
+            current,
+            &STANDARD.encode([9u8; 32]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sealed_values_open_only_for_their_library_and_field() {
+        let r = ring("k1");
+        let sealed = r.seal(LibraryId(1), "name", "Ada Lovelace").unwrap();
+        assert!(sealed.starts_with("v1.k1."));
+        assert!(!sealed.contains("Ada"));
+        assert_eq!(
+            r.open(LibraryId(1), "name", &sealed).unwrap(),
+            "Ada Lovelace"
+        );
+        assert_eq!(
+            r.open(LibraryId(2), "name", &sealed),
+            Err(SealError::Damaged)
+        );
+        assert_eq!(
+            r.open(LibraryId(1), "email", &sealed),
+            Err(SealError::Damaged)
+        );
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(
+            r.open(LibraryId(1), "name", &tampered),
+            Err(SealError::Damaged)
+        );
+    }
+
+    #[test]
+    fn the_same_value_seals_differently_each_time() {
+        let r = ring("k1");
+        assert_ne!(
+            r.seal(LibraryId(1), "name", "x").unwrap(),
+            r.seal(LibraryId(1), "name", "x").unwrap()
+        );
+    }
+
+    #[test]
+    fn rotated_keys_still_open_old_values() {
+        let old = ring("k1").seal(LibraryId(1), "phone", "555-0100").unwrap();
+        let rotated = ring("k2");
+        assert!(rotated.needs_rotation(&old));
+        assert_eq!(
+            rotated.open(LibraryId(1), "phone", &old).unwrap(),
+            "555-0100"
+        );
+        let fresh = rotated.seal(LibraryId(1), "phone", "555-0100").unwrap();
+        assert!(!rotated.needs_rotation(&fresh));
+        let only_k2 = Keyring::new(
+            &[("k2".into(), STANDARD.encode([2u8; 32]))],
+            "k2",
+            &STANDARD.encode([9u8; 32]),
+        )
+        .unwrap();
+        assert_eq!(
+            only_k2.open(LibraryId(1), "phone", &old),
+            Err(SealError::UnknownKey("k1".into()))
+        );
+    }
+
+    #[test]
+    fn blind_indexes_normalize_and_ignore_the_key_of_the_day() {
+        let r = ring("k1");
+        assert_eq!(
+            r.blind_index(BlindKind::Card, "2 1234-5678"),
+            r.blind_index(BlindKind::Card, "212345678")
+        );
+        assert_eq!(
+            r.blind_index(BlindKind::Email, " Ada@Example.org "),
+            r.blind_index(BlindKind::Email, "ada@example.org")
+        );
+        assert_ne!(
+            r.blind_index(BlindKind::Card, "123"),
+            r.blind_index(BlindKind::Email, "123")
+        );
+        assert_eq!(
+            ring("k2").blind_index(BlindKind::Card, "1"),
+            r.blind_index(BlindKind::Card, "1")
+        );
+        assert_eq!(r.blind_index(BlindKind::Card, "1").len(), 32);
+    }
+
+    #[test]
+    fn bad_configuration_is_named() {
+        let bad = Keyring::new(
+            &[("k1".into(), "short".into())],
+            "k1",
+            &STANDARD.encode([9u8; 32]),
+        );
+        assert_eq!(bad.unwrap_err(), SealError::BadKey("k1".into()));
+        let missing = Keyring::new(
+            &[("k1".into(), STANDARD.encode([1u8; 32]))],
+            "k9",
+            &STANDARD.encode([9u8; 32]),
+        );
+        assert_eq!(missing.unwrap_err(), SealError::NoCurrentKey("k9".into()));
+        assert!(format!("{:?}", ring("k1")).contains("k1"));
+        assert!(!format!("{:?}", ring("k1")).contains("AQEB"));
+    }
+}
