@@ -6,6 +6,7 @@
 //! blocking thread (`web::block`, `spawn_blocking`).
 
 pub mod accounts;
+pub mod audit;
 pub mod connection;
 pub mod error;
 pub mod ids;

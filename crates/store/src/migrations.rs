@@ -99,6 +99,7 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role};
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
         GRANT EXECUTE ON FUNCTION staff_memberships(BIGINT) TO {role};
+        REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
         "#
     );
     pg.batch_execute(&sql)

@@ -63,3 +63,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     library_staff
 );
+
+diesel::table! {
+    audit_log (library_id, seq) {
+        library_id -> BigInt,
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        purpose -> Text,
+        decision -> Text,
+        clause -> Text,
+        sealed -> Bool,
+        prev_hash -> Binary,
+        hash -> Binary,
+    }
+}
