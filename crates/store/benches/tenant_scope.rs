@@ -36,14 +36,28 @@ fn seed(store: &Store) -> (LibraryId, AccountId) {
     let mut target = None;
     for (slug, name) in [("alpha", "Alpha"), ("beta", "Beta")] {
         let lib = store
-            .consortium(Access::Write, |c| libraries::create(c, &NewLibrary { slug, name, jurisdiction: "missouri" }))
+            .consortium(Access::Write, |c| {
+                libraries::create(
+                    c,
+                    &NewLibrary {
+                        slug,
+                        name,
+                        jurisdiction: "missouri",
+                    },
+                )
+            })
             .unwrap();
         let last = store
             .write(lib.id, |tx| {
                 let mut last = None;
                 for i in 0..PER_LIBRARY {
                     let email = format!("{slug}{i}@example.org");
-                    let new = NewAccount { email: &email, display_name: "S", password_hash: "x", is_director: false };
+                    let new = NewAccount {
+                        email: &email,
+                        display_name: "S",
+                        password_hash: "x",
+                        is_director: false,
+                    };
                     let a = staff::create_account(tx, &new)?;
                     staff::add(tx, a.id, LibraryRole::Staff)?;
                     last = Some(a.id);
@@ -58,7 +72,9 @@ fn seed(store: &Store) -> (LibraryId, AccountId) {
 
 fn bench(c: &mut Criterion) {
     let Some(admin) = postgres_url() else {
-        eprintln!("CUSTODIAN_TEST_POSTGRES_URL is not set: the tenant-scope benchmark needs PostgreSQL");
+        eprintln!(
+            "CUSTODIAN_TEST_POSTGRES_URL is not set: the tenant-scope benchmark needs PostgreSQL"
+        );
         return;
     };
     let pg = PgTestDb::create(&admin);
@@ -81,24 +97,45 @@ fn bench(c: &mut Criterion) {
 
     g.bench_function("one_round_trip", |b| {
         b.iter(|| {
-            diesel::sql_query(point).bind::<BigInt, _>(library.0).bind::<BigInt, _>(account.0).get_result::<Role>(&mut owner).unwrap()
+            diesel::sql_query(point)
+                .bind::<BigInt, _>(library.0)
+                .bind::<BigInt, _>(account.0)
+                .get_result::<Role>(&mut owner)
+                .unwrap()
         })
     });
     g.bench_function("four_round_trips", |b| {
-        let set = format!("SELECT set_config('custodian.library_id', '{}', true)", library.0);
+        let set = format!(
+            "SELECT set_config('custodian.library_id', '{}', true)",
+            library.0
+        );
         b.iter(|| {
             app.batch_execute("BEGIN").unwrap();
             app.batch_execute(&set).unwrap();
-            let r = diesel::sql_query(point).bind::<BigInt, _>(library.0).bind::<BigInt, _>(account.0).get_result::<Role>(&mut app).unwrap();
+            let r = diesel::sql_query(point)
+                .bind::<BigInt, _>(library.0)
+                .bind::<BigInt, _>(account.0)
+                .get_result::<Role>(&mut app)
+                .unwrap();
             app.batch_execute("COMMIT").unwrap();
             r
         })
     });
     g.bench_function("scoped_rls", |b| {
-        b.iter(|| store::tenant::scoped(&mut app_scoped, library, Access::Read, |tx| staff::role_of(tx, account)).unwrap())
+        b.iter(|| {
+            store::tenant::scoped(&mut app_scoped, library, Access::Read, |tx| {
+                staff::role_of(tx, account)
+            })
+            .unwrap()
+        })
     });
     g.bench_function("scoped_owner_no_rls", |b| {
-        b.iter(|| store::tenant::scoped(&mut owner_scoped, library, Access::Read, |tx| staff::role_of(tx, account)).unwrap())
+        b.iter(|| {
+            store::tenant::scoped(&mut owner_scoped, library, Access::Read, |tx| {
+                staff::role_of(tx, account)
+            })
+            .unwrap()
+        })
     });
     g.finish();
 
@@ -110,7 +147,11 @@ fn bench(c: &mut Criterion) {
             #[diesel(column_name = "QUERY PLAN")]
             line: String,
         }
-        c.batch_execute(&format!("BEGIN; SELECT set_config('custodian.library_id', '{}', true)", library.0)).unwrap();
+        c.batch_execute(&format!(
+            "BEGIN; SELECT set_config('custodian.library_id', '{}', true)",
+            library.0
+        ))
+        .unwrap();
         let plan: Vec<Plan> = diesel::sql_query(format!(
             "EXPLAIN SELECT role FROM library_staff WHERE library_id = {} AND account_id = {}",
             library.0, account.0
