@@ -38,6 +38,10 @@ pub struct Server {
     pub passwords: HashMap<String, String>,
     /// The server's standard error (its log).
     pub log_path: PathBuf,
+    /// The configuration variables the server runs with, for CLI commands against its database.
+    pub env: Vec<(String, String)>,
+    /// A connection that reaches past the application (the owner's, or the SQLite file).
+    pub raw_url: String,
     _dir: tempfile::TempDir,
     _pg: Option<PgTestDb>,
 }
@@ -57,26 +61,38 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let log_path = dir.path().join("server.log");
         let mut cmd = command(dir.path());
-        cmd.arg("serve")
-            .env("CUSTODIAN__SERVER__BIND", "127.0.0.1:0")
-            .env("CUSTODIAN__DATA__DIR", dir.path().join("data"))
-            .env("CUSTODIAN__SERVER__WORKERS", "2")
-            .env("CUSTODIAN__SERVER__SHUTDOWN_TIMEOUT_SECS", "5");
-        let pg = match backend {
-            Backend::Embedded => None,
+        let data = dir.path().join("data");
+        let mut env: Vec<(String, String)> =
+            vec![("CUSTODIAN__DATA__DIR".into(), data.display().to_string())];
+        let (pg, raw_url) = match backend {
+            Backend::Embedded => (
+                None,
+                format!("sqlite://{}", data.join("custodian.db").display()),
+            ),
             Backend::Services => {
                 let pg = PgTestDb::create(&postgres_url().unwrap());
                 let prefix = format!(
                     "custodian-test:{}:",
                     dir.path().file_name().unwrap().to_string_lossy()
                 );
-                cmd.env("CUSTODIAN__DATABASE__URL", &pg.app_url)
-                    .env("CUSTODIAN__DATABASE__OWNER_URL", &pg.owner_url)
-                    .env("CUSTODIAN__REDIS__URL", redis_url().unwrap())
-                    .env("CUSTODIAN__REDIS__KEY_PREFIX", prefix);
-                Some(pg)
+                env.push(("CUSTODIAN__DATABASE__URL".into(), pg.app_url.clone()));
+                env.push((
+                    "CUSTODIAN__DATABASE__OWNER_URL".into(),
+                    pg.owner_url.clone(),
+                ));
+                env.push(("CUSTODIAN__REDIS__URL".into(), redis_url().unwrap()));
+                env.push(("CUSTODIAN__REDIS__KEY_PREFIX".into(), prefix));
+                let raw = pg.owner_url.clone();
+                (Some(pg), raw)
             }
         };
+        cmd.arg("serve")
+            .env("CUSTODIAN__SERVER__BIND", "127.0.0.1:0")
+            .env("CUSTODIAN__SERVER__WORKERS", "2")
+            .env("CUSTODIAN__SERVER__SHUTDOWN_TIMEOUT_SECS", "5");
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -128,6 +144,8 @@ impl Server {
             base,
             passwords,
             log_path,
+            env,
+            raw_url,
             _dir: dir,
             _pg: pg,
         }
@@ -175,6 +193,16 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Runs a `custodian` subcommand against this server's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = command(self.log_path.parent().unwrap());
+        cmd.args(args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
     }
 
     pub fn log(&self) -> String {

@@ -88,6 +88,25 @@ pub enum StaffDecision {
     Hidden,
 }
 
+impl StaffDecision {
+    /// The stable code of the rule that decided, for the audit log.
+    pub fn clause(self) -> &'static str {
+        match self {
+            StaffDecision::Allow => "custodian.staff.role",
+            StaffDecision::Forbidden(_) => "custodian.staff.admin-only",
+            StaffDecision::Hidden => "custodian.tenancy.members-only",
+        }
+    }
+
+    /// `allow` or `deny`, as the audit log records it.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            StaffDecision::Allow => "allow",
+            _ => "deny",
+        }
+    }
+}
+
 /// Decides a staff-management request.
 ///
 /// The director may view and manage staff so a new member library can be given

@@ -53,6 +53,21 @@ enum Command {
     },
     /// Print the effective configuration (defaults, file, environment), secrets redacted.
     Config,
+    /// Work with the libraries' audit logs.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-compute each library's hash chain and name the first broken link; exits 1 if any is broken.
+    Verify {
+        /// Check only this library (its slug); default: every library.
+        #[arg(long)]
+        library: Option<String>,
+    },
 }
 
 #[actix_web::main]
@@ -73,6 +88,9 @@ async fn main() -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings),
         Command::SeedDemo => seed_demo(&settings),
+        Command::Audit {
+            command: AuditCommand::Verify { library },
+        } => audit_verify(&settings, library.as_deref()),
         Command::CreateUser {
             email,
             name,
@@ -214,5 +232,55 @@ fn create_user(
     if generated {
         println!("Password (shown only now): {password}");
     }
+    Ok(())
+}
+
+fn audit_verify(settings: &Settings, only: Option<&str>) -> Result<(), String> {
+    let store = startup::open_store(settings).map_err(|e| e.to_string())?;
+    let targets = store
+        .consortium(Access::Read, |c| match only {
+            Some(slug) => libraries::by_slug(c, slug).map(|l| vec![l]),
+            None => {
+                let mut all = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = libraries::list(c, after, 500)?;
+                    let Some(last) = page.last() else { break };
+                    after = Some(last.id);
+                    all.extend(page);
+                }
+                Ok(all)
+            }
+        })
+        .map_err(|e| match e {
+            StoreError::NotFound => format!(
+                "there is no library with the slug {:?}",
+                only.unwrap_or_default()
+            ),
+            other => other.to_string(),
+        })?;
+    let mut broken = 0;
+    for library in &targets {
+        let v = store
+            .read(library.id, store::audit::verify)
+            .map_err(|e| e.to_string())?;
+        match v.first_break {
+            None => println!("{}: {} entries, chain intact", library.slug, v.entries),
+            Some(b) => {
+                broken += 1;
+                println!(
+                    "{}: BROKEN at entry {} ({}); {} entries read",
+                    library.slug, b.seq, b.reason, v.entries
+                );
+            }
+        }
+    }
+    if broken > 0 {
+        return Err(format!(
+            "{broken} of {} audit chain(s) are broken",
+            targets.len()
+        ));
+    }
+    println!("{} audit chain(s) verified.", targets.len());
     Ok(())
 }

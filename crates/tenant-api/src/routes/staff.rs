@@ -6,17 +6,59 @@ use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
+use chrono::Utc;
 use policy::staff::{decide_staff, LibraryRole, StaffAction, StaffDecision};
 use serde::{Deserialize, Serialize};
 use store::accounts::{self, NewAccount};
 use store::staff::{self, StaffMember};
-use store::{AccountId, StoreError};
+use store::{audit, AccountId, StoreError};
 
-fn authorize(access: &LibraryAccess, action: StaffAction) -> ApiResult<()> {
-    match decide_staff(access.standing, action) {
-        StaffDecision::Allow => Ok(()),
+/// Asks the policy; a refusal to change anything is recorded in the library's audit log before it is answered.
+async fn authorize(
+    state: &AppState,
+    access: &LibraryAccess,
+    action: StaffAction,
+) -> ApiResult<StaffDecision> {
+    let decision = decide_staff(access.standing, action);
+    if decision != StaffDecision::Allow && action == StaffAction::Manage {
+        let store = state.store.clone();
+        let (library, actor) = (access.library.id, actor(access));
+        blocking(move || {
+            Ok(store.write(library, |tx| {
+                audit::append(
+                    tx,
+                    &entry(&actor, "staff.manage", "", decision),
+                    Utc::now().naive_utc(),
+                )
+            })?)
+        })
+        .await?;
+    }
+    match decision {
+        StaffDecision::Allow => Ok(decision),
         StaffDecision::Forbidden(why) => Err(ApiError::Forbidden(why)),
         StaffDecision::Hidden => Err(ApiError::NotFound),
+    }
+}
+
+fn actor(access: &LibraryAccess) -> String {
+    format!("account:{}", access.caller.id.0)
+}
+
+fn entry<'a>(
+    actor: &'a str,
+    action: &'a str,
+    subject: &'a str,
+    decision: StaffDecision,
+) -> audit::NewEntry<'a> {
+    audit::NewEntry {
+        actor,
+        action,
+        subject,
+        purpose: "",
+        decision: decision.verdict(),
+        clause: decision.clause(),
+        sealed: false,
     }
 }
 
@@ -47,7 +89,7 @@ pub async fn list(
     access: LibraryAccess,
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&access, StaffAction::View)?;
+    authorize(&state, &access, StaffAction::View).await?;
     let page = q.parse()?;
     let store = state.store.clone();
     let (after, limit) = (page.after.map(AccountId), page.limit);
@@ -83,7 +125,8 @@ pub async fn create(
     access: LibraryAccess,
     body: web::Json<NewStaff>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&access, StaffAction::Manage)?;
+    let decision = authorize(&state, &access, StaffAction::Manage).await?;
+    let who = actor(&access);
     let NewStaff {
         email,
         display_name,
@@ -125,6 +168,8 @@ pub async fn create(
                 other => other.into(),
             })?;
             staff::add(tx, account.id, role)?;
+            let subject = format!("account:{}", account.id.0);
+            audit::append(tx, &entry(&who, "staff.create", &subject, decision), Utc::now().naive_utc())?;
             Ok::<_, ApiError>(staff::get(tx, account.id)?)
         })?;
         Ok(Created { member, initial_password: generated })
@@ -140,7 +185,7 @@ pub async fn get(
     access: LibraryAccess,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&access, StaffAction::View)?;
+    authorize(&state, &access, StaffAction::View).await?;
     let account = AccountId(path.into_inner().1);
     let store = state.store.clone();
     let member =
@@ -165,7 +210,8 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<StaffChange>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&access, StaffAction::Manage)?;
+    let decision = authorize(&state, &access, StaffAction::Manage).await?;
+    let who = actor(&access);
     let account = AccountId(path.into_inner().1);
     let change = body.into_inner();
     let role = change
@@ -213,6 +259,12 @@ pub async fn update(
             if hash.is_some() {
                 staff::revoke_sessions(tx, account)?;
             }
+            let subject = format!("account:{}", account.0);
+            audit::append(
+                tx,
+                &entry(&who, "staff.update", &subject, decision),
+                Utc::now().naive_utc(),
+            )?;
             Ok(staff::get(tx, account)?)
         })
     })
@@ -227,7 +279,8 @@ pub async fn remove(
     access: LibraryAccess,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&access, StaffAction::Manage)?;
+    let decision = authorize(&state, &access, StaffAction::Manage).await?;
+    let who = actor(&access);
     let account = AccountId(path.into_inner().1);
     let store = state.store.clone();
     let library = access.library.id;
@@ -240,6 +293,12 @@ pub async fn remove(
                 ));
             }
             staff::remove_member(tx, account)?;
+            let subject = format!("account:{}", account.0);
+            audit::append(
+                tx,
+                &entry(&who, "staff.remove", &subject, decision),
+                Utc::now().naive_utc(),
+            )?;
             Ok(())
         })
     })
