@@ -19,6 +19,19 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// Runs the same diesel statement on whichever backend `conn` is, for the
+/// statements diesel's multi-backend cannot build (batch inserts).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConn::Pg($c) => $body,
+            $crate::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// Which database a URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

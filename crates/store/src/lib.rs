@@ -12,8 +12,11 @@ pub mod error;
 pub mod ids;
 pub mod libraries;
 pub mod migrations;
+pub mod patrons;
+pub mod records;
 mod schema;
 pub mod sealing;
+pub mod sequence;
 pub mod staff;
 pub mod tenant;
 #[cfg(feature = "testing")]

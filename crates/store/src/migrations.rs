@@ -100,6 +100,7 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
         GRANT EXECUTE ON FUNCTION staff_memberships(BIGINT) TO {role};
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
+        GRANT EXECUTE ON FUNCTION libraries_with_patron_email(BYTEA) TO {role};
         "#
     );
     pg.batch_execute(&sql)

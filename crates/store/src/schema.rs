@@ -80,3 +80,75 @@ diesel::table! {
         hash -> Binary,
     }
 }
+
+diesel::table! {
+    patrons (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        card_index -> Binary,
+        card_last4 -> Text,
+        card_sealed -> Text,
+        pin_hash -> Text,
+        name_sealed -> Text,
+        address_sealed -> Nullable<Text>,
+        email_index -> Nullable<Binary>,
+        email_sealed -> Nullable<Text>,
+        phone_sealed -> Nullable<Text>,
+        birth_date_sealed -> Nullable<Text>,
+        guardian_sealed -> Nullable<Text>,
+        keep_history -> Bool,
+        contact_by -> Text,
+        deletion_requested_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patron_consents (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        patron_id -> BigInt,
+        kind -> Text,
+        scope -> Text,
+        given_by_sealed -> Text,
+        granted_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    library_records (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        kind -> Text,
+        source -> Text,
+        external_id -> Text,
+        occurred_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        item -> Text,
+        branch -> Text,
+        status -> Text,
+        amount_cents -> Nullable<BigInt>,
+        settled_at -> Nullable<Timestamp>,
+        details_sealed -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    record_links (library_id, record_id) {
+        library_id -> BigInt,
+        record_id -> BigInt,
+        patron_id -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    patrons,
+    patron_consents,
+    library_records,
+    record_links
+);

@@ -1,0 +1,525 @@
+//! Patrons of the scoped library: identifying fields sealed at rest, found by
+//! blind index, never by decrypting a table.
+
+use crate::error::{StoreError, StoreResult};
+use crate::ids::LibraryId;
+use crate::schema::{patron_consents, patrons, record_links};
+use crate::sealing::{BlindKind, Keyring};
+use crate::sequence::{self, IdSpace};
+use crate::tenant::LibraryTx;
+use crate::DbConn;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A patron's id within their library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PatronId(pub i64);
+
+/// What a patron's record holds, in clear (as the application sees it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatronData {
+    /// The library card number.
+    pub card_number: String,
+    /// Full name.
+    pub name: String,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Telephone number.
+    pub phone: Option<String>,
+    /// Date of birth.
+    pub birth_date: Option<NaiveDate>,
+    /// Name and contact of the guardian of a minor.
+    pub guardian: Option<String>,
+}
+
+/// A patron as stored and opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Patron {
+    /// Id within the library.
+    pub id: PatronId,
+    /// The identifying data, opened.
+    pub data: PatronData,
+    /// Keep checkout history after return (off unless the patron opts in).
+    pub keep_history: bool,
+    /// How the patron wants to be contacted: email, phone, mail or none.
+    pub contact_by: String,
+    /// When the patron asked for deletion, if they did.
+    pub deletion_requested_at: Option<NaiveDateTime>,
+    /// When the record was created.
+    pub created_at: NaiveDateTime,
+    /// When it last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// One line of a patron list: enough to pick the right person, no more.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatronSummary {
+    /// Id within the library.
+    pub id: PatronId,
+    /// The card's last four characters.
+    pub card_last4: String,
+    /// Full name (staff need it to tell patrons apart).
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = patrons)]
+struct Row {
+    id: i64,
+    card_sealed: String,
+    name_sealed: String,
+    address_sealed: Option<String>,
+    email_sealed: Option<String>,
+    phone_sealed: Option<String>,
+    birth_date_sealed: Option<String>,
+    guardian_sealed: Option<String>,
+    keep_history: bool,
+    contact_by: String,
+    deletion_requested_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn seal(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
+    keys.seal(lib, field, v)
+        .map_err(|e| StoreError::Sealing(e.to_string()))
+}
+
+fn seal_opt(
+    keys: &Keyring,
+    lib: LibraryId,
+    field: &str,
+    v: Option<&str>,
+) -> StoreResult<Option<String>> {
+    v.map(|v| seal(keys, lib, field, v)).transpose()
+}
+
+fn open(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
+    keys.open(lib, field, v)
+        .map_err(|e| StoreError::Sealing(e.to_string()))
+}
+
+fn open_opt(
+    keys: &Keyring,
+    lib: LibraryId,
+    field: &str,
+    v: Option<&str>,
+) -> StoreResult<Option<String>> {
+    v.map(|v| open(keys, lib, field, v)).transpose()
+}
+
+fn last4(card: &str) -> String {
+    let chars: Vec<char> = card.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
+impl Row {
+    fn open(self, keys: &Keyring, lib: LibraryId) -> StoreResult<Patron> {
+        let birth_date = open_opt(keys, lib, "birth_date", self.birth_date_sealed.as_deref())?
+            .map(|d| {
+                d.parse::<NaiveDate>()
+                    .map_err(|_| StoreError::Sealing("a birth date is damaged".into()))
+            })
+            .transpose()?;
+        Ok(Patron {
+            id: PatronId(self.id),
+            data: PatronData {
+                card_number: open(keys, lib, "card", &self.card_sealed)?,
+                name: open(keys, lib, "name", &self.name_sealed)?,
+                address: open_opt(keys, lib, "address", self.address_sealed.as_deref())?,
+                email: open_opt(keys, lib, "email", self.email_sealed.as_deref())?,
+                phone: open_opt(keys, lib, "phone", self.phone_sealed.as_deref())?,
+                birth_date,
+                guardian: open_opt(keys, lib, "guardian", self.guardian_sealed.as_deref())?,
+            },
+            keep_history: self.keep_history,
+            contact_by: self.contact_by,
+            deletion_requested_at: self.deletion_requested_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Registers a patron with a hashed PIN; a card number already in use at this library is a conflict.
+pub fn create(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    data: &PatronData,
+    pin_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Patron> {
+    let lib = tx.library_id();
+    let id = sequence::allocate(tx, IdSpace::Patrons, 1)?
+        .first()
+        .copied()
+        .ok_or(StoreError::NotFound)?;
+    let birth = data.birth_date.map(|d| d.to_string());
+    diesel::insert_into(patrons::table)
+        .values((
+            patrons::library_id.eq(lib.0),
+            patrons::id.eq(id),
+            patrons::card_index.eq(keys.blind_index(BlindKind::Card, &data.card_number)),
+            patrons::card_last4.eq(last4(&data.card_number)),
+            patrons::card_sealed.eq(seal(keys, lib, "card", &data.card_number)?),
+            patrons::pin_hash.eq(pin_hash),
+            patrons::name_sealed.eq(seal(keys, lib, "name", &data.name)?),
+            patrons::address_sealed.eq(seal_opt(keys, lib, "address", data.address.as_deref())?),
+            patrons::email_index.eq(data
+                .email
+                .as_deref()
+                .map(|e| keys.blind_index(BlindKind::Email, e))),
+            patrons::email_sealed.eq(seal_opt(keys, lib, "email", data.email.as_deref())?),
+            patrons::phone_sealed.eq(seal_opt(keys, lib, "phone", data.phone.as_deref())?),
+            patrons::birth_date_sealed.eq(seal_opt(keys, lib, "birth_date", birth.as_deref())?),
+            patrons::guardian_sealed.eq(seal_opt(keys, lib, "guardian", data.guardian.as_deref())?),
+            patrons::created_at.eq(now),
+            patrons::updated_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    get(tx, keys, PatronId(id))
+}
+
+/// One patron of the scoped library, opened.
+pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: PatronId) -> StoreResult<Patron> {
+    let lib = tx.library_id();
+    let row: Row = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.eq(id.0))
+        .select(Row::as_select())
+        .first(tx.conn())?;
+    row.open(keys, lib)
+}
+
+/// The patron holding this card at the scoped library.
+pub fn by_card(tx: &mut LibraryTx<'_>, keys: &Keyring, card: &str) -> StoreResult<PatronId> {
+    let lib = tx.library_id();
+    let id: i64 = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::card_index.eq(keys.blind_index(BlindKind::Card, card)))
+        .select(patrons::id)
+        .first(tx.conn())?;
+    Ok(PatronId(id))
+}
+
+/// The PIN hash behind a card, for patron sign-in.
+pub fn pin_by_card(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    card: &str,
+) -> StoreResult<(PatronId, String)> {
+    let lib = tx.library_id();
+    let (id, hash): (i64, String) = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::card_index.eq(keys.blind_index(BlindKind::Card, card)))
+        .select((patrons::id, patrons::pin_hash))
+        .first(tx.conn())?;
+    Ok((PatronId(id), hash))
+}
+
+/// Patrons of the scoped library with this email address.
+pub fn by_email(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    email: &str,
+) -> StoreResult<Vec<PatronSummary>> {
+    let lib = tx.library_id();
+    let rows: Vec<(i64, String, String)> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::email_index.eq(keys.blind_index(BlindKind::Email, email)))
+        .select((patrons::id, patrons::card_last4, patrons::name_sealed))
+        .order(patrons::id)
+        .limit(100)
+        .load(tx.conn())?;
+    rows.into_iter()
+        .map(|(id, card_last4, name)| {
+            Ok(PatronSummary {
+                id: PatronId(id),
+                card_last4,
+                name: open(keys, lib, "name", &name)?,
+            })
+        })
+        .collect()
+}
+
+/// Patrons of the scoped library by id, after `after`, at most `limit`.
+pub fn list(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    after: Option<PatronId>,
+    limit: i64,
+) -> StoreResult<Vec<PatronSummary>> {
+    let lib = tx.library_id();
+    let rows: Vec<(i64, String, String)> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.gt(after.map_or(0, |p| p.0)))
+        .select((patrons::id, patrons::card_last4, patrons::name_sealed))
+        .order(patrons::id)
+        .limit(limit)
+        .load(tx.conn())?;
+    rows.into_iter()
+        .map(|(id, card_last4, name)| {
+            Ok(PatronSummary {
+                id: PatronId(id),
+                card_last4,
+                name: open(keys, lib, "name", &name)?,
+            })
+        })
+        .collect()
+}
+
+/// A change to a patron's data; `None` leaves a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PatronChange {
+    /// New name.
+    pub name: Option<String>,
+    /// New address, or none.
+    pub address: Option<Option<String>>,
+    /// New email, or none.
+    pub email: Option<Option<String>>,
+    /// New phone, or none.
+    pub phone: Option<Option<String>>,
+    /// New date of birth, or none.
+    pub birth_date: Option<Option<NaiveDate>>,
+    /// New guardian, or none.
+    pub guardian: Option<Option<String>>,
+    /// How to be contacted.
+    pub contact_by: Option<String>,
+}
+
+/// Applies a change to a patron's data and returns the patron.
+pub fn update(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: PatronId,
+    change: &PatronChange,
+    now: NaiveDateTime,
+) -> StoreResult<Patron> {
+    #[derive(AsChangeset, Default)]
+    #[diesel(table_name = patrons)]
+    struct Sealed {
+        name_sealed: Option<String>,
+        address_sealed: Option<Option<String>>,
+        email_index: Option<Option<Vec<u8>>>,
+        email_sealed: Option<Option<String>>,
+        phone_sealed: Option<Option<String>>,
+        birth_date_sealed: Option<Option<String>>,
+        guardian_sealed: Option<Option<String>>,
+        contact_by: Option<String>,
+        updated_at: Option<NaiveDateTime>,
+    }
+    let lib = tx.library_id();
+    let birth = change.birth_date.map(|d| d.map(|d| d.to_string()));
+    let sealed = Sealed {
+        name_sealed: change
+            .name
+            .as_deref()
+            .map(|v| seal(keys, lib, "name", v))
+            .transpose()?,
+        address_sealed: change
+            .address
+            .as_ref()
+            .map(|v| seal_opt(keys, lib, "address", v.as_deref()))
+            .transpose()?,
+        email_index: change
+            .email
+            .as_ref()
+            .map(|v| v.as_deref().map(|e| keys.blind_index(BlindKind::Email, e))),
+        email_sealed: change
+            .email
+            .as_ref()
+            .map(|v| seal_opt(keys, lib, "email", v.as_deref()))
+            .transpose()?,
+        phone_sealed: change
+            .phone
+            .as_ref()
+            .map(|v| seal_opt(keys, lib, "phone", v.as_deref()))
+            .transpose()?,
+        birth_date_sealed: birth
+            .as_ref()
+            .map(|v| seal_opt(keys, lib, "birth_date", v.as_deref()))
+            .transpose()?,
+        guardian_sealed: change
+            .guardian
+            .as_ref()
+            .map(|v| seal_opt(keys, lib, "guardian", v.as_deref()))
+            .transpose()?,
+        contact_by: change.contact_by.clone(),
+        updated_at: Some(now),
+    };
+    let n = diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set(&sealed)
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(tx, keys, id)
+}
+
+/// Replaces a patron's PIN hash.
+pub fn set_pin(
+    tx: &mut LibraryTx<'_>,
+    id: PatronId,
+    pin_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id();
+    let n = diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set((patrons::pin_hash.eq(pin_hash), patrons::updated_at.eq(now)))
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Turns checkout history on or off; turning it off unlinks the patron's returned loans at once. Returns how many were unlinked.
+pub fn set_keep_history(
+    tx: &mut LibraryTx<'_>,
+    id: PatronId,
+    keep: bool,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    let lib = tx.library_id();
+    let n = diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set((patrons::keep_history.eq(keep), patrons::updated_at.eq(now)))
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if keep {
+        return Ok(0);
+    }
+    crate::records::unlink_returned_loans(tx, id)
+}
+
+/// Records that the patron asked for deletion (the library then acts on it).
+pub fn request_deletion(
+    tx: &mut LibraryTx<'_>,
+    id: PatronId,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id();
+    let n = diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set(patrons::deletion_requested_at.eq(now))
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes a patron: their consents and record links go with them, so their
+/// records remain only as non-identifying facts. Records the library's policy
+/// says to delete outright are deleted by the caller first.
+pub fn delete(tx: &mut LibraryTx<'_>, id: PatronId) -> StoreResult<()> {
+    let lib = tx.library_id();
+    diesel::delete(
+        record_links::table
+            .filter(record_links::library_id.eq(lib.0))
+            .filter(record_links::patron_id.eq(id.0)),
+    )
+    .execute(tx.conn())?;
+    diesel::delete(
+        patron_consents::table
+            .filter(patron_consents::library_id.eq(lib.0))
+            .filter(patron_consents::patron_id.eq(id.0)),
+    )
+    .execute(tx.conn())?;
+    let n = diesel::delete(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Merges a duplicate into the patron to keep: records and consents move over, the duplicate is deleted.
+pub fn merge(tx: &mut LibraryTx<'_>, keep: PatronId, duplicate: PatronId) -> StoreResult<usize> {
+    if keep == duplicate {
+        return Err(StoreError::Conflict(
+            "a patron cannot be merged into itself".into(),
+        ));
+    }
+    let lib = tx.library_id();
+    // Both must exist in this library.
+    for id in [keep, duplicate] {
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0))
+            .select(patrons::id)
+            .first::<i64>(tx.conn())?;
+    }
+    let moved = diesel::update(
+        record_links::table
+            .filter(record_links::library_id.eq(lib.0))
+            .filter(record_links::patron_id.eq(duplicate.0)),
+    )
+    .set(record_links::patron_id.eq(keep.0))
+    .execute(tx.conn())?;
+    diesel::update(
+        patron_consents::table
+            .filter(patron_consents::library_id.eq(lib.0))
+            .filter(patron_consents::patron_id.eq(duplicate.0)),
+    )
+    .set(patron_consents::patron_id.eq(keep.0))
+    .execute(tx.conn())?;
+    delete(tx, duplicate)?;
+    Ok(moved)
+}
+
+/// Which libraries hold a patron with this email: library ids only.
+///
+/// A consortium-wide question (routing an emailed request to the patron's own
+/// library). On PostgreSQL it goes through the SECURITY DEFINER function
+/// `libraries_with_patron_email`, since the application role sees one library at a time.
+pub fn libraries_with_email(
+    conn: &mut DbConn,
+    keys: &Keyring,
+    email: &str,
+) -> StoreResult<Vec<LibraryId>> {
+    use diesel::sql_types::{BigInt, Binary};
+    #[derive(QueryableByName)]
+    struct Lib {
+        #[diesel(sql_type = BigInt)]
+        library_id: i64,
+    }
+    let index = keys.blind_index(BlindKind::Email, email);
+    let rows: Vec<Lib> = match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT library_id FROM libraries_with_patron_email($1)")
+                .bind::<Binary, _>(index)
+                .load(c)?
+        }
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT DISTINCT library_id FROM patrons WHERE email_index = ? ORDER BY 1",
+        )
+        .bind::<Binary, _>(index)
+        .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| LibraryId(r.library_id)).collect())
+}

@@ -1,0 +1,444 @@
+//! Patrons and records on SQLite and (when configured) PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine;
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use std::time::Duration;
+use store::libraries::{self, NewLibrary};
+use store::patrons::{self, PatronChange, PatronData, PatronId};
+use store::records::{self, NewRecord};
+use store::sealing::Keyring;
+use store::testing::{postgres_url, PgTestDb};
+use store::{Access, DbConn, DbUrl, LibraryId, Store, StoreError};
+
+struct Db {
+    store: Store,
+    raw: DbConn,
+    _pg: Option<PgTestDb>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn backends() -> Vec<Db> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("p.db").display())).unwrap();
+    let mut raw = url.connect().unwrap();
+    store::migrations::run_pending(&mut raw).unwrap();
+    let mut v = vec![Db {
+        store: Store::open(&url, 4, Duration::from_secs(5)).unwrap(),
+        raw,
+        _pg: None,
+        _dir: Some(dir),
+    }];
+    if let Some(admin) = postgres_url() {
+        let pg = PgTestDb::create(&admin);
+        let store = Store::open(
+            &DbUrl::parse(&pg.app_url).unwrap(),
+            4,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let raw = DbUrl::parse(&pg.owner_url).unwrap().connect().unwrap();
+        v.push(Db {
+            store,
+            raw,
+            _pg: Some(pg),
+            _dir: None,
+        });
+    }
+    v
+}
+
+fn keys() -> Keyring {
+    let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
+    Keyring::new(&[("k1".into(), b64(1))], "k1", &b64(2)).unwrap()
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+fn library(store: &Store, slug: &str) -> LibraryId {
+    store
+        .consortium(Access::Write, |c| {
+            libraries::create(
+                c,
+                &NewLibrary {
+                    slug,
+                    name: slug,
+                    jurisdiction: "missouri",
+                },
+            )
+        })
+        .unwrap()
+        .id
+}
+
+fn patron(store: &Store, lib: LibraryId, card: &str, name: &str, email: &str) -> PatronId {
+    let data = PatronData {
+        card_number: card.into(),
+        name: name.into(),
+        email: Some(email.into()),
+        address: Some("1 Main St".into()),
+        phone: Some("555-0100".into()),
+        birth_date: NaiveDate::from_ymd_opt(1990, 5, 1),
+        guardian: None,
+    };
+    store
+        .write(lib, |tx| {
+            patrons::create(tx, &keys(), &data, "pinhash", now())
+        })
+        .unwrap()
+        .id
+}
+
+fn loan(ext: &str, patron: PatronId, returned: bool, fine: Option<(i64, bool)>) -> NewRecord {
+    let t = NaiveDate::from_ymd_opt(2026, 10, 1)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    NewRecord {
+        kind: "circulation".into(),
+        source: "ils".into(),
+        external_id: ext.into(),
+        occurred_at: t,
+        ended_at: returned.then_some(t + chrono::Duration::days(14)),
+        item: "The Secret Garden".into(),
+        branch: "Main".into(),
+        status: if returned { "returned" } else { "out" }.into(),
+        amount_cents: fine.map(|(a, _)| a),
+        settled_at: fine.and_then(|(_, settled)| settled.then_some(t + chrono::Duration::days(20))),
+        details: None,
+        patron_id: Some(patron),
+    }
+}
+
+#[test]
+fn patrons_are_found_by_blind_index_only_in_their_own_library() {
+    for db in backends() {
+        let (a, b) = (library(&db.store, "a"), library(&db.store, "b"));
+        let pa = patron(
+            &db.store,
+            a,
+            "2 1000 0001",
+            "Ada Reader",
+            "shared@example.org",
+        );
+        let pb = patron(
+            &db.store,
+            b,
+            "2 2000 0002",
+            "Bea Reader",
+            "Shared@Example.org",
+        );
+        let k = keys();
+        assert_eq!(
+            db.store
+                .read(a, |tx| patrons::by_card(tx, &k, "21000-0001"))
+                .unwrap(),
+            pa
+        );
+        assert!(matches!(
+            db.store
+                .read(a, |tx| patrons::by_card(tx, &k, "2 2000 0002")),
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.store.read(a, |tx| patrons::get(tx, &k, pb)),
+            Err(StoreError::NotFound)
+        ));
+        let found = db
+            .store
+            .read(a, |tx| patrons::by_email(tx, &k, "shared@example.org"))
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (
+                found[0].id,
+                found[0].card_last4.as_str(),
+                found[0].name.as_str()
+            ),
+            (pa, "0001", "Ada Reader")
+        );
+        // The consortium-wide question returns library ids and nothing else.
+        let libs = db
+            .store
+            .consortium(Access::Read, |c| {
+                patrons::libraries_with_email(c, &k, "SHARED@example.org ")
+            })
+            .unwrap();
+        assert_eq!(libs, vec![a, b], "{:?}", db.store.backend());
+        let full = db.store.read(a, |tx| patrons::get(tx, &k, pa)).unwrap();
+        assert_eq!(full.data.birth_date, NaiveDate::from_ymd_opt(1990, 5, 1));
+        assert!(
+            !full.keep_history,
+            "history is off unless the patron opts in"
+        );
+    }
+}
+
+#[test]
+fn identifying_fields_are_sealed_at_rest() {
+    for mut db in backends() {
+        let a = library(&db.store, "a");
+        patron(&db.store, a, "2 1000 0001", "Ada Reader", "ada@example.org");
+        #[derive(QueryableByName)]
+        struct Dump {
+            #[diesel(sql_type = Text)]
+            everything: String,
+        }
+        let sql = match &db.raw {
+            DbConn::Pg(_) => "SELECT concat_ws('|', card_sealed, name_sealed, address_sealed, email_sealed, phone_sealed, birth_date_sealed) AS everything FROM patrons",
+            DbConn::Sqlite(_) => "SELECT card_sealed || '|' || name_sealed || '|' || address_sealed || '|' || email_sealed || '|' || phone_sealed || '|' || birth_date_sealed AS everything FROM patrons",
+        };
+        let dump: Vec<Dump> = diesel::sql_query(sql).load(&mut db.raw).unwrap();
+        let text = &dump[0].everything;
+        for secret in [
+            "Ada",
+            "ada@example.org",
+            "Main St",
+            "555-0100",
+            "1990-05-01",
+            "10000001",
+        ] {
+            assert!(!text.contains(secret), "{secret} stored in clear");
+        }
+        assert!(text.contains("v1.k1."));
+    }
+}
+
+#[test]
+fn records_link_only_to_patrons_of_the_same_library() {
+    for db in backends() {
+        let (a, b) = (library(&db.store, "a"), library(&db.store, "b"));
+        let pa = patron(&db.store, a, "1", "Ada", "a@example.org");
+        let pb = patron(&db.store, b, "2", "Bea", "b@example.org");
+        let k = keys();
+        let ids = db
+            .store
+            .write(a, |tx| {
+                records::ingest(tx, &k, &[loan("L1", pa, false, None)], now())
+            })
+            .unwrap();
+        assert_eq!(ids.len(), 1);
+        let refused = db.store.write(a, |tx| {
+            records::ingest(tx, &k, &[loan("L2", pb, false, None)], now())
+        });
+        assert!(
+            refused.is_err(),
+            "a record in A cannot point at B's patron ({:?})",
+            db.store.backend()
+        );
+        assert_eq!(
+            db.store
+                .read(b, |tx| records::for_patron(tx, &k, pb, None, 10))
+                .unwrap()
+                .len(),
+            0
+        );
+        assert!(matches!(
+            db.store.read(b, |tx| records::get(tx, &k, ids[0])),
+            Err(StoreError::NotFound)
+        ));
+        let mine = db
+            .store
+            .read(a, |tx| records::for_patron(tx, &k, pa, None, 10))
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].item, "The Secret Garden");
+    }
+}
+
+#[test]
+fn a_batch_lands_whole_or_not_at_all() {
+    for db in backends() {
+        let a = library(&db.store, "a");
+        let pa = patron(&db.store, a, "1", "Ada", "a@example.org");
+        let k = keys();
+        let batch: Vec<NewRecord> = (0..1200)
+            .map(|i| loan(&format!("L{i}"), pa, true, None))
+            .chain([loan("L7", pa, true, None)])
+            .collect();
+        assert!(db
+            .store
+            .write(a, |tx| records::ingest(tx, &k, &batch, now()))
+            .is_err());
+        assert_eq!(
+            db.store
+                .read(a, |tx| records::for_patron(tx, &k, pa, None, 10))
+                .unwrap()
+                .len(),
+            0
+        );
+        let ok: Vec<NewRecord> = (0..1200)
+            .map(|i| loan(&format!("L{i}"), pa, true, None))
+            .collect();
+        assert_eq!(
+            db.store
+                .write(a, |tx| records::ingest(tx, &k, &ok, now()))
+                .unwrap()
+                .len(),
+            1200
+        );
+        let page = db
+            .store
+            .read(a, |tx| records::for_patron(tx, &k, pa, None, 1000))
+            .unwrap();
+        assert_eq!(page.len(), 1000);
+        let rest = db
+            .store
+            .read(a, |tx| {
+                records::for_patron(tx, &k, pa, page.last().map(|r| r.id), 1000)
+            })
+            .unwrap();
+        assert_eq!(rest.len(), 200);
+    }
+}
+
+#[test]
+fn turning_history_off_unlinks_returned_and_settled_loans_at_once() {
+    for db in backends() {
+        let a = library(&db.store, "a");
+        let pa = patron(&db.store, a, "1", "Ada", "a@example.org");
+        let k = keys();
+        let feed = [
+            loan("returned", pa, true, None),
+            loan("out", pa, false, None),
+            loan("fined-unpaid", pa, true, Some((250, false))),
+            loan("fined-paid", pa, true, Some((250, true))),
+        ];
+        db.store
+            .write(a, |tx| records::ingest(tx, &k, &feed, now()))
+            .unwrap();
+        db.store
+            .write(a, |tx| patrons::set_keep_history(tx, pa, true, now()))
+            .unwrap();
+        let unlinked = db
+            .store
+            .write(a, |tx| patrons::set_keep_history(tx, pa, false, now()))
+            .unwrap();
+        assert_eq!(unlinked, 2);
+        let left: Vec<String> = db
+            .store
+            .read(a, |tx| records::for_patron(tx, &k, pa, None, 10))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.external_id)
+            .collect();
+        assert_eq!(left.len(), 2);
+        assert!(
+            left.contains(&"out".to_owned()) && left.contains(&"fined-unpaid".to_owned()),
+            "{left:?}"
+        );
+    }
+}
+
+#[test]
+fn deleting_a_patron_keeps_only_non_identifying_facts() {
+    for db in backends() {
+        let a = library(&db.store, "a");
+        let pa = patron(&db.store, a, "1", "Ada", "a@example.org");
+        let k = keys();
+        let ids = db
+            .store
+            .write(a, |tx| {
+                records::ingest(tx, &k, &[loan("L1", pa, true, None)], now())
+            })
+            .unwrap();
+        db.store.write(a, |tx| patrons::delete(tx, pa)).unwrap();
+        assert!(matches!(
+            db.store.read(a, |tx| patrons::get(tx, &k, pa)),
+            Err(StoreError::NotFound)
+        ));
+        let kept = db.store.read(a, |tx| records::get(tx, &k, ids[0])).unwrap();
+        assert_eq!(
+            (kept.item.as_str(), kept.branch.as_str(), kept.patron_id),
+            ("The Secret Garden", "Main", None)
+        );
+        assert!(db
+            .store
+            .consortium(Access::Read, |c| patrons::libraries_with_email(
+                c,
+                &k,
+                "a@example.org"
+            ))
+            .unwrap()
+            .is_empty());
+    }
+}
+
+#[test]
+fn merging_moves_records_and_removes_the_duplicate() {
+    for db in backends() {
+        let a = library(&db.store, "a");
+        let keep = patron(&db.store, a, "1", "Ada", "a@example.org");
+        let dup = patron(&db.store, a, "9", "Ada R.", "a@example.org");
+        let k = keys();
+        db.store
+            .write(a, |tx| {
+                records::ingest(
+                    tx,
+                    &k,
+                    &[loan("L1", dup, false, None), loan("L2", keep, false, None)],
+                    now(),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            db.store
+                .write(a, |tx| patrons::merge(tx, keep, dup))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            db.store
+                .read(a, |tx| records::for_patron(tx, &k, keep, None, 10))
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(matches!(
+            db.store.read(a, |tx| patrons::get(tx, &k, dup)),
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.store.write(a, |tx| patrons::merge(tx, keep, keep)),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
+
+#[test]
+fn corrections_reseal_and_reindex() {
+    for db in backends() {
+        let a = library(&db.store, "a");
+        let pa = patron(&db.store, a, "1", "Ada", "old@example.org");
+        let k = keys();
+        let change = PatronChange {
+            email: Some(Some("new@example.org".into())),
+            phone: Some(None),
+            ..Default::default()
+        };
+        let p = db
+            .store
+            .write(a, |tx| patrons::update(tx, &k, pa, &change, now()))
+            .unwrap();
+        assert_eq!(p.data.email.as_deref(), Some("new@example.org"));
+        assert_eq!(p.data.phone, None);
+        assert_eq!(p.data.address.as_deref(), Some("1 Main St"));
+        assert!(db
+            .store
+            .read(a, |tx| patrons::by_email(tx, &k, "old@example.org"))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            db.store
+                .read(a, |tx| patrons::by_email(tx, &k, "new@example.org"))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}

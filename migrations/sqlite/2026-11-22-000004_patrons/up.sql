@@ -1,0 +1,77 @@
+-- Patrons and their library records. Identifying fields are sealed
+-- (AES-256-GCM, by the application) and found through keyed blind indexes.
+-- A record's link to its patron lives in its own narrow table, apart from the
+-- record's non-identifying facts (kind, item, date, branch), so unlinking at
+-- the end of retention is a DELETE of one narrow row.
+
+CREATE TABLE patrons (
+    library_id BIGINT NOT NULL REFERENCES libraries (id),
+    id BIGINT NOT NULL,
+    card_index BLOB NOT NULL,
+    card_last4 TEXT NOT NULL,
+    card_sealed TEXT NOT NULL,
+    pin_hash TEXT NOT NULL,
+    name_sealed TEXT NOT NULL,
+    address_sealed TEXT,
+    email_index BLOB,
+    email_sealed TEXT,
+    phone_sealed TEXT,
+    birth_date_sealed TEXT,
+    guardian_sealed TEXT,
+    keep_history BOOLEAN NOT NULL DEFAULT FALSE,
+    contact_by TEXT NOT NULL DEFAULT 'email' CHECK (contact_by IN ('email', 'phone', 'mail', 'none')),
+    deletion_requested_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (library_id, id),
+    UNIQUE (library_id, card_index)
+);
+CREATE INDEX patrons_email ON patrons (library_id, email_index);
+
+CREATE TABLE patron_consents (
+    library_id BIGINT NOT NULL,
+    id BIGINT NOT NULL,
+    patron_id BIGINT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('guardian', 'disclosure')),
+    scope TEXT NOT NULL,
+    given_by_sealed TEXT NOT NULL,
+    granted_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP,
+    revoked_at TIMESTAMP,
+    PRIMARY KEY (library_id, id),
+    FOREIGN KEY (library_id, patron_id) REFERENCES patrons (library_id, id) ON DELETE CASCADE
+);
+CREATE INDEX patron_consents_patron ON patron_consents (library_id, patron_id);
+
+CREATE TABLE library_records (
+    library_id BIGINT NOT NULL REFERENCES libraries (id),
+    id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    ended_at TIMESTAMP,
+    item TEXT NOT NULL DEFAULT '',
+    branch TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    amount_cents BIGINT,
+    settled_at TIMESTAMP,
+    details_sealed TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (library_id, id),
+    UNIQUE (library_id, source, external_id)
+);
+CREATE INDEX library_records_kind ON library_records (library_id, kind, occurred_at);
+
+CREATE TABLE record_links (
+    library_id BIGINT NOT NULL,
+    record_id BIGINT NOT NULL,
+    patron_id BIGINT NOT NULL,
+    PRIMARY KEY (library_id, record_id),
+    FOREIGN KEY (library_id, record_id) REFERENCES library_records (library_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (library_id, patron_id) REFERENCES patrons (library_id, id) ON DELETE CASCADE
+);
+CREATE INDEX record_links_patron ON record_links (library_id, patron_id, record_id);
+
+CREATE INDEX patrons_email_any ON patrons (email_index);
