@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod keys;
 pub mod passwords;
 pub mod routes;
 pub mod settings;

@@ -58,6 +58,20 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Demo data.
     pub demo: DemoSettings,
+    /// Keys that seal patrons' identifying data at rest.
+    pub encryption: EncryptionSettings,
+}
+
+/// `[encryption]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncryptionSettings {
+    /// Sealing keys as `id:base64,id:base64` (32 bytes each); unset generates development keys under `data.dir`.
+    pub keys: Option<Secret>,
+    /// The id of the key new values are sealed with; old keys stay listed until re-sealed.
+    pub current_key: Option<String>,
+    /// The key of the blind indexes (32 bytes, base64); never rotated without re-indexing.
+    pub index_key: Option<Secret>,
 }
 
 /// `[server]`
@@ -335,6 +349,11 @@ impl Settings {
                 );
             }
         }
+        if self.encryption.keys.is_some() || self.encryption.index_key.is_some() {
+            if let Err(e) = self.configured_keyring() {
+                return invalid("encryption.keys", e);
+            }
+        }
         if self.auth.session_hours == 0 {
             return invalid("auth.session_hours", "expected at least 1".into());
         }
@@ -365,6 +384,22 @@ impl Settings {
             .unwrap_or_else(|| self.database_url())
     }
 
+    /// The key ring from `[encryption]`, when keys are configured.
+    pub fn configured_keyring(&self) -> Result<store::sealing::Keyring, String> {
+        let (Some(keys), Some(current), Some(index)) = (
+            &self.encryption.keys,
+            &self.encryption.current_key,
+            &self.encryption.index_key,
+        ) else {
+            return Err(
+                "expected keys, current_key and index_key together (keys as id:base64,id:base64)"
+                    .into(),
+            );
+        };
+        let pairs = parse_key_list(keys.expose())?;
+        store::sealing::Keyring::new(&pairs, current, index.expose()).map_err(|e| e.to_string())
+    }
+
     /// Where outgoing mail is written as files.
     pub fn outbox_dir(&self) -> PathBuf {
         self.mail
@@ -391,6 +426,19 @@ impl Settings {
         }
         text
     }
+}
+
+/// Parses `id:base64,id:base64`.
+pub fn parse_key_list(list: &str) -> Result<Vec<(String, String)>, String> {
+    list.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|pair| {
+            pair.trim()
+                .split_once(':')
+                .map(|(id, key)| (id.trim().to_owned(), key.trim().to_owned()))
+                .ok_or_else(|| "expected id:base64 pairs separated by commas".to_owned())
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub enum StartError {
     /// The mail outbox directory cannot be created.
     #[error("mail.outbox_dir: cannot create {0}")]
     Outbox(String),
+    /// The encryption keys are missing or wrong.
+    #[error("{0}")]
+    Keys(String),
     /// Demo seeding failed.
     #[error("demo data: {0}")]
     Seed(#[from] crate::demo::SeedError),
@@ -113,6 +116,13 @@ impl Application {
                 )
             }
         };
+        let (keys, development) = crate::keys::load(&settings).map_err(StartError::Keys)?;
+        if development {
+            tracing::warn!(
+                path = %crate::keys::dev_key_path(&settings).display(),
+                "patron data is sealed with development keys generated under the data directory; configure [encryption] keys for production"
+            );
+        }
         let outbox = settings.outbox_dir();
         if settings.mail.smtp_url.is_none() {
             std::fs::create_dir_all(&outbox)
@@ -131,6 +141,7 @@ impl Application {
             store,
             settings: settings.clone(),
             throttle: Arc::new(throttle),
+            keys: Arc::new(keys),
             redis,
         };
 

@@ -13,6 +13,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed sign-in counts.
     pub throttle: Arc<Throttle>,
+    /// The keys that seal patrons' data.
+    pub keys: Arc<store::sealing::Keyring>,
     /// Redis, when configured (readiness checks it).
     pub redis: Option<redis::aio::ConnectionManager>,
 }
