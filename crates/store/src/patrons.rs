@@ -523,3 +523,63 @@ pub fn libraries_with_email(
     };
     Ok(rows.into_iter().map(|r| LibraryId(r.library_id)).collect())
 }
+
+/// Records a patron's sign-in under the token's hash.
+pub fn create_session(
+    tx: &mut LibraryTx<'_>,
+    token_hash: &[u8],
+    patron: PatronId,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> StoreResult<()> {
+    use crate::schema::patron_sessions as s;
+    let lib = tx.library_id();
+    diesel::insert_into(s::table)
+        .values((
+            s::library_id.eq(lib.0),
+            s::token_hash.eq(token_hash),
+            s::patron_id.eq(patron.0),
+            s::created_at.eq(now),
+            s::expires_at.eq(expires_at),
+        ))
+        .execute(tx.conn())?;
+    Ok(())
+}
+
+/// The patron behind a live session token hash.
+pub fn session_patron(
+    tx: &mut LibraryTx<'_>,
+    token_hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<PatronId> {
+    use crate::schema::patron_sessions as s;
+    let lib = tx.library_id();
+    let id: i64 = s::table
+        .filter(s::library_id.eq(lib.0))
+        .filter(s::token_hash.eq(token_hash))
+        .filter(s::revoked_at.is_null())
+        .filter(s::expires_at.gt(now))
+        .select(s::patron_id)
+        .first(tx.conn())?;
+    Ok(PatronId(id))
+}
+
+/// Revokes one patron session; with `all`, every session of that patron (after a PIN change).
+pub fn revoke_sessions(
+    tx: &mut LibraryTx<'_>,
+    patron: PatronId,
+    only: Option<&[u8]>,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    use crate::schema::patron_sessions as s;
+    let lib = tx.library_id();
+    let mut q = diesel::update(s::table)
+        .filter(s::library_id.eq(lib.0))
+        .filter(s::patron_id.eq(patron.0))
+        .filter(s::revoked_at.is_null())
+        .into_boxed();
+    if let Some(hash) = only {
+        q = q.filter(s::token_hash.eq(hash));
+    }
+    Ok(q.set(s::revoked_at.eq(now)).execute(tx.conn())?)
+}

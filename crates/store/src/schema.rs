@@ -152,3 +152,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     library_records,
     record_links
 );
+
+diesel::table! {
+    patron_sessions (library_id, token_hash) {
+        library_id -> BigInt,
+        token_hash -> Binary,
+        patron_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

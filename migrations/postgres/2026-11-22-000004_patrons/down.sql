@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS patron_sessions;
 DROP FUNCTION IF EXISTS libraries_with_patron_email(BYTEA);
 DROP TABLE IF EXISTS record_links;
 DROP TABLE IF EXISTS library_records;

@@ -79,11 +79,23 @@ CREATE TABLE record_links (
 );
 CREATE INDEX record_links_patron ON record_links (library_id, patron_id, record_id);
 
+CREATE TABLE patron_sessions (
+    library_id BIGINT NOT NULL,
+    token_hash BYTEA NOT NULL,
+    patron_id BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP,
+    PRIMARY KEY (library_id, token_hash),
+    FOREIGN KEY (library_id, patron_id) REFERENCES patrons (library_id, id) ON DELETE CASCADE
+);
+CREATE INDEX patron_sessions_patron ON patron_sessions (library_id, patron_id);
+
 DO $$
 DECLARE
     t TEXT;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['patrons', 'patron_consents', 'library_records', 'record_links'] LOOP
+    FOREACH t IN ARRAY ARRAY['patrons', 'patron_consents', 'library_records', 'record_links', 'patron_sessions'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (library_id = (SELECT custodian_current_library())) WITH CHECK (library_id = (SELECT custodian_current_library()))', t);

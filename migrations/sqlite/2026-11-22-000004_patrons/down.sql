@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS patron_sessions;
 DROP TABLE IF EXISTS record_links;
 DROP TABLE IF EXISTS library_records;
 DROP TABLE IF EXISTS patron_consents;

@@ -75,3 +75,15 @@ CREATE TABLE record_links (
 CREATE INDEX record_links_patron ON record_links (library_id, patron_id, record_id);
 
 CREATE INDEX patrons_email_any ON patrons (email_index);
+
+CREATE TABLE patron_sessions (
+    library_id BIGINT NOT NULL,
+    token_hash BLOB NOT NULL,
+    patron_id BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP,
+    PRIMARY KEY (library_id, token_hash),
+    FOREIGN KEY (library_id, patron_id) REFERENCES patrons (library_id, id) ON DELETE CASCADE
+);
+CREATE INDEX patron_sessions_patron ON patron_sessions (library_id, patron_id);
