@@ -29,6 +29,9 @@ pub enum ApiError {
     /// Wrong email or password.
     #[error("wrong email or password")]
     BadCredentials,
+    /// Wrong card number or PIN.
+    #[error("wrong card number or PIN")]
+    BadPatronCredentials,
     /// Too many failed sign-ins.
     #[error("too many failed sign-ins")]
     Throttled {
@@ -88,6 +91,7 @@ impl ApiError {
             ApiError::Body(_) => ("malformed-body", "The request body could not be read"),
             ApiError::Unauthenticated => ("unauthenticated", "You are not signed in"),
             ApiError::BadCredentials => ("bad-credentials", "Wrong email or password"),
+            ApiError::BadPatronCredentials => ("bad-credentials", "Wrong card number or PIN"),
             ApiError::Throttled { .. } => ("too-many-attempts", "Too many failed sign-ins"),
             ApiError::Forbidden(_) => ("forbidden", "Your role does not allow this"),
             ApiError::NotFound => ("not-found", "Not found"),
@@ -103,6 +107,7 @@ impl ApiError {
             ApiError::Body(why) => format!("{why}. Send a JSON body as the API documentation shows."),
             ApiError::Unauthenticated => "Sign in at POST /api/v1/auth/sign-in and send the session cookie or the bearer token.".into(),
             ApiError::BadCredentials => "Check the email address and the password and try again. After several failures sign-in is paused for a while.".into(),
+            ApiError::BadPatronCredentials => "Check the card number and the PIN and try again. If you forgot your PIN, your library can reset it.".into(),
             ApiError::Throttled { retry_after_secs } => {
                 format!("Sign-in is paused after repeated failures. Try again in {} minutes, or ask your library admin to reset your password.", retry_after_secs.div_ceil(60))
             }
@@ -119,7 +124,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Invalid { .. } | ApiError::Body(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated
+            | ApiError::BadCredentials
+            | ApiError::BadPatronCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -151,7 +158,10 @@ impl ResponseError for ApiError {
         if let ApiError::Throttled { retry_after_secs } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
-        if matches!(self, ApiError::Unauthenticated | ApiError::BadCredentials) {
+        if matches!(
+            self,
+            ApiError::Unauthenticated | ApiError::BadCredentials | ApiError::BadPatronCredentials
+        ) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         res.body(serde_json::to_string(&body).unwrap_or_else(|_| "{}".into()))

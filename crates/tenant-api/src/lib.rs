@@ -5,6 +5,7 @@ pub mod demo;
 pub mod error;
 pub mod keys;
 pub mod passwords;
+pub mod patron_auth;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod health;
 pub mod libraries;
+pub mod patron;
 pub mod staff;
 
 use crate::error::ApiError;

@@ -1,0 +1,111 @@
+//! Patrons signed in with their library, card number and PIN.
+//!
+//! A patron token reads `p<library id>.<random>`: the library id tells which
+//! tenant scope to open to look the session up, so patron sessions live with
+//! the rest of the library's confidential data. Only the token's SHA-256 is stored.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use store::patrons::{self, PatronId};
+use store::{LibraryId, StoreError};
+
+/// The cookie carrying a patron's session in a browser.
+pub const COOKIE: &str = "custodian_patron";
+
+/// A new patron token for `library` and the hash it is stored under.
+pub fn new_token(library: LibraryId) -> (String, Vec<u8>) {
+    let (random, _) = crate::passwords::new_token();
+    let token = format!("p{}.{random}", library.0);
+    let hash = crate::passwords::token_hash(&token);
+    (token, hash)
+}
+
+/// The library a patron token belongs to, if it is one.
+pub fn token_library(token: &str) -> Option<LibraryId> {
+    let (lib, rest) = token.strip_prefix('p')?.split_once('.')?;
+    if rest.is_empty() {
+        return None;
+    }
+    lib.parse().ok().map(LibraryId)
+}
+
+fn presented(req: &HttpRequest) -> Option<String> {
+    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    req.cookie(COOKIE).map(|c| c.value().to_owned())
+}
+
+/// A signed-in patron.
+#[derive(Debug, Clone)]
+pub struct PatronCaller {
+    /// Their library.
+    pub library: LibraryId,
+    /// Who they are there.
+    pub patron: PatronId,
+    /// The hash of the token used, for signing out.
+    pub token_hash: Vec<u8>,
+}
+
+impl PatronCaller {
+    /// How the audit log names this patron.
+    pub fn subject(&self) -> String {
+        format!("patron:{}", self.patron.0)
+    }
+}
+
+impl FromRequest for PatronCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = presented(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let token = token
+                .filter(|t| t.len() <= 256)
+                .ok_or(ApiError::Unauthenticated)?;
+            let library = token_library(&token).ok_or(ApiError::Unauthenticated)?;
+            let hash = crate::passwords::token_hash(&token);
+            let lookup = hash.clone();
+            let store = state.store.clone();
+            let found = web::block(move || {
+                let now = chrono::Utc::now().naive_utc();
+                store.read(library, |tx| patrons::session_patron(tx, &lookup, now))
+            })
+            .await?;
+            match found {
+                Ok(patron) => Ok(PatronCaller {
+                    library,
+                    patron,
+                    token_hash: hash,
+                }),
+                Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patron_tokens_name_their_library() {
+        let (t, h) = new_token(LibraryId(42));
+        assert_eq!(token_library(&t), Some(LibraryId(42)));
+        assert_eq!(h, crate::passwords::token_hash(&t));
+        assert_eq!(token_library("p.abc"), None);
+        assert_eq!(token_library("p7."), None);
+        assert_eq!(token_library("staff-token"), None);
+    }
+}
