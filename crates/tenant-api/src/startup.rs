@@ -249,6 +249,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route("/libraries", web::get().to(routes::libraries::list))
                     .route("/libraries", web::post().to(routes::libraries::create))
                     .route(
+                        "/libraries/{library}/patron/sign-in",
+                        web::post().to(routes::patron::sign_in),
+                    )
+                    .route("/patron/sign-out", web::post().to(routes::patron::sign_out))
+                    .route(
                         "/libraries/{library}/staff",
                         web::get().to(routes::staff::list),
                     )
