@@ -236,7 +236,11 @@ mod tests {
     fn codes_are_unique_and_round_trip() {
         let mut seen = HashSet::new();
         for clause in Clause::ALL {
-            assert!(seen.insert(clause.code()), "duplicate code {}", clause.code());
+            assert!(
+                seen.insert(clause.code()),
+                "duplicate code {}",
+                clause.code()
+            );
             assert_eq!(Clause::from_code(clause.code()), Some(clause));
         }
         assert_eq!(Clause::from_code("mo.182.999"), None);
@@ -258,7 +262,9 @@ mod tests {
     #[test]
     fn missouri_court_order_states_the_2014_finding() {
         assert!(Clause::Mo182817CourtOrder.text().contains("public safety"));
-        assert!(Clause::Mo182817CourtOrder.text().contains("prosecute a crime"));
+        assert!(Clause::Mo182817CourtOrder
+            .text()
+            .contains("prosecute a crime"));
     }
 
     #[test]

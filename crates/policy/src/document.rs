@@ -129,7 +129,11 @@ pub struct PolicyDocument {
 }
 
 fn loosens(key: impl Into<String>, rule: impl Into<String>, clause: Clause) -> DocumentError {
-    DocumentError::Loosens { key: key.into(), rule: rule.into(), clause }
+    DocumentError::Loosens {
+        key: key.into(),
+        rule: rule.into(),
+        clause,
+    }
 }
 
 /// The oldest age at which a guardian's consent can still be asked for: adulthood.
@@ -138,7 +142,8 @@ pub const MAX_MINOR_AGE: u8 = 18;
 impl PolicyDocument {
     /// Reads and validates a policy document against its jurisdiction's profile.
     pub fn from_toml(text: &str) -> Result<PolicyDocument, DocumentError> {
-        let raw: RawDocument = toml::from_str(text).map_err(|e| DocumentError::Syntax(e.to_string()))?;
+        let raw: RawDocument =
+            toml::from_str(text).map_err(|e| DocumentError::Syntax(e.to_string()))?;
         Self::resolve(raw)
     }
 
@@ -182,7 +187,10 @@ impl PolicyDocument {
         if accept_subpoena && profile.subpoena.is_none() {
             return Err(loosens(
                 "disclosure.accept_subpoena",
-                format!("under {} a subpoena without a court order is not enough", profile.statutes),
+                format!(
+                    "under {} a subpoena without a court order is not enough",
+                    profile.statutes
+                ),
                 profile.court_order,
             ));
         }
@@ -190,7 +198,10 @@ impl PolicyDocument {
         if guardian_access && profile.guardian.is_none() {
             return Err(loosens(
                 "disclosure.guardian_access",
-                format!("{} lets no one but the patron consent to disclosure", profile.statutes),
+                format!(
+                    "{} lets no one but the patron consent to disclosure",
+                    profile.statutes
+                ),
                 profile.confidentiality,
             ));
         }
@@ -198,7 +209,10 @@ impl PolicyDocument {
         if consent_max_days > profile.consent_max_days {
             return Err(loosens(
                 "disclosure.consent_max_days",
-                format!("a written consent may run at most {} days", profile.consent_max_days),
+                format!(
+                    "a written consent may run at most {} days",
+                    profile.consent_max_days
+                ),
                 profile.written_consent,
             ));
         }
@@ -211,8 +225,16 @@ impl PolicyDocument {
                 Clause::GuardianConsentToCollect,
             ));
         }
-        let guardian_consent_fields = raw.minors.guardian_consent_fields.unwrap_or(profile.guardian_consent_fields);
-        if let Some(missing) = profile.guardian_consent_fields.difference(guardian_consent_fields).iter().next() {
+        let guardian_consent_fields = raw
+            .minors
+            .guardian_consent_fields
+            .unwrap_or(profile.guardian_consent_fields);
+        if let Some(missing) = profile
+            .guardian_consent_fields
+            .difference(guardian_consent_fields)
+            .iter()
+            .next()
+        {
             return Err(loosens(
                 "minors.guardian_consent_fields",
                 format!("must include {}", missing.as_str()),
@@ -229,7 +251,11 @@ impl PolicyDocument {
             ));
         }
         let vendor_fields = raw.vendors.fields.unwrap_or(FieldSet::EMPTY);
-        if let Some(extra) = vendor_fields.difference(profile.vendor_fields).iter().next() {
+        if let Some(extra) = vendor_fields
+            .difference(profile.vendor_fields)
+            .iter()
+            .next()
+        {
             return Err(loosens(
                 "vendors.fields",
                 format!("vendors may not be granted {}", extra.as_str()),
@@ -240,7 +266,9 @@ impl PolicyDocument {
         let mut rules = profile.retention;
         for kind in RecordKind::ALL {
             let limit = profile.retention_limit(kind);
-            let Some(rule) = raw.retention.rule(kind) else { continue };
+            let Some(rule) = raw.retention.rule(kind) else {
+                continue;
+            };
             let clause = if kind == RecordKind::Circulation {
                 Clause::CheckoutHistoryAtReturn
             } else {
@@ -383,7 +411,13 @@ mod tests {
     fn missouri_document_cannot_add_an_emergency_exception() {
         let e = err("jurisdiction = \"missouri\"\n[disclosure]\nemergency = true\n");
         assert_eq!(key_of(&e), "disclosure.emergency");
-        assert!(matches!(e, DocumentError::Loosens { clause: Clause::Mo182817ReleaseOnlyAsListed, .. }));
+        assert!(matches!(
+            e,
+            DocumentError::Loosens {
+                clause: Clause::Mo182817ReleaseOnlyAsListed,
+                ..
+            }
+        ));
         assert!(e.to_string().contains("RSMo 182.817.1"));
     }
 
@@ -391,12 +425,20 @@ mod tests {
     fn missouri_document_cannot_accept_subpoenas() {
         let e = err("jurisdiction = \"missouri\"\n[disclosure]\naccept_subpoena = true\n");
         assert_eq!(key_of(&e), "disclosure.accept_subpoena");
-        assert!(matches!(e, DocumentError::Loosens { clause: Clause::Mo182817CourtOrder, .. }));
+        assert!(matches!(
+            e,
+            DocumentError::Loosens {
+                clause: Clause::Mo182817CourtOrder,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn north_carolina_document_may_accept_subpoenas() {
-        let doc = PolicyDocument::from_toml("jurisdiction = \"north_carolina\"\n[disclosure]\naccept_subpoena = true\n");
+        let doc = PolicyDocument::from_toml(
+            "jurisdiction = \"north_carolina\"\n[disclosure]\naccept_subpoena = true\n",
+        );
         assert!(doc.map(|d| d.accept_subpoena()).unwrap_or(false));
     }
 
@@ -404,14 +446,19 @@ mod tests {
     fn guardian_access_only_where_the_statute_leaves_room() {
         let e = err("jurisdiction = \"north_carolina\"\n[disclosure]\nguardian_access = true\n");
         assert_eq!(key_of(&e), "disclosure.guardian_access");
-        let ok = PolicyDocument::from_toml("jurisdiction = \"kansas\"\n[disclosure]\nguardian_access = true\n");
+        let ok = PolicyDocument::from_toml(
+            "jurisdiction = \"kansas\"\n[disclosure]\nguardian_access = true\n",
+        );
         assert!(ok.is_ok());
     }
 
     #[test]
     fn retention_may_shorten_but_not_lengthen() {
         let e = err("jurisdiction = \"kansas\"\n[retention.holds_and_interlibrary_loans]\nkeep_days = 31\nthen = \"anonymize\"\n");
-        assert_eq!(key_of(&e), "retention.holds_and_interlibrary_loans.keep_days");
+        assert_eq!(
+            key_of(&e),
+            "retention.holds_and_interlibrary_loans.keep_days"
+        );
         assert!(e.to_string().contains("at most 30 days"));
         let doc = PolicyDocument::from_toml(
             "jurisdiction = \"kansas\"\n[retention.holds_and_interlibrary_loans]\nkeep_days = 7\nthen = \"delete\"\n",
@@ -429,7 +476,13 @@ mod tests {
     #[test]
     fn checkout_history_cannot_outlive_the_return() {
         let e = err("jurisdiction = \"missouri\"\n[retention.circulation]\nkeep_days = 14\nthen = \"anonymize\"\n");
-        assert!(matches!(e, DocumentError::Loosens { clause: Clause::CheckoutHistoryAtReturn, .. }));
+        assert!(matches!(
+            e,
+            DocumentError::Loosens {
+                clause: Clause::CheckoutHistoryAtReturn,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -452,17 +505,32 @@ mod tests {
     #[test]
     fn consent_cannot_run_longer_than_the_profile_allows() {
         let e = err("jurisdiction = \"north_carolina\"\n[disclosure]\nconsent_max_days = 366\n");
-        assert!(matches!(e, DocumentError::Loosens { clause: Clause::Nc12519WrittenConsent, .. }));
+        assert!(matches!(
+            e,
+            DocumentError::Loosens {
+                clause: Clause::Nc12519WrittenConsent,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn unknown_keys_and_jurisdictions_are_named() {
         let e = err("jurisdiction = \"missouri\"\n[disclosure]\nemergncy = true\n");
-        assert!(matches!(&e, DocumentError::Syntax(m) if m.contains("emergncy")), "{e}");
+        assert!(
+            matches!(&e, DocumentError::Syntax(m) if m.contains("emergncy")),
+            "{e}"
+        );
         let e = err("jurisdiction = \"texas\"\n");
-        assert!(matches!(&e, DocumentError::Syntax(m) if m.contains("texas")), "{e}");
+        assert!(
+            matches!(&e, DocumentError::Syntax(m) if m.contains("texas")),
+            "{e}"
+        );
         let e = err("jurisdiction = \"kansas\"\n[vendors]\nfields = [\"shoe_size\"]\n");
-        assert!(matches!(&e, DocumentError::Syntax(m) if m.contains("shoe_size")), "{e}");
+        assert!(
+            matches!(&e, DocumentError::Syntax(m) if m.contains("shoe_size")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -475,7 +543,10 @@ mod tests {
             assert!(!doc.accept_subpoena());
             assert!(doc.vendor_fields().is_empty());
             assert!(doc.charge_search_cost());
-            assert_eq!(doc.schedule(), &Schedule::from_profile(Jurisdiction::Generic.profile()));
+            assert_eq!(
+                doc.schedule(),
+                &Schedule::from_profile(Jurisdiction::Generic.profile())
+            );
         }
     }
 

@@ -26,7 +26,12 @@ pub enum Jurisdiction {
 
 impl Jurisdiction {
     /// Every jurisdiction.
-    pub const ALL: [Jurisdiction; 4] = [Self::Missouri, Self::Kansas, Self::NorthCarolina, Self::Generic];
+    pub const ALL: [Jurisdiction; 4] = [
+        Self::Missouri,
+        Self::Kansas,
+        Self::NorthCarolina,
+        Self::Generic,
+    ];
 
     /// The profile for this jurisdiction.
     pub const fn profile(self) -> &'static Profile {
@@ -136,7 +141,8 @@ pub const RETENTION_LIMITS: [RetentionRule; RecordKind::COUNT] = [
 
 /// Fields collected from a child only with a guardian's consent: all that
 /// locate or contact them (the library assigns the card number itself).
-pub const CHILD_CONTACT_FIELDS: FieldSet = IDENTITY_FIELDS.difference(FieldSet::of(&[Field::CardNumber]));
+pub const CHILD_CONTACT_FIELDS: FieldSet =
+    IDENTITY_FIELDS.difference(FieldSet::of(&[Field::CardNumber]));
 
 /// Missouri: RSMo 182.815 and 182.817 (as amended in 2014).
 pub static MISSOURI: Profile = Profile {
@@ -234,7 +240,9 @@ impl Profile {
     /// Whether a court order with this finding meets the statute.
     pub const fn accepts_finding(&self, finding: CourtFinding) -> bool {
         match finding {
-            CourtFinding::NecessaryForPublicSafety | CourtFinding::NecessaryToProsecuteCrime => true,
+            CourtFinding::NecessaryForPublicSafety | CourtFinding::NecessaryToProsecuteCrime => {
+                true
+            }
             CourtFinding::GoodCause => self.good_cause_suffices,
             CourtFinding::None => false,
         }
@@ -308,7 +316,10 @@ mod tests {
         for j in Jurisdiction::ALL {
             assert_eq!(j.profile().jurisdiction, j);
             assert_eq!(j.profile().minor_age, 13);
-            assert!(!j.profile().guardian_consent_fields.contains(Field::CardNumber));
+            assert!(!j
+                .profile()
+                .guardian_consent_fields
+                .contains(Field::CardNumber));
         }
     }
 
@@ -317,6 +328,9 @@ mod tests {
         let rule = MISSOURI.retention_limit(RecordKind::Circulation);
         assert_eq!(rule.keep_days, 0);
         assert_eq!(rule.then, PurgeMethod::Anonymize);
-        assert_eq!(MISSOURI.retention_limit(RecordKind::DigitalUse).then, PurgeMethod::Delete);
+        assert_eq!(
+            MISSOURI.retention_limit(RecordKind::DigitalUse).then,
+            PurgeMethod::Delete
+        );
     }
 }

@@ -4,7 +4,6 @@
 //! compare a request against a consent or a vendor grant without allocating.
 
 use crate::clause::Clause;
-use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Declares a `Copy` bitset over a fieldless enum whose variants are listed in `ALL`.
@@ -98,6 +97,7 @@ macro_rules! bitset {
 
         impl Serialize for $set {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
                 let mut seq = serializer.serialize_seq(None)?;
                 for item in self.iter() {
                     seq.serialize_element(&item)?;
@@ -190,6 +190,22 @@ impl RecordKind {
         IDENTITY_FIELDS.union(extra)
     }
 }
+
+impl std::str::FromStr for RecordKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+/// A record kind name that is not one of [`RecordKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown record kind {0:?}")]
+pub struct UnknownKind(pub String);
 
 /// A confidential field of a library record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -330,7 +346,10 @@ mod tests {
     #[test]
     fn every_kind_protects_identity() {
         for kind in RecordKind::ALL {
-            assert!(IDENTITY_FIELDS.is_subset(kind.confidential_fields()), "{kind:?}");
+            assert!(
+                IDENTITY_FIELDS.is_subset(kind.confidential_fields()),
+                "{kind:?}"
+            );
         }
     }
 
@@ -339,12 +358,24 @@ mod tests {
         use Field::*;
         // Library Center of the Ozarks: subjects researched, materials consulted,
         // titles borrowed, and financial transactions are confidential.
-        assert!(RecordKind::Circulation.confidential_fields().contains(TitlesBorrowed));
-        assert!(RecordKind::ReferenceRequests.confidential_fields().contains(SubjectsResearched));
-        assert!(RecordKind::DigitalUse.confidential_fields().contains(MaterialsConsulted));
-        assert!(RecordKind::Donations.confidential_fields().contains(FinancialTransactions));
-        assert!(RecordKind::FinesAndPayments.confidential_fields().contains(FinancialTransactions));
-        assert!(RecordKind::EventRegistration.confidential_fields().contains(EventsAttended));
+        assert!(RecordKind::Circulation
+            .confidential_fields()
+            .contains(TitlesBorrowed));
+        assert!(RecordKind::ReferenceRequests
+            .confidential_fields()
+            .contains(SubjectsResearched));
+        assert!(RecordKind::DigitalUse
+            .confidential_fields()
+            .contains(MaterialsConsulted));
+        assert!(RecordKind::Donations
+            .confidential_fields()
+            .contains(FinancialTransactions));
+        assert!(RecordKind::FinesAndPayments
+            .confidential_fields()
+            .contains(FinancialTransactions));
+        assert!(RecordKind::EventRegistration
+            .confidential_fields()
+            .contains(EventsAttended));
         let all = confidential_fields_of(KindSet::all());
         for field in Field::ALL {
             assert!(all.contains(field), "{field:?} belongs to no kind");
@@ -355,7 +386,10 @@ mod tests {
     fn aggregates_are_not_library_records() {
         assert!(!is_library_record(FieldSet::EMPTY));
         assert!(!is_library_record(FieldSet::of(&[Field::TitlesBorrowed])));
-        assert!(is_library_record(FieldSet::of(&[Field::TitlesBorrowed, Field::CardNumber])));
+        assert!(is_library_record(FieldSet::of(&[
+            Field::TitlesBorrowed,
+            Field::CardNumber
+        ])));
         assert_eq!(
             aggregate_clause(crate::jurisdiction::Jurisdiction::Missouri),
             Clause::Mo182815LibraryRecord
@@ -388,10 +422,16 @@ mod tests {
     #[test]
     fn names_match_serde() {
         for kind in RecordKind::ALL {
-            assert_eq!(serde_json::to_string(&kind).unwrap_or_default(), format!("\"{}\"", kind.as_str()));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap_or_default(),
+                format!("\"{}\"", kind.as_str())
+            );
         }
         for field in Field::ALL {
-            assert_eq!(serde_json::to_string(&field).unwrap_or_default(), format!("\"{}\"", field.as_str()));
+            assert_eq!(
+                serde_json::to_string(&field).unwrap_or_default(),
+                format!("\"{}\"", field.as_str())
+            );
         }
     }
 }

@@ -23,7 +23,10 @@ pub enum PurgeMethod {
 impl PurgeMethod {
     /// Whether this method removes at least as much as `other`.
     pub const fn at_least_as_strict_as(self, other: PurgeMethod) -> bool {
-        matches!((self, other), (Self::Delete, _) | (Self::Anonymize, Self::Anonymize))
+        matches!(
+            (self, other),
+            (Self::Delete, _) | (Self::Anonymize, Self::Anonymize)
+        )
     }
 }
 
@@ -54,12 +57,21 @@ pub struct Schedule {
 impl Schedule {
     /// The profile's own limits, with checkout history available on request.
     pub const fn from_profile(profile: &Profile) -> Schedule {
-        Schedule { rules: profile.retention, checkout_history_opt_in: true }
+        Schedule {
+            rules: profile.retention,
+            checkout_history_opt_in: true,
+        }
     }
 
     /// A schedule from rules that the caller has checked against the profile.
-    pub(crate) const fn new(rules: [RetentionRule; RecordKind::COUNT], checkout_history_opt_in: bool) -> Schedule {
-        Schedule { rules, checkout_history_opt_in }
+    pub(crate) const fn new(
+        rules: [RetentionRule; RecordKind::COUNT],
+        checkout_history_opt_in: bool,
+    ) -> Schedule {
+        Schedule {
+            rules,
+            checkout_history_opt_in,
+        }
     }
 
     /// The rule for one kind.
@@ -148,17 +160,31 @@ impl PurgeAction {
 /// Whether and how a record must be purged on `today`.
 pub fn purge_action(schedule: &Schedule, facts: &RecordFacts, today: NaiveDate) -> PurgeAction {
     if !facts.linked {
-        return PurgeAction::Nothing { clause: Clause::AggregatesNotRecords };
+        return PurgeAction::Nothing {
+            clause: Clause::AggregatesNotRecords,
+        };
     }
     let carries_charge = !matches!(facts.charge, Charge::None);
     if facts.charge == Charge::Outstanding {
-        return PurgeAction::Keep { until: None, clause: Clause::ChargesUntilSettled };
+        return PurgeAction::Keep {
+            until: None,
+            clause: Clause::ChargesUntilSettled,
+        };
     }
     let Some(closed_on) = facts.closed_on else {
-        return PurgeAction::Keep { until: None, clause: Clause::RecordInUse };
+        return PurgeAction::Keep {
+            until: None,
+            clause: Clause::RecordInUse,
+        };
     };
-    if facts.kind == RecordKind::Circulation && facts.history_opt_in && schedule.checkout_history_opt_in {
-        return PurgeAction::Keep { until: None, clause: Clause::CheckoutHistoryOptIn };
+    if facts.kind == RecordKind::Circulation
+        && facts.history_opt_in
+        && schedule.checkout_history_opt_in
+    {
+        return PurgeAction::Keep {
+            until: None,
+            clause: Clause::CheckoutHistoryOptIn,
+        };
     }
     // A loan that carried a fine had to stay linked while the fine was owed,
     // so its clock runs from whichever came last: the return or the settlement.
@@ -173,9 +199,14 @@ pub fn purge_action(schedule: &Schedule, facts: &RecordFacts, today: NaiveDate) 
         _ => Clause::ShortestTimePossible,
     };
     let rule = schedule.rule(facts.kind);
-    let deadline = start.checked_add_days(Days::new(u64::from(rule.keep_days))).unwrap_or(NaiveDate::MAX);
+    let deadline = start
+        .checked_add_days(Days::new(u64::from(rule.keep_days)))
+        .unwrap_or(NaiveDate::MAX);
     if today < deadline {
-        return PurgeAction::Keep { until: Some(deadline), clause };
+        return PurgeAction::Keep {
+            until: Some(deadline),
+            clause,
+        };
     }
     match rule.then {
         PurgeMethod::Anonymize => PurgeAction::Anonymize { clause },
@@ -206,47 +237,84 @@ mod tests {
     fn checkout_is_unlinked_at_return() {
         let s = Schedule::from_profile(&MISSOURI);
         let a = purge_action(&s, &loan(Some("2025-03-01")), day("2025-03-01"));
-        assert_eq!(a, PurgeAction::Anonymize { clause: Clause::CheckoutHistoryAtReturn });
+        assert_eq!(
+            a,
+            PurgeAction::Anonymize {
+                clause: Clause::CheckoutHistoryAtReturn
+            }
+        );
     }
 
     #[test]
     fn a_loan_out_stays_linked() {
         let s = Schedule::from_profile(&MISSOURI);
         let a = purge_action(&s, &loan(None), day("2025-03-01"));
-        assert_eq!(a, PurgeAction::Keep { until: None, clause: Clause::RecordInUse });
+        assert_eq!(
+            a,
+            PurgeAction::Keep {
+                until: None,
+                clause: Clause::RecordInUse
+            }
+        );
     }
 
     #[test]
     fn opted_in_history_stays_until_turned_off() {
         let s = Schedule::from_profile(&MISSOURI);
-        let facts = RecordFacts { history_opt_in: true, ..loan(Some("2020-01-01")) };
+        let facts = RecordFacts {
+            history_opt_in: true,
+            ..loan(Some("2020-01-01"))
+        };
         let a = purge_action(&s, &facts, day("2025-03-01"));
-        assert_eq!(a, PurgeAction::Keep { until: None, clause: Clause::CheckoutHistoryOptIn });
+        assert_eq!(
+            a,
+            PurgeAction::Keep {
+                until: None,
+                clause: Clause::CheckoutHistoryOptIn
+            }
+        );
     }
 
     #[test]
     fn opt_in_is_ignored_where_the_library_offers_none() {
         let s = Schedule::new(MISSOURI.retention, false);
-        let facts = RecordFacts { history_opt_in: true, ..loan(Some("2025-01-01")) };
+        let facts = RecordFacts {
+            history_opt_in: true,
+            ..loan(Some("2025-01-01"))
+        };
         assert!(purge_action(&s, &facts, day("2025-01-01")).is_due());
     }
 
     #[test]
     fn a_fined_loan_is_unlinked_once_settled() {
         let s = Schedule::from_profile(&MISSOURI);
-        let owed = RecordFacts { charge: Charge::Outstanding, ..loan(Some("2025-01-01")) };
+        let owed = RecordFacts {
+            charge: Charge::Outstanding,
+            ..loan(Some("2025-01-01"))
+        };
         assert_eq!(
             purge_action(&s, &owed, day("2026-01-01")),
-            PurgeAction::Keep { until: None, clause: Clause::ChargesUntilSettled }
+            PurgeAction::Keep {
+                until: None,
+                clause: Clause::ChargesUntilSettled
+            }
         );
-        let settled = RecordFacts { charge: Charge::SettledOn(day("2025-02-10")), ..owed };
+        let settled = RecordFacts {
+            charge: Charge::SettledOn(day("2025-02-10")),
+            ..owed
+        };
         assert_eq!(
             purge_action(&s, &settled, day("2025-02-09")),
-            PurgeAction::Keep { until: Some(day("2025-02-10")), clause: Clause::ChargesUntilSettled }
+            PurgeAction::Keep {
+                until: Some(day("2025-02-10")),
+                clause: Clause::ChargesUntilSettled
+            }
         );
         assert_eq!(
             purge_action(&s, &settled, day("2025-02-10")),
-            PurgeAction::Anonymize { clause: Clause::ChargesUntilSettled }
+            PurgeAction::Anonymize {
+                clause: Clause::ChargesUntilSettled
+            }
         );
     }
 
@@ -263,37 +331,57 @@ mod tests {
         assert!(!purge_action(&s, &fine, day("2025-03-31")).is_due());
         assert_eq!(
             purge_action(&s, &fine, day("2025-04-01")),
-            PurgeAction::Anonymize { clause: Clause::ChargesUntilSettled }
+            PurgeAction::Anonymize {
+                clause: Clause::ChargesUntilSettled
+            }
         );
     }
 
     #[test]
     fn computer_use_is_deleted_when_the_session_ends() {
         let s = Schedule::from_profile(&MISSOURI);
-        let session = RecordFacts { kind: RecordKind::DigitalUse, ..loan(Some("2025-05-05")) };
+        let session = RecordFacts {
+            kind: RecordKind::DigitalUse,
+            ..loan(Some("2025-05-05"))
+        };
         assert_eq!(
             purge_action(&s, &session, day("2025-05-05")),
-            PurgeAction::Delete { clause: Clause::ShortestTimePossible }
+            PurgeAction::Delete {
+                clause: Clause::ShortestTimePossible
+            }
         );
     }
 
     #[test]
     fn lapsed_cards_are_deleted_after_three_years() {
         let s = Schedule::from_profile(&MISSOURI);
-        let card = RecordFacts { kind: RecordKind::CardRegistration, ..loan(Some("2022-01-01")) };
+        let card = RecordFacts {
+            kind: RecordKind::CardRegistration,
+            ..loan(Some("2022-01-01"))
+        };
         assert!(!purge_action(&s, &card, day("2024-12-30")).is_due());
         assert_eq!(
             purge_action(&s, &card, day("2025-01-01")),
-            PurgeAction::Delete { clause: Clause::ShortestTimePossible }
+            PurgeAction::Delete {
+                clause: Clause::ShortestTimePossible
+            }
         );
     }
 
     #[test]
     fn unlinked_records_need_nothing() {
         let s = Schedule::from_profile(&MISSOURI);
-        let facts = RecordFacts { linked: false, ..loan(Some("2000-01-01")) };
+        let facts = RecordFacts {
+            linked: false,
+            ..loan(Some("2000-01-01"))
+        };
         let a = purge_action(&s, &facts, day("2025-01-01"));
-        assert_eq!(a, PurgeAction::Nothing { clause: Clause::AggregatesNotRecords });
+        assert_eq!(
+            a,
+            PurgeAction::Nothing {
+                clause: Clause::AggregatesNotRecords
+            }
+        );
         assert_eq!(a.clause(), Clause::AggregatesNotRecords);
     }
 
@@ -310,6 +398,8 @@ mod tests {
             clause: Clause::RecordInUse,
         })
         .unwrap_or_default();
-        assert!(json.starts_with(r#"{"action":"keep","until":"2025-02-10","clause":{"code":"library.retention.in_use""#));
+        assert!(json.starts_with(
+            r#"{"action":"keep","until":"2025-02-10","clause":{"code":"library.retention.in_use""#
+        ));
     }
 }

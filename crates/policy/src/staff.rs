@@ -124,6 +124,21 @@ pub fn decide_staff(standing: Standing, action: StaffAction) -> StaffDecision {
     }
 }
 
+/// Who may work with a library's patrons and records at all (before any disclosure rule).
+///
+/// Members of the library may, each read still subject to the disclosure
+/// rules; the consortium director never sees a member library's patron
+/// records; anybody else cannot tell the library has any.
+pub fn decide_patron_work(standing: Standing) -> StaffDecision {
+    match standing {
+        Standing::Member(_) => StaffDecision::Allow,
+        Standing::Director => StaffDecision::Forbidden(
+            "the consortium director never sees a member library's patron records",
+        ),
+        Standing::Outsider => StaffDecision::Hidden,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +173,24 @@ mod tests {
                 StaffDecision::Allow
             );
         }
+    }
+
+    #[test]
+    fn only_members_work_with_patrons() {
+        for role in LibraryRole::ALL {
+            assert_eq!(
+                decide_patron_work(Standing::Member(role)),
+                StaffDecision::Allow
+            );
+        }
+        assert!(matches!(
+            decide_patron_work(Standing::Director),
+            StaffDecision::Forbidden(_)
+        ));
+        assert_eq!(
+            decide_patron_work(Standing::Outsider),
+            StaffDecision::Hidden
+        );
     }
 
     #[test]
