@@ -326,3 +326,23 @@ pub fn patch(url: &str, token: Option<&str>, body: &Value) -> Reply {
 pub fn delete(url: &str, token: Option<&str>) -> Reply {
     finish(with_auth(agent().delete(url), token).call())
 }
+
+pub fn put(url: &str, token: Option<&str>, body: &Value) -> Reply {
+    finish(with_auth(agent().put(url), token).send_json(body.clone()))
+}
+
+pub fn post_raw_auth(url: &str, token: &str, content_type: &str, body: &str) -> Reply {
+    finish(
+        with_auth(agent().post(url), Some(token))
+            .set("Content-Type", content_type)
+            .send_string(body),
+    )
+}
+
+pub fn post_raw_auth_opt(url: &str, token: Option<&str>, body: &str) -> Reply {
+    finish(
+        with_auth(agent().post(url), token)
+            .set("Content-Type", "application/x-ndjson")
+            .send_string(body),
+    )
+}

@@ -10,5 +10,6 @@
 mod audit;
 mod harness;
 mod operations;
+mod patrons;
 mod sign_in;
 mod staff;

@@ -181,7 +181,9 @@ pub fn build_pool(url: &DbUrl, size: u32, timeout: Duration) -> StoreResult<Pool
     };
     r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        // No background replenishing: a connect racing process exit crashes
+        // inside libpq, and the first request opening one costs a millisecond.
+        .min_idle(Some(0))
         .connection_timeout(timeout)
         .test_on_check_out(false)
         .build(Manager { url: url.clone() })

@@ -583,3 +583,125 @@ pub fn revoke_sessions(
     }
     Ok(q.set(s::revoked_at.eq(now)).execute(tx.conn())?)
 }
+
+/// A consent recorded for a patron (a guardian's, or a written consent to disclosure).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentRecord {
+    /// Its id.
+    pub id: i64,
+    /// `guardian` or `disclosure`.
+    pub kind: String,
+    /// What it covers, as the library recorded it.
+    pub scope: String,
+    /// Who gave it (opened).
+    pub given_by: String,
+    /// When.
+    pub granted_at: NaiveDateTime,
+    /// When it lapses, if it does.
+    pub expires_at: Option<NaiveDateTime>,
+    /// When it was withdrawn, if it was.
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl ConsentRecord {
+    /// Whether it holds at `now`.
+    pub fn in_force(&self, now: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+/// A consent to record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewConsent<'a> {
+    /// `guardian` or `disclosure`.
+    pub kind: &'a str,
+    /// What it covers.
+    pub scope: &'a str,
+    /// Who gave it (sealed at rest).
+    pub given_by: &'a str,
+    /// When it was given.
+    pub granted_at: NaiveDateTime,
+    /// When it lapses.
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// Records a consent for a patron of the scoped library.
+pub fn add_consent(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    patron: PatronId,
+    c: &NewConsent<'_>,
+) -> StoreResult<i64> {
+    let NewConsent {
+        kind,
+        scope,
+        given_by,
+        granted_at,
+        expires_at,
+    } = *c;
+    let lib = tx.library_id();
+    let id = sequence::allocate(tx, IdSpace::Consents, 1)?
+        .first()
+        .copied()
+        .ok_or(StoreError::NotFound)?;
+    diesel::insert_into(patron_consents::table)
+        .values((
+            patron_consents::library_id.eq(lib.0),
+            patron_consents::id.eq(id),
+            patron_consents::patron_id.eq(patron.0),
+            patron_consents::kind.eq(kind),
+            patron_consents::scope.eq(scope),
+            patron_consents::given_by_sealed.eq(seal(keys, lib, "consent_given_by", given_by)?),
+            patron_consents::granted_at.eq(granted_at),
+            patron_consents::expires_at.eq(expires_at),
+        ))
+        .execute(tx.conn())?;
+    Ok(id)
+}
+
+/// The consents recorded for a patron, oldest first.
+pub fn consents(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    patron: PatronId,
+) -> StoreResult<Vec<ConsentRecord>> {
+    let lib = tx.library_id();
+    type C = (
+        i64,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<C> = patron_consents::table
+        .filter(patron_consents::library_id.eq(lib.0))
+        .filter(patron_consents::patron_id.eq(patron.0))
+        .order(patron_consents::id)
+        .select((
+            patron_consents::id,
+            patron_consents::kind,
+            patron_consents::scope,
+            patron_consents::given_by_sealed,
+            patron_consents::granted_at,
+            patron_consents::expires_at,
+            patron_consents::revoked_at,
+        ))
+        .load(tx.conn())?;
+    rows.into_iter()
+        .map(
+            |(id, kind, scope, given, granted_at, expires_at, revoked_at)| {
+                Ok(ConsentRecord {
+                    id,
+                    kind,
+                    scope,
+                    given_by: open(keys, lib, "consent_given_by", &given)?,
+                    granted_at,
+                    expires_at,
+                    revoked_at,
+                })
+            },
+        )
+        .collect()
+}

@@ -318,3 +318,24 @@ pub fn unlink(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> 
     }
     Ok(n)
 }
+
+/// Deletes records of the scoped library outright (their links go with them); returns how many.
+pub fn delete(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> {
+    let lib = tx.library_id();
+    let mut n = 0;
+    for chunk in record_ids.chunks(500) {
+        diesel::delete(
+            record_links::table
+                .filter(record_links::library_id.eq(lib.0))
+                .filter(record_links::record_id.eq_any(chunk.to_vec())),
+        )
+        .execute(tx.conn())?;
+        n += diesel::delete(
+            library_records::table
+                .filter(library_records::library_id.eq(lib.0))
+                .filter(library_records::id.eq_any(chunk.to_vec())),
+        )
+        .execute(tx.conn())?;
+    }
+    Ok(n)
+}

@@ -41,6 +41,20 @@ pub enum ApiError {
     /// Signed in, but the role does not allow this.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// The privacy policy refuses this disclosure; the text says why.
+    #[error("refused by policy: {0}")]
+    Refused(&'static str),
+    /// A patron under the library's age needs a guardian's recorded consent first.
+    #[error("guardian consent required for {0}")]
+    GuardianConsentRequired(String),
+    /// A line of a bulk feed is wrong; nothing of the feed was stored.
+    #[error("feed line {line}: {detail}")]
+    FeedLine {
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// Nothing here, or nothing this caller may know about.
     #[error("not found")]
     NotFound,
@@ -82,6 +96,8 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
 }
 
 impl ApiError {
@@ -94,6 +110,18 @@ impl ApiError {
             ApiError::BadPatronCredentials => ("bad-credentials", "Wrong card number or PIN"),
             ApiError::Throttled { .. } => ("too-many-attempts", "Too many failed sign-ins"),
             ApiError::Forbidden(_) => ("forbidden", "Your role does not allow this"),
+            ApiError::Refused(_) => (
+                "refused-by-policy",
+                "The library's privacy policy does not allow this",
+            ),
+            ApiError::GuardianConsentRequired(_) => (
+                "guardian-consent-required",
+                "A guardian's consent is needed first",
+            ),
+            ApiError::FeedLine { .. } => (
+                "invalid-feed-line",
+                "A line of the feed is not valid; nothing was stored",
+            ),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "This clashes with what is already there"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
@@ -112,6 +140,11 @@ impl ApiError {
                 format!("Sign-in is paused after repeated failures. Try again in {} minutes, or ask your library admin to reset your password.", retry_after_secs.div_ceil(60))
             }
             ApiError::Forbidden(why) => format!("{why}. Ask your library admin if you need this."),
+            ApiError::Refused(why) => format!("{why}. The decision and its clause are recorded in the library's audit log."),
+            ApiError::GuardianConsentRequired(fields) => format!(
+                "This patron is under the library's age for collecting {fields} without a guardian's consent. Record the guardian's consent (POST …/patrons/{{id}}/consents with kind \"guardian\"), then try again."
+            ),
+            ApiError::FeedLine { line, detail } => format!("Line {line}: {detail}. Nothing from this request was stored; correct the line and send the whole feed again."),
             ApiError::NotFound => "There is nothing at this address that you can see. Check the address and your library.".into(),
             ApiError::Conflict(what) => format!("The change clashes with existing data ({what}). Reload, check, and try again."),
             ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
@@ -128,7 +161,9 @@ impl ResponseError for ApiError {
             | ApiError::BadCredentials
             | ApiError::BadPatronCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Refused(_) => StatusCode::FORBIDDEN,
+            ApiError::GuardianConsentRequired(_) => StatusCode::CONFLICT,
+            ApiError::FeedLine { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -150,6 +185,10 @@ impl ResponseError for ApiError {
             detail: self.detail(),
             field: match self {
                 ApiError::Invalid { field, .. } => Some(field.as_str()),
+                _ => None,
+            },
+            line: match self {
+                ApiError::FeedLine { line, .. } => Some(*line),
                 _ => None,
             },
         };

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod demo;
+pub mod disclosure;
 pub mod error;
 pub mod keys;
 pub mod passwords;

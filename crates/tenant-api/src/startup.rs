@@ -40,6 +40,9 @@ pub enum StartError {
     /// The encryption keys are missing or wrong.
     #[error("{0}")]
     Keys(String),
+    /// A shipped policy document does not load.
+    #[error("{0}")]
+    Policy(String),
     /// Demo seeding failed.
     #[error("demo data: {0}")]
     Seed(#[from] crate::demo::SeedError),
@@ -142,6 +145,7 @@ impl Application {
             settings: settings.clone(),
             throttle: Arc::new(throttle),
             keys: Arc::new(keys),
+            policies: Arc::new(crate::disclosure::Policies::load().map_err(StartError::Policy)?),
             redis,
         };
 
@@ -253,6 +257,71 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         web::post().to(routes::patron::sign_in),
                     )
                     .route("/patron/sign-out", web::post().to(routes::patron::sign_out))
+                    .route("/patron/me", web::get().to(routes::patron::me))
+                    .route("/patron/me", web::patch().to(routes::patron::update_me))
+                    .route(
+                        "/patron/me/records",
+                        web::get().to(routes::patron::my_records),
+                    )
+                    .route("/patron/me/export", web::get().to(routes::patron::export))
+                    .route(
+                        "/patron/me/access-log",
+                        web::get().to(routes::patron::access_log),
+                    )
+                    .route("/patron/me/pin", web::put().to(routes::patron::change_pin))
+                    .route(
+                        "/patron/me/history",
+                        web::put().to(routes::patron::set_history),
+                    )
+                    .route(
+                        "/patron/me/deletion-request",
+                        web::post().to(routes::patron::request_deletion),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons",
+                        web::get().to(routes::patrons::search),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons",
+                        web::post().to(routes::patrons::register),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons/{patron}",
+                        web::get().to(routes::patrons::read),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons/{patron}",
+                        web::patch().to(routes::patrons::correct),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons/{patron}",
+                        web::delete().to(routes::patrons::delete),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons/{patron}/records",
+                        web::get().to(routes::patrons::patron_records),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons/{patron}/consents",
+                        web::post().to(routes::patrons::add_consent),
+                    )
+                    .route(
+                        "/libraries/{library}/patrons/{patron}/merge",
+                        web::post().to(routes::patrons::merge),
+                    )
+                    .route(
+                        "/libraries/{library}/records",
+                        web::post().to(routes::patrons::add_record),
+                    )
+                    .service(
+                        web::resource("/libraries/{library}/records/feed")
+                            .app_data(web::PayloadConfig::new(32 * 1024 * 1024))
+                            .route(web::post().to(routes::patrons::feed)),
+                    )
+                    .route(
+                        "/libraries/{library}/audit",
+                        web::get().to(routes::patrons::audit_log),
+                    )
                     .route(
                         "/libraries/{library}/staff",
                         web::get().to(routes::staff::list),

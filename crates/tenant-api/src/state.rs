@@ -15,6 +15,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// The keys that seal patrons' data.
     pub keys: Arc<store::sealing::Keyring>,
+    /// The privacy policies in force, per jurisdiction.
+    pub policies: Arc<crate::disclosure::Policies>,
     /// Redis, when configured (readiness checks it).
     pub redis: Option<redis::aio::ConnectionManager>,
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod libraries;
 pub mod patron;
+pub mod patrons;
 pub mod staff;
 
 use crate::error::ApiError;
@@ -88,6 +89,18 @@ impl<T> Paged<T> {
             None
         };
         Paged { items, next_cursor }
+    }
+}
+
+/// Distinguishes a field that is absent (leave it) from one that is null (clear it).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    /// Absent stays `None` (with `#[serde(default)]`); `null` becomes `Some(None)`.
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 

@@ -162,3 +162,367 @@ pub async fn sign_out(state: web::Data<AppState>, caller: PatronCaller) -> ApiRe
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
+
+use crate::disclosure::{decide_and_record, Trace};
+use policy::disclosure::{Basis, Decision, Relation, Request, Requester};
+use policy::records::{FieldSet, KindSet};
+use store::audit;
+use store::patrons::{Patron, PatronChange};
+use store::records::{self, Record};
+
+/// The patron asking about themself, having proved it with card and PIN.
+fn self_request(subject: &str) -> Request<'_> {
+    Request {
+        requester: Requester::Patron,
+        requester_id: subject,
+        relation: Relation::Subject,
+        kinds: KindSet::all(),
+        fields: FieldSet::all(),
+        basis: Basis::PatronSelf {
+            identity_verified: true,
+        },
+    }
+}
+
+/// Runs `f` in the patron's library scope after the policy allowed `action` (and the decision was recorded).
+async fn as_self<T, F>(
+    state: &web::Data<AppState>,
+    caller: &PatronCaller,
+    action: &'static str,
+    f: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(&mut store::LibraryTx<'_>, &store::sealing::Keyring) -> Result<T, ApiError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    let store = state.store.clone();
+    let keys = state.keys.clone();
+    let policies = state.policies.clone();
+    let caller = caller.clone();
+    blocking(move || {
+        let library = store.consortium(Access::Read, |c| libraries::by_id(c, caller.library))?;
+        let (profile, document) = policies.of(&library.jurisdiction).ok_or_else(|| {
+            ApiError::Internal(format!(
+                "no policy for jurisdiction {}",
+                library.jurisdiction
+            ))
+        })?;
+        let subject = caller.subject();
+        store.write(caller.library, |tx| {
+            let trace = Trace {
+                actor: &subject,
+                action,
+                subject: &subject,
+                purpose: "",
+            };
+            let today = Utc::now().date_naive();
+            match decide_and_record(
+                tx,
+                profile,
+                document,
+                &self_request(&subject),
+                &trace,
+                today,
+            )? {
+                Decision::Allow { .. } => f(tx, &keys),
+                Decision::Deny { reason, .. } => Err(ApiError::Refused(reason.text())),
+            }
+        })
+    })
+    .await
+}
+
+/// What a patron sees of their own record.
+#[derive(Serialize)]
+pub struct OwnProfile {
+    #[serde(flatten)]
+    patron: Patron,
+}
+
+/// Everything custodian holds about the signed-in patron's account.
+pub async fn me(state: web::Data<AppState>, caller: PatronCaller) -> ApiResult<HttpResponse> {
+    let id = caller.patron;
+    let patron = as_self(&state, &caller, "patron.self.read", move |tx, keys| {
+        Ok(patrons::get(tx, keys, id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OwnProfile { patron }))
+}
+
+/// `?cursor=` over the patron's own records.
+#[derive(Deserialize)]
+pub struct RecordsQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// The patron's own library records, newest first.
+pub async fn my_records(
+    state: web::Data<AppState>,
+    caller: PatronCaller,
+    q: web::Query<RecordsQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = super::PageQuery {
+        limit: q.limit.clone(),
+        cursor: q.cursor.clone(),
+    }
+    .parse()?;
+    let id = caller.patron;
+    let (before, limit) = (page.after, page.limit);
+    let items = as_self(&state, &caller, "patron.self.records", move |tx, keys| {
+        Ok(records::for_patron(tx, keys, id, before, limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(super::Paged::new(items, &page, |r: &Record| r.id)))
+}
+
+/// One entry of a patron's access log.
+#[derive(Serialize)]
+pub struct AccessEntry {
+    at: NaiveDateTime,
+    who: String,
+    action: String,
+    purpose: String,
+    decision: String,
+    clause: String,
+}
+
+fn describe_actor(actor: &str) -> String {
+    match actor.split_once(':') {
+        Some(("account", id)) => format!("library staff (account {id})"),
+        Some(("vendor", id)) => format!("contracted vendor {id}"),
+        Some(("patron", _)) => "a patron".into(),
+        _ => actor.to_owned(),
+    }
+}
+
+fn access_entries(
+    tx: &mut store::LibraryTx<'_>,
+    subject: &str,
+    limit: i64,
+) -> Result<Vec<AccessEntry>, ApiError> {
+    let mut out = Vec::new();
+    let mut before = None;
+    // Entries the patron made themself are not "who looked at my records".
+    while (out.len() as i64) < limit {
+        let batch = audit::about(tx, subject, before, 500)?;
+        let Some(last) = batch.last() else { break };
+        before = Some(last.seq);
+        out.extend(
+            batch
+                .into_iter()
+                .filter(|e| e.actor != subject)
+                .map(|e| AccessEntry {
+                    at: e.at,
+                    who: describe_actor(&e.actor),
+                    action: e.action,
+                    purpose: e.purpose,
+                    decision: e.decision,
+                    clause: e.clause,
+                }),
+        );
+    }
+    out.truncate(limit as usize);
+    Ok(out)
+}
+
+/// Who looked at the patron's records, when and why (sealed legal requests excepted).
+pub async fn access_log(
+    state: web::Data<AppState>,
+    caller: PatronCaller,
+) -> ApiResult<HttpResponse> {
+    let subject = caller.subject();
+    let items = as_self(&state, &caller, "patron.self.access-log", move |tx, _| {
+        access_entries(tx, &subject, 500)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// Everything held about the patron, as one JSON document to download.
+pub async fn export(state: web::Data<AppState>, caller: PatronCaller) -> ApiResult<HttpResponse> {
+    let id = caller.patron;
+    let subject = caller.subject();
+    let lib = caller.library;
+    let doc = as_self(&state, &caller, "patron.self.export", move |tx, keys| {
+        let patron = patrons::get(tx, keys, id)?;
+        let mut all = Vec::new();
+        let mut before = None;
+        loop {
+            let page = records::for_patron(tx, keys, id, before, 1000)?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            all.extend(page);
+        }
+        let consents = patrons::consents(tx, keys, id)?;
+        let access = access_entries(tx, &subject, i64::MAX)?;
+        Ok(serde_json::json!({
+            "exported_at": Utc::now().naive_utc(),
+            "library_id": lib.0,
+            "patron": patron,
+            "records": all,
+            "consents": consents,
+            "access_log": access,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"my-library-data.json\"",
+        ))
+        .json(doc))
+}
+
+/// `PATCH /api/v1/patron/me`: the contact data a patron may change themself.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChange {
+    #[serde(default, with = "super::double_option")]
+    address: Option<Option<String>>,
+    #[serde(default, with = "super::double_option")]
+    email: Option<Option<String>>,
+    #[serde(default, with = "super::double_option")]
+    phone: Option<Option<String>>,
+    contact_by: Option<String>,
+}
+
+/// Changes the patron's own contact data.
+pub async fn update_me(
+    state: web::Data<AppState>,
+    caller: PatronCaller,
+    body: web::Json<ContactChange>,
+) -> ApiResult<HttpResponse> {
+    let c = body.into_inner();
+    if let Some(Some(e)) = &c.email {
+        if !super::staff::looks_like_email(e) {
+            return Err(ApiError::Invalid {
+                field: "email".into(),
+                detail: "expected an email address such as name@example.org".into(),
+            });
+        }
+    }
+    if let Some(how) = &c.contact_by {
+        if !["email", "phone", "mail", "none"].contains(&how.as_str()) {
+            return Err(ApiError::Invalid {
+                field: "contact_by".into(),
+                detail: "expected one of email, phone, mail, none".into(),
+            });
+        }
+    }
+    let change = PatronChange {
+        address: c.address,
+        email: c.email,
+        phone: c.phone,
+        contact_by: c.contact_by,
+        ..Default::default()
+    };
+    let id = caller.patron;
+    let patron = as_self(&state, &caller, "patron.self.update", move |tx, keys| {
+        Ok(patrons::update(
+            tx,
+            keys,
+            id,
+            &change,
+            Utc::now().naive_utc(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OwnProfile { patron }))
+}
+
+/// `PUT /api/v1/patron/me/pin`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinChange {
+    current_pin: String,
+    new_pin: String,
+}
+
+/// The shortest PIN custodian accepts.
+pub const MIN_PIN: usize = 4;
+
+/// Changes the patron's PIN after checking the current one; every session ends.
+pub async fn change_pin(
+    state: web::Data<AppState>,
+    caller: PatronCaller,
+    body: web::Json<PinChange>,
+) -> ApiResult<HttpResponse> {
+    let PinChange {
+        current_pin,
+        new_pin,
+    } = body.into_inner();
+    if new_pin.chars().count() < MIN_PIN || new_pin.len() > 64 {
+        return Err(ApiError::Invalid {
+            field: "new_pin".into(),
+            detail: format!("a PIN has {MIN_PIN} to 64 characters"),
+        });
+    }
+    let new_hash = blocking(move || passwords::hash(&new_pin).map_err(ApiError::Internal)).await?;
+    let id = caller.patron;
+    as_self(&state, &caller, "patron.self.pin", move |tx, keys| {
+        let patron = patrons::get(tx, keys, id)?;
+        let (_, hash) = patrons::pin_by_card(tx, keys, &patron.data.card_number)?;
+        if !passwords::verify(&current_pin, &hash) {
+            return Err(ApiError::Invalid {
+                field: "current_pin".into(),
+                detail: "the current PIN is not right".into(),
+            });
+        }
+        let now = Utc::now().naive_utc();
+        patrons::set_pin(tx, id, &new_hash, now)?;
+        patrons::revoke_sessions(tx, id, None, now)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": true, "detail": "Your PIN is changed. Sign in again with the new PIN." })))
+}
+
+/// `PUT /api/v1/patron/me/history`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryChoice {
+    keep_history: bool,
+}
+
+/// Turns checkout history on or off; off unlinks returned loans at once.
+pub async fn set_history(
+    state: web::Data<AppState>,
+    caller: PatronCaller,
+    body: web::Json<HistoryChoice>,
+) -> ApiResult<HttpResponse> {
+    let keep = body.keep_history;
+    let id = caller.patron;
+    let unlinked = as_self(&state, &caller, "patron.self.history", move |tx, _| {
+        Ok(patrons::set_keep_history(
+            tx,
+            id,
+            keep,
+            Utc::now().naive_utc(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "keep_history": keep, "unlinked_records": unlinked })))
+}
+
+/// Records the patron's request to delete their account; the library acts on it.
+pub async fn request_deletion(
+    state: web::Data<AppState>,
+    caller: PatronCaller,
+) -> ApiResult<HttpResponse> {
+    let id = caller.patron;
+    as_self(
+        &state,
+        &caller,
+        "patron.self.deletion-request",
+        move |tx, _| Ok(patrons::request_deletion(tx, id, Utc::now().naive_utc())?),
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "requested": true,
+        "detail": "Your library has your request and will delete your account and unlink your records. Deleted data may persist on backup media until those backups expire.",
+    })))
+}
