@@ -112,7 +112,8 @@ fn staff_work_and_patron_self_service() {
     for backend in backends() {
         let w = world(backend);
         let s = &w.server;
-        // The ILS feeds loans by card number.
+        // The ILS feeds loans by card number. Neither patron keeps a checkout
+        // history, so the loans that arrive already returned are unlinked on arrival.
         let lines = [
             loan_line("L1", "21000555001", true),
             loan_line("L2", "21000555001", false),
@@ -121,7 +122,16 @@ fn staff_work_and_patron_self_service() {
         .join("\n");
         let r = feed(s, &w.staff_a, "riverbend", &lines);
         assert_eq!(r.status, 201, "{:?}", r.body);
-        assert_eq!(r.body["stored"], 3);
+        assert_eq!(
+            (
+                r.body["stored"].as_u64(),
+                r.body["unlinked_on_arrival"].as_u64()
+            ),
+            (Some(3), Some(2)),
+            "{:?}",
+            r.body
+        );
+        let l2 = r.body["first_id"].as_i64().unwrap() + 1;
 
         // Staff must say why they read a patron's data.
         get(
@@ -149,7 +159,13 @@ fn staff_work_and_patron_self_service() {
         assert_eq!(me.body["data"]["card_number"], "21000555001");
         assert_eq!(me.body["keep_history"], false);
         let records = get(&s.url("/api/v1/patron/me/records"), Some(&w.patron_a1));
-        assert_eq!(records.body["items"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            records.body["items"].as_array().unwrap().len(),
+            1,
+            "{:?}",
+            records.body
+        );
+        assert_eq!(records.body["items"][0]["external_id"], "L2");
         let log = get(&s.url("/api/v1/patron/me/access-log"), Some(&w.patron_a1));
         let entries = log.body["items"].as_array().unwrap();
         assert!(
@@ -172,7 +188,7 @@ fn staff_work_and_patron_self_service() {
             export.body["patron"]["data"]["email"],
             "ada.quill@example.org"
         );
-        assert_eq!(export.body["records"].as_array().unwrap().len(), 2);
+        assert_eq!(export.body["records"].as_array().unwrap().len(), 1);
         assert!(!export.body["access_log"].as_array().unwrap().is_empty());
 
         // Contact data; not the name.
@@ -190,7 +206,7 @@ fn staff_work_and_patron_self_service() {
         )
         .assert_problem(400, "malformed-body");
 
-        // History: on, then off unlinks the returned loan at once.
+        // History on: a returned loan stays linked; off unlinks it at once.
         assert_eq!(
             put(
                 &s.url("/api/v1/patron/me/history"),
@@ -199,6 +215,20 @@ fn staff_work_and_patron_self_service() {
             )
             .status,
             200
+        );
+        let r = feed(
+            s,
+            &w.staff_a,
+            "riverbend",
+            &loan_line("L4", "21000555001", true),
+        );
+        assert_eq!(r.body["unlinked_on_arrival"], 0, "{:?}", r.body);
+        assert_eq!(
+            get(&s.url("/api/v1/patron/me/records"), Some(&w.patron_a1)).body["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
         );
         let off = put(
             &s.url("/api/v1/patron/me/history"),
@@ -213,6 +243,64 @@ fn staff_work_and_patron_self_service() {
                 .len(),
             1
         );
+
+        // The ILS reports L2 returned: unlinked at return, since history is off.
+        let returned = patch(
+            &s.url(&format!("/api/v1/libraries/riverbend/records/{l2}")),
+            Some(&w.staff_a),
+            &json!({"ended_at": "2026-10-20T12:00:00", "status": "returned"}),
+        );
+        assert_eq!(returned.status, 200, "{:?}", returned.body);
+        assert_eq!(returned.body["retention"]["action"], "anonymize");
+        assert!(returned.body["record"]["patron_id"].is_null());
+        assert_eq!(returned.body["record"]["item"], "Title L2");
+        assert_eq!(
+            get(&s.url("/api/v1/patron/me/records"), Some(&w.patron_a1)).body["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+        // A loan with an unpaid fine stays linked until the fine is settled.
+        let r = feed(
+            s,
+            &w.staff_a,
+            "riverbend",
+            &loan_line("L5", "21000555001", false),
+        );
+        let l5 = r.body["first_id"].as_i64().unwrap();
+        let fined = patch(
+            &s.url(&format!("/api/v1/libraries/riverbend/records/{l5}")),
+            Some(&w.staff_a),
+            &json!({"ended_at": "2026-11-20T12:00:00", "amount_cents": 250}),
+        );
+        assert_eq!(
+            fined.body["retention"]["action"], "keep",
+            "{:?}",
+            fined.body
+        );
+        assert!(fined.body["record"]["patron_id"].is_number());
+        let paid = patch(
+            &s.url(&format!("/api/v1/libraries/riverbend/records/{l5}")),
+            Some(&w.staff_a),
+            &json!({"settled_at": "2026-11-21T09:00:00"}),
+        );
+        assert!(
+            paid.body["record"]["patron_id"].is_null(),
+            "{:?}",
+            paid.body
+        );
+        let listed = get(
+            &s.url("/api/v1/libraries/riverbend/records?kind=circulation&purpose=inventory"),
+            Some(&w.staff_a),
+        );
+        assert_eq!(listed.status, 200);
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 5);
+        get(
+            &s.url("/api/v1/libraries/riverbend/records?kind=loans&purpose=inventory"),
+            Some(&w.staff_a),
+        )
+        .assert_problem(400, "invalid-parameter");
 
         // Deletion request, with the backup caveat.
         let del = post(
@@ -458,6 +546,30 @@ fn every_endpoint_answers_each_caller_as_the_policy_allows() {
         for (n, who) in EVERYONE.into_iter().enumerate() {
             let t = token(&w, who);
             let ext = format!("{who:?}-{n}");
+            // Throwaway patrons and a record for the destructive endpoints.
+            let x = register(
+                s,
+                &w.staff_a,
+                "riverbend",
+                json!({"card_number": format!("X{ext}"), "pin": "1234", "name": "Xavier Temp"}),
+            )["id"]
+                .as_i64()
+                .unwrap();
+            let y = register(
+                s,
+                &w.staff_a,
+                "riverbend",
+                json!({"card_number": format!("Y{ext}"), "pin": "1234", "name": "Xavier Temp"}),
+            )["id"]
+                .as_i64()
+                .unwrap();
+            let fed = feed(
+                s,
+                &w.staff_a,
+                "riverbend",
+                &loan_line(&format!("R{ext}"), "21000555001", false),
+            );
+            let record = fed.body["first_id"].as_i64().unwrap();
             let cases: Vec<(&str, Reply, u16)> = vec![
                 (
                     "search",
@@ -523,6 +635,37 @@ fn every_endpoint_answers_each_caller_as_the_policy_allows() {
                     201,
                 ),
                 ("audit", get(&s.url(&format!("{lib}/audit")), t), 200),
+                (
+                    "list records",
+                    get(&s.url(&format!("{lib}/records?purpose=desk")), t),
+                    200,
+                ),
+                (
+                    "update record",
+                    patch(
+                        &s.url(&format!("{lib}/records/{record}")),
+                        t,
+                        &json!({"status": "renewed"}),
+                    ),
+                    200,
+                ),
+                (
+                    "merge",
+                    post(
+                        &s.url(&format!("{lib}/patrons/{x}/merge")),
+                        t,
+                        &json!({"duplicate_id": y, "purpose": "duplicate card"}),
+                    ),
+                    200,
+                ),
+                (
+                    "delete",
+                    delete(
+                        &s.url(&format!("{lib}/patrons/{x}?purpose=closed%20account")),
+                        t,
+                    ),
+                    200,
+                ),
             ];
             for (name, reply, ok) in cases {
                 let want = staff_expectation(who, ok);

@@ -339,3 +339,101 @@ pub fn delete(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> 
     }
     Ok(n)
 }
+
+/// What a feed may change about a record it sent before.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordUpdate {
+    /// When it ended (the loan came back, the session closed).
+    pub ended_at: Option<NaiveDateTime>,
+    /// The source's new status.
+    pub status: Option<String>,
+    /// A fine or fee now attached, in cents.
+    pub amount_cents: Option<i64>,
+    /// When that amount was settled.
+    pub settled_at: Option<NaiveDateTime>,
+}
+
+/// Applies a feed's update to a record of the scoped library and returns it.
+pub fn update(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: i64,
+    change: &RecordUpdate,
+    now: NaiveDateTime,
+) -> StoreResult<Record> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = library_records)]
+    struct Change<'a> {
+        ended_at: Option<NaiveDateTime>,
+        status: Option<&'a str>,
+        amount_cents: Option<i64>,
+        settled_at: Option<NaiveDateTime>,
+        updated_at: NaiveDateTime,
+    }
+    let lib = tx.library_id();
+    let n = diesel::update(
+        library_records::table
+            .filter(library_records::library_id.eq(lib.0))
+            .filter(library_records::id.eq(id)),
+    )
+    .set(Change {
+        ended_at: change.ended_at,
+        status: change.status.as_deref(),
+        amount_cents: change.amount_cents,
+        settled_at: change.settled_at,
+        updated_at: now,
+    })
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(tx, keys, id)
+}
+
+/// Records of the scoped library by id, after `after`, optionally of one kind.
+pub fn list(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    kind: Option<&str>,
+    after: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Record>> {
+    let lib = tx.library_id();
+    let mut q = library_records::table
+        .left_join(
+            record_links::table.on(record_links::library_id
+                .eq(library_records::library_id)
+                .and(record_links::record_id.eq(library_records::id))),
+        )
+        .filter(library_records::library_id.eq(lib.0))
+        .filter(library_records::id.gt(after.unwrap_or(0)))
+        .order(library_records::id)
+        .limit(limit)
+        .select((record_columns!(), record_links::patron_id.nullable()))
+        .into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(library_records::kind.eq(k.to_owned()));
+    }
+    let rows: Vec<(Row, Option<i64>)> = q.load(tx.conn())?;
+    rows.into_iter()
+        .map(|(r, p)| open_row(tx, keys, r, p.map(PatronId)))
+        .collect()
+}
+
+/// Which of these patrons opted in to keeping their checkout history.
+pub fn history_opt_ins(tx: &mut LibraryTx<'_>, ids: &[PatronId]) -> StoreResult<HashSet<PatronId>> {
+    let lib = tx.library_id();
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(500) {
+        let raw: Vec<i64> = chunk.iter().map(|p| p.0).collect();
+        let rows: Vec<i64> = patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq_any(raw))
+            .filter(patrons::keep_history.eq(true))
+            .select(patrons::id)
+            .load(tx.conn())?;
+        found.extend(rows.into_iter().map(PatronId));
+    }
+    Ok(found)
+}

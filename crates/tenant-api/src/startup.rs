@@ -313,6 +313,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         "/libraries/{library}/records",
                         web::post().to(routes::patrons::add_record),
                     )
+                    .route(
+                        "/libraries/{library}/records",
+                        web::get().to(routes::patrons::list_records),
+                    )
+                    .route(
+                        "/libraries/{library}/records/{record}",
+                        web::patch().to(routes::patrons::update_record),
+                    )
                     .service(
                         web::resource("/libraries/{library}/records/feed")
                             .app_data(web::PayloadConfig::new(32 * 1024 * 1024))

@@ -706,6 +706,37 @@ fn check_kind(kind: &str) -> Result<(), String> {
     })
 }
 
+/// What the retention schedule says about a record right now.
+fn retention_now(
+    schedule: &policy::retention::Schedule,
+    kind: &str,
+    linked: bool,
+    ended_at: Option<NaiveDateTime>,
+    amount: Option<i64>,
+    settled: Option<NaiveDateTime>,
+    opted_in: bool,
+) -> policy::retention::PurgeAction {
+    use policy::retention::{purge_action, Charge, RecordFacts};
+    let Ok(kind) = kind.parse::<RecordKind>() else {
+        return policy::retention::PurgeAction::Nothing {
+            clause: policy::clause::Clause::AggregatesNotRecords,
+        };
+    };
+    let charge = match (amount, settled) {
+        (Some(a), None) if a > 0 => Charge::Outstanding,
+        (Some(_), Some(s)) => Charge::SettledOn(s.date()),
+        _ => Charge::None,
+    };
+    let facts = RecordFacts {
+        kind,
+        linked,
+        closed_on: ended_at.map(|e| e.date()),
+        history_opt_in: opted_in,
+        charge,
+    };
+    purge_action(schedule, &facts, Utc::now().date_naive())
+}
+
 /// A line of a feed: a record, naming its patron by id or by card number.
 #[derive(Deserialize)]
 pub struct FeedLine {
@@ -724,8 +755,8 @@ pub async fn add_record(
     body: web::Json<FeedLine>,
 ) -> ApiResult<HttpResponse> {
     let ctx = Ctx::new(&state, &access)?;
-    let ids = ingest(ctx, vec![body.into_inner()]).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "ids": ids })))
+    let done = ingest(ctx, vec![body.into_inner()]).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "ids": done.ids, "unlinked_on_arrival": done.unlinked, "deleted_on_arrival": done.deleted })))
 }
 
 /// Adds up to 10,000 records sent as JSON lines; all or nothing, the first bad line reported.
@@ -767,13 +798,18 @@ pub async fn feed(
         });
     }
     let count = lines.len();
-    let ids = ingest_numbered(ctx, lines).await?;
-    Ok(HttpResponse::Created().json(
-        serde_json::json!({ "stored": count, "first_id": ids.first(), "last_id": ids.last() }),
-    ))
+    let done = ingest_numbered(ctx, lines).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "received": count,
+        "stored": done.ids.len(),
+        "unlinked_on_arrival": done.unlinked,
+        "deleted_on_arrival": done.deleted,
+        "first_id": done.ids.first(),
+        "last_id": done.ids.last(),
+    })))
 }
 
-async fn ingest(ctx: Ctx, batch: Vec<FeedLine>) -> ApiResult<Vec<i64>> {
+async fn ingest(ctx: Ctx, batch: Vec<FeedLine>) -> ApiResult<Ingested> {
     for line in &batch {
         check_kind(&line.record.kind).map_err(|detail| ApiError::Invalid {
             field: "kind".into(),
@@ -791,8 +827,9 @@ async fn ingest(ctx: Ctx, batch: Vec<FeedLine>) -> ApiResult<Vec<i64>> {
     .await
 }
 
-async fn ingest_numbered(ctx: Ctx, lines: Vec<(usize, FeedLine)>) -> ApiResult<Vec<i64>> {
+async fn ingest_numbered(ctx: Ctx, lines: Vec<(usize, FeedLine)>) -> ApiResult<Ingested> {
     blocking(move || {
+        let schedule = *ctx.policy()?.1.schedule();
         let n = lines.len();
         let purpose = format!("feed of {n} record(s)");
         ctx.decided("records.feed", "", &purpose, KindSet::all(), FieldSet::all(), |tx, keys| {
@@ -819,13 +856,45 @@ async fn ingest_numbered(ctx: Ctx, lines: Vec<(usize, FeedLine)>) -> ApiResult<V
             if let Some((line, _)) = wanted.iter().find(|(_, p)| !known.contains(p)) {
                 return Err(ApiError::FeedLine { line: *line, detail: "no patron of this library has that patron_id".into() });
             }
-            records::ingest(tx, keys, &batch, Utc::now().naive_utc()).map_err(|e| match e {
+            // A loan that arrives already returned is unlinked on arrival
+            // unless its patron keeps a history; whatever retention says is
+            // due now is done before anything is stored.
+            let opted_in = records::history_opt_ins(tx, &ids)?;
+            let mut unlinked = 0usize;
+            let mut deleted = 0usize;
+            let mut kept = Vec::with_capacity(batch.len());
+            for mut r in batch {
+                if let Some(p) = r.patron_id {
+                    let action = retention_now(&schedule, &r.kind, true, r.ended_at, r.amount_cents, r.settled_at, opted_in.contains(&p));
+                    match action {
+                        policy::retention::PurgeAction::Anonymize { .. } => {
+                            r.patron_id = None;
+                            unlinked += 1;
+                        }
+                        policy::retention::PurgeAction::Delete { .. } => {
+                            deleted += 1;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                kept.push(r);
+            }
+            let ids = records::ingest(tx, keys, &kept, Utc::now().naive_utc()).map_err(|e| match e {
                 StoreError::Conflict(_) => ApiError::Conflict("a record with the same source and external_id is already stored; send only new records".into()),
                 other => other.into(),
-            })
+            })?;
+            Ok(Ingested { ids, unlinked, deleted })
         })
     })
     .await
+}
+
+/// What a feed stored.
+struct Ingested {
+    ids: Vec<i64>,
+    unlinked: usize,
+    deleted: usize,
 }
 
 /// Lists the library's audit log (admins and the custodian of records).
@@ -847,4 +916,103 @@ pub async fn audit_log(
         blocking(move || Ok(store.read(access.library.id, |tx| audit::list(tx, after, limit))?))
             .await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &audit::Entry| e.seq)))
+}
+
+/// Applies a feed's update to a record (a return, a fine, its settlement); retention then does at once what is due.
+pub async fn update_record(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    path: web::Path<(String, i64)>,
+    body: web::Json<records::RecordUpdate>,
+) -> ApiResult<HttpResponse> {
+    let ctx = Ctx::new(&state, &access)?;
+    let id = path.into_inner().1;
+    let change = body.into_inner();
+    let out = blocking(move || {
+        let schedule = *ctx.policy()?.1.schedule();
+        ctx.decided(
+            "records.update",
+            &format!("record:{id}"),
+            "feed update",
+            KindSet::all(),
+            FieldSet::all(),
+            |tx, keys| {
+                let r = records::update(tx, keys, id, &change, Utc::now().naive_utc())?;
+                let opted_in = match r.patron_id {
+                    Some(p) => records::history_opt_ins(tx, &[p])?.contains(&p),
+                    None => false,
+                };
+                let action = retention_now(
+                    &schedule,
+                    &r.kind,
+                    r.patron_id.is_some(),
+                    r.ended_at,
+                    r.amount_cents,
+                    r.settled_at,
+                    opted_in,
+                );
+                match action {
+                    policy::retention::PurgeAction::Anonymize { .. } => {
+                        records::unlink(tx, &[id])?;
+                    }
+                    policy::retention::PurgeAction::Delete { .. } => {
+                        records::delete(tx, &[id])?;
+                    }
+                    _ => {}
+                }
+                let record = if matches!(action, policy::retention::PurgeAction::Delete { .. }) {
+                    None
+                } else {
+                    Some(records::get(tx, keys, id)?)
+                };
+                Ok(serde_json::json!({ "record": record, "retention": action }))
+            },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `?kind=&purpose=&limit=&cursor=`
+#[derive(Deserialize)]
+pub struct ListQuery {
+    kind: Option<String>,
+    purpose: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The library's records by id, optionally of one kind, for a stated purpose.
+pub async fn list_records(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let ctx = Ctx::new(&state, &access)?;
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    if let Some(k) = &q.kind {
+        check_kind(k).map_err(|detail| ApiError::Invalid {
+            field: "kind".into(),
+            detail,
+        })?;
+    }
+    let page = PageQuery {
+        limit: q.limit.clone(),
+        cursor: q.cursor.clone(),
+    }
+    .parse()?;
+    let kind = q.kind.clone();
+    let (after, limit) = (page.after, page.limit);
+    let items = blocking(move || {
+        ctx.decided(
+            "records.list",
+            "",
+            &purpose,
+            KindSet::all(),
+            FieldSet::all(),
+            |tx, keys| Ok(records::list(tx, keys, kind.as_deref(), after, limit)?),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |r: &Record| r.id)))
 }
