@@ -638,11 +638,9 @@ pub async fn merge(
             &purpose,
             KindSet::all(),
             FieldSet::all(),
-            |_tx, _| Ok(()),
-        )?;
-        Ok(ctx
-            .store
-            .write(ctx.library.id, |tx| patrons::merge(tx, keep, duplicate))?)
+            // The merge commits with the decision that allowed it, or neither does.
+            |tx, _| Ok(patrons::merge(tx, keep, duplicate)?),
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(
