@@ -9,6 +9,7 @@
 //! clause behind every answer ([`clause`]).
 
 pub mod clause;
+pub mod directory;
 pub mod disclosure;
 pub mod document;
 pub mod jurisdiction;

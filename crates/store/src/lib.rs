@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod connection;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod libraries;

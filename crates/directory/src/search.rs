@@ -1,0 +1,677 @@
+//! Finding libraries: parameters checked and named, candidates narrowed in
+//! SQL, ranked in process, and paged with keyset cursors.
+//!
+//! Every result has a sort key `(primary, name, id)`: minus the relevance
+//! score for `q`, metres from `near`, or 0 (name order). A cursor carries the
+//! last key handed out and a fingerprint of the query, so a page never repeats
+//! or skips a library while the data is unchanged, and a cursor from another
+//! query is refused instead of silently paging something else.
+
+use crate::{DirectoryError, DirectoryResult};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use store::directory::{self as sd, Entry, Filter};
+use store::{Access, Store};
+
+/// The query string as received; every field is checked by [`RawQuery::parse`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawQuery {
+    /// Words to find, in any order and any case.
+    pub q: Option<String>,
+    /// Two-letter state code.
+    pub state: Option<String>,
+    /// County name.
+    pub county: Option<String>,
+    /// City name.
+    pub city: Option<String>,
+    /// Five-digit ZIP code.
+    pub zip: Option<String>,
+    /// `LAT,LON` to rank by distance from.
+    pub near: Option<String>,
+    /// Only libraries within this many kilometres of `near`.
+    pub radius_km: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A checked query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Lower-case words of `q`.
+    pub words: Vec<String>,
+    /// Upper-case state.
+    pub state: Option<String>,
+    /// County, as words.
+    pub county: Option<Vec<String>>,
+    /// City, as words.
+    pub city: Option<Vec<String>>,
+    /// ZIP code.
+    pub zip: Option<String>,
+    /// Latitude and longitude.
+    pub near: Option<(f64, f64)>,
+    /// Radius in km.
+    pub radius_km: Option<f64>,
+    /// Page size.
+    pub limit: usize,
+    /// Where the page starts.
+    pub after: Option<Key>,
+}
+
+/// A result's position in the order: (primary, name, id).
+#[derive(Debug, Clone, PartialEq, PartialOrd, Serialize, Deserialize)]
+pub struct Key(pub i64, pub String, pub i64);
+
+/// The longest `q` accepted.
+pub const MAX_Q: usize = 200;
+/// The most libraries one query ranks; far above any real directory.
+pub const MAX_CANDIDATES: i64 = 200_000;
+
+fn text_param(field: &str, v: &Option<String>) -> DirectoryResult<Option<String>> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > MAX_Q => Err(DirectoryError::invalid(
+            field,
+            format!("{field} may have at most {MAX_Q} characters"),
+        )),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+fn words_param(field: &str, v: &Option<String>) -> DirectoryResult<Option<Vec<String>>> {
+    match text_param(field, v)? {
+        None => Ok(None),
+        Some(s) => {
+            let w = sd::words(&s);
+            if w.is_empty() {
+                Err(DirectoryError::invalid(
+                    field,
+                    format!("{field} must contain letters or digits"),
+                ))
+            } else {
+                Ok(Some(w))
+            }
+        }
+    }
+}
+
+impl RawQuery {
+    /// Checks every parameter, naming the first that is wrong.
+    pub fn parse(&self) -> DirectoryResult<Query> {
+        let words = match text_param("q", &self.q)? {
+            None => Vec::new(),
+            Some(q) => {
+                let mut w = sd::words(&q);
+                w.dedup();
+                if w.len() > 12 {
+                    return Err(DirectoryError::invalid("q", "q may have at most 12 words"));
+                }
+                w
+            }
+        };
+        let state = match text_param("state", &self.state)? {
+            None => None,
+            Some(s) if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) => {
+                Some(s.to_ascii_uppercase())
+            }
+            Some(s) => {
+                return Err(DirectoryError::invalid(
+                    "state",
+                    format!("state must be a two-letter code such as MO, got {s:?}"),
+                ))
+            }
+        };
+        let zip = match text_param("zip", &self.zip)? {
+            None => None,
+            Some(z) => {
+                let five: String = z.chars().take(5).collect();
+                let ok = five.len() == 5
+                    && five.chars().all(|c| c.is_ascii_digit())
+                    && (z.len() == 5
+                        || (z.len() == 10
+                            && z.as_bytes()[5] == b'-'
+                            && z[6..].chars().all(|c| c.is_ascii_digit())));
+                if !ok {
+                    return Err(DirectoryError::invalid(
+                        "zip",
+                        format!("zip must be a five-digit ZIP code, got {z:?}"),
+                    ));
+                }
+                Some(five)
+            }
+        };
+        let near = match text_param("near", &self.near)? {
+            None => None,
+            Some(n) => {
+                let bad = || {
+                    DirectoryError::invalid(
+                        "near",
+                        format!("near must be LAT,LON in degrees, such as 38.95,-92.33; got {n:?}"),
+                    )
+                };
+                let (a, b) = n.split_once(',').ok_or_else(bad)?;
+                let lat: f64 = a.trim().parse().map_err(|_| bad())?;
+                let lon: f64 = b.trim().parse().map_err(|_| bad())?;
+                if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                    return Err(bad());
+                }
+                Some((lat, lon))
+            }
+        };
+        let radius_km = match text_param("radius_km", &self.radius_km)? {
+            None => None,
+            Some(r) => {
+                let v: f64 = r
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite() && *v > 0.0 && *v <= 20_040.0)
+                    .ok_or_else(|| {
+                        DirectoryError::invalid(
+                            "radius_km",
+                            format!("radius_km must be a number of kilometres above 0 and at most 20040, got {r:?}"),
+                        )
+                    })?;
+                if near.is_none() {
+                    return Err(DirectoryError::invalid(
+                        "radius_km",
+                        "radius_km needs near=LAT,LON to measure from",
+                    ));
+                }
+                Some(v)
+            }
+        };
+        let limit = match text_param("limit", &self.limit)? {
+            None => 20,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| {
+                    DirectoryError::invalid(
+                        "limit",
+                        format!("limit must be a whole number from 1 to 100, got {l:?}"),
+                    )
+                })?,
+        };
+        let mut query = Query {
+            words,
+            state,
+            county: words_param("county", &self.county)?,
+            city: words_param("city", &self.city)?,
+            zip,
+            near,
+            radius_km,
+            limit,
+            after: None,
+        };
+        if let Some(c) = text_param("cursor", &self.cursor)? {
+            query.after = Some(decode_cursor(&c, &query.fingerprint()).ok_or_else(|| {
+                DirectoryError::invalid(
+                    "cursor",
+                    "cursor is not one this server gave out for this query; start again without it",
+                )
+            })?);
+        }
+        Ok(query)
+    }
+}
+
+impl Query {
+    /// The query without its page: equal for every page of one result set.
+    pub fn canonical(&self) -> String {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let ws = |o: &Option<Vec<String>>| o.as_ref().map(|w| w.join(" ")).unwrap_or_default();
+        let near = self
+            .near
+            .map(|(a, b)| format!("{a:.6},{b:.6}"))
+            .unwrap_or_default();
+        let radius = self.radius_km.map(|r| format!("{r}")).unwrap_or_default();
+        format!(
+            "q={}&state={}&county={}&city={}&zip={}&near={near}&radius={radius}",
+            self.words.join(" "),
+            opt(&self.state),
+            ws(&self.county),
+            ws(&self.city),
+            opt(&self.zip),
+        )
+    }
+
+    /// The query and its page, as a cache key.
+    pub fn page_key(&self) -> String {
+        let after = self
+            .after
+            .as_ref()
+            .map(|k| encode_cursor(k, ""))
+            .unwrap_or_default();
+        format!("{}&limit={}&after={after}", self.canonical(), self.limit)
+    }
+
+    fn fingerprint(&self) -> String {
+        hex::encode(&Sha256::digest(self.canonical().as_bytes())[..6])
+    }
+
+    fn filter(&self) -> Filter {
+        let mut words = self.words.clone();
+        words.extend(self.county.iter().flatten().cloned());
+        words.extend(self.city.iter().flatten().cloned());
+        let bbox = match (self.near, self.radius_km) {
+            (Some((lat, lon)), Some(r)) => {
+                let dlat = r / 110.574 + 0.01;
+                let (lo, hi) = (lat - dlat, lat + dlat);
+                let cos = lat.to_radians().cos();
+                // Near a pole or across the antimeridian a longitude window is
+                // not one interval; latitude alone still narrows enough.
+                let lon_window = if lo > -89.0 && hi < 89.0 && cos > 0.01 {
+                    let dlon = r
+                        / (111.320
+                            * cos
+                                .min((lo.to_radians().cos()).min(hi.to_radians().cos()))
+                                .max(0.01))
+                        + 0.01;
+                    (lon - dlon >= -180.0 && lon + dlon <= 180.0)
+                        .then_some((lon - dlon, lon + dlon))
+                } else {
+                    None
+                };
+                Some((lo, hi, lon_window))
+            }
+            _ => None,
+        };
+        Filter {
+            state: self.state.clone(),
+            county: None,
+            city: None,
+            zip: self.zip.clone(),
+            words,
+            bbox,
+            located: self.near.is_some(),
+        }
+    }
+}
+
+/// A library in a result list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Item {
+    /// Its id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// City.
+    pub city: String,
+    /// County.
+    pub county: String,
+    /// State.
+    pub state: String,
+    /// ZIP code.
+    pub zip: String,
+    /// Telephone, or null.
+    pub phone: Option<String>,
+    /// Web site, or null.
+    pub website: Option<String>,
+    /// Public email, or null.
+    pub email: Option<String>,
+    /// Opening hours, or null.
+    pub hours: Option<String>,
+    /// Services, or null.
+    pub services: Option<String>,
+    /// Latitude, or null when unknown.
+    pub latitude: Option<f64>,
+    /// Longitude, or null when unknown.
+    pub longitude: Option<f64>,
+    /// The library system's code (outlets of one system share it), or null.
+    pub system_id: Option<String>,
+    /// The parent system's directory id, or null.
+    pub parent_id: Option<i64>,
+    /// Kilometres from `near`, only when `near` was given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub distance_km: Option<f64>,
+}
+
+impl Item {
+    /// The public view of a stored entry.
+    pub fn from_entry(e: &Entry, distance_km: Option<f64>) -> Self {
+        Item {
+            id: e.id,
+            name: e.name.clone(),
+            address: e.street.clone(),
+            city: e.city.clone(),
+            county: e.county.clone(),
+            state: e.state.clone(),
+            zip: e.zip.clone(),
+            phone: e.phone.clone(),
+            website: e.website.clone(),
+            email: e.email.clone(),
+            hours: e.hours.clone(),
+            services: e.services.clone(),
+            latitude: e.latitude,
+            longitude: e.longitude,
+            system_id: e.system_code.clone(),
+            parent_id: e.parent_id,
+            distance_km: distance_km.map(|d| (d * 1000.0).round() / 1000.0),
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Page {
+    /// The libraries.
+    pub items: Vec<Item>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+fn encode_cursor(k: &Key, fp: &str) -> String {
+    let json = serde_json::json!([fp, k.0, k.1, k.2]).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(c: &str, fp: &str) -> Option<Key> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
+    let (f, a, b, id): (String, i64, String, i64) = serde_json::from_slice(&bytes).ok()?;
+    (f == fp).then_some(Key(a, b, id))
+}
+
+/// Great-circle distance in kilometres.
+pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6371.0088 * h.sqrt().min(1.0).asin()
+}
+
+/// How well `e` matches every word of `words`; `None` if one word matches nothing.
+pub fn score(e: &Entry, words: &[String]) -> Option<i64> {
+    let name = sd::words(&e.name);
+    let place: Vec<String> = sd::words(&e.city)
+        .into_iter()
+        .chain(sd::words(&e.county))
+        .collect();
+    let rest: Vec<String> = sd::words(&e.street)
+        .into_iter()
+        .chain(sd::words(&e.state))
+        .chain(sd::words(&e.zip))
+        .collect();
+    let best = |ws: &[String], w: &str, exact: i64, prefix: i64| -> i64 {
+        ws.iter()
+            .map(|x| {
+                if x == w {
+                    exact
+                } else if x.starts_with(w) {
+                    prefix
+                } else {
+                    0
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let mut total = 0;
+    for w in words {
+        let s = best(&name, w, 10, 6)
+            .max(best(&place, w, 5, 3))
+            .max(best(&rest, w, 2, 1));
+        if s == 0 {
+            return None;
+        }
+        total += s;
+    }
+    if let (Some(first), Some(n0)) = (words.first(), name.first()) {
+        if n0.starts_with(first.as_str()) {
+            total += 4;
+        }
+    }
+    // The words in the order the name has them, side by side.
+    if words.len() > 1
+        && name.windows(words.len()).any(|win| {
+            win.iter()
+                .zip(words)
+                .all(|(n, w)| n.starts_with(w.as_str()))
+        })
+    {
+        total += 5;
+    }
+    Some(total)
+}
+
+/// Ranks already filtered candidates and returns them in result order with their keys.
+pub fn rank(query: &Query, candidates: Vec<Entry>) -> Vec<(Key, Entry, Option<f64>)> {
+    let place_ok = |want: &Option<Vec<String>>, have: &str| {
+        want.as_ref().is_none_or(|w| sd::words(have) == *w)
+    };
+    let mut out: Vec<(Key, Entry, Option<f64>)> = candidates
+        .into_iter()
+        .filter(|e| place_ok(&query.county, &e.county) && place_ok(&query.city, &e.city))
+        .filter_map(|e| {
+            let score = if query.words.is_empty() {
+                0
+            } else {
+                score(&e, &query.words)?
+            };
+            let dist = match (query.near, e.latitude, e.longitude) {
+                (Some(p), Some(la), Some(lo)) => Some(haversine_km(p, (la, lo))),
+                (Some(_), _, _) => return None,
+                _ => None,
+            };
+            if let (Some(d), Some(r)) = (dist, query.radius_km) {
+                if d > r {
+                    return None;
+                }
+            }
+            let primary = match dist {
+                Some(d) => (d * 1000.0).round() as i64,
+                None => -score,
+            };
+            let key = Key(primary, e.name.to_lowercase(), e.id);
+            Some((key, e, dist))
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0 .0, &a.0 .1, a.0 .2).cmp(&(b.0 .0, &b.0 .1, b.0 .2)));
+    out
+}
+
+fn after(k: &Key, cursor: &Key) -> bool {
+    (k.0, &k.1, k.2) > (cursor.0, &cursor.1, cursor.2)
+}
+
+/// Runs a query against the database (blocking) and returns one page.
+pub fn run(store: &Store, query: &Query) -> DirectoryResult<Page> {
+    let candidates = store.consortium(Access::Read, |c| {
+        sd::candidates(c, &query.filter(), MAX_CANDIDATES)
+    })?;
+    Ok(page(query, candidates))
+}
+
+/// Pages ranked candidates.
+pub fn page(query: &Query, candidates: Vec<Entry>) -> Page {
+    let ranked = rank(query, candidates);
+    let start = match &query.after {
+        None => 0,
+        Some(c) => ranked.partition_point(|(k, _, _)| !after(k, c)),
+    };
+    let rest = &ranked[start.min(ranked.len())..];
+    let take = rest.len().min(query.limit);
+    let items: Vec<Item> = rest[..take]
+        .iter()
+        .map(|(_, e, d)| Item::from_entry(e, *d))
+        .collect();
+    let next_cursor = (rest.len() > take)
+        .then(|| rest.get(take.wrapping_sub(1)))
+        .flatten()
+        .map(|(k, _, _)| encode_cursor(k, &query.fingerprint()));
+    Page { items, next_cursor }
+}
+
+/// Every match of a query, for exports (blocking).
+pub fn all(store: &Store, query: &Query) -> DirectoryResult<Vec<Item>> {
+    let candidates = store.consortium(Access::Read, |c| {
+        sd::candidates(c, &query.filter(), MAX_CANDIDATES)
+    })?;
+    Ok(rank(query, candidates)
+        .into_iter()
+        .map(|(_, e, d)| Item::from_entry(&e, d))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, name: &str, city: &str, lat: Option<f64>, lon: Option<f64>) -> Entry {
+        let fields = sd::EntryFields {
+            name: name.into(),
+            city: city.into(),
+            state: "MO".into(),
+            zip: "65201".into(),
+            latitude: lat,
+            longitude: lon,
+            ..Default::default()
+        };
+        Entry {
+            id,
+            library_id: None,
+            parent_id: None,
+            system_code: None,
+            source_key: None,
+            search_text: sd::search_text(&fields),
+            name: fields.name,
+            street: String::new(),
+            city: fields.city,
+            county: "BOONE".into(),
+            state: fields.state,
+            zip: fields.zip,
+            phone: None,
+            website: None,
+            email: None,
+            hours: None,
+            services: None,
+            latitude: lat,
+            longitude: lon,
+            version: 1,
+            updated_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
+    fn q(s: &[(&str, &str)]) -> DirectoryResult<Query> {
+        let mut r = RawQuery::default();
+        for (k, v) in s {
+            let v = Some((*v).to_owned());
+            match *k {
+                "q" => r.q = v,
+                "state" => r.state = v,
+                "zip" => r.zip = v,
+                "near" => r.near = v,
+                "radius_km" => r.radius_km = v,
+                "limit" => r.limit = v,
+                "cursor" => r.cursor = v,
+                _ => unreachable!(),
+            }
+        }
+        r.parse()
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        for (k, v) in [
+            ("state", "Missouri"),
+            ("zip", "6520"),
+            ("near", "91,0"),
+            ("near", "abc"),
+            ("limit", "0"),
+            ("limit", "101"),
+            ("cursor", "nope"),
+        ] {
+            match q(&[(k, v)]) {
+                Err(DirectoryError::Invalid { field, .. }) => assert_eq!(field, k),
+                other => panic!("{k}={v}: {other:?}"),
+            }
+        }
+        match q(&[("radius_km", "5")]) {
+            Err(DirectoryError::Invalid { field, .. }) => assert_eq!(field, "radius_km"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn words_in_any_order_rank_the_name_first() {
+        let es = vec![
+            entry(1, "Columbia Public Library", "COLUMBIA", None, None),
+            entry(2, "Boone County Library", "COLUMBIA", None, None),
+            entry(3, "Public Library of Columbia", "ASHLAND", None, None),
+        ];
+        let query = q(&[("q", "LIBRARY columbia")]).unwrap();
+        let p = page(&query, es);
+        let ids: Vec<i64> = p.items.iter().map(|i| i.id).collect();
+        assert_eq!(ids[..2], [1, 3]);
+        assert_eq!(ids.len(), 3);
+    }
+
+    #[test]
+    fn pages_never_repeat_or_skip_and_cursors_belong_to_their_query() {
+        let es: Vec<Entry> = (1..=57)
+            .map(|i| {
+                entry(
+                    i,
+                    &format!("Library {}", i % 7),
+                    "X",
+                    Some(38.0 + i as f64 / 100.0),
+                    Some(-92.0),
+                )
+            })
+            .collect();
+        for params in [vec![], vec![("q", "library")], vec![("near", "38.2,-92")]] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut p = params.clone();
+                p.push(("limit", "10"));
+                if let Some(c) = &cursor {
+                    p.push(("cursor", c.as_str()));
+                }
+                let page = page(&q(&p).unwrap(), es.clone());
+                seen.extend(page.items.iter().map(|i| i.id));
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), 57, "{params:?}");
+            assert_eq!(seen.len(), 57, "{params:?}");
+            if let Some(c) = &cursor {
+                assert!(q(&[("q", "other"), ("cursor", c)]).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn distance_orders_and_radius_limits() {
+        let es = vec![
+            entry(1, "Far", "X", Some(39.0), Some(-92.0)),
+            entry(2, "Near", "X", Some(38.01), Some(-92.0)),
+            entry(3, "Unknown", "X", None, None),
+        ];
+        let p = page(
+            &q(&[("near", "38,-92"), ("radius_km", "50")]).unwrap(),
+            es.clone(),
+        );
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].id, 2);
+        assert!((p.items[0].distance_km.unwrap() - 1.112).abs() < 0.01);
+        let p = page(&q(&[("near", "38,-92")]).unwrap(), es);
+        assert_eq!(p.items.iter().map(|i| i.id).collect::<Vec<_>>(), [2, 1]);
+    }
+}

@@ -1,0 +1,234 @@
+//! The directory as the web application uses it: cached reads, and writes that
+//! invalidate what they change once they have committed.
+
+use crate::cache::Cache;
+use crate::moderation::{self, ChangeView, History, OwnEntry, Patch};
+use crate::search::{self, Item, Page, Query, RawQuery};
+use crate::{export, DirectoryError, DirectoryResult};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use store::directory as sd;
+use store::libraries::Library;
+use store::{Access, AccountId, Store};
+
+/// The generation every list and export is keyed on.
+const ALL: &str = "all";
+
+/// One library in full.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Detail {
+    /// The public fields.
+    #[serde(flatten)]
+    pub item: Item,
+    /// Incremented by every published change.
+    pub version: i64,
+    /// When it last changed.
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A result-set export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A schema.org JSON-LD graph.
+    JsonLd,
+}
+
+/// The directory service: the store, the cache and the public base URL.
+#[derive(Clone)]
+pub struct Directory {
+    store: Store,
+    cache: Arc<Cache>,
+    base: String,
+}
+
+fn json<T: Serialize>(v: &T) -> DirectoryResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| DirectoryError::Internal(format!("json: {e}")))
+}
+
+fn blocking<T, F>(f: F) -> impl std::future::Future<Output = DirectoryResult<T>>
+where
+    F: FnOnce() -> DirectoryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    async move {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| DirectoryError::Internal(format!("blocking task: {e}")))?
+    }
+}
+
+impl Directory {
+    /// A service over `store` with `cache`; `base` prefixes the URLs in exports.
+    pub fn new(store: Store, cache: Arc<Cache>, base: &str) -> Self {
+        Directory {
+            store,
+            cache,
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The cache, for tests and metrics.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// The public URL prefix used in exports.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// One page of a search as JSON, from the cache when it can.
+    pub async fn search_json(&self, raw: &RawQuery) -> DirectoryResult<(Query, Bytes)> {
+        let query = raw.parse()?;
+        let gen = self.cache.generation(ALL).await;
+        let key = format!("search:{gen}:{}", query.page_key());
+        let (store, q) = (self.store.clone(), query.clone());
+        let body = self
+            .cache
+            .get_or_load(&key, move || json(&search::run(&store, &q)?))
+            .await?;
+        Ok((query, body))
+    }
+
+    /// One page of a search.
+    pub async fn search(&self, raw: &RawQuery) -> DirectoryResult<(Query, Page)> {
+        let (q, body) = self.search_json(raw).await?;
+        let page = serde_json::from_slice(&body)
+            .map_err(|e| DirectoryError::Internal(format!("cached page: {e}")))?;
+        Ok((q, page))
+    }
+
+    /// A whole result set in an export format.
+    pub async fn export(&self, raw: &RawQuery, format: Format) -> DirectoryResult<Bytes> {
+        let mut raw = raw.clone();
+        raw.cursor = None;
+        raw.limit = None;
+        let query = raw.parse()?;
+        let gen = self.cache.generation(ALL).await;
+        let key = format!("export:{format:?}:{gen}:{}", query.canonical());
+        let (store, base) = (self.store.clone(), self.base.clone());
+        self.cache
+            .get_or_load(&key, move || {
+                let items = search::all(&store, &query)?;
+                match format {
+                    Format::Csv => export::csv(&items),
+                    Format::JsonLd => Ok(export::jsonld_many(&items, &base)),
+                }
+            })
+            .await
+    }
+
+    fn entry_gen(id: i64) -> String {
+        format!("entry:{id}")
+    }
+
+    async fn entry_key(&self, id: i64) -> String {
+        let gen = self.cache.generation(&Self::entry_gen(id)).await;
+        format!("entry:{id}:{gen}")
+    }
+
+    /// One library as JSON, from the cache when it can.
+    pub async fn entry_json(&self, id: i64) -> DirectoryResult<Bytes> {
+        let key = self.entry_key(id).await;
+        let store = self.store.clone();
+        self.cache
+            .get_or_load(&key, move || {
+                let e = store.consortium(Access::Read, |c| sd::by_id(c, id))?;
+                json(&Detail {
+                    item: Item::from_entry(&e, None),
+                    version: e.version,
+                    updated_at: e.updated_at,
+                })
+            })
+            .await
+    }
+
+    /// One library.
+    pub async fn entry(&self, id: i64) -> DirectoryResult<Detail> {
+        let body = self.entry_json(id).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| DirectoryError::Internal(format!("cached entry: {e}")))
+    }
+
+    /// Makes the next read of `entry` (and of every list) miss. Call after commit.
+    pub async fn changed(&self, entry: Option<i64>) -> DirectoryResult<()> {
+        if let Some(id) = entry {
+            let key = self.entry_key(id).await;
+            self.cache.bump(&Self::entry_gen(id)).await?;
+            self.cache.delete(&key).await?;
+        }
+        self.cache.bump(ALL).await
+    }
+
+    /// A member library's own entry, created on first use.
+    pub async fn own_entry(&self, library: Library) -> DirectoryResult<OwnEntry> {
+        let store = self.store.clone();
+        let (own, created) =
+            blocking(move || moderation::entry_for_library(&store, &library)).await?;
+        if created {
+            self.changed(Some(own.entry.id)).await?;
+        }
+        Ok(own)
+    }
+
+    /// Submits a change to a library's entry for the director.
+    pub async fn submit(
+        &self,
+        library: Library,
+        by: AccountId,
+        patch: Patch,
+    ) -> DirectoryResult<ChangeView> {
+        let store = self.store.clone();
+        let (change, created) =
+            blocking(move || moderation::submit(&store, &library, by, &patch)).await?;
+        if created {
+            self.changed(Some(change.entry_id)).await?;
+        }
+        Ok(change)
+    }
+
+    /// Approves and publishes a change; readers see it on their next request.
+    pub async fn approve(
+        &self,
+        change: i64,
+        by: AccountId,
+        reason: Option<String>,
+    ) -> DirectoryResult<ChangeView> {
+        let store = self.store.clone();
+        let view =
+            blocking(move || moderation::approve(&store, change, by, reason.as_deref())).await?;
+        self.changed(Some(view.entry_id)).await?;
+        Ok(view)
+    }
+
+    /// Rejects a change with a reason.
+    pub async fn reject(
+        &self,
+        change: i64,
+        by: AccountId,
+        reason: String,
+    ) -> DirectoryResult<ChangeView> {
+        let store = self.store.clone();
+        blocking(move || moderation::reject(&store, change, by, &reason)).await
+    }
+
+    /// Changes, for the director.
+    pub async fn changes(
+        &self,
+        status: Option<String>,
+        after: Option<i64>,
+        limit: i64,
+    ) -> DirectoryResult<Vec<ChangeView>> {
+        let store = self.store.clone();
+        blocking(move || moderation::list(&store, status.as_deref(), after, limit)).await
+    }
+
+    /// An entry's history, for the director.
+    pub async fn history(&self, id: i64) -> DirectoryResult<History> {
+        let store = self.store.clone();
+        blocking(move || moderation::history(&store, id)).await
+    }
+}

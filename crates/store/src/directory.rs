@@ -1,0 +1,537 @@
+//! The public directory's tables: organizations (member library systems and
+//! their outlets), changes submitted by library admins, and every version of
+//! every entry. Consortium-wide reference tables: no tenant, no row-level security.
+//!
+//! The tables are declared here rather than in `schema.rs` so the directory
+//! can evolve on its own; queries filter on the indexed columns (state, county,
+//! city, zip, latitude, and word fragments of `search_text`) and leave ranking
+//! to the caller, which is cheap at directory sizes (thousands of rows).
+
+use crate::connection::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::ids::{AccountId, LibraryId};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+diesel::table! {
+    /// Organizations in the directory.
+    directory_entries (id) {
+        id -> BigInt,
+        library_id -> Nullable<BigInt>,
+        parent_id -> Nullable<BigInt>,
+        system_code -> Nullable<Text>,
+        source_key -> Nullable<Text>,
+        name -> Text,
+        street -> Text,
+        city -> Text,
+        county -> Text,
+        state -> Text,
+        zip -> Text,
+        phone -> Nullable<Text>,
+        website -> Nullable<Text>,
+        email -> Nullable<Text>,
+        hours -> Nullable<Text>,
+        services -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        search_text -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Changes library admins submitted to their entry, and the director's decisions.
+    directory_changes (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        library_id -> BigInt,
+        submitted_by -> BigInt,
+        submitted_at -> Timestamp,
+        patch -> Text,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Every version of every entry, as it was published.
+    directory_history (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        version -> BigInt,
+        changed_at -> Timestamp,
+        source -> Text,
+        change_id -> Nullable<BigInt>,
+        snapshot -> Text,
+    }
+}
+
+/// A directory entry as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize)]
+#[diesel(table_name = directory_entries)]
+pub struct Entry {
+    /// Its id, stable across imports.
+    pub id: i64,
+    /// The member library this entry belongs to, whose admins may submit changes.
+    pub library_id: Option<i64>,
+    /// The library system this outlet belongs to, when it is a directory entry.
+    pub parent_id: Option<i64>,
+    /// The system's code in the source data (the FSCS id), shared by its outlets.
+    pub system_code: Option<String>,
+    /// The import's natural key, so importing twice changes nothing.
+    pub source_key: Option<String>,
+    /// The organization's name.
+    pub name: String,
+    /// Street address.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// County.
+    pub county: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// Five-digit ZIP code.
+    pub zip: String,
+    /// Public telephone number.
+    pub phone: Option<String>,
+    /// Web site.
+    pub website: Option<String>,
+    /// Public email address of the organization.
+    pub email: Option<String>,
+    /// Opening hours, as the library words them.
+    pub hours: Option<String>,
+    /// Services offered.
+    pub services: Option<String>,
+    /// Latitude in degrees, when known.
+    pub latitude: Option<f64>,
+    /// Longitude in degrees, when known.
+    pub longitude: Option<f64>,
+    /// Lower-case words of the searchable fields.
+    #[serde(skip)]
+    pub search_text: String,
+    /// Incremented by every change.
+    pub version: i64,
+    /// When it last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// The publishable fields of an entry: what an import or an approved change sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Insertable, AsChangeset)]
+#[diesel(table_name = directory_entries, treat_none_as_null = true)]
+pub struct EntryFields {
+    /// Name.
+    pub name: String,
+    /// Street address.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// County.
+    pub county: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// Five-digit ZIP code.
+    pub zip: String,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// Web site.
+    pub website: Option<String>,
+    /// Public email address.
+    pub email: Option<String>,
+    /// Opening hours.
+    pub hours: Option<String>,
+    /// Services.
+    pub services: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+}
+
+impl Entry {
+    /// The publishable fields of this entry.
+    pub fn fields(&self) -> EntryFields {
+        EntryFields {
+            name: self.name.clone(),
+            street: self.street.clone(),
+            city: self.city.clone(),
+            county: self.county.clone(),
+            state: self.state.clone(),
+            zip: self.zip.clone(),
+            phone: self.phone.clone(),
+            website: self.website.clone(),
+            email: self.email.clone(),
+            hours: self.hours.clone(),
+            services: self.services.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+        }
+    }
+}
+
+/// Lower-case alphanumeric words of `text`, the unit of search on both sides.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The words an entry is found by, space-separated with a leading and trailing space.
+pub fn search_text(f: &EntryFields) -> String {
+    let mut all = Vec::new();
+    for part in [&f.name, &f.street, &f.city, &f.county, &f.state, &f.zip] {
+        all.extend(words(part));
+    }
+    format!(" {} ", all.join(" "))
+}
+
+/// What to narrow the candidates to in SQL; ranking is the caller's.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Exact two-letter state, upper case.
+    pub state: Option<String>,
+    /// Exact county, upper case as stored by the import.
+    pub county: Option<String>,
+    /// Exact city, upper case as stored by the import.
+    pub city: Option<String>,
+    /// Exact five-digit ZIP code.
+    pub zip: Option<String>,
+    /// Word prefixes every candidate must contain (lower case alphanumerics).
+    pub words: Vec<String>,
+    /// Latitude bounds, and longitude bounds unless the box crosses a pole or the antimeridian.
+    pub bbox: Option<(f64, f64, Option<(f64, f64)>)>,
+    /// Only entries whose coordinates are known.
+    pub located: bool,
+}
+
+/// Entries matching `filter`, at most `cap`, in id order.
+pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<Vec<Entry>> {
+    use directory_entries as d;
+    let mut q = d::table.select(Entry::as_select()).into_boxed();
+    if let Some(s) = &filter.state {
+        q = q.filter(d::state.eq(s.clone()));
+    }
+    if let Some(s) = &filter.county {
+        q = q.filter(d::county.eq(s.clone()));
+    }
+    if let Some(s) = &filter.city {
+        q = q.filter(d::city.eq(s.clone()));
+    }
+    if let Some(s) = &filter.zip {
+        q = q.filter(d::zip.eq(s.clone()));
+    }
+    for w in &filter.words {
+        // Words are alphanumeric only, so no LIKE wildcard can slip in; the
+        // leading space anchors the fragment at a word start.
+        let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+        q = q.filter(d::search_text.like(format!("% {w}%")));
+    }
+    if filter.located {
+        q = q.filter(d::latitude.is_not_null().and(d::longitude.is_not_null()));
+    }
+    if let Some((lo, hi, lon)) = filter.bbox {
+        q = q.filter(d::latitude.between(lo, hi));
+        if let Some((wlo, whi)) = lon {
+            q = q.filter(d::longitude.between(wlo, whi));
+        }
+    }
+    Ok(q.order(d::id).limit(cap).load(conn)?)
+}
+
+/// One entry by id.
+pub fn by_id(conn: &mut DbConn, id: i64) -> StoreResult<Entry> {
+    Ok(directory_entries::table
+        .find(id)
+        .select(Entry::as_select())
+        .first(conn)?)
+}
+
+/// The entry linked to a member library, if there is one.
+pub fn by_library(conn: &mut DbConn, library: LibraryId) -> StoreResult<Option<Entry>> {
+    Ok(directory_entries::table
+        .filter(directory_entries::library_id.eq(library.0))
+        .select(Entry::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every entry that came from an import, keyed by nothing in particular (the caller maps them).
+pub fn imported(conn: &mut DbConn) -> StoreResult<Vec<Entry>> {
+    Ok(directory_entries::table
+        .filter(directory_entries::source_key.is_not_null())
+        .select(Entry::as_select())
+        .order(directory_entries::id)
+        .load(conn)?)
+}
+
+/// How many entries there are.
+pub fn count(conn: &mut DbConn) -> StoreResult<i64> {
+    Ok(directory_entries::table.count().get_result(conn)?)
+}
+
+fn last_insert_id(conn: &mut DbConn) -> StoreResult<i64> {
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let row: Id = match conn {
+        DbConn::Pg(c) => diesel::sql_query("SELECT lastval() AS id").get_result(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query("SELECT last_insert_rowid() AS id").get_result(c)?,
+    };
+    Ok(row.id)
+}
+
+/// Where a new entry comes from and how it links.
+#[derive(Debug, Clone, Default)]
+pub struct Origin<'a> {
+    /// The member library it belongs to.
+    pub library_id: Option<LibraryId>,
+    /// The system it is an outlet of.
+    pub parent_id: Option<i64>,
+    /// The source data's system code.
+    pub system_code: Option<&'a str>,
+    /// The import's natural key.
+    pub source_key: Option<&'a str>,
+}
+
+/// Adds an entry and its first version; `snapshot` is the fields as the history shows them.
+pub fn insert(
+    conn: &mut DbConn,
+    origin: &Origin<'_>,
+    fields: &EntryFields,
+    source: &str,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    use directory_entries as d;
+    diesel::insert_into(d::table)
+        .values((
+            fields,
+            d::library_id.eq(origin.library_id.map(|l| l.0)),
+            d::parent_id.eq(origin.parent_id),
+            d::system_code.eq(origin.system_code),
+            d::source_key.eq(origin.source_key),
+            d::search_text.eq(search_text(fields)),
+            d::version.eq(1i64),
+            d::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let id = last_insert_id(conn)?;
+    record_version(conn, id, 1, source, None, snapshot, now)?;
+    Ok(id)
+}
+
+fn record_version(
+    conn: &mut DbConn,
+    entry: i64,
+    version: i64,
+    source: &str,
+    change: Option<i64>,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    use directory_history as h;
+    diesel::insert_into(h::table)
+        .values((
+            h::entry_id.eq(entry),
+            h::version.eq(version),
+            h::changed_at.eq(now),
+            h::source.eq(source),
+            h::change_id.eq(change),
+            h::snapshot.eq(snapshot),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces an entry's fields as version `current + 1` and records that version.
+///
+/// Fails with `Conflict` if the entry is no longer at `current` (a concurrent
+/// change), so a version is never lost.
+#[allow(clippy::too_many_arguments)]
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    current: i64,
+    fields: &EntryFields,
+    source: &str,
+    change: Option<i64>,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    use directory_entries as d;
+    let next = current + 1;
+    let n = diesel::update(d::table.filter(d::id.eq(id)).filter(d::version.eq(current)))
+        .set((
+            fields,
+            d::search_text.eq(search_text(fields)),
+            d::version.eq(next),
+            d::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict("directory_entries.version".into()));
+    }
+    record_version(conn, id, next, source, change, snapshot, now)?;
+    Ok(next)
+}
+
+/// A submitted change and its decision.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = directory_changes)]
+pub struct Change {
+    /// Its id.
+    pub id: i64,
+    /// The entry it changes.
+    pub entry_id: i64,
+    /// The library that submitted it.
+    pub library_id: i64,
+    /// The admin who submitted it.
+    pub submitted_by: i64,
+    /// When.
+    pub submitted_at: NaiveDateTime,
+    /// The proposed fields, as JSON.
+    pub patch: String,
+    /// pending, approved or rejected.
+    pub status: String,
+    /// The director who decided.
+    pub decided_by: Option<i64>,
+    /// When it was decided.
+    pub decided_at: Option<NaiveDateTime>,
+    /// The director's reason.
+    pub reason: Option<String>,
+}
+
+/// Records a pending change and returns its id.
+pub fn submit(
+    conn: &mut DbConn,
+    entry: i64,
+    library: LibraryId,
+    by: AccountId,
+    patch: &str,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    use directory_changes as c;
+    diesel::insert_into(c::table)
+        .values((
+            c::entry_id.eq(entry),
+            c::library_id.eq(library.0),
+            c::submitted_by.eq(by.0),
+            c::submitted_at.eq(now),
+            c::patch.eq(patch),
+            c::status.eq("pending"),
+        ))
+        .execute(conn)?;
+    last_insert_id(conn)
+}
+
+/// One change by id.
+pub fn change(conn: &mut DbConn, id: i64) -> StoreResult<Change> {
+    Ok(directory_changes::table
+        .find(id)
+        .select(Change::as_select())
+        .first(conn)?)
+}
+
+/// Changes in id order after `after`, optionally of one status or one entry.
+pub fn changes(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    entry: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Change>> {
+    use directory_changes as c;
+    let mut q = c::table.select(Change::as_select()).into_boxed();
+    if let Some(s) = status {
+        q = q.filter(c::status.eq(s.to_owned()));
+    }
+    if let Some(e) = entry {
+        q = q.filter(c::entry_id.eq(e));
+    }
+    if let Some(a) = after {
+        q = q.filter(c::id.gt(a));
+    }
+    Ok(q.order(c::id).limit(limit).load(conn)?)
+}
+
+/// Records the decision on a pending change; `Conflict` if it was already decided.
+pub fn decide(
+    conn: &mut DbConn,
+    id: i64,
+    status: &str,
+    by: AccountId,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    use directory_changes as c;
+    let n = diesel::update(
+        c::table
+            .filter(c::id.eq(id))
+            .filter(c::status.eq("pending")),
+    )
+    .set((
+        c::status.eq(status),
+        c::decided_by.eq(Some(by.0)),
+        c::decided_at.eq(Some(now)),
+        c::reason.eq(reason),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict("directory_changes.status".into()));
+    }
+    Ok(())
+}
+
+/// A published version of an entry.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = directory_history)]
+pub struct Version {
+    /// Row id.
+    pub id: i64,
+    /// The entry.
+    pub entry_id: i64,
+    /// Its version number.
+    pub version: i64,
+    /// When it was published.
+    pub changed_at: NaiveDateTime,
+    /// import, created or change.
+    pub source: String,
+    /// The approved change that made it, if any.
+    pub change_id: Option<i64>,
+    /// The fields of this version, as JSON.
+    pub snapshot: String,
+}
+
+/// Every version of an entry, oldest first.
+pub fn history(conn: &mut DbConn, entry: i64) -> StoreResult<Vec<Version>> {
+    use directory_history as h;
+    Ok(h::table
+        .filter(h::entry_id.eq(entry))
+        .select(Version::as_select())
+        .order(h::version)
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_lower_case_words_between_spaces() {
+        let f = EntryFields {
+            name: "MUÑOZ Public-Library".into(),
+            city: "San Juan".into(),
+            state: "PR".into(),
+            zip: "00725".into(),
+            ..Default::default()
+        };
+        assert_eq!(search_text(&f), " muñoz public library san juan pr 00725 ");
+    }
+}
