@@ -65,6 +65,8 @@ pub struct Report {
     pub merged: Vec<(u64, u64)>,
     /// Rows that could not be read.
     pub skipped: Vec<Skipped>,
+    /// Ids of the entries that changed, whose cached copies must go.
+    pub changed_ids: Vec<i64>,
 }
 
 /// Decodes HTML entities and collapses runs of spaces (not newlines).
@@ -450,7 +452,7 @@ pub fn import(
             .into_iter()
             .filter_map(|e| e.source_key.clone().map(|k| (k, e)))
             .collect();
-        let (mut ins, mut upd, mut same) = (0, 0, 0);
+        let (mut ins, mut upd, mut same, mut ids) = (0, 0, 0, Vec::new());
         for (i, key) in order.iter().enumerate() {
             let Some(o) = unique.get(key) else { continue };
             match existing.get(key) {
@@ -467,6 +469,7 @@ pub fn import(
                         now,
                     )?;
                     upd += 1;
+                    ids.push(e.id);
                 }
                 None => {
                     let origin = Origin {
@@ -474,14 +477,14 @@ pub fn import(
                         source_key: Some(key),
                         ..Default::default()
                     };
-                    sd::insert(
+                    ids.push(sd::insert(
                         conn,
                         &origin,
                         &o.fields,
                         "import",
                         &snapshot(&o.fields),
                         now,
-                    )?;
+                    )?);
                     ins += 1;
                 }
             }
@@ -489,9 +492,14 @@ pub fn import(
                 progress(i + 1, total);
             }
         }
-        Ok((ins, upd, same))
+        Ok((ins, upd, same, ids))
     })?;
-    (report.inserted, report.updated, report.unchanged) = counts;
+    (
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.changed_ids,
+    ) = counts;
     Ok(report)
 }
 

@@ -58,6 +58,21 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Work with the public directory of member libraries.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Load outlets from an IMLS Public Libraries Survey CSV
+    /// (fscs_id,name,phone,county,location,lat,long); importing again changes nothing.
+    Import {
+        /// The CSV file.
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +103,9 @@ async fn main() -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings),
         Command::SeedDemo => seed_demo(&settings),
+        Command::Directory {
+            command: DirectoryCommand::Import { path },
+        } => directory_import(&settings, &path).await,
         Command::Audit {
             command: AuditCommand::Verify { library },
         } => audit_verify(&settings, library.as_deref()),
@@ -282,5 +300,56 @@ fn audit_verify(settings: &Settings, only: Option<&str>) -> Result<(), String> {
         ));
     }
     println!("{} audit chain(s) verified.", targets.len());
+    Ok(())
+}
+
+async fn directory_import(settings: &Settings, path: &std::path::Path) -> Result<(), String> {
+    use std::io::Write;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (outlets, skipped) = directory::import::read(std::io::BufReader::new(file))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    for s in &skipped {
+        eprintln!("line {}: skipped: {}", s.line, s.why);
+    }
+    let store = startup::open_store(settings).map_err(|e| e.to_string())?;
+    let report = directory::import::import(&store, outlets, skipped, |done, total| {
+        eprint!("\rimporting outlets: {done}/{total}");
+        let _ = std::io::stderr().flush();
+    })
+    .map_err(|e| e.to_string())?;
+    eprintln!();
+    for (line, first) in &report.merged {
+        println!("line {line}: the same outlet as line {first}; merged");
+    }
+    println!(
+        "{} rows read: {} outlets added, {} updated, {} unchanged, {} repeated rows merged, {} rows skipped.",
+        report.rows,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.merged.len(),
+        report.skipped.len()
+    );
+    // A server with Redis shares its cache: drop what this import changed. An
+    // in-process cache lives in the server and refreshes within its TTL.
+    if let (Some(url), false) = (&settings.redis.url, report.changed_ids.is_empty()) {
+        let conn = redis::Client::open(url.expose())
+            .map_err(|e| format!("redis.url: {e}"))?
+            .get_connection_manager()
+            .await
+            .map_err(|e| format!("redis.url: {e}"))?;
+        let service = directory::Directory::new(
+            store.clone(),
+            std::sync::Arc::new(directory::Cache::redis(conn, &settings.redis.key_prefix)),
+            "",
+        );
+        for id in &report.changed_ids {
+            service
+                .changed(Some(*id))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        service.changed(None).await.map_err(|e| e.to_string())?;
+    }
     Ok(())
 }

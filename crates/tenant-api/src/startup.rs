@@ -140,12 +140,21 @@ impl Application {
             addr: settings.server.bind.clone(),
             why,
         })?;
+        let directory = directory::Directory::new(
+            store.clone(),
+            Arc::new(match &redis {
+                Some(r) => directory::Cache::redis(r.clone(), &settings.redis.key_prefix),
+                None => directory::Cache::local(),
+            }),
+            settings.server.public_url.as_deref().unwrap_or(""),
+        );
         let state = AppState {
             store,
             settings: settings.clone(),
             throttle: Arc::new(throttle),
             keys: Arc::new(keys),
             policies: Arc::new(crate::disclosure::Policies::load().map_err(StartError::Policy)?),
+            directory,
             redis,
         };
 
@@ -245,11 +254,64 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(index))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
+            .route("/directory", web::get().to(routes::directory::page_search))
+            .route(
+                "/directory/{id}",
+                web::get().to(routes::directory::page_detail),
+            )
             .service(
                 web::scope("/api/v1")
                     .route("/auth/sign-in", web::post().to(routes::auth::sign_in))
                     .route("/auth/sign-out", web::post().to(routes::auth::sign_out))
                     .route("/auth/me", web::get().to(routes::auth::whoami))
+                    .route(
+                        "/directory/libraries",
+                        web::get().to(routes::directory::search),
+                    )
+                    .route(
+                        "/directory/libraries.csv",
+                        web::get().to(routes::directory::export_csv),
+                    )
+                    .route(
+                        "/directory/libraries.jsonld",
+                        web::get().to(routes::directory::export_jsonld),
+                    )
+                    .route(
+                        "/directory/libraries/{id}",
+                        web::get().to(routes::directory::read),
+                    )
+                    .route(
+                        "/directory/libraries/{id}/jsonld",
+                        web::get().to(routes::directory::read_jsonld),
+                    )
+                    .route(
+                        "/directory/libraries/{id}/vcard",
+                        web::get().to(routes::directory::read_vcard),
+                    )
+                    .route(
+                        "/directory/libraries/{id}/history",
+                        web::get().to(routes::directory::history),
+                    )
+                    .route(
+                        "/directory/changes",
+                        web::get().to(routes::directory::list_changes),
+                    )
+                    .route(
+                        "/directory/changes/{id}/approve",
+                        web::post().to(routes::directory::approve),
+                    )
+                    .route(
+                        "/directory/changes/{id}/reject",
+                        web::post().to(routes::directory::reject),
+                    )
+                    .route(
+                        "/libraries/{library}/directory-entry",
+                        web::get().to(routes::directory::own_entry),
+                    )
+                    .route(
+                        "/libraries/{library}/directory-entry/changes",
+                        web::post().to(routes::directory::submit_change),
+                    )
                     .route("/libraries", web::get().to(routes::libraries::list))
                     .route("/libraries", web::post().to(routes::libraries::create))
                     .route(

@@ -19,4 +19,6 @@ pub struct AppState {
     pub policies: Arc<crate::disclosure::Policies>,
     /// Redis, when configured (readiness checks it).
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// The public directory with its cache (Redis when configured, else in process).
+    pub directory: directory::Directory,
 }

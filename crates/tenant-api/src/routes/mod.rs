@@ -2,6 +2,7 @@
 //! call one store function and map the result.
 
 pub mod auth;
+pub mod directory;
 pub mod health;
 pub mod libraries;
 pub mod patron;
