@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod directory;
 mod harness;
 mod operations;
 mod patrons;

@@ -32,8 +32,8 @@ pub fn urlencode(s: &str) -> String {
 
 fn layout(title: &str, body: &str, head_extra: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\
 <title>{}</title><style>{STYLE}</style>{head_extra}</head><body>\
 <a class=\"skip\" href=\"#main\">Skip to content</a>\
 <header><p><a href=\"/directory\">Library directory</a></p></header>\
@@ -57,7 +57,7 @@ fn field(name: &str, label: &str, value: &Option<String>, hint: &str) -> String 
         format!(" aria-describedby=\"{name}-hint\"")
     };
     format!(
-        "<div><label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" value=\"{}\"{describe}>{hint_html}</div>",
+        "<div><label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" value=\"{}\"{describe} />{hint_html}</div>",
         text(label),
         attr(v)
     )
@@ -145,7 +145,7 @@ pub fn search_page(raw: &RawQuery, outcome: Result<&Page, (&str, &str)>) -> Stri
                     let phone = i
                         .phone
                         .as_deref()
-                        .map(|p| format!("<br>Phone: {}", text(p)))
+                        .map(|p| format!("<br />Phone: {}", text(p)))
                         .unwrap_or_default();
                     body.push_str(&format!(
                         "<li><h3><a href=\"/directory/{}\">{}</a></h3><p>{}{}{}</p></li>",
@@ -218,10 +218,10 @@ pub fn detail_page(d: &Detail, jsonld: &str) -> String {
         );
     }
     if let Some(h) = &i.hours {
-        row("Opening hours", text(h).replace('\n', "<br>"));
+        row("Opening hours", text(h).replace('\n', "<br />"));
     }
     if let Some(s) = &i.services {
-        row("Services", text(s).replace('\n', "<br>"));
+        row("Services", text(s).replace('\n', "<br />"));
     }
     if let (Some(la), Some(lo)) = (i.latitude, i.longitude) {
         row(

@@ -185,9 +185,9 @@ const STREET_TYPES: &[&str] = &[
     "CROSSING",
     "XING",
 ];
+// Abbreviations only: "WEST" after a street word is more often the start of a city.
 const DIRECTIONS: &[&str] = &[
-    "N", "S", "E", "W", "NE", "NW", "SE", "SW", "N.", "S.", "E.", "W.", "NORTH", "SOUTH", "EAST",
-    "WEST",
+    "N", "S", "E", "W", "NE", "NW", "SE", "SW", "N.", "S.", "E.", "W.",
 ];
 
 /// Splits "STREET CITY" where the file gives no separator: first by a city

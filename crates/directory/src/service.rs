@@ -48,16 +48,14 @@ fn json<T: Serialize>(v: &T) -> DirectoryResult<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| DirectoryError::Internal(format!("json: {e}")))
 }
 
-fn blocking<T, F>(f: F) -> impl std::future::Future<Output = DirectoryResult<T>>
+async fn blocking<T, F>(f: F) -> DirectoryResult<T>
 where
     F: FnOnce() -> DirectoryResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| DirectoryError::Internal(format!("blocking task: {e}")))?
-    }
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DirectoryError::Internal(format!("blocking task: {e}")))?
 }
 
 impl Directory {

@@ -189,6 +189,9 @@ pub fn search_text(f: &EntryFields) -> String {
     format!(" {} ", all.join(" "))
 }
 
+/// Latitude bounds, and longitude bounds unless the box crosses a pole or the antimeridian.
+pub type BoundingBox = (f64, f64, Option<(f64, f64)>);
+
 /// What to narrow the candidates to in SQL; ranking is the caller's.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -203,7 +206,7 @@ pub struct Filter {
     /// Word prefixes every candidate must contain (lower case alphanumerics).
     pub words: Vec<String>,
     /// Latitude bounds, and longitude bounds unless the box crosses a pole or the antimeridian.
-    pub bbox: Option<(f64, f64, Option<(f64, f64)>)>,
+    pub bbox: Option<BoundingBox>,
     /// Only entries whose coordinates are known.
     pub located: bool,
 }
