@@ -152,6 +152,9 @@ fn directory_imports_the_real_outlets_and_finds_them() {
             .all(|i| i["county"] == "COOK"));
         assert!(all_pages(&server, "city=Lincoln&state=IL", 5).contains(&lincoln_id));
         assert_eq!(all_pages(&server, "zip=62656", 5), vec![lincoln_id]);
+        // Outlets of one system share its id.
+        let system = all_pages(&server, "system=ny0778", 5);
+        assert_eq!(system.len(), 13);
         let every = all_pages(&server, "q=library", 100);
         assert_eq!(every.iter().collect::<HashSet<_>>().len(), every.len());
         assert!(every.len() >= 1642, "{}", every.len());
@@ -248,6 +251,7 @@ fn directory_imports_the_real_outlets_and_finds_them() {
             ("limit=abc", "limit"),
             ("cursor=bogus", "cursor"),
             ("city=%21%21", "city"),
+            ("system=%3Cx%3E", "system"),
         ] {
             let r = search(&server, query);
             r.assert_problem(400, "invalid-parameter");
@@ -496,6 +500,13 @@ fn directory_pages_search_results_and_detail_link_up() {
         .unwrap();
     let (status, _) = html(&server, &nearby.0.replace("&amp;", "&"));
     assert_eq!(status, 200);
+    let system = detail_links
+        .iter()
+        .find(|(_, t)| t == "all its libraries")
+        .unwrap();
+    let (status, page) = html(&server, &system.0);
+    assert_eq!(status, 200);
+    assert!(page.contains("LINCOLN PUBLIC LIBRARY DISTRICT"));
 
     // Paging through the pages by their "Next page" link.
     let mut seen = HashSet::new();

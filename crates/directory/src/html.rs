@@ -73,6 +73,7 @@ fn query_string(raw: &RawQuery, cursor: Option<&str>) -> String {
         ("zip", &raw.zip),
         ("near", &raw.near),
         ("radius_km", &raw.radius_km),
+        ("system", &raw.system),
         ("limit", &raw.limit),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
@@ -94,6 +95,7 @@ pub fn search_page(raw: &RawQuery, outcome: Result<&Page, (&str, &str)>) -> Stri
         &raw.city,
         &raw.zip,
         &raw.near,
+        &raw.system,
     ]
     .iter()
     .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
@@ -238,9 +240,9 @@ pub fn detail_page(d: &Detail, jsonld: &str) -> String {
         row(
             "Library system",
             format!(
-                "{} (<a href=\"/directory?q={}\">other libraries named alike</a>)",
+                "{} (<a href=\"/directory?system={}\">all its libraries</a>)",
                 text(s),
-                urlencode(&i.name)
+                urlencode(s)
             ),
         );
     }

@@ -29,6 +29,8 @@ pub struct RawQuery {
     pub zip: Option<String>,
     /// `LAT,LON` to rank by distance from.
     pub near: Option<String>,
+    /// A library system's id: its outlets.
+    pub system: Option<String>,
     /// Only libraries within this many kilometres of `near`.
     pub radius_km: Option<String>,
     /// Items per page, 1 to 100 (default 20).
@@ -52,6 +54,8 @@ pub struct Query {
     pub zip: Option<String>,
     /// Latitude and longitude.
     pub near: Option<(f64, f64)>,
+    /// System id.
+    pub system: Option<String>,
     /// Radius in km.
     pub radius_km: Option<f64>,
     /// Page size.
@@ -195,8 +199,23 @@ impl RawQuery {
                     )
                 })?,
         };
+        let system = match text_param("system", &self.system)? {
+            None => None,
+            Some(s)
+                if s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
+                Some(s.to_ascii_uppercase())
+            }
+            Some(s) => {
+                return Err(DirectoryError::invalid(
+                    "system",
+                    format!("system must be a library system id such as IL0290, got {s:?}"),
+                ))
+            }
+        };
         let mut query = Query {
             words,
+            system,
             state,
             county: words_param("county", &self.county)?,
             city: words_param("city", &self.city)?,
@@ -229,12 +248,13 @@ impl Query {
             .unwrap_or_default();
         let radius = self.radius_km.map(|r| format!("{r}")).unwrap_or_default();
         format!(
-            "q={}&state={}&county={}&city={}&zip={}&near={near}&radius={radius}",
+            "q={}&state={}&county={}&city={}&zip={}&system={}&near={near}&radius={radius}",
             self.words.join(" "),
             opt(&self.state),
             ws(&self.county),
             ws(&self.city),
             opt(&self.zip),
+            opt(&self.system),
         )
     }
 
@@ -284,6 +304,7 @@ impl Query {
             county: None,
             city: None,
             zip: self.zip.clone(),
+            system: self.system.clone(),
             words,
             bbox,
             located: self.near.is_some(),

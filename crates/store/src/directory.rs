@@ -203,6 +203,8 @@ pub struct Filter {
     pub city: Option<String>,
     /// Exact five-digit ZIP code.
     pub zip: Option<String>,
+    /// Exact system code: the outlets of one library system.
+    pub system: Option<String>,
     /// Word prefixes every candidate must contain (lower case alphanumerics).
     pub words: Vec<String>,
     /// Latitude bounds, and longitude bounds unless the box crosses a pole or the antimeridian.
@@ -226,6 +228,9 @@ pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<V
     }
     if let Some(s) = &filter.zip {
         q = q.filter(d::zip.eq(s.clone()));
+    }
+    if let Some(s) = &filter.system {
+        q = q.filter(d::system_code.eq(s.clone()));
     }
     for w in &filter.words {
         // Words are alphanumeric only, so no LIKE wildcard can slip in; the
