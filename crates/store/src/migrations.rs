@@ -8,10 +8,25 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
+/// Any fixed number: the session-level advisory lock migrations hold on PostgreSQL.
+const MIGRATION_LOCK: i64 = 0x6375_7374_6f64; // "custod"
+
 /// Applies every pending migration; returns the versions applied.
+///
+/// On PostgreSQL several processes may start at once (replicas with
+/// `migrate_on_start`, a migrate job beside them): an advisory lock lets one
+/// migrate while the others wait and then find nothing to do. SQLite's own
+/// write lock does the same there.
 pub fn run_pending(conn: &mut DbConn) -> StoreResult<Vec<String>> {
     let applied = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map(versions),
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied = c.run_pending_migrations(POSTGRES).map(versions);
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            let applied = applied.map_err(|e| StoreError::Migration(e.to_string()))?;
+            unlocked?;
+            return Ok(applied);
+        }
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE).map(versions),
     };
     applied.map_err(|e| StoreError::Migration(e.to_string()))

@@ -283,7 +283,9 @@ impl Settings {
                 Environment::with_prefix("CUSTODIAN")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    // Values stay strings until a setting's type asks for a
+                    // number: parsing first would turn a password "007" into 7.
+                    .try_parsing(false),
             )
             .build()
             .and_then(|c| c.try_deserialize::<Settings>())
@@ -461,6 +463,19 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("[redacted]"));
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_from_the_environment_stay_as_written() {
+        // Environment variables are process-wide; this key is used by no other test.
+        std::env::set_var("CUSTODIAN__DATABASE__APP_PASSWORD", "007");
+        std::env::set_var("CUSTODIAN__DATABASE__POOL_SIZE", "3");
+        let s = Settings::load(None);
+        std::env::remove_var("CUSTODIAN__DATABASE__APP_PASSWORD");
+        std::env::remove_var("CUSTODIAN__DATABASE__POOL_SIZE");
+        let s = s.unwrap();
+        assert_eq!(s.database.app_password.unwrap().expose(), "007");
+        assert_eq!(s.database.pool_size, 3);
     }
 
     #[test]
