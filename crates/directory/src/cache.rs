@@ -24,6 +24,10 @@ pub const TTL: Duration = Duration::from_secs(300);
 const LOCK_TTL_MS: u64 = 3_000;
 /// How long a loser waits for the winner's value before loading itself.
 const WAIT: Duration = Duration::from_millis(1_500);
+/// How long an untouched generation counter lives in Redis: far longer than
+/// any value's TTL, so when it lapses and counts from 0 again no value written
+/// under an old number can still be there.
+const GENERATION_TTL_MS: u64 = 24 * 3600 * 1000;
 /// Entries kept in process before expired ones are swept.
 const LOCAL_MAX: usize = 20_000;
 
@@ -171,11 +175,18 @@ impl Cache {
             }
             Backend::Redis { conn, prefix } => {
                 let mut c = conn.clone();
-                redis::cmd("INCR")
-                    .arg(format!("{prefix}gen:{name}"))
-                    .query_async::<u64>(&mut c)
+                let key = format!("{prefix}gen:{name}");
+                redis::pipe()
+                    .atomic()
+                    .cmd("INCR")
+                    .arg(&key)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(GENERATION_TTL_MS)
+                    .ignore()
+                    .query_async::<()>(&mut c)
                     .await
-                    .map(drop)
                     .map_err(|e| DirectoryError::Internal(format!("cache invalidation: {e}")))
             }
         }
