@@ -986,14 +986,14 @@ mod tests {
         }
     }
 
-    fn card_check(g: &VendorGrant<'static>) -> Request<'static> {
+    fn card_check<'a>(g: &'a VendorGrant<'a>) -> Request<'a> {
         Request {
             requester: Requester::Vendor,
             requester_id: "someone",
             relation: Relation::Unrelated,
             kinds: KindSet::of(&[RecordKind::CardRegistration]),
             fields: FieldSet::of(&[Field::CardNumber]),
-            basis: Basis::Vendor(std::boxed::Box::leak(std::boxed::Box::new(*g))),
+            basis: Basis::Vendor(g),
         }
     }
 
