@@ -184,6 +184,10 @@ const STREET_TYPES: &[&str] = &[
     "LOOP",
     "CROSSING",
     "XING",
+    "ROUTE",
+    "RTE",
+    "RT",
+    "BOX",
 ];
 // Abbreviations only: "WEST" after a street word is more often the start of a city.
 const DIRECTIONS: &[&str] = &[
@@ -221,19 +225,48 @@ fn split_glued(
             }
         }
     }
-    if let Some(i) = tokens.iter().rposition(|t| STREET_TYPES.contains(t)) {
+    // "MAIN" alone names a street often enough to cut after it when nothing better is there.
+    let street_end = tokens
+        .iter()
+        .rposition(|t| STREET_TYPES.contains(t))
+        .or_else(|| tokens.iter().rposition(|t| *t == "MAIN"));
+    if let Some(i) = street_end {
         let mut cut = i + 1;
-        while cut < tokens.len().saturating_sub(1) && DIRECTIONS.contains(&tokens[cut]) {
+        // Directions and route numbers after the street word still belong to the street.
+        while cut < tokens.len().saturating_sub(1)
+            && (DIRECTIONS.contains(&tokens[cut])
+                || tokens[cut].chars().all(|c| c.is_ascii_digit()))
+        {
             cut += 1;
         }
         if cut < tokens.len() {
-            return (tokens[..cut].join(" "), tokens[cut..].join(" "));
+            return widen_city(&tokens, cut);
         }
     }
-    match tokens.split_last() {
-        Some((last, rest)) if !rest.is_empty() => (rest.join(" "), (*last).to_owned()),
-        _ => (String::new(), glued.to_owned()),
+    if tokens.len() < 2 {
+        return (String::new(), glued.to_owned());
     }
+    widen_city(&tokens, tokens.len() - 1)
+}
+
+/// Second words of place names ("GRAND RAPIDS", "CRUZ BAY").
+const CITY_SECOND_WORDS: &[&str] = &[
+    "BEACH", "RAPIDS", "FALLS", "PARK", "SPRINGS", "RIDGE", "FERRY", "PATH", "PINES", "HEIGHTS",
+    "CITY", "LAKE", "HILLS", "HILL", "CREEK", "ISLAND", "HARBOR", "GROVE", "BAY", "VALLEY",
+    "POINT", "MILLS", "JUNCTION", "VILLAGE", "BLUFFS", "CENTER",
+];
+
+/// Splits at `cut`, moving one more word into a one-word city that is only
+/// the second half of a place name, unless that word is a number or direction.
+fn widen_city(tokens: &[&str], cut: usize) -> (String, String) {
+    let mut cut = cut;
+    if cut + 1 == tokens.len() && cut >= 2 && CITY_SECOND_WORDS.contains(&tokens[cut]) {
+        let before = tokens[cut - 1];
+        if !before.chars().any(|c| c.is_ascii_digit()) && !DIRECTIONS.contains(&before) {
+            cut -= 1;
+        }
+    }
+    (tokens[..cut].join(" "), tokens[cut..].join(" "))
 }
 
 fn phone(raw: &str) -> Option<String> {
@@ -561,6 +594,34 @@ mod tests {
         assert_eq!(
             split_glued("444 MAHONING AVE N W WARREN", "1", "OH", &by_zip, &by_state),
             ("444 MAHONING AVE N W".into(), "WARREN".into())
+        );
+        assert_eq!(
+            split_glued("7860 HIGHWAY 42 EGG HARBOR", "1", "WI", &by_zip, &by_state),
+            ("7860 HIGHWAY 42".into(), "EGG HARBOR".into())
+        );
+        assert_eq!(
+            split_glued(
+                "30 NORTH MAIN NEW YORK MILLS",
+                "1",
+                "MN",
+                &by_zip,
+                &by_state
+            ),
+            ("30 NORTH MAIN".into(), "NEW YORK MILLS".into())
+        );
+        assert_eq!(
+            split_glued(
+                "1201 MADISON SE GRAND RAPIDS",
+                "1",
+                "MI",
+                &by_zip,
+                &by_state
+            ),
+            ("1201 MADISON SE".into(), "GRAND RAPIDS".into())
+        );
+        assert_eq!(
+            split_glued("4 CAMUY", "1", "PR", &by_zip, &by_state),
+            ("4".into(), "CAMUY".into())
         );
     }
 

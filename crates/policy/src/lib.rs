@@ -1,6 +1,7 @@
 //! Library-record confidentiality rules as code. No I/O, no async, no database.
 
 pub mod clause;
+pub mod directory;
 pub mod disclosure;
 pub mod document;
 pub mod jurisdiction;
