@@ -5,6 +5,7 @@ pub mod directory;
 pub mod disclosure;
 pub mod document;
 pub mod jurisdiction;
+pub mod masking;
 pub mod minors;
 pub mod records;
 pub mod retention;
