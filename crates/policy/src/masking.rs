@@ -42,7 +42,11 @@ pub fn mask_phone(phone: &str) -> String {
         .map(|c| {
             if c.is_ascii_digit() {
                 seen += 1;
-                if seen + 2 <= total { '*' } else { c }
+                if seen + 2 <= total {
+                    '*'
+                } else {
+                    c
+                }
             } else {
                 c
             }

@@ -19,7 +19,11 @@ pub fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> Option<u32> {
 
 /// Fields that need a recorded guardian consent before they are collected
 /// from a child born on `date_of_birth`, as of `on`; empty for anyone older.
-pub fn fields_needing_guardian_consent(doc: &PolicyDocument, date_of_birth: NaiveDate, on: NaiveDate) -> FieldSet {
+pub fn fields_needing_guardian_consent(
+    doc: &PolicyDocument,
+    date_of_birth: NaiveDate,
+    on: NaiveDate,
+) -> FieldSet {
     match age_on(date_of_birth, on) {
         Some(age) if age >= u32::from(doc.minor_age()) => FieldSet::EMPTY,
         // An unknown or future birth date is treated as a child's: the safer reading.
@@ -73,10 +77,24 @@ mod tests {
         let child = fields_needing_guardian_consent(&doc, day("2015-01-01"), day("2025-06-01"));
         assert!(child.contains(Field::Email));
         assert!(!child.contains(Field::CardNumber));
-        assert!(fields_needing_guardian_consent(&doc, day("2010-01-01"), day("2025-06-01")).is_empty());
+        assert!(
+            fields_needing_guardian_consent(&doc, day("2010-01-01"), day("2025-06-01")).is_empty()
+        );
         let email = FieldSet::of(&[Field::Email]);
-        assert!(!may_collect(&doc, day("2015-01-01"), day("2025-06-01"), email, FieldSet::EMPTY));
-        assert!(may_collect(&doc, day("2015-01-01"), day("2025-06-01"), email, email));
+        assert!(!may_collect(
+            &doc,
+            day("2015-01-01"),
+            day("2025-06-01"),
+            email,
+            FieldSet::EMPTY
+        ));
+        assert!(may_collect(
+            &doc,
+            day("2015-01-01"),
+            day("2025-06-01"),
+            email,
+            email
+        ));
     }
 
     #[test]
