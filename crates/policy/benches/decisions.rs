@@ -1,8 +1,13 @@
-//! Decisions per second on a realistic mix: mostly staff reads and patrons
-//! looking at their own records, some vendor card checks, a few consents and
-//! legal requests.
+//! Disclosure decisions per second on a realistic mix of requests: mostly
+//! staff at work and patrons looking at their own records, some consents and
+//! vendors, a few court orders and refused subpoenas and phone calls, spread
+//! over the four jurisdictions.
+//!
+//! Run: `cargo bench -p policy --bench decisions`
 
-use chrono::NaiveDate;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Days, NaiveDate};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use policy::disclosure::{
     decide, Basis, Consent, LegalProcess, Relation, Request, Requester, VendorGrant,
@@ -10,102 +15,149 @@ use policy::disclosure::{
 use policy::document::PolicyDocument;
 use policy::jurisdiction::{CourtFinding, Jurisdiction};
 use policy::records::{Field, FieldSet, KindSet, RecordKind};
+use policy::retention::{purge_action, Charge, RecordFacts};
 use policy::staff::LibraryRole;
 
-fn decisions(c: &mut Criterion) {
-    let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or(NaiveDate::MIN);
-    let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(NaiveDate::MIN);
-    let end = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or(NaiveDate::MAX);
-    let loans = KindSet::of(&[RecordKind::Circulation]);
-    let loan_fields = FieldSet::of(&[Field::Name, Field::CardNumber, Field::TitlesBorrowed]);
-    let card = KindSet::of(&[RecordKind::CardRegistration]);
-    let card_fields = FieldSet::of(&[Field::CardNumber]);
-    let grant = VendorGrant {
-        vendor: "ebooks",
-        kinds: card,
-        fields: card_fields,
-        starts_on: start,
-        ends_on: end,
-    };
+fn bench(c: &mut Criterion) {
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let docs: Vec<(Jurisdiction, PolicyDocument)> = Jurisdiction::ALL
+        .iter()
+        .map(|j| (*j, PolicyDocument::shipped(*j).unwrap()))
+        .collect();
     let consent = Consent {
         written: true,
-        recipient: "attorney",
-        kinds: loans,
-        fields: loan_fields,
-        signed_on: start,
-        expires_on: end,
+        recipient: "attorney-7",
+        kinds: KindSet::of(&[RecordKind::Circulation]),
+        fields: FieldSet::of(&[Field::Name, Field::TitlesBorrowed]),
+        signed_on: today - Days::new(10),
+        expires_on: today + Days::new(80),
         revoked: false,
     };
     let order = LegalProcess {
         verified_by: Some(LibraryRole::Custodian),
-        finding: CourtFinding::NecessaryToProsecuteCrime,
+        finding: CourtFinding::GoodCause,
         nondisclosure_order: true,
     };
-    let staff = Request {
-        requester: Requester::Staff(LibraryRole::Staff),
-        requester_id: "s1",
-        relation: Relation::Unrelated,
-        kinds: loans,
-        fields: loan_fields,
-        basis: Basis::LibraryOperations {
-            purpose: "overdue notice",
-        },
+    let subpoena = LegalProcess {
+        verified_by: Some(LibraryRole::Custodian),
+        finding: CourtFinding::None,
+        nondisclosure_order: false,
     };
-    let patron = Request {
-        requester: Requester::Patron,
-        requester_id: "p1",
-        relation: Relation::Subject,
-        kinds: KindSet::all(),
-        fields: FieldSet::all(),
-        basis: Basis::PatronSelf {
-            identity_verified: true,
-        },
+    let grant = VendorGrant {
+        vendor: "ebooks-inc",
+        kinds: KindSet::of(&[RecordKind::CardRegistration, RecordKind::DigitalUse]),
+        fields: FieldSet::of(&[Field::CardNumber, Field::Email]),
+        starts_on: today - Days::new(100),
+        ends_on: today + Days::new(200),
     };
-    let vendor = Request {
-        requester: Requester::Vendor,
-        requester_id: "ebooks",
-        relation: Relation::Unrelated,
-        kinds: card,
-        fields: card_fields,
-        basis: Basis::Vendor(&grant),
-    };
-    let consented = Request {
-        requester: Requester::Outside,
-        requester_id: "attorney",
-        basis: Basis::WrittenConsent(&consent),
-        ..staff
-    };
-    let court = Request {
-        requester: Requester::Outside,
-        basis: Basis::CourtOrder(&order),
-        ..consented
-    };
-    let agency = Request {
-        basis: Basis::AgencyRequest,
-        ..court
-    };
-    // 10 requests: 4 staff, 3 patron, 1 vendor, 1 consent, 1 legal (alternating court order / agency letter).
-    let mix = [
-        staff, patron, staff, vendor, patron, staff, consented, patron, staff, court, agency,
-    ];
-    let mix = &mix[..10];
-    let profile = Jurisdiction::Missouri.profile();
-    let doc = PolicyDocument::shipped(Jurisdiction::Missouri)
-        .unwrap_or_else(|_| PolicyDocument::widest(profile));
+    let identity = FieldSet::of(&[Field::Name, Field::CardNumber, Field::Email]);
+    let mut mix: Vec<Request<'_>> = Vec::new();
+    for i in 0..100 {
+        let r = match i {
+            0..=54 => Request {
+                requester: Requester::Staff(LibraryRole::Staff),
+                requester_id: "account:12",
+                relation: Relation::Unrelated,
+                kinds: KindSet::of(&[
+                    RecordKind::CardRegistration,
+                    RecordKind::HoldsAndInterlibraryLoans,
+                ]),
+                fields: identity,
+                basis: Basis::LibraryOperations {
+                    purpose: "hold pickup",
+                },
+            },
+            55..=79 => Request {
+                requester: Requester::Patron,
+                requester_id: "patron:55",
+                relation: Relation::Subject,
+                kinds: KindSet::all(),
+                fields: FieldSet::all(),
+                basis: Basis::PatronSelf {
+                    identity_verified: true,
+                },
+            },
+            80..=86 => Request {
+                requester: Requester::Outside,
+                requester_id: "attorney-7",
+                relation: Relation::Unrelated,
+                kinds: KindSet::of(&[RecordKind::Circulation]),
+                fields: FieldSet::of(&[Field::Name, Field::TitlesBorrowed]),
+                basis: Basis::WrittenConsent(&consent),
+            },
+            87..=92 => Request {
+                requester: Requester::Vendor,
+                requester_id: "ebooks-inc",
+                relation: Relation::Unrelated,
+                kinds: KindSet::of(&[RecordKind::DigitalUse]),
+                fields: FieldSet::of(&[Field::CardNumber]),
+                basis: Basis::Vendor(&grant),
+            },
+            93..=95 => Request {
+                requester: Requester::Staff(LibraryRole::Custodian),
+                requester_id: "account:3",
+                relation: Relation::Unrelated,
+                kinds: KindSet::of(&[RecordKind::Circulation]),
+                fields: identity.with(Field::TitlesBorrowed),
+                basis: Basis::CourtOrder(&order),
+            },
+            96..=97 => Request {
+                requester: Requester::Outside,
+                requester_id: "county-sheriff",
+                relation: Relation::Unrelated,
+                kinds: KindSet::all(),
+                fields: FieldSet::all(),
+                basis: Basis::Subpoena(&subpoena),
+            },
+            _ => Request {
+                requester: Requester::Outside,
+                requester_id: "caller",
+                relation: Relation::Unrelated,
+                kinds: KindSet::of(&[RecordKind::Circulation]),
+                fields: identity,
+                basis: Basis::InformalRequest,
+            },
+        };
+        mix.push(r);
+    }
 
-    let mut group = c.benchmark_group("disclosure");
-    group.throughput(Throughput::Elements(mix.len() as u64));
-    group.bench_function("decide_mix_of_10", |b| {
+    let mut g = c.benchmark_group("policy");
+    g.throughput(Throughput::Elements(mix.len() as u64));
+    g.bench_function("disclosure_mix_of_100", |b| {
         b.iter(|| {
             let mut allowed = 0u32;
-            for r in mix {
-                allowed += u32::from(decide(profile, &doc, black_box(r), today).is_allowed());
+            for (i, r) in mix.iter().enumerate() {
+                let (j, doc) = &docs[i % docs.len()];
+                if decide(j.profile(), doc, black_box(r), today).is_allowed() {
+                    allowed += 1;
+                }
             }
             allowed
         })
     });
-    group.finish();
+    let facts: Vec<RecordFacts> = (0..100)
+        .map(|i| RecordFacts {
+            kind: RecordKind::ALL[i % RecordKind::COUNT],
+            linked: i % 10 != 0,
+            closed_on: (i % 7 != 0).then(|| today - Days::new(i as u64 * 3)),
+            history_opt_in: i % 4 == 0,
+            charge: if i % 9 == 0 {
+                Charge::Outstanding
+            } else {
+                Charge::None
+            },
+        })
+        .collect();
+    g.bench_function("retention_mix_of_100", |b| {
+        b.iter(|| {
+            facts
+                .iter()
+                .filter(|f| purge_action(docs[0].1.schedule(), black_box(f), today).is_due())
+                .count()
+        })
+    });
+    g.finish();
 }
 
-criterion_group!(benches, decisions);
+criterion_group!(benches, bench);
 criterion_main!(benches);

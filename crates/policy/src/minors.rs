@@ -1,55 +1,80 @@
-//! Children's records: age on a date, what needs a guardian's consent before
-//! collection, and how a child is named in public.
+//! Children: age on a given day, which fields need a guardian's recorded
+//! consent before they are collected, and how a child is named in public.
+//!
+//! Mid-Continent Public Library asks a parent or guardian to consent "before we
+//! collect personal information from any child who is under 13 years old";
+//! Charlotte Mecklenburg Library shows only "a child's first name, last
+//! initial". The age and the gated fields come from the library's policy
+//! document, which may raise the age but never lower it below its profile's.
 
 use crate::document::PolicyDocument;
-use crate::records::FieldSet;
+use crate::records::{Field, FieldSet};
 use chrono::{Datelike, NaiveDate};
 
-/// Whole years of age on `on`, or `None` if born after it.
-pub fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> Option<u32> {
-    if date_of_birth > on {
+/// Whole years from `birth` to `on`; `None` when `birth` is after `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> Option<u32> {
+    if birth > on {
         return None;
     }
-    let mut years = on.year() - date_of_birth.year();
-    if (on.month(), on.day()) < (date_of_birth.month(), date_of_birth.day()) {
+    let mut years = on.year() - birth.year();
+    // Not yet had this year's birthday (a 29 February birthday counts on 1 March).
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
         years -= 1;
     }
     u32::try_from(years).ok()
 }
 
-/// Fields that need a recorded guardian consent before they are collected
-/// from a child born on `date_of_birth`, as of `on`; empty for anyone older.
-pub fn fields_needing_guardian_consent(
+/// Whether someone born on `birth` is under the library's minors' age on `on`.
+pub fn is_minor(doc: &PolicyDocument, birth: NaiveDate, on: NaiveDate) -> bool {
+    age_on(birth, on).is_some_and(|age| age < u32::from(doc.minor_age()))
+}
+
+/// Of the fields about to be collected, those that need a guardian's recorded
+/// consent first: none for an adult or when consent is on record.
+pub fn fields_needing_consent(
     doc: &PolicyDocument,
-    date_of_birth: NaiveDate,
+    birth: Option<NaiveDate>,
     on: NaiveDate,
+    collecting: FieldSet,
+    guardian_consent_recorded: bool,
 ) -> FieldSet {
-    match age_on(date_of_birth, on) {
-        Some(age) if age >= u32::from(doc.minor_age()) => FieldSet::EMPTY,
-        // An unknown or future birth date is treated as a child's: the safer reading.
-        _ => doc.guardian_consent_fields(),
+    match birth {
+        Some(b) if is_minor(doc, b, on) && !guardian_consent_recorded => {
+            collecting.intersection(doc.guardian_consent_fields())
+        }
+        _ => FieldSet::EMPTY,
     }
 }
 
-/// Whether `fields` may be collected, given the fields a guardian consented to.
-pub fn may_collect(
-    doc: &PolicyDocument,
-    date_of_birth: NaiveDate,
-    on: NaiveDate,
-    fields: FieldSet,
-    guardian_consented: FieldSet,
-) -> bool {
-    fields
-        .intersection(fields_needing_guardian_consent(doc, date_of_birth, on))
-        .is_subset(guardian_consented)
+/// The human name of a field, for messages to staff.
+pub const fn field_label(field: Field) -> &'static str {
+    match field {
+        Field::Name => "name",
+        Field::CardNumber => "card number",
+        Field::Address => "address",
+        Field::Phone => "phone",
+        Field::Email => "email",
+        Field::DateOfBirth => "date of birth",
+        Field::OtherIdentifier => "other identifier",
+        Field::TitlesBorrowed => "titles borrowed",
+        Field::SubjectsResearched => "subjects researched",
+        Field::MaterialsConsulted => "materials consulted",
+        Field::EventsAttended => "events attended",
+        Field::FinancialTransactions => "financial transactions",
+        Field::Correspondence => "correspondence",
+    }
 }
 
-/// A child's public name: first name and last initial ("Ada L.").
-pub fn public_display_name(first: &str, last: &str) -> String {
-    let first = first.trim();
-    match last.trim().chars().next() {
-        Some(initial) => format!("{first} {}.", initial.to_uppercase()),
-        None => first.to_owned(),
+/// How a child is named in public: first name and last initial ("Ada L.").
+pub fn public_display_name(full_name: &str) -> String {
+    let words: Vec<&str> = full_name.split_whitespace().collect();
+    match words.as_slice() {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [first, .., last] => {
+            let initial: String = last.chars().take(1).flat_map(char::to_uppercase).collect();
+            format!("{first} {initial}.")
+        }
     }
 }
 
@@ -57,50 +82,63 @@ pub fn public_display_name(first: &str, last: &str) -> String {
 mod tests {
     use super::*;
     use crate::jurisdiction::Jurisdiction;
-    use crate::records::Field;
+    use proptest::prelude::*;
 
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap_or(NaiveDate::MIN)
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
     #[test]
-    fn age_turns_on_the_birthday() {
-        assert_eq!(age_on(day("2012-06-01"), day("2025-05-31")), Some(12));
-        assert_eq!(age_on(day("2012-06-01"), day("2025-06-01")), Some(13));
-        assert_eq!(age_on(day("2012-02-29"), day("2025-02-28")), Some(12));
-        assert_eq!(age_on(day("2026-01-01"), day("2025-06-01")), None);
+    fn age_counts_whole_years() {
+        assert_eq!(age_on(d(2013, 11, 22), d(2026, 11, 22)), Some(13));
+        assert_eq!(age_on(d(2013, 11, 23), d(2026, 11, 22)), Some(12));
+        assert_eq!(age_on(d(2012, 2, 29), d(2026, 2, 28)), Some(13));
+        assert_eq!(age_on(d(2012, 2, 29), d(2026, 3, 1)), Some(14));
+        assert_eq!(age_on(d(2027, 1, 1), d(2026, 1, 1)), None);
     }
 
     #[test]
-    fn under_thirteen_needs_guardian_consent() {
-        let doc = PolicyDocument::widest(Jurisdiction::Missouri.profile());
-        let child = fields_needing_guardian_consent(&doc, day("2015-01-01"), day("2025-06-01"));
-        assert!(child.contains(Field::Email));
-        assert!(!child.contains(Field::CardNumber));
+    fn a_child_under_the_age_needs_consent_for_gated_fields_only_until_it_is_recorded() {
+        let doc = PolicyDocument::shipped(Jurisdiction::Missouri).unwrap();
+        let today = d(2026, 11, 22);
+        let child = Some(d(2016, 5, 1));
+        let collecting = FieldSet::of(&[Field::Name, Field::Email, Field::TitlesBorrowed]);
+        let need = fields_needing_consent(&doc, child, today, collecting, false);
+        assert!(need.contains(Field::Email) && need.contains(Field::Name));
+        assert!(!need.contains(Field::TitlesBorrowed));
+        assert!(fields_needing_consent(&doc, child, today, collecting, true).is_empty());
         assert!(
-            fields_needing_guardian_consent(&doc, day("2010-01-01"), day("2025-06-01")).is_empty()
+            fields_needing_consent(&doc, Some(d(1990, 1, 1)), today, collecting, false).is_empty()
         );
-        let email = FieldSet::of(&[Field::Email]);
-        assert!(!may_collect(
-            &doc,
-            day("2015-01-01"),
-            day("2025-06-01"),
-            email,
-            FieldSet::EMPTY
-        ));
-        assert!(may_collect(
-            &doc,
-            day("2015-01-01"),
-            day("2025-06-01"),
-            email,
-            email
-        ));
+        assert!(fields_needing_consent(&doc, None, today, collecting, false).is_empty());
+        assert!(is_minor(&doc, d(2013, 11, 23), today));
+        assert!(!is_minor(&doc, d(2013, 11, 22), today));
     }
 
     #[test]
-    fn child_display_name_is_first_name_and_last_initial() {
-        assert_eq!(public_display_name("Ada", "lovelace"), "Ada L.");
-        assert_eq!(public_display_name(" Zoë ", "Émile"), "Zoë É.");
-        assert_eq!(public_display_name("Ada", ""), "Ada");
+    fn children_are_shown_by_first_name_and_last_initial() {
+        assert_eq!(public_display_name("Ada Byron Lovelace"), "Ada L.");
+        assert_eq!(public_display_name("  maria  de la cruz "), "maria C.");
+        assert_eq!(public_display_name("Cher"), "Cher");
+        assert_eq!(public_display_name(""), "");
+        assert_eq!(public_display_name("Ñandú Ñoño"), "Ñandú Ñ.");
+    }
+
+    proptest! {
+        #[test]
+        fn age_never_decreases_with_time(y in 1900i32..2100, doy in 0u32..365, later in 0i64..40_000) {
+            let birth = d(y, 1, 1) + chrono::Duration::days(i64::from(doy));
+            let on = birth + chrono::Duration::days(later);
+            let next = on + chrono::Duration::days(1);
+            prop_assert!(age_on(birth, on).unwrap() <= age_on(birth, next).unwrap());
+            prop_assert!(age_on(birth, on).unwrap() <= (later / 365) as u32);
+        }
+
+        #[test]
+        fn the_public_name_never_holds_more_than_one_letter_of_the_last_name(first in "[A-Za-z]{1,10}", last in "[A-Za-z]{2,12}") {
+            let shown = public_display_name(&format!("{first} {last}"));
+            prop_assert!(shown.starts_with(&first));
+            prop_assert_eq!(shown.chars().count(), first.chars().count() + 3);
+        }
     }
 }
