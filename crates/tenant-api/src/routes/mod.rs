@@ -93,6 +93,31 @@ impl<T> Paged<T> {
     }
 }
 
+/// Checks an optional email address a patron or staff member gives.
+pub fn check_email(email: Option<&str>) -> Result<(), ApiError> {
+    match email {
+        Some(e) if !staff::looks_like_email(e) => Err(ApiError::Invalid {
+            field: "email".into(),
+            detail: "expected an email address such as name@example.org".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The ways a patron may ask to be contacted.
+pub const CONTACT_CHOICES: [&str; 4] = ["email", "phone", "mail", "none"];
+
+/// Checks an optional contact preference.
+pub fn check_contact_by(how: Option<&str>) -> Result<(), ApiError> {
+    match how {
+        Some(h) if !CONTACT_CHOICES.contains(&h) => Err(ApiError::Invalid {
+            field: "contact_by".into(),
+            detail: format!("expected one of {}", CONTACT_CHOICES.join(", ")),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Distinguishes a field that is absent (leave it) from one that is null (clear it).
 pub mod double_option {
     use serde::{Deserialize, Deserializer};

@@ -396,22 +396,8 @@ pub async fn update_me(
     body: web::Json<ContactChange>,
 ) -> ApiResult<HttpResponse> {
     let c = body.into_inner();
-    if let Some(Some(e)) = &c.email {
-        if !super::staff::looks_like_email(e) {
-            return Err(ApiError::Invalid {
-                field: "email".into(),
-                detail: "expected an email address such as name@example.org".into(),
-            });
-        }
-    }
-    if let Some(how) = &c.contact_by {
-        if !["email", "phone", "mail", "none"].contains(&how.as_str()) {
-            return Err(ApiError::Invalid {
-                field: "contact_by".into(),
-                detail: "expected one of email, phone, mail, none".into(),
-            });
-        }
-    }
+    super::check_email(c.email.as_ref().and_then(|e| e.as_deref()))?;
+    super::check_contact_by(c.contact_by.as_deref())?;
     let change = PatronChange {
         address: c.address,
         email: c.email,

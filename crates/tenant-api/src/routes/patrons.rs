@@ -274,14 +274,7 @@ pub async fn register(
             detail: format!("a PIN has at least {} characters", super::patron::MIN_PIN),
         });
     }
-    if let Some(e) = &r.email {
-        if !super::staff::looks_like_email(e) {
-            return Err(ApiError::Invalid {
-                field: "email".into(),
-                detail: "expected an email address such as name@example.org".into(),
-            });
-        }
-    }
+    super::check_email(r.email.as_deref())?;
     let data = PatronData {
         card_number: r.card_number.trim().to_owned(),
         name: r.name.trim().to_owned(),
@@ -461,14 +454,7 @@ pub async fn correct(
             detail: "a name cannot be empty".into(),
         });
     }
-    if let Some(how) = &c.contact_by {
-        if !["email", "phone", "mail", "none"].contains(&how.as_str()) {
-            return Err(ApiError::Invalid {
-                field: "contact_by".into(),
-                detail: "expected one of email, phone, mail, none".into(),
-            });
-        }
-    }
+    super::check_contact_by(c.contact_by.as_deref())?;
     let change = PatronChange {
         name: c.name.map(|n| n.trim().to_owned()),
         address: c.address,
@@ -478,14 +464,7 @@ pub async fn correct(
         guardian: c.guardian,
         contact_by: c.contact_by,
     };
-    if let Some(Some(e)) = &change.email {
-        if !super::staff::looks_like_email(e) {
-            return Err(ApiError::Invalid {
-                field: "email".into(),
-                detail: "expected an email address such as name@example.org".into(),
-            });
-        }
-    }
+    super::check_email(change.email.as_ref().and_then(|e| e.as_deref()))?;
     let id = PatronId(path.into_inner().1);
     let subject = format!("patron:{}", id.0);
     let fields = FieldSet::of(&[
