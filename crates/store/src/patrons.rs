@@ -221,6 +221,37 @@ pub fn pin_by_card(
     Ok((PatronId(id), hash))
 }
 
+fn summaries(
+    keys: &Keyring,
+    lib: LibraryId,
+    rows: Vec<(i64, String, String)>,
+) -> StoreResult<Vec<PatronSummary>> {
+    rows.into_iter()
+        .map(|(id, card_last4, name)| {
+            Ok(PatronSummary {
+                id: PatronId(id),
+                card_last4,
+                name: open(keys, lib, "name", &name)?,
+            })
+        })
+        .collect()
+}
+
+/// The patron holding this card at the scoped library, as a list shows them (no other field is opened).
+pub fn summary_by_card(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    card: &str,
+) -> StoreResult<Vec<PatronSummary>> {
+    let lib = tx.library_id();
+    let rows: Vec<(i64, String, String)> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::card_index.eq(keys.blind_index(BlindKind::Card, card)))
+        .select((patrons::id, patrons::card_last4, patrons::name_sealed))
+        .load(tx.conn())?;
+    summaries(keys, lib, rows)
+}
+
 /// Patrons of the scoped library with this email address.
 pub fn by_email(
     tx: &mut LibraryTx<'_>,
@@ -235,15 +266,7 @@ pub fn by_email(
         .order(patrons::id)
         .limit(100)
         .load(tx.conn())?;
-    rows.into_iter()
-        .map(|(id, card_last4, name)| {
-            Ok(PatronSummary {
-                id: PatronId(id),
-                card_last4,
-                name: open(keys, lib, "name", &name)?,
-            })
-        })
-        .collect()
+    summaries(keys, lib, rows)
 }
 
 /// Patrons of the scoped library by id, after `after`, at most `limit`.
@@ -261,15 +284,7 @@ pub fn list(
         .order(patrons::id)
         .limit(limit)
         .load(tx.conn())?;
-    rows.into_iter()
-        .map(|(id, card_last4, name)| {
-            Ok(PatronSummary {
-                id: PatronId(id),
-                card_last4,
-                name: open(keys, lib, "name", &name)?,
-            })
-        })
-        .collect()
+    summaries(keys, lib, rows)
 }
 
 /// A change to a patron's data; `None` leaves a field, `Some(None)` clears it.

@@ -66,29 +66,99 @@ fn me(conn: &mut store::DbConn, account: &Account) -> Result<Me, ApiError> {
     })
 }
 
-fn client_address(req: &HttpRequest) -> String {
-    // The peer address, not X-Forwarded-For, which any client can forge.
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// One sign-in attempt's failure counters: its subject's (an account, or a
+/// library card) and its client address's, with the limits from `[auth]`.
+pub(crate) struct Attempt {
+    subject_key: String,
+    address_key: String,
+    window: Duration,
 }
 
-async fn throttled(state: &AppState, keys: &[(&str, u32)], window: Duration) -> ApiResult<()> {
-    let mut wait = None;
-    for (key, limit) in keys {
-        let blocked = state
+impl Attempt {
+    /// Counters for `subject` of `kind` (`account` or `patron`) from this request's client.
+    pub(crate) fn new(state: &AppState, req: &HttpRequest, kind: &str, subject: &str) -> Self {
+        // The peer address, not X-Forwarded-For, which any client can forge.
+        let address = req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Attempt {
+            subject_key: throttle::key(kind, subject),
+            address_key: throttle::key("address", &address),
+            window: Duration::from_secs(state.settings.auth.failure_window_secs),
+        }
+    }
+
+    /// Refuses the attempt while either counter is at its limit.
+    pub(crate) async fn check(&self, state: &AppState) -> ApiResult<()> {
+        let auth = &state.settings.auth;
+        let mut wait = None;
+        for (key, limit) in [
+            (&self.subject_key, auth.failures_per_account),
+            (&self.address_key, auth.failures_per_address),
+        ] {
+            let blocked = state
+                .throttle
+                .blocked(key, limit, self.window)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            wait = wait.max(blocked);
+        }
+        match wait {
+            Some(d) => Err(ApiError::Throttled {
+                retry_after_secs: d.as_secs().max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure against both.
+    pub(crate) async fn failed(&self, state: &AppState) -> ApiResult<()> {
+        for key in [&self.subject_key, &self.address_key] {
+            state
+                .throttle
+                .record_failure(key, self.window)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the subject's failures (the address keeps its count).
+    pub(crate) async fn succeeded(&self, state: &AppState) -> ApiResult<()> {
+        state
             .throttle
-            .blocked(key, *limit, window)
+            .clear(&self.subject_key)
             .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        wait = wait.max(blocked);
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
     }
-    match wait {
-        Some(d) => Err(ApiError::Throttled {
-            retry_after_secs: d.as_secs().max(1),
-        }),
-        None => Ok(()),
-    }
+}
+
+/// A session cookie: HttpOnly, SameSite=Strict, Secure behind TLS.
+pub(crate) fn session_cookie(
+    name: &'static str,
+    token: String,
+    hours: i64,
+    secure: bool,
+) -> Cookie<'static> {
+    Cookie::build(name, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(CookieDuration::hours(hours))
+        .finish()
+}
+
+/// A cookie that removes the session cookie `name` from the browser.
+pub(crate) fn removal_cookie(name: &'static str) -> Cookie<'static> {
+    let mut gone = Cookie::build(name, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    gone.make_removal();
+    gone
 }
 
 /// Signs in with email and password; sets the session cookie and returns a bearer token.
@@ -109,22 +179,11 @@ pub async fn sign_in(
             detail: "email and password are both required".into(),
         });
     }
-    let auth = &state.settings.auth;
-    let window = Duration::from_secs(auth.failure_window_secs);
-    let account_key = throttle::key("account", &accounts::normalize_email(&email));
-    let address_key = throttle::key("address", &client_address(&req));
-    throttled(
-        &state,
-        &[
-            (&account_key, auth.failures_per_account),
-            (&address_key, auth.failures_per_address),
-        ],
-        window,
-    )
-    .await?;
+    let attempt = Attempt::new(&state, &req, "account", &accounts::normalize_email(&email));
+    attempt.check(&state).await?;
 
     let store = state.store.clone();
-    let hours = i64::from(auth.session_hours);
+    let hours = i64::from(state.settings.auth.session_hours);
     let outcome = blocking(move || {
         let found = store.consortium(Access::Read, |c| match accounts::by_email(c, &email) {
             Ok(a) => Ok(Some(a)),
@@ -156,29 +215,18 @@ pub async fn sign_in(
     .await?;
 
     let Some(signed_in) = outcome else {
-        for key in [&account_key, &address_key] {
-            state
-                .throttle
-                .record_failure(key, window)
-                .await
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        }
+        attempt.failed(&state).await?;
         tracing::info!("sign-in refused");
         return Err(ApiError::BadCredentials);
     };
-    state
-        .throttle
-        .clear(&account_key)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    attempt.succeeded(&state).await?;
     tracing::info!(account = signed_in.account.id, "signed in");
-    let cookie = Cookie::build(COOKIE, signed_in.token.clone())
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.settings.server.secure_cookies)
-        .max_age(CookieDuration::hours(hours))
-        .finish();
+    let cookie = session_cookie(
+        COOKIE,
+        signed_in.token.clone(),
+        hours,
+        state.settings.server.secure_cookies,
+    );
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }
 
@@ -192,13 +240,9 @@ pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<H
     })
     .await?;
     tracing::info!(account = caller.id.0, "signed out");
-    let mut gone = Cookie::build(COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .finish();
-    gone.make_removal();
-    Ok(HttpResponse::NoContent().cookie(gone).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(COOKIE))
+        .finish())
 }
 
 /// The signed-in account and the libraries it works in.

@@ -1,16 +1,14 @@
 //! Patron self-service: `/api/v1/libraries/{library}/patron/sign-in` and `/api/v1/patron/...`.
 
+use super::auth::{removal_cookie, session_cookie, Attempt};
 use super::blocking;
 use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::patron_auth::{self, PatronCaller, COOKIE};
 use crate::state::AppState;
-use crate::throttle;
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 use store::patrons;
 use store::{libraries, Access, StoreError};
 
@@ -49,38 +47,13 @@ pub async fn sign_in(
             detail: "card number and PIN are both required".into(),
         });
     }
-    let auth = &state.settings.auth;
-    let window = Duration::from_secs(auth.failure_window_secs);
-    let card_key = throttle::key(
-        "patron",
-        &format!("{slug}:{}", card_number.replace([' ', '-'], "")),
-    );
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let address_key = throttle::key("address", &address);
-    let mut wait = None;
-    for (key, limit) in [
-        (&card_key, auth.failures_per_account),
-        (&address_key, auth.failures_per_address),
-    ] {
-        let blocked = state
-            .throttle
-            .blocked(key, limit, window)
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        wait = wait.max(blocked);
-    }
-    if let Some(d) = wait {
-        return Err(ApiError::Throttled {
-            retry_after_secs: d.as_secs().max(1),
-        });
-    }
+    let card = format!("{slug}:{}", card_number.replace([' ', '-'], ""));
+    let attempt = Attempt::new(&state, &req, "patron", &card);
+    attempt.check(&state).await?;
 
     let store = state.store.clone();
     let keys = state.keys.clone();
-    let hours = i64::from(auth.session_hours);
+    let hours = i64::from(state.settings.auth.session_hours);
     let outcome = blocking(move || {
         let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
             Ok(l) => l,
@@ -120,27 +93,16 @@ pub async fn sign_in(
     })
     .await?;
     let Some(signed_in) = outcome else {
-        for key in [&card_key, &address_key] {
-            state
-                .throttle
-                .record_failure(key, window)
-                .await
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        }
+        attempt.failed(&state).await?;
         return Err(ApiError::BadPatronCredentials);
     };
-    state
-        .throttle
-        .clear(&card_key)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let cookie = Cookie::build(COOKIE, signed_in.token.clone())
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.settings.server.secure_cookies)
-        .max_age(CookieDuration::hours(hours))
-        .finish();
+    attempt.succeeded(&state).await?;
+    let cookie = session_cookie(
+        COOKIE,
+        signed_in.token.clone(),
+        hours,
+        state.settings.server.secure_cookies,
+    );
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }
 
@@ -154,13 +116,9 @@ pub async fn sign_out(state: web::Data<AppState>, caller: PatronCaller) -> ApiRe
         })?)
     })
     .await?;
-    let mut gone = Cookie::build(COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .finish();
-    gone.make_removal();
-    Ok(HttpResponse::NoContent().cookie(gone).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(COOKIE))
+        .finish())
 }
 
 use crate::disclosure::{decide_and_record, Trace};

@@ -151,19 +151,7 @@ pub async fn search(
     let items = blocking(move || {
         ctx.decided("patron.search", "", &purpose, kinds, fields, |tx, keys| {
             Ok(match (card, email) {
-                (Some(card), _) => match patrons::by_card(tx, keys, &card) {
-                    Ok(id) => {
-                        let p = patrons::get(tx, keys, id)?;
-                        let last4 = policy_last4(&p.data.card_number);
-                        vec![PatronSummary {
-                            id,
-                            card_last4: last4,
-                            name: p.data.name,
-                        }]
-                    }
-                    Err(StoreError::NotFound) => Vec::new(),
-                    Err(e) => return Err(e.into()),
-                },
+                (Some(card), _) => patrons::summary_by_card(tx, keys, &card)?,
                 (None, Some(email)) => patrons::by_email(tx, keys, &email)?,
                 (None, None) => patrons::list(tx, keys, page.after.map(PatronId), page.limit)?,
             })
@@ -171,11 +159,6 @@ pub async fn search(
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |p: &PatronSummary| p.id.0)))
-}
-
-fn policy_last4(card: &str) -> String {
-    let chars: Vec<char> = card.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
 /// `POST …/patrons`
