@@ -16,5 +16,6 @@ pub mod jurisdiction;
 pub mod masking;
 pub mod minors;
 pub mod records;
+pub mod requests;
 pub mod retention;
 pub mod staff;
