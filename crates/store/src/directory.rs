@@ -527,6 +527,29 @@ pub fn history(conn: &mut DbConn, entry: i64) -> StoreResult<Vec<Version>> {
         .load(conn)?)
 }
 
+/// Which member libraries publish `email` as their directory contact (case ignored).
+pub fn libraries_with_contact(conn: &mut DbConn, email: &str) -> StoreResult<Vec<LibraryId>> {
+    let wanted = email.trim().to_lowercase();
+    // Directory addresses are few and published; compare them in process
+    // rather than rely on a case-insensitive operator both backends share.
+    let rows: Vec<(i64, String)> = directory_entries::table
+        .filter(directory_entries::library_id.is_not_null())
+        .filter(directory_entries::email.is_not_null())
+        .select((
+            directory_entries::library_id.assume_not_null(),
+            directory_entries::email.assume_not_null(),
+        ))
+        .load(conn)?;
+    let mut ids: Vec<LibraryId> = rows
+        .into_iter()
+        .filter(|(_, e)| e.trim().to_lowercase() == wanted)
+        .map(|(id, _)| LibraryId(id))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,3 +32,9 @@ id_type!(
     /// A sign-in account (the director or a member library's staff).
     AccountId
 );
+
+impl LibraryId {
+    /// The consortium itself, as a scope: the director's own mail requests
+    /// live under this id, behind the same scope as any library's.
+    pub const CONSORTIUM: LibraryId = LibraryId(0);
+}

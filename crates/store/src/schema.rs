@@ -163,3 +163,85 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        library_id -> BigInt,
+        message_id -> Text,
+        template -> Text,
+        recipient_hint -> Text,
+        envelope_sealed -> Text,
+        message_sealed -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    inbound_mail (id) {
+        id -> BigInt,
+        fingerprint -> Binary,
+        received_at -> Timestamp,
+        channel -> Text,
+        outcome -> Text,
+        route -> Nullable<Text>,
+        reason -> Text,
+        size_bytes -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbound_mail_routes (inbound_id, library_id) {
+        inbound_id -> BigInt,
+        library_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    mail_requests (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        inbound_id -> BigInt,
+        queue -> Text,
+        kind -> Text,
+        reason -> Text,
+        status -> Text,
+        owner_id -> Nullable<BigInt>,
+        due_at -> Timestamp,
+        sender_sealed -> Text,
+        subject_sealed -> Text,
+        body_sealed -> Text,
+        attachments_sealed -> Text,
+        raw_sealed -> Text,
+        in_reply_to -> Nullable<Text>,
+        confirm_hash -> Nullable<Binary>,
+        confirm_expires_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        received_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_request_events (library_id, request_id, seq) {
+        library_id -> BigInt,
+        request_id -> BigInt,
+        seq -> Integer,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        detail -> Text,
+        note_sealed -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(inbound_mail, inbound_mail_routes, libraries);
+diesel::allow_tables_to_appear_in_same_query!(mail_requests, mail_request_events);

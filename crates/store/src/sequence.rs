@@ -15,6 +15,8 @@ pub enum IdSpace {
     Records,
     /// `patron_consents.id`
     Consents,
+    /// `mail_requests.id`
+    MailRequests,
 }
 
 impl IdSpace {
@@ -23,6 +25,7 @@ impl IdSpace {
             IdSpace::Patrons => "patron_ids",
             IdSpace::Records => "record_ids",
             IdSpace::Consents => "consent_ids",
+            IdSpace::MailRequests => "mail_request_ids",
         }
     }
 
@@ -31,6 +34,7 @@ impl IdSpace {
             IdSpace::Patrons => "patrons",
             IdSpace::Records => "library_records",
             IdSpace::Consents => "patron_consents",
+            IdSpace::MailRequests => "mail_requests",
         }
     }
 }

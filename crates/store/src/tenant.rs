@@ -120,3 +120,21 @@ where
         }
     }
 }
+
+/// Binds an open consortium transaction to `library` for what follows, so one
+/// transaction can write consortium rows and several libraries' rows at once
+/// (an inbound message's ledger entry and the requests it becomes).
+///
+/// The caller must already be inside [`consortium`] with [`Access::Write`];
+/// the binding ends with that transaction.
+pub fn rescope(conn: &mut DbConn, library: LibraryId) -> Result<LibraryTx<'_>, StoreError> {
+    if let DbConn::Pg(c) = conn {
+        use diesel::connection::SimpleConnection;
+        // An integer, so formatting it into SQL cannot inject anything.
+        c.batch_execute(&format!(
+            "SELECT set_config('custodian.library_id', '{}', true)",
+            library.0
+        ))?;
+    }
+    Ok(LibraryTx { conn, library })
+}

@@ -372,3 +372,55 @@ fn pending_migrations_are_counted_by_any_role() {
         assert_eq!(store::migrations::pending_count(&mut app).unwrap(), 0);
     }
 }
+
+#[test]
+fn every_tenant_table_has_forced_row_level_security() {
+    let Some(admin) = postgres_url() else { return };
+    let pg = PgTestDb::create(&admin);
+    let mut owner = PgConnection::establish(&pg.owner_url).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        enabled: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        forced: bool,
+    }
+    let tables: Vec<Table> = diesel::sql_query(
+        "SELECT c.relname::text AS name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'library_id' AND a.attnotnull \
+         WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1",
+    )
+    .load(&mut owner)
+    .unwrap();
+    // Consortium tables that name a library without holding its patrons' data:
+    // the outbox (sealed, delivered by any worker), where inbound mail went,
+    // and directory change proposals.
+    let consortium = ["directory_changes", "inbound_mail_routes", "outbox"];
+    let mut checked = Vec::new();
+    for t in &tables {
+        if consortium.contains(&t.name.as_str()) {
+            continue;
+        }
+        assert!(
+            t.enabled && t.forced,
+            "{} lacks forced row-level security",
+            t.name
+        );
+        checked.push(t.name.as_str());
+    }
+    for expected in [
+        "patrons",
+        "library_records",
+        "audit_log",
+        "mail_requests",
+        "mail_request_events",
+    ] {
+        assert!(
+            checked.contains(&expected),
+            "{expected} was not checked: {checked:?}"
+        );
+    }
+}

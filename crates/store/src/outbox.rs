@@ -1,0 +1,312 @@
+//! The outbox: messages written in the same transaction as the change that
+//! causes them, and claimed by delivery workers with a lease.
+//!
+//! A worker claims a batch (`sending`, with `locked_until`); on PostgreSQL the
+//! claim skips rows another worker has locked, so no message is claimed by
+//! two workers at once. A worker that dies mid-delivery leaves its claim to
+//! expire; the message is then claimed again and may be sent a second time,
+//! with the same Message-ID. Nothing is dropped: a message ends `sent` or
+//! `dead`, and a dead one can be put back.
+
+use crate::error::{StoreError, StoreResult};
+use crate::ids::LibraryId;
+use crate::schema::outbox;
+use crate::sealing::Keyring;
+use crate::DbConn;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use serde::Serialize;
+
+const MESSAGE_FIELD: &str = "outbox.message";
+const ENVELOPE_FIELD: &str = "outbox.envelope";
+
+/// A message ready to queue: already rendered, with its envelope.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Whose business caused it ([`LibraryId::CONSORTIUM`] for the director's).
+    pub library: LibraryId,
+    /// The Message-ID header's value, unique; a resend carries the same one.
+    pub message_id: &'a str,
+    /// The template it was made from, for the director's view.
+    pub template: &'a str,
+    /// The recipient, masked, for the director's view.
+    pub recipient_hint: &'a str,
+    /// The SMTP envelope sender.
+    pub envelope_from: &'a str,
+    /// The SMTP envelope recipients.
+    pub envelope_to: &'a [String],
+    /// The whole RFC 5322 message as it will go on the wire (7-bit ASCII).
+    pub message: &'a str,
+    /// When it was queued.
+    pub now: NaiveDateTime,
+}
+
+/// Queues a message; call it inside the transaction of the change that causes it.
+pub fn enqueue(conn: &mut DbConn, keys: &Keyring, new: &NewMessage<'_>) -> StoreResult<i64> {
+    let seal = |field: &str, value: &str| {
+        keys.seal(LibraryId::CONSORTIUM, field, value)
+            .map_err(|e| StoreError::Sealing(e.to_string()))
+    };
+    let envelope = format!("{}\n{}", new.envelope_from, new.envelope_to.join("\n"));
+    let values = (
+        outbox::library_id.eq(new.library.0),
+        outbox::message_id.eq(new.message_id),
+        outbox::template.eq(new.template),
+        outbox::recipient_hint.eq(new.recipient_hint),
+        outbox::envelope_sealed.eq(seal(ENVELOPE_FIELD, &envelope)?),
+        outbox::message_sealed.eq(seal(MESSAGE_FIELD, new.message)?),
+        outbox::status.eq("pending"),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(new.now),
+        outbox::created_at.eq(new.now),
+    );
+    diesel::insert_into(outbox::table)
+        .values(values)
+        .execute(conn)?;
+    // RETURNING is not available over both backends; the Message-ID is unique.
+    Ok(outbox::table
+        .filter(outbox::message_id.eq(new.message_id))
+        .select(outbox::id)
+        .first(conn)?)
+}
+
+/// Queues a message inside a library's transaction (the change that causes it).
+pub fn enqueue_in(
+    tx: &mut crate::LibraryTx<'_>,
+    keys: &Keyring,
+    new: &NewMessage<'_>,
+) -> StoreResult<i64> {
+    enqueue(tx.conn(), keys, new)
+}
+
+/// A claimed message, opened for delivery.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// Its row id.
+    pub id: i64,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// The envelope sender.
+    pub envelope_from: String,
+    /// The envelope recipients.
+    pub envelope_to: Vec<String>,
+    /// The message bytes.
+    pub message: String,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+}
+
+#[derive(QueryableByName)]
+struct ClaimedRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    message_id: String,
+    #[diesel(sql_type = Text)]
+    envelope_sealed: String,
+    #[diesel(sql_type = Text)]
+    message_sealed: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+}
+
+/// Claims up to `limit` messages that are due (or whose claim has expired) for
+/// `worker`, until `lease_until`.
+///
+/// Runs in its own short transaction, so the claim is visible to other
+/// workers before delivery starts.
+pub fn claim(
+    conn: &mut DbConn,
+    keys: &Keyring,
+    worker: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<Claimed>> {
+    let rows: Vec<ClaimedRow> = crate::tenant::consortium(conn, crate::Access::Write, |conn| {
+        Ok::<_, StoreError>(match conn {
+            DbConn::Pg(c) => diesel::sql_query(
+                "UPDATE outbox SET status = 'sending', locked_by = $1, locked_until = $2, \
+                 attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox \
+                     WHERE status IN ('pending', 'sending') AND next_attempt_at <= $3 \
+                       AND (status = 'pending' OR locked_until < $3) \
+                     ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, message_id, envelope_sealed, message_sealed, attempts",
+            )
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+            // SQLite: the writing transaction holds the database's write lock,
+            // so two workers cannot claim at the same time.
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "UPDATE outbox SET status = 'sending', locked_by = ?, locked_until = ?, \
+                 attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox \
+                     WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? \
+                       AND (status = 'pending' OR locked_until < ?) \
+                     ORDER BY next_attempt_at, id LIMIT ?) \
+                 RETURNING id, message_id, envelope_sealed, message_sealed, attempts",
+            )
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+        })
+    })?;
+    let open = |field: &str, value: &str| {
+        keys.open(LibraryId::CONSORTIUM, field, value)
+            .map_err(|e| StoreError::Sealing(e.to_string()))
+    };
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
+        let mut lines = envelope.lines().map(str::to_owned);
+        let envelope_from = lines.next().unwrap_or_default();
+        claimed.push(Claimed {
+            id: row.id,
+            message_id: row.message_id,
+            envelope_from,
+            envelope_to: lines.collect(),
+            message: open(MESSAGE_FIELD, &row.message_sealed)?,
+            attempts: row.attempts,
+        });
+    }
+    claimed.sort_by_key(|c| c.id);
+    Ok(claimed)
+}
+
+/// Marks a delivered message sent and drops its sealed copy: once delivered,
+/// custodian has no reason to keep what it said.
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> StoreResult<()> {
+    (diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(Some(now)),
+            outbox::locked_by.eq(None::<String>),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::message_sealed.eq(""),
+            outbox::envelope_sealed.eq(""),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn))?;
+    Ok(())
+}
+
+/// Records a failed attempt: back to `pending` until `retry_at`, or `dead` when
+/// `retry_at` is `None`. `error` must not name a person.
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> StoreResult<()> {
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "dead"
+    };
+    (diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status),
+            outbox::locked_by.eq(None::<String>),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn))?;
+    if let Some(at) = retry_at {
+        (diesel::update(outbox::table.find(id))
+            .set(outbox::next_attempt_at.eq(at))
+            .execute(conn))?;
+    }
+    Ok(())
+}
+
+/// Puts a dead message back in the queue with a fresh count of attempts.
+pub fn retry(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> StoreResult<()> {
+    let status: String = (outbox::table.find(id).select(outbox::status).first(conn))?;
+    if status != "dead" {
+        return Err(StoreError::Conflict(format!("outbox message is {status}")));
+    }
+    (diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn))?;
+    Ok(())
+}
+
+/// A message as the director sees it: never its content or recipient in clear.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Summary {
+    /// Row id.
+    pub id: i64,
+    /// Whose business caused it (0: the consortium's).
+    pub library_id: i64,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// The template.
+    pub template: String,
+    /// The recipient, masked.
+    pub recipient_hint: String,
+    /// pending, sending, sent or dead.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// When the next attempt is due.
+    pub next_attempt_at: NaiveDateTime,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: NaiveDateTime,
+    /// When it was delivered.
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Messages in `status` (any when `None`), newest first, after the id `before`.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Summary>> {
+    let mut query = outbox::table
+        .select(Summary::as_select())
+        .order(outbox::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = status {
+        query = query.filter(outbox::status.eq(s.to_owned()));
+    }
+    if let Some(b) = before {
+        query = query.filter(outbox::id.lt(b));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// One message's summary.
+pub fn get(conn: &mut DbConn, id: i64) -> StoreResult<Summary> {
+    Ok((outbox::table
+        .find(id)
+        .select(Summary::as_select())
+        .first(conn))?)
+}
+
+/// How many messages are in each state, for readiness and the director.
+pub fn counts(conn: &mut DbConn) -> StoreResult<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    Ok((outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, count_star()))
+        .order(outbox::status)
+        .load::<(String, i64)>(conn))?)
+}

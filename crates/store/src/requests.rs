@@ -1,0 +1,575 @@
+//! Correction, update and deletion requests that arrived by email, in the
+//! scope of the library whose queue they are in ([`LibraryId::CONSORTIUM`]
+//! for the director's inbox and triage). What the sender wrote is sealed.
+
+use crate::error::{StoreError, StoreResult};
+use crate::ids::{AccountId, LibraryId};
+use crate::schema::{mail_request_events, mail_requests};
+use crate::sealing::Keyring;
+use crate::sequence::{self, IdSpace};
+use crate::tenant::LibraryTx;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+const SENDER: &str = "mail_requests.sender";
+const SUBJECT: &str = "mail_requests.subject";
+const BODY: &str = "mail_requests.body";
+const ATTACHMENTS: &str = "mail_requests.attachments";
+const RAW: &str = "mail_requests.raw";
+const NOTE: &str = "mail_request_events.note";
+
+fn seal(tx: &LibraryTx<'_>, keys: &Keyring, field: &str, value: &str) -> StoreResult<String> {
+    keys.seal(tx.library_id(), field, value)
+        .map_err(|e| StoreError::Sealing(e.to_string()))
+}
+
+fn open(library: LibraryId, keys: &Keyring, field: &str, value: &str) -> StoreResult<String> {
+    keys.open(library, field, value)
+        .map_err(|e| StoreError::Sealing(e.to_string()))
+}
+
+/// A request to file.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    /// The inbound message it came from.
+    pub inbound_id: i64,
+    /// inbox (the director's), triage (the director's, sender unknown) or library.
+    pub queue: &'a str,
+    /// correct, update, delete or other.
+    pub kind: &'a str,
+    /// Why it was classified so.
+    pub reason: &'a str,
+    /// Its first status: awaiting_confirmation or received.
+    pub status: &'a str,
+    /// When it is due.
+    pub due_at: NaiveDateTime,
+    /// The address it came from (replies and the confirmation go there).
+    pub sender: &'a str,
+    /// Its subject, decoded.
+    pub subject: &'a str,
+    /// Its text, decoded.
+    pub body: &'a str,
+    /// Its attachments as JSON (names, types, sizes).
+    pub attachments: &'a str,
+    /// The whole message as it arrived, byte for byte, so nothing of it is lost.
+    pub raw: &'a [u8],
+    /// Its Message-ID, to thread replies.
+    pub in_reply_to: Option<&'a str>,
+    /// Hash of the confirmation token, when one was sent.
+    pub confirm_hash: Option<&'a [u8]>,
+    /// When that token stops working.
+    pub confirm_expires_at: Option<NaiveDateTime>,
+    /// Now.
+    pub now: NaiveDateTime,
+}
+
+/// Files a request and its first history line; returns its id.
+pub fn create(tx: &mut LibraryTx<'_>, keys: &Keyring, new: &NewRequest<'_>) -> StoreResult<i64> {
+    let id = sequence::allocate(tx, IdSpace::MailRequests, 1)?
+        .pop()
+        .ok_or(StoreError::NotFound)?;
+    let values = (
+        mail_requests::library_id.eq(tx.library_id().0),
+        mail_requests::id.eq(id),
+        mail_requests::inbound_id.eq(new.inbound_id),
+        mail_requests::queue.eq(new.queue),
+        mail_requests::kind.eq(new.kind),
+        mail_requests::reason.eq(new.reason),
+        mail_requests::status.eq(new.status),
+        mail_requests::due_at.eq(new.due_at),
+        mail_requests::sender_sealed.eq(seal(tx, keys, SENDER, new.sender)?),
+        mail_requests::subject_sealed.eq(seal(tx, keys, SUBJECT, new.subject)?),
+        mail_requests::body_sealed.eq(seal(tx, keys, BODY, new.body)?),
+        mail_requests::attachments_sealed.eq(seal(tx, keys, ATTACHMENTS, new.attachments)?),
+        // Base64 before sealing: mail may carry 8-bit bytes in any charset,
+        // and the message is kept exactly as it came.
+        mail_requests::raw_sealed.eq(seal(tx, keys, RAW, &STANDARD.encode(new.raw))?),
+        mail_requests::in_reply_to.eq(new.in_reply_to),
+        mail_requests::confirm_hash.eq(new.confirm_hash),
+        mail_requests::confirm_expires_at.eq(new.confirm_expires_at),
+        mail_requests::received_at.eq(new.now),
+        mail_requests::updated_at.eq(new.now),
+    );
+    diesel::insert_into(mail_requests::table)
+        .values(values)
+        .execute(tx.conn())?;
+    add_event(tx, keys, id, None, "received", new.status, None, new.now)?;
+    Ok(id)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = mail_requests)]
+struct Row {
+    library_id: i64,
+    id: i64,
+    queue: String,
+    kind: String,
+    reason: String,
+    status: String,
+    owner_id: Option<i64>,
+    due_at: NaiveDateTime,
+    sender_sealed: String,
+    subject_sealed: String,
+    body_sealed: String,
+    attachments_sealed: String,
+    in_reply_to: Option<String>,
+    confirm_expires_at: Option<NaiveDateTime>,
+    reminded_at: Option<NaiveDateTime>,
+    confirmed_at: Option<NaiveDateTime>,
+    received_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A request, opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    /// Its id.
+    pub id: i64,
+    /// inbox, triage or library.
+    pub queue: String,
+    /// correct, update, delete or other.
+    pub kind: String,
+    /// Why it was classified so.
+    pub reason: String,
+    /// received, awaiting_confirmation, in_progress, done, rejected or lapsed.
+    pub status: String,
+    /// The staff account handling it.
+    pub owner_id: Option<i64>,
+    /// When it is due.
+    pub due_at: NaiveDateTime,
+    /// The address it came from.
+    pub sender: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its text.
+    pub body: String,
+    /// Its attachments (JSON: name, content type, size).
+    pub attachments: serde_json::Value,
+    /// The Message-ID replies refer to.
+    #[serde(skip)]
+    pub in_reply_to: Option<String>,
+    /// When the confirmation link expires (while awaiting confirmation).
+    pub confirm_expires_at: Option<NaiveDateTime>,
+    /// When the reminder went out.
+    pub reminded_at: Option<NaiveDateTime>,
+    /// When the sender confirmed.
+    pub confirmed_at: Option<NaiveDateTime>,
+    /// When it arrived.
+    pub received_at: NaiveDateTime,
+    /// When it last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+impl Row {
+    fn open(self, keys: &Keyring) -> StoreResult<Request> {
+        let lib = LibraryId(self.library_id);
+        Ok(Request {
+            id: self.id,
+            queue: self.queue,
+            kind: self.kind,
+            reason: self.reason,
+            status: self.status,
+            owner_id: self.owner_id,
+            due_at: self.due_at,
+            sender: open(lib, keys, SENDER, &self.sender_sealed)?,
+            subject: open(lib, keys, SUBJECT, &self.subject_sealed)?,
+            body: open(lib, keys, BODY, &self.body_sealed)?,
+            attachments: serde_json::from_str(&open(
+                lib,
+                keys,
+                ATTACHMENTS,
+                &self.attachments_sealed,
+            )?)
+            .unwrap_or(serde_json::Value::Array(Vec::new())),
+            in_reply_to: self.in_reply_to,
+            confirm_expires_at: self.confirm_expires_at,
+            reminded_at: self.reminded_at,
+            confirmed_at: self.confirmed_at,
+            received_at: self.received_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// One request of the scope.
+pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<Request> {
+    let lib = tx.library_id().0;
+    let row: Row = mail_requests::table
+        .find((lib, id))
+        .select(Row::as_select())
+        .first(tx.conn())?;
+    row.open(keys)
+}
+
+/// The message as it arrived, byte for byte.
+pub fn raw(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<Vec<u8>> {
+    let lib = tx.library_id();
+    let sealed: String = mail_requests::table
+        .find((lib.0, id))
+        .select(mail_requests::raw_sealed)
+        .first(tx.conn())?;
+    STANDARD
+        .decode(open(lib, keys, RAW, &sealed)?)
+        .map_err(|e| StoreError::Sealing(format!("a stored message is not base64: {e}")))
+}
+
+/// Which requests a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this queue.
+    pub queue: Option<String>,
+    /// Only these statuses.
+    pub statuses: Vec<String>,
+    /// Only those owned by this account.
+    pub owner: Option<AccountId>,
+}
+
+/// Requests of the scope, newest first, before the id `before`.
+pub fn list(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    filter: &Filter,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Request>> {
+    let lib = tx.library_id().0;
+    let mut q = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .select(Row::as_select())
+        .order(mail_requests::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(queue) = &filter.queue {
+        q = q.filter(mail_requests::queue.eq(queue.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        q = q.filter(mail_requests::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(owner) = filter.owner {
+        q = q.filter(mail_requests::owner_id.eq(owner.0));
+    }
+    if let Some(b) = before {
+        q = q.filter(mail_requests::id.lt(b));
+    }
+    let rows: Vec<Row> = q.load(tx.conn())?;
+    rows.into_iter().map(|r| r.open(keys)).collect()
+}
+
+/// The request a confirmation token (by its hash) belongs to, with its status
+/// and the token's expiry.
+pub fn by_confirm_hash(
+    tx: &mut LibraryTx<'_>,
+    hash: &[u8],
+) -> StoreResult<(i64, String, Option<NaiveDateTime>)> {
+    let lib = tx.library_id().0;
+    Ok(mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .filter(mail_requests::confirm_hash.eq(hash))
+        .select((
+            mail_requests::id,
+            mail_requests::status,
+            mail_requests::confirm_expires_at,
+        ))
+        .first(tx.conn())?)
+}
+
+/// Marks a request confirmed: its token is spent, and it waits for staff.
+pub fn confirm(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: i64,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id().0;
+    diesel::update(mail_requests::table.find((lib, id)))
+        .set((
+            mail_requests::status.eq("received"),
+            mail_requests::confirmed_at.eq(Some(now)),
+            mail_requests::confirm_hash.eq(None::<Vec<u8>>),
+            mail_requests::confirm_expires_at.eq(None::<NaiveDateTime>),
+            mail_requests::updated_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    add_event(
+        tx,
+        keys,
+        id,
+        None,
+        "confirmed",
+        "awaiting_confirmation → received",
+        None,
+        now,
+    )
+}
+
+/// Replaces a request's confirmation token (a reminder carries a fresh link).
+/// `false` when it was reminded or answered meanwhile (another worker's sweep
+/// got there first): no second reminder then.
+pub fn remind(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: i64,
+    hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let lib = tx.library_id().0;
+    let changed = diesel::update(
+        mail_requests::table
+            .find((lib, id))
+            .filter(mail_requests::status.eq("awaiting_confirmation"))
+            .filter(mail_requests::reminded_at.is_null()),
+    )
+    .set((
+        mail_requests::confirm_hash.eq(Some(hash)),
+        mail_requests::reminded_at.eq(Some(now)),
+        mail_requests::updated_at.eq(now),
+    ))
+    .execute(tx.conn())?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    add_event(tx, keys, id, None, "reminded", "", None, now)?;
+    Ok(true)
+}
+
+/// Moves a request from `from` to `to` if it is still in `from`; `false` if
+/// it had moved meanwhile. For the system's own moves (a lapse).
+pub fn set_status_if(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let lib = tx.library_id().0;
+    let changed = diesel::update(
+        mail_requests::table
+            .find((lib, id))
+            .filter(mail_requests::status.eq(from)),
+    )
+    .set((
+        mail_requests::status.eq(to),
+        mail_requests::confirm_hash.eq(None::<Vec<u8>>),
+        mail_requests::updated_at.eq(now),
+    ))
+    .execute(tx.conn())?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    add_event(tx, keys, id, None, to, &format!("{from} → {to}"), None, now)?;
+    Ok(true)
+}
+
+/// Requests awaiting confirmation that are due a reminder (asked before
+/// `asked_before`, not yet reminded), and those whose link has expired.
+pub fn unconfirmed(
+    tx: &mut LibraryTx<'_>,
+    asked_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+    let lib = tx.library_id().0;
+    let rows: Vec<(
+        i64,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .filter(mail_requests::status.eq("awaiting_confirmation"))
+        .select((
+            mail_requests::id,
+            mail_requests::received_at,
+            mail_requests::reminded_at,
+            mail_requests::confirm_expires_at,
+        ))
+        .order(mail_requests::id)
+        .load(tx.conn())?;
+    let mut remind = Vec::new();
+    let mut lapse = Vec::new();
+    for (id, received, reminded, expires) in rows {
+        if expires.is_some_and(|e| e <= now) {
+            lapse.push(id);
+        } else if reminded.is_none() && received <= asked_before {
+            remind.push(id);
+        }
+    }
+    Ok((remind, lapse))
+}
+
+/// What staff may change about a request.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// A new status.
+    pub status: Option<String>,
+    /// A new owner (`Some(None)` clears it).
+    pub owner: Option<Option<AccountId>>,
+    /// A new due date.
+    pub due_at: Option<NaiveDateTime>,
+}
+
+/// Applies a change and writes one history line per field changed.
+pub fn update(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: i64,
+    actor: Option<AccountId>,
+    change: &Change,
+    now: NaiveDateTime,
+) -> StoreResult<Request> {
+    let current = get(tx, keys, id)?;
+    let lib = tx.library_id().0;
+    if let Some(status) = &change.status {
+        if *status != current.status {
+            diesel::update(mail_requests::table.find((lib, id)))
+                .set((
+                    mail_requests::status.eq(status),
+                    mail_requests::updated_at.eq(now),
+                ))
+                .execute(tx.conn())?;
+            let detail = format!("{} → {status}", current.status);
+            add_event(tx, keys, id, actor, "status", &detail, None, now)?;
+        }
+    }
+    if let Some(owner) = change.owner {
+        if owner.map(|o| o.0) != current.owner_id {
+            diesel::update(mail_requests::table.find((lib, id)))
+                .set((
+                    mail_requests::owner_id.eq(owner.map(|o| o.0)),
+                    mail_requests::updated_at.eq(now),
+                ))
+                .execute(tx.conn())?;
+            let detail = owner.map_or("unassigned".to_owned(), |o| format!("account {o}"));
+            add_event(tx, keys, id, actor, "owner", &detail, None, now)?;
+        }
+    }
+    if let Some(due) = change.due_at {
+        if due != current.due_at {
+            diesel::update(mail_requests::table.find((lib, id)))
+                .set((
+                    mail_requests::due_at.eq(due),
+                    mail_requests::updated_at.eq(now),
+                ))
+                .execute(tx.conn())?;
+            let detail = format!("{} → {}", current.due_at.date(), due.date());
+            add_event(tx, keys, id, actor, "due", &detail, None, now)?;
+        }
+    }
+    get(tx, keys, id)
+}
+
+/// Appends a line to a request's history; `note` (a reply's text) is sealed.
+#[allow(clippy::too_many_arguments)]
+pub fn add_event(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    request: i64,
+    actor: Option<AccountId>,
+    action: &str,
+    detail: &str,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id().0;
+    let last: Option<i32> = mail_request_events::table
+        .filter(mail_request_events::library_id.eq(lib))
+        .filter(mail_request_events::request_id.eq(request))
+        .select(diesel::dsl::max(mail_request_events::seq))
+        .first(tx.conn())?;
+    let note = match note {
+        Some(n) => Some(seal(tx, keys, NOTE, n)?),
+        None => None,
+    };
+    diesel::insert_into(mail_request_events::table)
+        .values((
+            mail_request_events::library_id.eq(lib),
+            mail_request_events::request_id.eq(request),
+            mail_request_events::seq.eq(last.unwrap_or(0) + 1),
+            mail_request_events::at.eq(now),
+            mail_request_events::actor_id.eq(actor.map(|a| a.0)),
+            mail_request_events::action.eq(action),
+            mail_request_events::detail.eq(detail),
+            mail_request_events::note_sealed.eq(note),
+        ))
+        .execute(tx.conn())?;
+    Ok(())
+}
+
+/// One line of a request's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Its place in the history.
+    pub seq: i32,
+    /// When.
+    pub at: NaiveDateTime,
+    /// Which staff account, if a person did it.
+    pub actor_id: Option<i64>,
+    /// received, confirmed, reminded, lapsed, status, owner, due, replied.
+    pub action: String,
+    /// What changed.
+    pub detail: String,
+    /// A reply's text.
+    pub note: Option<String>,
+}
+
+/// A request's history, oldest first.
+pub fn events(tx: &mut LibraryTx<'_>, keys: &Keyring, request: i64) -> StoreResult<Vec<Event>> {
+    let lib = tx.library_id();
+    type EventRow = (
+        i32,
+        NaiveDateTime,
+        Option<i64>,
+        String,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<EventRow> = mail_request_events::table
+        .filter(mail_request_events::library_id.eq(lib.0))
+        .filter(mail_request_events::request_id.eq(request))
+        .select((
+            mail_request_events::seq,
+            mail_request_events::at,
+            mail_request_events::actor_id,
+            mail_request_events::action,
+            mail_request_events::detail,
+            mail_request_events::note_sealed,
+        ))
+        .order(mail_request_events::seq)
+        .load(tx.conn())?;
+    rows.into_iter()
+        .map(|(seq, at, actor_id, action, detail, note)| {
+            Ok(Event {
+                seq,
+                at,
+                actor_id,
+                action,
+                detail,
+                note: note.map(|n| open(lib, keys, NOTE, &n)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Scopes (library ids, 0 for the consortium) that have requests awaiting
+/// confirmation: the reminder sweep visits only those.
+pub fn scopes_awaiting_confirmation(conn: &mut crate::DbConn) -> StoreResult<Vec<LibraryId>> {
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct Scope {
+        #[diesel(sql_type = BigInt)]
+        library_id: i64,
+    }
+    let rows: Vec<Scope> = match conn {
+        crate::DbConn::Pg(c) => {
+            diesel::sql_query("SELECT library_id FROM scopes_awaiting_confirmation()").load(c)?
+        }
+        crate::DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT DISTINCT library_id FROM mail_requests WHERE status = 'awaiting_confirmation' ORDER BY 1",
+        )
+        .load(c)?,
+    };
+    Ok(rows.into_iter().map(|s| LibraryId(s.library_id)).collect())
+}
