@@ -1,0 +1,256 @@
+//! Reading an inbound message: a real MIME parser (multipart, quoted-printable,
+//! base64, encoded words, HTML-only mail, forwarded messages, attachments),
+//! then what custodian needs of it, and whether a machine sent it.
+
+use mail_parser::{Message, MessageParser, MimeHeaders};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// An inbound message, as custodian uses it.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// SHA-256 of the Message-ID, or of the whole message when it has none.
+    pub fingerprint: [u8; 32],
+    /// The Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// The sender's address, as written.
+    pub from: Option<String>,
+    /// The decoded subject, as written (it may hold any character, even CR and LF).
+    pub subject: String,
+    /// The text of the message (HTML turned into text), then of any forwarded message.
+    pub text: String,
+    /// What was attached.
+    pub attachments: Vec<Attachment>,
+    /// Set when a machine sent it: an auto-reply or a bounce.
+    pub automatic: Option<Automatic>,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+/// An attachment's description (its content stays in the sealed raw message).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its file name, if it has one.
+    pub name: Option<String>,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its decoded size in bytes.
+    pub size: usize,
+}
+
+/// Mail a machine sent, which is never a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Automatic {
+    /// An out-of-office or other automatic reply, and why it was taken for one.
+    AutoReply(String),
+    /// A delivery failure report, and why it was taken for one.
+    Bounce(String),
+}
+
+/// Why a message could not be read at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    /// Empty input, or no header the parser recognises.
+    #[error("the input is not an email message (no headers were found)")]
+    NotAMessage,
+}
+
+/// Parses one RFC 5322 message.
+pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::NotAMessage);
+    }
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(ParseError::NotAMessage)?;
+    if message.headers().is_empty() {
+        return Err(ParseError::NotAMessage);
+    }
+    let message_id = message
+        .message_id()
+        .map(|m| m.trim().trim_matches(['<', '>']).to_owned())
+        .filter(|m| !m.is_empty());
+    let fingerprint: [u8; 32] = match &message_id {
+        Some(id) => Sha256::new()
+            .chain_update(b"message-id\0")
+            .chain_update(id.as_bytes())
+            .finalize()
+            .into(),
+        None => Sha256::new()
+            .chain_update(b"raw\0")
+            .chain_update(raw)
+            .finalize()
+            .into(),
+    };
+    let from = message
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|a| a.trim().to_owned())
+        .filter(|a| a.contains('@'));
+    let subject = message.subject().unwrap_or_default().to_owned();
+    let mut text = body_text(&message);
+    let mut attachments = Vec::new();
+    for part in message.attachments() {
+        if let Some(inner) = part.message() {
+            // A forwarded message: its words count as much as the cover note's.
+            text.push_str("\n\n---------- forwarded message ----------\n");
+            if let Some(s) = inner.subject() {
+                text.push_str("Subject: ");
+                text.push_str(s);
+                text.push('\n');
+            }
+            text.push_str(&body_text(inner));
+            attachments.push(Attachment {
+                name: Some(inner.subject().unwrap_or("forwarded message").to_owned()),
+                content_type: "message/rfc822".into(),
+                size: part.len(),
+            });
+        } else {
+            let content_type = part.content_type().map_or_else(
+                || "application/octet-stream".to_owned(),
+                |ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_owned(),
+                },
+            );
+            attachments.push(Attachment {
+                name: part.attachment_name().map(str::to_owned),
+                content_type: content_type.to_lowercase(),
+                size: part.len(),
+            });
+        }
+    }
+    let automatic = automatic(&message, from.as_deref(), &subject);
+    Ok(Inbound {
+        fingerprint,
+        message_id,
+        from,
+        subject,
+        text,
+        attachments,
+        automatic,
+        size: raw.len(),
+    })
+}
+
+/// Every text body of a message (HTML-only mail comes back as its text).
+fn body_text(message: &Message<'_>) -> String {
+    let count = message.text_body_count().max(1);
+    let mut out = String::new();
+    for i in 0..count {
+        if let Some(t) = message.body_text(i) {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&t);
+        }
+    }
+    out
+}
+
+/// A header's value as text, found by name whatever its case.
+fn header_text(message: &Message<'_>, name: &str) -> Option<String> {
+    message
+        .headers()
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case(name))
+        .map(|h| match h.value() {
+            mail_parser::HeaderValue::Text(t) => t.to_string(),
+            mail_parser::HeaderValue::TextList(l) => l.join(", "),
+            mail_parser::HeaderValue::Address(a) => a
+                .first()
+                .and_then(|a| a.address())
+                .map_or_else(String::new, |a| format!("<{a}>")),
+            mail_parser::HeaderValue::ContentType(ct) => ct.ctype().to_owned(),
+            _ => String::new(),
+        })
+}
+
+const AUTO_SUBJECTS: [&str; 12] = [
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto:",
+    "out of office",
+    "out-of-office",
+    "abwesenheitsnotiz",
+    "respuesta automática",
+    "réponse automatique",
+    "vacation reply",
+    "away from the office",
+];
+
+const BOUNCE_SUBJECTS: [&str; 6] = [
+    "undeliverable",
+    "undelivered mail",
+    "delivery status notification",
+    "mail delivery failed",
+    "delivery failure",
+    "returned mail",
+];
+
+/// Whether a machine sent this (RFC 3834 auto-replies, RFC 3464 bounces, and
+/// the headers and subjects common mailers use instead).
+fn automatic(message: &Message<'_>, from: Option<&str>, subject: &str) -> Option<Automatic> {
+    let subject = subject.trim().to_lowercase();
+    if let Some(ct) = message.content_type() {
+        let report_type = ct.attribute("report-type").unwrap_or_default();
+        if ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && report_type.eq_ignore_ascii_case("delivery-status")
+        {
+            return Some(Automatic::Bounce(
+                "a delivery status report (multipart/report; report-type=delivery-status)".into(),
+            ));
+        }
+    }
+    let local = from
+        .and_then(|f| f.split('@').next())
+        .unwrap_or_default()
+        .to_lowercase();
+    if local == "mailer-daemon" || local == "postmaster" {
+        return Some(Automatic::Bounce(format!("sent by {local}")));
+    }
+    let null_return_path =
+        header_text(message, "Return-Path").is_some_and(|v| matches!(v.trim(), "" | "<>"));
+    if null_return_path && BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) {
+        return Some(Automatic::Bounce(
+            "an empty Return-Path and a delivery-failure subject".into(),
+        ));
+    }
+    if let Some(v) = header_text(message, "Auto-Submitted") {
+        let v = v
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_lowercase();
+        if !v.is_empty() && v != "no" {
+            return Some(Automatic::AutoReply(format!("Auto-Submitted: {v}")));
+        }
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] {
+        if header_text(message, name).is_some() {
+            return Some(Automatic::AutoReply(format!("a {name} header")));
+        }
+    }
+    if let Some(p) = header_text(message, "Precedence") {
+        let p = p.trim().to_lowercase();
+        if matches!(p.as_str(), "auto_reply" | "auto-reply" | "bulk" | "junk") {
+            return Some(Automatic::AutoReply(format!("Precedence: {p}")));
+        }
+    }
+    if AUTO_SUBJECTS.iter().any(|s| subject.starts_with(s)) {
+        return Some(Automatic::AutoReply(
+            "an automatic-reply subject line".into(),
+        ));
+    }
+    if null_return_path {
+        return Some(Automatic::AutoReply("an empty Return-Path".into()));
+    }
+    None
+}

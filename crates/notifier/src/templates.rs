@@ -1,0 +1,255 @@
+//! Every message custodian sends, as a text part and an HTML part (askama,
+//! checked at compile time; the HTML templates escape what they insert).
+
+use askama::Template;
+
+/// What a confirmation (or its reminder) says.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    /// When the request arrived, as a date.
+    pub received: String,
+    /// "correct", "update" or "delete" the information held about you.
+    pub kind_phrase: String,
+    /// Who will handle it: the library's name or the consortium office.
+    pub handler: String,
+    /// Whether it went to the sender's own library.
+    pub library: bool,
+    /// The single-use link.
+    pub link: String,
+    /// When the link expires, as a date.
+    pub expires: String,
+    /// The request's number, for reference.
+    pub reference: String,
+    /// The consortium's name, as the signature.
+    pub consortium: String,
+}
+
+/// What a reply from staff, or the closing notice, says.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Staff's words.
+    pub text: String,
+    /// Whether the request asked for deletion (the backup notice is then added).
+    pub deletion: bool,
+    /// The notice about backups.
+    pub backup_notice: &'static str,
+    /// When the request arrived, as a date.
+    pub received: String,
+    /// What it asked for, in words.
+    pub kind_phrase: String,
+    /// Done (true) or declined (false), for a closing notice.
+    pub done: bool,
+    /// The request's number.
+    pub reference: String,
+    /// Who signs: the library or the consortium office.
+    pub handler: String,
+}
+
+impl Reply {
+    /// Staff's words as paragraphs, for the HTML part.
+    pub fn paragraphs(&self) -> Vec<&str> {
+        self.text
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+}
+
+/// What the notice to a patron whose message went to their library says.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// When it arrived, as a date.
+    pub received: String,
+    /// The library's name.
+    pub handler: String,
+    /// The request's number.
+    pub reference: String,
+    /// The consortium's name.
+    pub consortium: String,
+}
+
+macro_rules! pair {
+    ($ctx:ty, $text:ident = $tpath:literal, $html:ident = $hpath:literal $(, $extra:ident: $ety:ty)*) => {
+        #[derive(Template)]
+        #[template(path = $tpath)]
+        struct $text<'a> {
+            m: &'a $ctx,
+            $($extra: $ety,)*
+        }
+
+        #[derive(Template)]
+        #[template(path = $hpath)]
+        struct $html<'a> {
+            m: &'a $ctx,
+            $($extra: $ety,)*
+        }
+    };
+}
+
+pair!(Confirm, ConfirmText = "request_confirm.txt", ConfirmHtml = "request_confirm.html", reminder: bool);
+pair!(
+    Routed,
+    RoutedText = "request_routed.txt",
+    RoutedHtml = "request_routed.html"
+);
+pair!(
+    Reply,
+    ReplyText = "request_reply.txt",
+    ReplyHtml = "request_reply.html"
+);
+pair!(
+    Reply,
+    ClosedText = "request_closed.txt",
+    ClosedHtml = "request_closed.html"
+);
+
+/// A rendered message: subject, text part, HTML part.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The template's name, for the outbox.
+    pub template: &'static str,
+    /// Subject line.
+    pub subject: String,
+    /// Text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+/// Renders the confirmation request, or its reminder.
+pub fn confirm(m: &Confirm, reminder: bool) -> Result<Rendered, askama::Error> {
+    Ok(Rendered {
+        template: if reminder {
+            "request_reminder"
+        } else {
+            "request_confirm"
+        },
+        subject: if reminder {
+            format!("Reminder: please confirm your request ({})", m.reference)
+        } else {
+            format!("Please confirm your request ({})", m.reference)
+        },
+        text: ConfirmText { m, reminder }.render()?,
+        html: ConfirmHtml { m, reminder }.render()?,
+    })
+}
+
+/// Renders the notice that a message went to the sender's library.
+pub fn routed(m: &Routed) -> Result<Rendered, askama::Error> {
+    Ok(Rendered {
+        template: "request_routed",
+        subject: format!("Your message has been passed to {}", m.handler),
+        text: RoutedText { m }.render()?,
+        html: RoutedHtml { m }.render()?,
+    })
+}
+
+/// Renders a reply from staff; `subject` is the request's own, answered.
+pub fn reply(m: &Reply, subject: &str) -> Result<Rendered, askama::Error> {
+    let subject = subject.trim();
+    let subject = if subject.to_lowercase().starts_with("re:") {
+        subject.to_owned()
+    } else if subject.is_empty() {
+        format!("Your request ({})", m.reference)
+    } else {
+        format!("Re: {subject}")
+    };
+    Ok(Rendered {
+        template: "request_reply",
+        subject,
+        text: ReplyText { m }.render()?,
+        html: ReplyHtml { m }.render()?,
+    })
+}
+
+/// Renders the notice that a request was completed or declined.
+pub fn closed(m: &Reply) -> Result<Rendered, askama::Error> {
+    Ok(Rendered {
+        template: if m.done {
+            "request_done"
+        } else {
+            "request_declined"
+        },
+        subject: if m.done {
+            format!("Your request has been completed ({})", m.reference)
+        } else {
+            format!("Your request has been declined ({})", m.reference)
+        },
+        text: ClosedText { m }.render()?,
+        html: ClosedHtml { m }.render()?,
+    })
+}
+
+/// The public page a confirmation link opens.
+#[derive(Template)]
+#[template(path = "confirm_page.html")]
+pub struct ConfirmPage<'a> {
+    /// Heading and title.
+    pub title: &'a str,
+    /// What happened or what to do.
+    pub message: &'a str,
+    /// Whether to show the confirm button (a GET never confirms: mail
+    /// scanners open links).
+    pub show_button: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply_ctx(text: &str, deletion: bool) -> Reply {
+        Reply {
+            text: text.into(),
+            deletion,
+            backup_notice: policy::requests::BACKUP_NOTICE,
+            received: "2026-11-20".into(),
+            kind_phrase: "delete the information held about you".into(),
+            done: true,
+            reference: "R-1-7".into(),
+            handler: "Riverbend Public Library".into(),
+        }
+    }
+
+    #[test]
+    fn a_deletion_reply_mentions_backups_in_both_parts() {
+        let r = reply(
+            &reply_ctx("Your account is deleted.", true),
+            "Delete my account",
+        )
+        .unwrap();
+        assert_eq!(r.subject, "Re: Delete my account");
+        assert!(r.text.contains(policy::requests::BACKUP_NOTICE));
+        assert!(r.html.contains("backup media"));
+        let r = reply(&reply_ctx("Done.", false), "Fix").unwrap();
+        assert!(!r.text.contains("backup media"));
+    }
+
+    #[test]
+    fn html_parts_escape_what_staff_wrote() {
+        let r = reply(&reply_ctx("<script>alert(1)</script>", false), "x").unwrap();
+        assert!(!r.html.contains("<script>"));
+        assert!(r.text.contains("<script>"));
+    }
+
+    #[test]
+    fn confirmation_names_the_link_and_the_library() {
+        let m = Confirm {
+            received: "2026-11-20".into(),
+            kind_phrase: "correct the information held about you".into(),
+            handler: "Riverbend Public Library".into(),
+            library: true,
+            link: "http://localhost:8080/requests/confirm/c1.abc".into(),
+            expires: "2026-11-27".into(),
+            reference: "R-1-7".into(),
+            consortium: "Evergreen".into(),
+        };
+        let r = confirm(&m, false).unwrap();
+        assert!(r
+            .text
+            .contains("http://localhost:8080/requests/confirm/c1.abc"));
+        assert!(r.text.contains("Riverbend Public Library will\nhandle it"));
+        let r = confirm(&m, true).unwrap();
+        assert!(r.subject.starts_with("Reminder"));
+    }
+}

@@ -1,0 +1,215 @@
+//! A request's life without a server: one reminder, then it lapses; links
+//! work once and expire; deletions' replies mention backups.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, Utc};
+use notifier::requests::{Channel, Settings, StaffChange};
+use notifier::wake::Waker;
+use notifier::{Mailroom, MailroomError};
+use store::testing::{keyring, stores};
+use store::{AccountId, LibraryId, Store};
+
+fn room(store: &Store) -> Mailroom {
+    Mailroom::new(
+        store.clone(),
+        keyring(),
+        Settings {
+            from: "director@evergreen.example.org".parse().unwrap(),
+            public_url: "https://custodian.example.org/".into(),
+            due_days: 30,
+            confirm_days: 7,
+            remind_after_hours: 72,
+        },
+        Waker::local(),
+    )
+}
+
+fn message(id: &str, subject: &str) -> Vec<u8> {
+    format!("From: someone@example.org\r\nTo: director@evergreen.example.org\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\r\nPlease.\r\n").into_bytes()
+}
+
+/// Takes every message queued so far out of the outbox (as a worker living
+/// at the test's far-future clock would) and returns each one's subject and text.
+fn sent(store: &Store) -> Vec<String> {
+    let far = Utc::now().naive_utc() + Duration::days(365);
+    let mut conn = store.conn().unwrap();
+    let claimed = store::outbox::claim(
+        &mut conn,
+        &keyring(),
+        "test",
+        far,
+        far + Duration::hours(1),
+        100,
+    )
+    .unwrap();
+    claimed
+        .iter()
+        .map(|c| {
+            store::outbox::mark_sent(&mut conn, c.id, far).unwrap();
+            let m = mail_parser::MessageParser::default()
+                .parse(c.message.as_bytes())
+                .unwrap();
+            format!("{}\n{}", m.subject().unwrap(), m.body_text(0).unwrap())
+        })
+        .collect()
+}
+
+fn token(text: &str) -> String {
+    let at = text.find("/requests/confirm/").unwrap() + "/requests/confirm/".len();
+    text[at..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn one_reminder_then_the_request_lapses() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        let t0 = Utc::now().naive_utc();
+        room.ingest(
+            &message("a@x", "Please delete my account"),
+            Channel::Stdin,
+            t0,
+        )
+        .unwrap();
+        let first = sent(&db.store);
+        assert_eq!(first.len(), 1);
+        let first_token = token(&first[0]);
+        assert!(
+            first[0].contains("https://custodian.example.org/requests/confirm/c0."),
+            "{}",
+            first[0]
+        );
+
+        // Nothing yet after a day; after three, one reminder with a fresh link.
+        assert_eq!(room.sweep(t0 + Duration::hours(24)).unwrap().reminded, 0);
+        assert_eq!(room.sweep(t0 + Duration::hours(73)).unwrap().reminded, 1);
+        assert_eq!(
+            room.sweep(t0 + Duration::hours(80)).unwrap().reminded,
+            0,
+            "only one reminder"
+        );
+        let reminder = sent(&db.store);
+        assert_eq!(reminder.len(), 1);
+        assert!(reminder[0].starts_with("Reminder: please confirm"));
+        let second_token = token(&reminder[0]);
+        assert_ne!(first_token, second_token);
+        assert!(matches!(
+            room.confirm(&first_token, t0 + Duration::hours(74)),
+            Err(MailroomError::LinkInvalid)
+        ));
+
+        // Past the link's expiry: the link says so, and the sweep lets it lapse.
+        assert!(matches!(
+            room.check_link(&second_token, t0 + Duration::days(8)),
+            Err(MailroomError::LinkExpired)
+        ));
+        assert!(matches!(
+            room.confirm(&second_token, t0 + Duration::days(8)),
+            Err(MailroomError::LinkExpired)
+        ));
+        assert_eq!(room.sweep(t0 + Duration::days(8)).unwrap().lapsed, 1);
+        let requests = room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap();
+        assert_eq!(requests[0].status, "lapsed");
+        let change = StaffChange {
+            status: Some("in_progress".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            room.update(
+                LibraryId::CONSORTIUM,
+                requests[0].id,
+                AccountId(1),
+                &change,
+                t0 + Duration::days(9)
+            ),
+            Err(MailroomError::Refused(_))
+        ));
+    }
+}
+
+#[test]
+fn a_confirmed_deletion_is_closed_with_the_backup_notice() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        let t0 = Utc::now().naive_utc();
+        room.ingest(&message("b@x", "Delete my data"), Channel::Stdin, t0)
+            .unwrap();
+        let link = token(&sent(&db.store)[0]);
+        room.check_link(&link, t0).unwrap();
+        room.confirm(&link, t0).unwrap();
+        assert!(
+            matches!(room.confirm(&link, t0), Err(MailroomError::LinkInvalid)),
+            "a link works once"
+        );
+        assert!(matches!(
+            room.confirm("c0.short", t0),
+            Err(MailroomError::LinkInvalid)
+        ));
+        assert!(matches!(
+            room.confirm("c99999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", t0),
+            Err(MailroomError::LinkInvalid)
+        ));
+        let id = room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap()[0]
+            .id;
+        let done = StaffChange {
+            status: Some("done".into()),
+            note: Some("Deleted.".into()),
+            ..Default::default()
+        };
+        let detail = room
+            .update(LibraryId::CONSORTIUM, id, AccountId(1), &done, t0)
+            .unwrap();
+        assert_eq!(detail.request.status, "done");
+        let closing = sent(&db.store);
+        assert_eq!(closing.len(), 1);
+        assert!(closing[0].starts_with("Your request has been completed"));
+        assert!(closing[0].contains("Deleted."));
+        assert!(closing[0].contains("may persist on backup media until those backups expire"));
+        let bad = StaffChange {
+            status: Some("archived".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            room.update(LibraryId::CONSORTIUM, id, AccountId(1), &bad, t0),
+            Err(MailroomError::Invalid {
+                field: "status",
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn the_message_is_kept_byte_for_byte_even_in_8_bit_charsets() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        // Latin-1 sent as 8-bit: not UTF-8, and it must come back unchanged.
+        let mut raw = b"From: someone@example.org\r\nTo: director@evergreen.example.org\r\nSubject: Correction\r\nMessage-ID: <latin1@x>\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\nMon nom est mal \xe9crit: Ren\xe9e.\r\n".to_vec();
+        raw.extend_from_slice(b"\xff\xfe binary-ish tail\r\n");
+        let outcome = room
+            .ingest(&raw, Channel::Stdin, Utc::now().naive_utc())
+            .unwrap();
+        assert_eq!(outcome.kind, Some("correct"), "{outcome:?}");
+        let requests = room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap();
+        assert!(
+            requests[0].body.contains("Renée"),
+            "decoded: {}",
+            requests[0].body
+        );
+        let kept = room
+            .raw(
+                LibraryId::CONSORTIUM,
+                requests[0].id,
+                AccountId(1),
+                Utc::now().naive_utc(),
+            )
+            .unwrap();
+        assert_eq!(kept, raw, "{}", db.backend);
+    }
+}
