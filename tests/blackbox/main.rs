@@ -10,6 +10,7 @@
 mod audit;
 mod directory;
 mod harness;
+mod mail;
 mod operations;
 mod patrons;
 mod sign_in;

@@ -58,6 +58,12 @@ pub enum ApiError {
     /// Nothing here, or nothing this caller may know about.
     #[error("not found")]
     NotFound,
+    /// A request may not move to the status asked for.
+    #[error("status change not allowed: {0}")]
+    Transition(&'static str),
+    /// The body is larger than the endpoint accepts.
+    #[error("body too large: {0}")]
+    TooLarge(String),
     /// The change clashes with what exists.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -76,6 +82,27 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::Unavailable(why) => ApiError::Unavailable(why),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<notifier::MailroomError> for ApiError {
+    fn from(e: notifier::MailroomError) -> Self {
+        use notifier::MailroomError as M;
+        match e {
+            M::Store(s) => s.into(),
+            M::NotFound => ApiError::NotFound,
+            M::Refused(why) => ApiError::Transition(why),
+            M::Invalid { field, message } => ApiError::Invalid {
+                field: field.into(),
+                detail: message,
+            },
+            M::Unreadable(why) => ApiError::Invalid {
+                field: "message".into(),
+                detail: format!("{why}; send one RFC 5322 message as the body"),
+            },
+            M::LinkInvalid | M::LinkExpired => ApiError::NotFound,
+            M::Compose(why) => ApiError::Internal(why),
         }
     }
 }
@@ -123,6 +150,11 @@ impl ApiError {
                 "A line of the feed is not valid; nothing was stored",
             ),
             ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::Transition(_) => (
+                "status-change-not-allowed",
+                "The request cannot move to that status",
+            ),
+            ApiError::TooLarge(_) => ("too-large", "The body is too large"),
             ApiError::Conflict(_) => ("conflict", "This clashes with what is already there"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
@@ -145,6 +177,8 @@ impl ApiError {
                 "This patron is under the library's age for collecting {fields} without a guardian's consent. Record the guardian's consent (POST …/patrons/{{id}}/consents with kind \"guardian\"), then try again."
             ),
             ApiError::FeedLine { line, detail } => format!("Line {line}: {detail}. Nothing from this request was stored; correct the line and send the whole feed again."),
+            ApiError::Transition(why) => format!("{why}."),
+            ApiError::TooLarge(what) => format!("{what}. Send a smaller message, or raise the limit in the settings."),
             ApiError::NotFound => "There is nothing at this address that you can see. Check the address and your library.".into(),
             ApiError::Conflict(what) => format!("The change clashes with existing data ({what}). Reload, check, and try again."),
             ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
@@ -165,6 +199,8 @@ impl ResponseError for ApiError {
             ApiError::GuardianConsentRequired(_) => StatusCode::CONFLICT,
             ApiError::FeedLine { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Transition(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod disclosure;
 pub mod error;
 pub mod keys;
+pub mod mail;
 pub mod passwords;
 pub mod patron_auth;
 pub mod routes;

@@ -63,6 +63,33 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Inbound mail and the outbox.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Take in mail sent to the director: one RFC 5322 message on standard
+    /// input, or every message of a Maildir (new/ and cur/; what is taken in
+    /// moves from new/ to cur/). A message seen before is not taken in twice.
+    Ingest {
+        /// A Maildir folder to read instead of standard input.
+        #[arg(long)]
+        maildir: Option<PathBuf>,
+    },
+    /// Deliver the outbox until stopped (Ctrl-C or SIGTERM). Several workers,
+    /// in several processes, may run at once: none sends a message another has claimed.
+    Work {
+        /// Deliver what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Delivery threads in this process.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +136,12 @@ async fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify { library },
         } => audit_verify(&settings, library.as_deref()),
+        Command::Mail {
+            command: MailCommand::Ingest { maildir },
+        } => mail_ingest(&settings, maildir.as_deref()),
+        Command::Mail {
+            command: MailCommand::Work { once, threads },
+        } => mail_work(&settings, once, threads).await,
         Command::CreateUser {
             email,
             name,
@@ -351,5 +384,162 @@ async fn directory_import(settings: &Settings, path: &std::path::Path) -> Result
         }
         service.changed(None).await.map_err(|e| e.to_string())?;
     }
+    Ok(())
+}
+
+fn mailroom(settings: &Settings) -> Result<notifier::Mailroom, String> {
+    let store = startup::open_store(settings).map_err(|e| e.to_string())?;
+    let (keys, _) = tenant_api::keys::load(settings)?;
+    let base = settings
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.server.bind));
+    let waker = tenant_api::mail::waker(settings).map_err(|e| e.to_string())?;
+    tenant_api::mail::mailroom(settings, store, keys, &base, waker).map_err(|e| e.to_string())
+}
+
+fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result<(), String> {
+    use notifier::requests::Channel;
+    let room = mailroom(settings)?;
+    let now = || chrono::Utc::now().naive_utc();
+    let Some(dir) = maildir else {
+        let mut raw = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        let outcome = room
+            .ingest(&raw, Channel::Stdin, now())
+            .map_err(|e| e.to_string())?;
+        println!(
+            "{}",
+            serde_json::to_string(&outcome).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    };
+    let mut files = Vec::new();
+    for sub in ["new", "cur"] {
+        let path = dir.join(sub);
+        let entries = std::fs::read_dir(&path).map_err(|e| {
+            format!(
+                "--maildir: cannot read {} ({e}); a Maildir has new/, cur/ and tmp/ folders",
+                path.display()
+            )
+        })?;
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                files.push((sub, entry.path()));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.1.file_name().cmp(&b.1.file_name()));
+    let total = files.len();
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    let mut failed = 0usize;
+    let started = std::time::Instant::now();
+    for (i, (sub, path)) in files.iter().enumerate() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = std::fs::read(path)
+            .map_err(|e| format!("cannot read it ({e})"))
+            .and_then(|raw| {
+                room.ingest(&raw, Channel::Maildir, now())
+                    .map_err(|e| e.to_string())
+            });
+        match result {
+            Ok(outcome) => {
+                *counts.entry(outcome.outcome).or_default() += 1;
+                if *sub == "new" {
+                    // Maildir: a message that has been read moves to cur/ with the Seen flag.
+                    let seen = dir
+                        .join("cur")
+                        .join(format!("{}:2,S", name.split(':').next().unwrap_or(&name)));
+                    if let Err(e) = std::fs::rename(path, &seen) {
+                        eprintln!("warning: {name}: taken in, but could not be moved to cur/ ({e}); it will be recognised as a duplicate next time");
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "error: {name}: {e}; it stays where it is, to be taken in on the next run"
+                );
+            }
+        }
+        if (i + 1) % 100 == 0 || i + 1 == total {
+            eprintln!(
+                "{}/{} messages, {:.1}s: {}{} failed",
+                i + 1,
+                total,
+                started.elapsed().as_secs_f64(),
+                counts
+                    .iter()
+                    .map(|(k, v)| format!("{v} {k}, "))
+                    .collect::<String>(),
+                failed
+            );
+        }
+    }
+    if total == 0 {
+        eprintln!("no messages in {}", dir.display());
+    }
+    if failed > 0 {
+        return Err(format!(
+            "{failed} of {total} message(s) could not be taken in (named above)"
+        ));
+    }
+    Ok(())
+}
+
+async fn mail_work(settings: &Settings, once: bool, threads: usize) -> Result<(), String> {
+    telemetry::init(&settings.log);
+    let room = mailroom(settings)?;
+    let transport = tenant_api::mail::transport(settings).map_err(|e| e.to_string())?;
+    let policy = tenant_api::mail::policy(settings);
+    if once {
+        let worker = room.worker(transport, policy);
+        let passes = actix_web::rt::task::spawn_blocking(move || {
+            let mut total = notifier::delivery::Pass::default();
+            loop {
+                let p = worker.pass().map_err(|e| e.to_string())?;
+                total.sent += p.sent;
+                total.retrying += p.retrying;
+                total.dead += p.dead;
+                if p.sent + p.retrying + p.dead == 0 {
+                    return Ok::<_, String>(total);
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        println!(
+            "{} sent, {} to retry later, {} dead",
+            passes.sent, passes.retrying, passes.dead
+        );
+        return Ok(());
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handles =
+        tenant_api::mail::spawn_workers(&room, transport, policy, threads.max(1), stop.clone());
+    eprintln!(
+        "delivering the outbox with {} thread(s); stop with Ctrl-C",
+        handles.len()
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    actix_web::rt::task::spawn_blocking(move || {
+        for h in handles {
+            let _ = h.join();
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -50,8 +50,10 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Redis, for shared caches, rate limits and wake-ups; in process when unset.
     pub redis: RedisSettings,
-    /// Outgoing mail.
+    /// Outgoing and inbound mail.
     pub mail: MailSettings,
+    /// Correction requests by email.
+    pub requests: RequestSettings,
     /// Logging.
     pub log: LogSettings,
     /// Sign-in and sessions.
@@ -181,6 +183,28 @@ pub struct MailSettings {
     pub smtp_url: Option<Secret>,
     /// Where mail goes as files when there is no SMTP server; default `data.dir/outbox`.
     pub outbox_dir: Option<PathBuf>,
+    /// A PEM file of a private CA the SMTP server's certificate is signed by.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Seconds to wait for the SMTP server before an attempt counts as failed.
+    pub smtp_timeout_secs: u64,
+    /// Token a mail gateway presents (`Authorization: Bearer …`) to post inbound mail; unset turns the endpoint off.
+    pub inbound_token: Option<Secret>,
+    /// Largest inbound message accepted, in bytes.
+    pub inbound_max_bytes: usize,
+    /// Delivery threads inside `custodian serve`; 0 leaves delivery to `custodian mail work`.
+    pub workers: usize,
+    /// Attempts before a message is dead-lettered.
+    pub max_attempts: i32,
+    /// First retry delay in seconds; each later one doubles (with jitter).
+    pub retry_base_secs: u64,
+    /// Longest delay between attempts, in seconds.
+    pub retry_cap_secs: u64,
+    /// Seconds a worker holds a claimed message before another may take it.
+    pub lease_secs: u64,
+    /// Seconds between outbox polls when no wake-up arrives.
+    pub poll_secs: u64,
+    /// Messages each delivery thread sends at once, on separate SMTP connections.
+    pub parallel: usize,
 }
 
 impl Default for MailSettings {
@@ -189,6 +213,39 @@ impl Default for MailSettings {
             from: "custodian@localhost".into(),
             smtp_url: None,
             outbox_dir: None,
+            smtp_ca_file: None,
+            smtp_timeout_secs: 30,
+            inbound_token: None,
+            inbound_max_bytes: 25 * 1024 * 1024,
+            workers: 1,
+            max_attempts: 8,
+            retry_base_secs: 30,
+            retry_cap_secs: 6 * 3600,
+            lease_secs: 300,
+            poll_secs: 2,
+            parallel: 8,
+        }
+    }
+}
+
+/// `[requests]`: correction requests that arrive by email.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestSettings {
+    /// Days a request has before it is due.
+    pub due_days: i64,
+    /// Days a confirmation link works before the request lapses.
+    pub confirm_days: i64,
+    /// Hours after which an unconfirmed request gets its one reminder.
+    pub remind_after_hours: i64,
+}
+
+impl Default for RequestSettings {
+    fn default() -> Self {
+        Self {
+            due_days: 30,
+            confirm_days: 7,
+            remind_after_hours: 72,
         }
     }
 }
@@ -356,6 +413,65 @@ impl Settings {
                 return invalid("encryption.keys", e);
             }
         }
+        if let Err(e) = self.mail.from.parse::<lettre::message::Mailbox>() {
+            return invalid(
+                "mail.from",
+                format!("expected an address such as \"Consortium <director@example.org>\": {e}"),
+            );
+        }
+        if let Some(url) = &self.mail.smtp_url {
+            let u = url.expose();
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return invalid(
+                    "mail.smtp_url",
+                    "expected smtp://USER:PASS@HOST:587?tls=required (STARTTLS) or smtps://USER:PASS@HOST:465".into(),
+                );
+            }
+        }
+        if let Some(ca) = &self.mail.smtp_ca_file {
+            if !ca.is_file() {
+                return invalid(
+                    "mail.smtp_ca_file",
+                    format!("no such file: {}", ca.display()),
+                );
+            }
+        }
+        if let Some(token) = &self.mail.inbound_token {
+            if token.expose().len() < 24 {
+                return invalid(
+                    "mail.inbound_token",
+                    "expected at least 24 characters (a long random token)".into(),
+                );
+            }
+        }
+        for (name, value) in [
+            ("mail.max_attempts", i64::from(self.mail.max_attempts)),
+            ("mail.poll_secs", self.mail.poll_secs as i64),
+            ("mail.lease_secs", self.mail.lease_secs as i64),
+            ("mail.parallel", self.mail.parallel as i64),
+            ("mail.smtp_timeout_secs", self.mail.smtp_timeout_secs as i64),
+            ("requests.due_days", self.requests.due_days),
+            ("requests.confirm_days", self.requests.confirm_days),
+            (
+                "requests.remind_after_hours",
+                self.requests.remind_after_hours,
+            ),
+        ] {
+            if value < 1 {
+                return invalid(name, format!("expected at least 1, got {value}"));
+            }
+        }
+        if self.requests.remind_after_hours >= self.requests.confirm_days.saturating_mul(24) {
+            return invalid(
+                "requests.remind_after_hours",
+                format!(
+                    "the reminder must go out before the confirmation link expires (requests.confirm_days = {}, i.e. {} hours); got {}",
+                    self.requests.confirm_days,
+                    self.requests.confirm_days.saturating_mul(24),
+                    self.requests.remind_after_hours
+                ),
+            );
+        }
         if self.auth.session_hours == 0 {
             return invalid("auth.session_hours", "expected at least 1".into());
         }
@@ -484,5 +600,28 @@ mod tests {
         s.server.bind = "nowhere".into();
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("server.bind"), "{err}");
+    }
+
+    #[test]
+    fn mail_settings_are_checked_one_by_one() {
+        let mut s = Settings::default();
+        s.mail.lease_secs = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("mail.lease_secs") && err.contains("got 0"),
+            "{err}"
+        );
+
+        let mut s = Settings::default();
+        s.requests.confirm_days = 2;
+        s.requests.remind_after_hours = 72;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("requests.remind_after_hours"), "{err}");
+        assert!(err.contains("48 hours"), "{err}");
+
+        let mut s = Settings::default();
+        s.mail.from = "not an address".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("mail.from"), "{err}");
     }
 }

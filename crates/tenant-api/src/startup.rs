@@ -43,6 +43,9 @@ pub enum StartError {
     /// A shipped policy document does not load.
     #[error("{0}")]
     Policy(String),
+    /// Mail could not be set up.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailSetupError),
     /// Demo seeding failed.
     #[error("demo data: {0}")]
     Seed(#[from] crate::demo::SeedError),
@@ -92,6 +95,8 @@ pub struct Application {
     server: Server,
     port: u16,
     host: String,
+    mail_stop: Arc<std::sync::atomic::AtomicBool>,
+    mail_workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Application {
@@ -148,7 +153,25 @@ impl Application {
             }),
             settings.server.public_url.as_deref().unwrap_or(""),
         );
+        let waker = crate::mail::waker(&settings)?;
+        let mailroom = crate::mail::mailroom(
+            &settings,
+            store.clone(),
+            keys.clone(),
+            &base_url(&settings, local.port()),
+            waker,
+        )?;
+        let transport = crate::mail::transport(&settings)?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mail_workers = crate::mail::spawn_workers(
+            &mailroom,
+            transport,
+            crate::mail::policy(&settings),
+            settings.mail.workers,
+            stop.clone(),
+        );
         let state = AppState {
+            mailroom,
             store,
             settings: settings.clone(),
             throttle: Arc::new(throttle),
@@ -194,6 +217,8 @@ impl Application {
             server,
             port: local.port(),
             host: local.ip().to_string(),
+            mail_stop: stop,
+            mail_workers,
         })
     }
 
@@ -214,7 +239,19 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, letting requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        // Let delivery finish the message in hand; whatever is left stays
+        // queued for the next start.
+        self.mail_stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let workers = self.mail_workers;
+        let _ = actix_web::rt::task::spawn_blocking(move || {
+            for w in workers {
+                let _ = w.join();
+            }
+        })
+        .await;
+        served
     }
 }
 
@@ -254,6 +291,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(index))
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/readyz", web::get().to(routes::health::readyz))
+            .route(
+                "/requests/confirm/{token}",
+                web::get().to(routes::mail::confirm_page),
+            )
+            .route(
+                "/requests/confirm/{token}",
+                web::post().to(routes::mail::confirm),
+            )
             .route("/directory", web::get().to(routes::directory::page_search))
             .route(
                 "/directory/{id}",
@@ -311,6 +356,59 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(
                         "/libraries/{library}/directory-entry/changes",
                         web::post().to(routes::directory::submit_change),
+                    )
+                    .route(
+                        "/director/inbound-mail",
+                        web::post().to(routes::mail::inbound),
+                    )
+                    .route(
+                        "/director/inbound-mail",
+                        web::get().to(routes::mail::ledger),
+                    )
+                    .route(
+                        "/director/requests",
+                        web::get().to(routes::mail::director_list),
+                    )
+                    .route(
+                        "/director/requests/{id}",
+                        web::get().to(routes::mail::director_get),
+                    )
+                    .route(
+                        "/director/requests/{id}",
+                        web::patch().to(routes::mail::director_update),
+                    )
+                    .route(
+                        "/director/requests/{id}/message",
+                        web::get().to(routes::mail::director_raw),
+                    )
+                    .route(
+                        "/director/requests/{id}/replies",
+                        web::post().to(routes::mail::director_reply),
+                    )
+                    .route("/director/outbox", web::get().to(routes::mail::outbox))
+                    .route(
+                        "/director/outbox/{id}/retry",
+                        web::post().to(routes::mail::retry),
+                    )
+                    .route(
+                        "/libraries/{library}/requests",
+                        web::get().to(routes::mail::library_list),
+                    )
+                    .route(
+                        "/libraries/{library}/requests/{id}",
+                        web::get().to(routes::mail::library_get),
+                    )
+                    .route(
+                        "/libraries/{library}/requests/{id}",
+                        web::patch().to(routes::mail::library_update),
+                    )
+                    .route(
+                        "/libraries/{library}/requests/{id}/message",
+                        web::get().to(routes::mail::library_raw),
+                    )
+                    .route(
+                        "/libraries/{library}/requests/{id}/replies",
+                        web::post().to(routes::mail::library_reply),
                     )
                     .route("/libraries", web::get().to(routes::libraries::list))
                     .route("/libraries", web::post().to(routes::libraries::create))

@@ -21,4 +21,6 @@ pub struct AppState {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// The public directory with its cache (Redis when configured, else in process).
     pub directory: directory::Directory,
+    /// Inbound mail, correction requests and the outbox.
+    pub mailroom: notifier::Mailroom,
 }

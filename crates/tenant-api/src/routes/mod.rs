@@ -5,6 +5,7 @@ pub mod auth;
 pub mod directory;
 pub mod health;
 pub mod libraries;
+pub mod mail;
 pub mod patron;
 pub mod patrons;
 pub mod staff;
