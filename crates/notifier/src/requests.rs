@@ -538,16 +538,8 @@ impl Mailroom {
     pub fn check_link(&self, token: &str, now: NaiveDateTime) -> Result<String, MailroomError> {
         let scope = token_scope(token).ok_or(MailroomError::LinkInvalid)?;
         let hash = token_hash(token);
-        let (_, status, expires) = self
-            .store
-            .read(scope, |tx| stored::by_confirm_hash(tx, &hash))
-            .map_err(|_| MailroomError::LinkInvalid)?;
-        if status != RequestStatus::AwaitingConfirmation.as_str() {
-            return Err(MailroomError::LinkInvalid);
-        }
-        if expires.is_some_and(|e| e <= now) {
-            return Err(MailroomError::LinkExpired);
-        }
+        self.store
+            .read(scope, |tx| usable_link(tx, &hash, now).map(|_| ()))?;
         let mut conn = self.store.conn()?;
         Ok(handler_name(&mut conn, scope)?)
     }
@@ -558,19 +550,8 @@ impl Mailroom {
         let scope = token_scope(token).ok_or(MailroomError::LinkInvalid)?;
         let hash = token_hash(token);
         self.store.write(scope, |tx| {
-            let (id, status, expires) =
-                stored::by_confirm_hash(tx, &hash).map_err(|e| match e {
-                    StoreError::NotFound => MailroomError::LinkInvalid,
-                    other => other.into(),
-                })?;
-            if status != RequestStatus::AwaitingConfirmation.as_str() {
-                return Err(MailroomError::LinkInvalid);
-            }
-            if expires.is_some_and(|e| e <= now) {
-                return Err(MailroomError::LinkExpired);
-            }
-            stored::confirm(tx, &self.keys, id, now)?;
-            Ok(())
+            let id = usable_link(tx, &hash, now)?;
+            Ok::<_, MailroomError>(stored::confirm(tx, &self.keys, id, now)?)
         })?;
         let mut conn = self.store.conn()?;
         Ok(handler_name(&mut conn, scope)?)
@@ -711,10 +692,15 @@ impl Mailroom {
         if let Some(Some(owner)) = change.owner {
             self.check_owner(scope, owner)?;
         }
-        let handler = {
-            let mut conn = self.store.conn()?;
-            handler_name(&mut conn, scope)?
+        // Only a closing notice is signed, so only closing looks the name up.
+        let handler = match status {
+            Some(RequestStatus::Done | RequestStatus::Rejected) => {
+                let mut conn = self.store.conn()?;
+                handler_name(&mut conn, scope)?
+            }
+            _ => String::new(),
         };
+        let mut queued = false;
         let changed = self.store.write(scope, |tx| {
             let current = stored::get(tx, &self.keys, id)?;
             let from = RequestStatus::parse(&current.status).unwrap_or(RequestStatus::Received);
@@ -724,7 +710,7 @@ impl Mailroom {
             let request = stored::update(
                 tx,
                 &self.keys,
-                id,
+                &current,
                 Some(actor),
                 &stored::Change {
                     status: status.map(|s| s.as_str().to_owned()),
@@ -743,33 +729,25 @@ impl Mailroom {
                         scope,
                     );
                     let rendered = templates::closed(&m)?;
-                    self.queue(
+                    self.answer(
                         tx,
-                        &request.sender,
+                        &request,
                         &rendered,
-                        request.in_reply_to.as_deref(),
                         "auto-generated",
+                        actor,
+                        ("closing notice", change.note.as_deref()),
                         now,
                     )?;
-                    if let Some(note) = &change.note {
-                        stored::add_event(
-                            tx,
-                            &self.keys,
-                            id,
-                            Some(actor),
-                            "replied",
-                            "closing notice",
-                            Some(note),
-                            now,
-                        )?;
-                    }
+                    queued = true;
                 }
             }
             audit(tx, actor, "request.update", id, now)?;
             let history = stored::events(tx, &self.keys, id)?;
             Ok::<_, MailroomError>(RequestDetail { request, history })
         })?;
-        self.waker.notify();
+        if queued {
+            self.waker.notify();
+        }
         Ok(changed)
     }
 
@@ -802,30 +780,49 @@ impl Mailroom {
             }
             let m = self.reply_context(&request, text.to_owned(), false, handler.clone(), scope);
             let rendered = templates::reply(&m, &request.subject)?;
-            self.queue(
-                tx,
-                &request.sender,
-                &rendered,
-                request.in_reply_to.as_deref(),
-                "no",
-                now,
-            )?;
-            stored::add_event(
-                tx,
-                &self.keys,
-                id,
-                Some(actor),
-                "replied",
-                "",
-                Some(text),
-                now,
-            )?;
+            self.answer(tx, &request, &rendered, "no", actor, ("", Some(text)), now)?;
             audit(tx, actor, "request.reply", id, now)?;
             let history = stored::events(tx, &self.keys, id)?;
             Ok::<_, MailroomError>(RequestDetail { request, history })
         })?;
         self.waker.notify();
         Ok(detail)
+    }
+
+    /// Queues `rendered` to the request's sender, threaded under their
+    /// message, and notes staff's words (when there are any) in its history.
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &self,
+        tx: &mut LibraryTx<'_>,
+        request: &Request,
+        rendered: &Rendered,
+        auto_submitted: &'static str,
+        actor: AccountId,
+        (detail, words): (&str, Option<&str>),
+        now: NaiveDateTime,
+    ) -> Result<(), MailroomError> {
+        self.queue(
+            tx,
+            &request.sender,
+            rendered,
+            request.in_reply_to.as_deref(),
+            auto_submitted,
+            now,
+        )?;
+        if let Some(words) = words {
+            stored::add_event(
+                tx,
+                &self.keys,
+                request.id,
+                Some(actor),
+                "replied",
+                detail,
+                Some(words),
+                now,
+            )?;
+        }
+        Ok(())
     }
 
     fn reply_context(
@@ -863,7 +860,10 @@ impl Mailroom {
             let account = self
                 .store
                 .consortium(Access::Read, |c| store::accounts::by_id(c, owner))
-                .map_err(|_| invalid())?;
+                .map_err(|e| match e {
+                    StoreError::NotFound => invalid(),
+                    other => MailroomError::Store(other),
+                })?;
             return if account.is_director {
                 Ok(())
             } else {
@@ -918,6 +918,26 @@ impl Mailroom {
         self.waker.notify();
         Ok(summary)
     }
+}
+
+/// The request a confirmation link (by its token's hash) may still confirm.
+/// A database failure stays a database failure, not a "link not valid".
+fn usable_link(
+    tx: &mut LibraryTx<'_>,
+    hash: &[u8],
+    now: NaiveDateTime,
+) -> Result<i64, MailroomError> {
+    let (id, status, expires) = stored::by_confirm_hash(tx, hash).map_err(|e| match e {
+        StoreError::NotFound => MailroomError::LinkInvalid,
+        other => MailroomError::Store(other),
+    })?;
+    if status != RequestStatus::AwaitingConfirmation.as_str() {
+        return Err(MailroomError::LinkInvalid);
+    }
+    if expires.is_some_and(|e| e <= now) {
+        return Err(MailroomError::LinkExpired);
+    }
+    Ok(id)
 }
 
 /// Library queues hold patrons' messages: reading and changing them goes in

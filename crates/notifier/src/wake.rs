@@ -8,7 +8,7 @@
 //! client does not survive a read timeout, which a worker's wait needs.)
 
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Rings the workers' bell.
 #[derive(Clone)]
@@ -21,8 +21,19 @@ pub struct Waker {
 struct RedisBell {
     client: redis::Client,
     channel: String,
-    publisher: Arc<Mutex<Option<redis::Connection>>>,
+    publisher: Arc<Mutex<Publisher>>,
 }
+
+/// The ringing side's connection, and when it last failed to get one: the
+/// bell is rung on request paths, which must not wait on a Redis that is
+/// down for every request.
+#[derive(Default)]
+struct Publisher {
+    connection: Option<redis::Connection>,
+    failed_at: Option<Instant>,
+}
+
+const RECONNECT_AFTER: Duration = Duration::from_secs(10);
 
 impl Waker {
     /// A bell heard only in this process.
@@ -40,7 +51,7 @@ impl Waker {
             redis: Some(RedisBell {
                 client: redis::Client::open(url)?,
                 channel: channel.to_owned(),
-                publisher: Arc::new(Mutex::new(None)),
+                publisher: Arc::new(Mutex::new(Publisher::default())),
             }),
         })
     }
@@ -54,16 +65,20 @@ impl Waker {
             cond.notify_all();
         }
         if let Some(bell) = &self.redis {
-            let Ok(mut slot) = bell.publisher.lock() else {
+            let Ok(mut publisher) = bell.publisher.lock() else {
                 return;
             };
-            if slot.is_none() {
-                *slot = bell
+            let resting = publisher
+                .failed_at
+                .is_some_and(|t| t.elapsed() < RECONNECT_AFTER);
+            if publisher.connection.is_none() && !resting {
+                publisher.connection = bell
                     .client
                     .get_connection_with_timeout(Duration::from_secs(1))
                     .ok();
+                publisher.failed_at = publisher.connection.is_none().then(Instant::now);
             }
-            if let Some(con) = slot.as_mut() {
+            if let Some(con) = publisher.connection.as_mut() {
                 // A few tokens, so that several idle workers can each take one;
                 // they expire so an idle system keeps nothing.
                 let rung: redis::RedisResult<()> = redis::pipe()
@@ -82,7 +97,8 @@ impl Waker {
                     .ignore()
                     .query(con);
                 if rung.is_err() {
-                    *slot = None;
+                    publisher.connection = None;
+                    publisher.failed_at = Some(Instant::now());
                 }
             }
         }

@@ -411,16 +411,17 @@ pub struct Change {
     pub due_at: Option<NaiveDateTime>,
 }
 
-/// Applies a change and writes one history line per field changed.
+/// Applies a change to `current` (as just read in this transaction) and
+/// writes one history line per field changed.
 pub fn update(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    id: i64,
+    current: &Request,
     actor: Option<AccountId>,
     change: &Change,
     now: NaiveDateTime,
 ) -> StoreResult<Request> {
-    let current = get(tx, keys, id)?;
+    let id = current.id;
     let lib = tx.library_id().0;
     if let Some(status) = &change.status {
         if *status != current.status {

@@ -83,7 +83,7 @@ enum MailCommand {
     /// Deliver the outbox until stopped (Ctrl-C or SIGTERM). Several workers,
     /// in several processes, may run at once: none sends a message another has claimed.
     Work {
-        /// Deliver what is due now, then exit.
+        /// Queue due reminders, lapse expired requests, deliver what is due now, then exit.
         #[arg(long)]
         once: bool,
         /// Delivery threads in this process.
@@ -500,7 +500,11 @@ async fn mail_work(settings: &Settings, once: bool, threads: usize) -> Result<()
     let policy = tenant_api::mail::policy(settings);
     if once {
         let worker = room.worker(transport, policy);
-        let passes = actix_web::rt::task::spawn_blocking(move || {
+        let (sweep, passes) = actix_web::rt::task::spawn_blocking(move || {
+            // Reminders and lapses are due work too, and what they queue goes out now.
+            let sweep = room
+                .sweep(chrono::Utc::now().naive_utc())
+                .map_err(|e| e.to_string())?;
             let mut total = notifier::delivery::Pass::default();
             loop {
                 let p = worker.pass().map_err(|e| e.to_string())?;
@@ -508,15 +512,15 @@ async fn mail_work(settings: &Settings, once: bool, threads: usize) -> Result<()
                 total.retrying += p.retrying;
                 total.dead += p.dead;
                 if p.sent + p.retrying + p.dead == 0 {
-                    return Ok::<_, String>(total);
+                    return Ok::<_, String>((sweep, total));
                 }
             }
         })
         .await
         .map_err(|e| e.to_string())??;
         println!(
-            "{} sent, {} to retry later, {} dead",
-            passes.sent, passes.retrying, passes.dead
+            "{} sent, {} to retry later, {} dead; {} reminder(s) queued, {} unconfirmed request(s) lapsed",
+            passes.sent, passes.retrying, passes.dead, sweep.reminded, sweep.lapsed
         );
         return Ok(());
     }
