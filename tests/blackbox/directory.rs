@@ -540,3 +540,58 @@ fn directory_pages_search_results_and_detail_link_up() {
     let (status, _) = html(&server, "/directory/abc");
     assert_eq!(status, 404);
 }
+
+/// A library named like a spreadsheet formula comes out of `libraries.csv` as
+/// text, approving needs no body, and the one page maximum holds here too.
+#[test]
+fn formula_names_are_inert_in_csv_and_approve_needs_no_body() {
+    for backend in backends() {
+        let server = Server::start(backend, &[]);
+        let admin = server.sign_in("admin.riverbend@demo.custodian.test");
+        let director = server.sign_in("director@demo.custodian.test");
+        let own = get(
+            &server.url("/api/v1/libraries/riverbend/directory-entry"),
+            Some(&admin),
+        );
+        assert_eq!(own.status, 200, "{:?}", own.body);
+        let evil = "=HYPERLINK(\"http://evil.example\",\"Riverbend\")";
+        let submitted = post(
+            &server.url("/api/v1/libraries/riverbend/directory-entry/changes"),
+            Some(&admin),
+            &json!({"name": evil, "hours": "@SUM(1+1)"}),
+        );
+        assert_eq!(submitted.status, 202, "{:?}", submitted.body);
+        let id = submitted.body["id"].as_i64().unwrap();
+        let approved = crate::harness::post_raw_auth(
+            &server.url(&format!("/api/v1/directory/changes/{id}/approve")),
+            &director,
+            "application/json",
+            "",
+        );
+        assert_eq!(approved.status, 200, "{backend:?}: {:?}", approved.body);
+        assert_eq!(approved.body["status"], "approved");
+
+        let r = get(&server.url("/api/v1/directory/libraries.csv"), None);
+        assert_eq!(r.status, 200);
+        let text = r.body.as_str().unwrap().to_owned();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut seen = false;
+        for row in reader.records() {
+            let row = row.unwrap();
+            for cell in row.iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '@', '\t', '\r'])
+                        && !(cell.starts_with('-') && cell.parse::<f64>().is_err()),
+                    "{backend:?}: a live formula in libraries.csv: {cell:?}"
+                );
+            }
+            seen |= row.iter().any(|c| c == format!("'{evil}"));
+        }
+        assert!(seen, "{backend:?}: the neutralized name is in the export");
+
+        assert!(items(&search(&server, "limit=200")).len() <= 200);
+        let over = search(&server, "limit=201");
+        over.assert_problem(400, "invalid-parameter");
+        assert!(over.body["detail"].as_str().unwrap().contains("1 to 200"));
+    }
+}

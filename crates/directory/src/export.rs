@@ -24,7 +24,21 @@ pub const CSV_HEADER: [&str; 16] = [
     "parent_id",
 ];
 
-/// The items as CSV with a header row.
+/// A cell a spreadsheet will not run as a formula (OWASP "CSV injection").
+///
+/// Text starting with `=`, `+`, `-`, `@`, tab or CR is prefixed with `'`, which
+/// spreadsheets show as text; numbers (a longitude such as `-89.36`) stay
+/// numbers, since they cannot carry a formula.
+pub fn spreadsheet_safe(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The items as CSV with a header row; every cell passes `spreadsheet_safe`.
 pub fn csv(items: &[Item]) -> DirectoryResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| DirectoryError::Internal(format!("csv: {e}"));
@@ -32,7 +46,7 @@ pub fn csv(items: &[Item]) -> DirectoryResult<Vec<u8>> {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for i in items {
-        w.write_record([
+        let row = [
             i.id.to_string(),
             i.name.clone(),
             i.address.clone(),
@@ -49,8 +63,8 @@ pub fn csv(items: &[Item]) -> DirectoryResult<Vec<u8>> {
             f(i.longitude),
             o(&i.system_id),
             i.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        ])
-        .map_err(err)?;
+        ];
+        w.write_record(row.map(spreadsheet_safe)).map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| DirectoryError::Internal(format!("csv: {e}")))
@@ -243,6 +257,29 @@ mod tests {
         assert_eq!(v["@type"], "Library");
         assert_eq!(v["address"]["postalCode"], "65201");
         assert_eq!(v["geo"]["latitude"], 38.9);
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        for (given, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-89.36", "-89.36"),
+            ("Lincoln Library", "Lincoln Library"),
+        ] {
+            assert_eq!(spreadsheet_safe(given.into()), written);
+        }
+        let mut evil = item();
+        evil.name = "=cmd|' /C calc'!A0".into();
+        let c = String::from_utf8(csv(&[evil]).unwrap()).unwrap();
+        assert!(c.contains("'=cmd|"), "{c}");
+        assert!(!c
+            .lines()
+            .any(|l| l.split(',').any(|cell| cell.starts_with('='))));
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct RawQuery {
     pub system: Option<String>,
     /// Only libraries within this many kilometres of `near`.
     pub radius_km: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
+    /// Items per page, 1 to `store::MAX_PAGE_LIMIT` (default 20).
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -191,11 +191,14 @@ impl RawQuery {
             Some(l) => l
                 .parse::<usize>()
                 .ok()
-                .filter(|n| (1..=100).contains(n))
+                .filter(|n| (1..=store::MAX_PAGE_LIMIT as usize).contains(n))
                 .ok_or_else(|| {
                     DirectoryError::invalid(
                         "limit",
-                        format!("limit must be a whole number from 1 to 100, got {l:?}"),
+                        format!(
+                            "limit must be a whole number from 1 to {}, got {l:?}",
+                            store::MAX_PAGE_LIMIT
+                        ),
                     )
                 })?,
         };

@@ -27,6 +27,10 @@ pub mod tenant;
 pub mod testing;
 
 pub use connection::{Backend, DbConn, DbUrl, Pool, PooledConn};
+
+/// The most items any list returns in one page: one maximum for every list,
+/// the directory's included, so the README can state it once.
+pub const MAX_PAGE_LIMIT: i64 = 200;
 pub use error::{StoreError, StoreResult};
 pub use ids::{AccountId, LibraryId};
 pub use tenant::{Access, LibraryTx};

@@ -363,15 +363,26 @@ fn change_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// `POST /api/v1/directory/changes/{id}/approve`: publish it now.
+///
+/// The body is optional: approving needs nothing said, so an empty body (or
+/// none) approves, and `{"reason": "..."}` records why.
 pub async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<Decision>,
+    body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     director(&caller)?;
     let id = change_id(&path)?;
-    let reason = body.into_inner().reason.filter(|r| !r.trim().is_empty());
+    let decision: Decision = if body.iter().all(u8::is_ascii_whitespace) {
+        Decision { reason: None }
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::Invalid {
+            field: "body".into(),
+            detail: format!("expected nothing, or JSON such as {{\"reason\": \"...\"}}: {e}"),
+        })?
+    };
+    let reason = decision.reason.filter(|r| !r.trim().is_empty());
     if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
         return Err(ApiError::Invalid {
             field: "reason".into(),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// `?limit=&cursor=` on every list.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
-    /// How many items, 1 to 200 (default 50).
+    /// How many items, 1 to `store::MAX_PAGE_LIMIT` (default 50).
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -37,11 +37,14 @@ impl PageQuery {
         let limit = match &self.limit {
             None => 50,
             Some(s) => match s.parse::<i64>() {
-                Ok(n) if (1..=200).contains(&n) => n,
+                Ok(n) if (1..=store::MAX_PAGE_LIMIT).contains(&n) => n,
                 _ => {
                     return Err(ApiError::Invalid {
                         field: "limit".into(),
-                        detail: format!("limit must be a whole number from 1 to 200, got {s:?}"),
+                        detail: format!(
+                            "limit must be a whole number from 1 to {}, got {s:?}",
+                            store::MAX_PAGE_LIMIT
+                        ),
                     })
                 }
             },
