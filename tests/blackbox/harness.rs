@@ -346,3 +346,11 @@ pub fn post_raw_auth_opt(url: &str, token: Option<&str>, body: &str) -> Reply {
             .send_string(body),
     )
 }
+
+pub fn post_bytes_auth(url: &str, token: &str, content_type: &str, body: &[u8]) -> Reply {
+    finish(
+        with_auth(agent().post(url), Some(token))
+            .set("Content-Type", content_type)
+            .send_bytes(body),
+    )
+}

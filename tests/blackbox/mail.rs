@@ -135,7 +135,7 @@ fn a_patrons_emailed_request_goes_to_their_library_and_waits_for_confirmation() 
         gateway(&server, None, &raw).assert_problem(401, "unauthenticated");
         gateway(&server, Some("not-the-token-at-all-000000"), &raw)
             .assert_problem(401, "unauthenticated");
-        gateway(&server, Some(TOKEN), "").assert_problem(400, "invalid-parameter");
+        gateway(&server, Some(TOKEN), "").assert_problem(422, "not-a-message");
         let r = gateway(&server, Some(TOKEN), &raw);
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(r.body["outcome"], "request");
@@ -276,6 +276,7 @@ fn a_patrons_emailed_request_goes_to_their_library_and_waits_for_confirmation() 
                 "due",
                 "replied",
                 "status",
+                "note",
                 "replied"
             ]
         );
@@ -285,6 +286,12 @@ fn a_patrons_emailed_request_goes_to_their_library_and_waits_for_confirmation() 
             text.contains("backup media until those backups expire"),
             "{subject}: {text}"
         );
+        // The note is internal: the notice says only the template's words.
+        assert!(
+            !text.contains("its history are deleted"),
+            "the internal note was emailed: {text}"
+        );
+        assert!(text.contains("delete your account"), "{text}");
         patch(
             &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
             Some(&admin_a),
@@ -312,6 +319,24 @@ fn a_patrons_emailed_request_goes_to_their_library_and_waits_for_confirmation() 
             Some(&director),
         );
         assert_eq!(triage.body["items"].as_array().unwrap().len(), 1);
+        // Closing with a note and a notice: the requester gets the notice,
+        // worded for someone who is not (as far as we know) a patron.
+        let triage_id = triage.body["items"][0]["id"].as_i64().unwrap();
+        let r = patch(
+            &server.url(&format!("/api/v1/director/requests/{triage_id}")),
+            Some(&director),
+            &json!({"status": "rejected", "note": "Internal: no such card, probably spam.", "notice": "We could not find a library card under this address."}),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let (to, _, text) =
+            wait_for_mail(&dir, |m| m.1.starts_with("Your request has been declined"));
+        assert_eq!(to, "stranger@elsewhere.example");
+        assert!(text.contains("We could not find a library card"), "{text}");
+        assert!(
+            !text.contains("probably spam"),
+            "the internal note was emailed: {text}"
+        );
+        assert!(!text.contains("held about you"), "{text}");
         get(
             &server.url("/api/v1/director/requests?queue=nope"),
             Some(&director),
@@ -532,5 +557,122 @@ fn a_worker_killed_while_delivering_loses_nothing() {
             "{:?}",
             sent.body
         );
+    }
+}
+
+#[test]
+fn nul_bytes_are_taken_in_and_what_is_not_a_message_is_refused() {
+    for backend in backends() {
+        let server = Server::start(backend, &[("CUSTODIAN__MAIL__INBOUND_TOKEN", TOKEN)]);
+        let director = server.sign_in(DIRECTOR);
+        let url = server.url("/api/v1/director/inbound-mail");
+        // NULs in the headers and the body: taken in, not a 5xx a gateway retries forever.
+        let nul = "From: Nul\0 Sender <nul.sender@example.org\0>\r\nTo: director@evergreen.example.org\r\nSubject: Please fix\0 my name\r\nMessage-ID: <nul\0-1@example.org>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nX-Junk: a\0b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMy name is wr\0ong.\0\r\n";
+        let r = post_bytes_auth(&url, TOKEN, "message/rfc822", nul.as_bytes());
+        assert_eq!(r.status, 201, "{backend:?}: {:?}", r.body);
+        assert_eq!(r.body["kind"], "correct", "{:?}", r.body);
+        let auto = "From: away@example.org\r\nSubject: Away\0\r\nMessage-ID: <nul-2@example.org>\r\nAuto-Submitted: auto-replied\0\0\r\n\r\nAway\0.\r\n";
+        let r = post_bytes_auth(&url, TOKEN, "message/rfc822", auto.as_bytes());
+        assert_eq!(
+            (r.status, r.body["outcome"].as_str()),
+            (201, Some("auto_reply")),
+            "{backend:?}: {:?}",
+            r.body
+        );
+        let out = cli_with_stdin(
+            &server,
+            &["mail", "ingest"],
+            b"From: nul.cli@example.org\0\r\nSubject: Delete\0 my account\r\nMessage-ID: <nul-3\0@example.org>\r\n\r\nPlease\0 delete it.\r\n",
+        );
+        assert!(
+            out.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(shown["kind"], "delete", "{shown}");
+        let triage = get(
+            &server.url("/api/v1/director/requests?queue=triage"),
+            Some(&director),
+        );
+        let items = triage.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{:?}", triage.body);
+        assert!(items.iter().any(
+            |i| i["subject"] == "Please fix my name" && i["sender"] == "nul.sender@example.org"
+        ));
+
+        // Not a message: 422, and nothing lands in any queue or the ledger.
+        let garbage: [&[u8]; 7] = [
+            b"Hello, please delete my account.\r\n",
+            b"\x00\x00\x00\x00",
+            b"\xff\xfe\x00\x01random\x9a\x9b bytes\r\n\r\n",
+            b"Subject: hello\r\nMessage-ID: <no-from@example.org>\r\n\r\nNo From.\r\n",
+            b"From: only@example.org\r\n\r\nJust a From.\r\n",
+            b"Dear library,\r\nFrom: me@example.org\r\nSubject: delete\r\n\r\nplease\r\n",
+            b" From: folded@example.org\r\nSubject: x\r\n\r\ny\r\n",
+        ];
+        for g in garbage {
+            let r = post_bytes_auth(&url, TOKEN, "message/rfc822", g);
+            r.assert_problem(422, "not-a-message");
+            let detail = r.body["detail"].as_str().unwrap();
+            assert!(detail.contains("not an email message"), "{detail}");
+        }
+        let out = cli_with_stdin(&server, &["mail", "ingest"], b"just some text\n");
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("refused"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let maildir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir(maildir.path().join(sub)).unwrap();
+        }
+        std::fs::write(
+            maildir.path().join("new/1.host"),
+            b"random text, no headers\n",
+        )
+        .unwrap();
+        std::fs::write(
+            maildir.path().join("new/2.host"),
+            message(
+                "m@example.org",
+                "md-1@example.org",
+                "Question",
+                "When do you open?",
+            ),
+        )
+        .unwrap();
+        let out = server.cli(&[
+            "mail",
+            "ingest",
+            "--maildir",
+            maildir.path().to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{backend:?}: {err}");
+        assert!(
+            err.contains("1 request") && err.contains("1 refused"),
+            "{err}"
+        );
+        assert!(maildir.path().join("refused/1.host").exists(), "{err}");
+        let all = get(&server.url("/api/v1/director/requests"), Some(&director));
+        assert_eq!(
+            all.body["items"].as_array().unwrap().len(),
+            3,
+            "{:?}",
+            all.body
+        );
+        let ledger = get(
+            &server.url("/api/v1/director/inbound-mail"),
+            Some(&director),
+        );
+        assert_eq!(
+            ledger.body["items"].as_array().unwrap().len(),
+            4,
+            "{:?}",
+            ledger.body
+        );
+        assert!(!server.log().contains("nul.sender"));
     }
 }

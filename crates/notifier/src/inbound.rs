@@ -2,6 +2,7 @@
 //! base64, encoded words, HTML-only mail, forwarded messages, attachments),
 //! then what custodian needs of it, and whether a machine sent it.
 
+use crate::sender;
 use mail_parser::{Message, MessageParser, MimeHeaders};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -13,8 +14,11 @@ pub struct Inbound {
     pub fingerprint: [u8; 32],
     /// The Message-ID, without angle brackets.
     pub message_id: Option<String>,
-    /// The sender's address, as written.
+    /// The sender's address (From, or Sender when From names several),
+    /// as written but with the domain in lower case.
     pub from: Option<String>,
+    /// Where the sender asks replies to go (Reply-To), when that is another address.
+    pub reply_to: Option<String>,
     /// The decoded subject, as written (it may hold any character, even CR and LF).
     pub subject: String,
     /// The text of the message (HTML turned into text), then of any forwarded message.
@@ -53,13 +57,87 @@ pub enum ParseError {
     /// Empty input, or no header the parser recognises.
     #[error("the input is not an email message (no headers were found)")]
     NotAMessage,
+    /// The input does not begin with an RFC 5322 header block.
+    #[error("the input is not an email message: {0}")]
+    NoHeaderBlock(&'static str),
+}
+
+/// Checks that `raw` begins with an RFC 5322 header block (every line up to
+/// the first blank one a `Name: value` field or its continuation) holding a
+/// From field and at least one of Date, Message-ID or Subject. Plain text,
+/// random bytes or a stray paste are refused here, so they never become a
+/// request in anyone's queue.
+fn header_block(raw: &[u8]) -> Result<(), ParseError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::NotAMessage);
+    }
+    let mut lines = raw.split(|b| *b == b'\n').peekable();
+    // An mbox envelope line, as a .forward pipe may hand over, is not a field.
+    if lines.peek().is_some_and(|l| l.starts_with(b"From ")) {
+        lines.next();
+    }
+    let (mut from, mut other, mut fields) = (false, false, 0usize);
+    for line in lines {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if matches!(line[0], b' ' | b'\t') {
+            if fields == 0 {
+                return Err(ParseError::NoHeaderBlock(
+                    "it begins with an indented line, not a header field",
+                ));
+            }
+            continue;
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            return Err(ParseError::NoHeaderBlock(
+                "a line before the first blank line is not a header field (Name: value)",
+            ));
+        };
+        let name = &line[..colon];
+        // RFC 5322 field names are printable US-ASCII without the colon;
+        // trailing blanks before the colon are obsolete syntax mailers still send.
+        let name = name.trim_ascii_end();
+        if name.is_empty() || !name.iter().all(|b| (33..=126).contains(b)) {
+            return Err(ParseError::NoHeaderBlock(
+                "a line before the first blank line is not a header field (Name: value)",
+            ));
+        }
+        fields += 1;
+        if name.eq_ignore_ascii_case(b"from") {
+            from = true;
+        } else if [&b"date"[..], b"message-id", b"subject"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        {
+            other = true;
+        }
+    }
+    if !from {
+        return Err(ParseError::NoHeaderBlock("it has no From header field"));
+    }
+    if !other {
+        return Err(ParseError::NoHeaderBlock(
+            "it has a From field but no Date, Message-ID or Subject",
+        ));
+    }
+    Ok(())
+}
+
+/// Removes NUL characters: PostgreSQL refuses them in text, and they carry
+/// nothing a reader needs. The raw message keeps them (it is stored as base64).
+fn no_nul(s: &str) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Parses one RFC 5322 message.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseError::NotAMessage);
-    }
+    header_block(raw)?;
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotAMessage)?;
@@ -82,12 +160,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
             .finalize()
             .into(),
     };
-    let from = message
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(|a| a.trim().to_owned())
-        .filter(|a| a.contains('@'));
+    let (from, reply_to) = senders(&message);
     let subject = message.subject().unwrap_or_default().to_owned();
     let mut text = body_text(&message);
     let mut attachments = Vec::new();
@@ -124,14 +197,58 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     let automatic = automatic(&message, from.as_deref(), &subject);
     Ok(Inbound {
         fingerprint,
-        message_id,
+        message_id: message_id.as_deref().map(no_nul).filter(|m| !m.is_empty()),
         from,
-        subject,
-        text,
-        attachments,
-        automatic,
+        reply_to,
+        subject: no_nul(&subject),
+        text: no_nul(&text),
+        attachments: attachments
+            .into_iter()
+            .map(|a| Attachment {
+                name: a.name.as_deref().map(no_nul),
+                content_type: no_nul(&a.content_type),
+                size: a.size,
+            })
+            .collect(),
+        automatic: automatic.map(|a| match a {
+            Automatic::AutoReply(r) => Automatic::AutoReply(no_nul(&r)),
+            Automatic::Bounce(r) => Automatic::Bounce(no_nul(&r)),
+        }),
         size: raw.len(),
     })
+}
+
+/// The sender's address and the Reply-To address, read from the raw fields
+/// (mail-parser's reading is only the fallback: it gives up on broken fields
+/// that real clients send). When From names several mailboxes, RFC 5322 says
+/// Sender is the one who sent it.
+fn senders(message: &Message<'_>) -> (Option<String>, Option<String>) {
+    let raw = |name: &str| -> Vec<String> {
+        message
+            .headers_raw()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| sender::addresses(&no_nul(v)))
+            .collect()
+    };
+    let from_all = raw("From");
+    let sender_first = raw("Sender").into_iter().next();
+    let from = if from_all.len() > 1 {
+        sender_first.or_else(|| from_all.first().cloned())
+    } else {
+        from_all.first().cloned().or(sender_first)
+    }
+    .or_else(|| {
+        message
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .and_then(|a| sender::address(&no_nul(a)))
+    });
+    let reply_to = raw("Reply-To")
+        .into_iter()
+        .next()
+        .filter(|r| from.as_ref().is_none_or(|f| !f.eq_ignore_ascii_case(r)));
+    (from, reply_to)
 }
 
 /// Every text body of a message (HTML-only mail comes back as its text).

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod inbound;
 pub mod message;
 pub mod requests;
+pub mod sender;
 pub mod templates;
 pub mod wake;
 

@@ -178,8 +178,12 @@ pub struct StaffChange {
     pub owner: Option<Option<AccountId>>,
     /// New due date.
     pub due: Option<NaiveDate>,
-    /// Words for the sender when the request is closed (done or rejected).
+    /// Staff's internal note: kept, sealed, in the request's history and
+    /// never sent to anyone.
     pub note: Option<String>,
+    /// Words for the requester in the closing notice (done or rejected);
+    /// without them the notice says only the template's own wording.
+    pub notice: Option<String>,
 }
 
 /// What a sweep did.
@@ -191,13 +195,8 @@ pub struct Sweep {
     pub lapsed: usize,
 }
 
-fn kind_phrase(kind: &str) -> &'static str {
-    match kind {
-        "correct" => "correct information held about you",
-        "update" => "update information held about you",
-        "delete" => "delete your account and the information held about you",
-        _ => "look into your message",
-    }
+fn kind_phrase(kind: &str, queue: &str) -> &'static str {
+    templates::Audience::of_queue(queue).kind_phrase(kind)
 }
 
 fn reference(library: LibraryId, id: i64) -> String {
@@ -467,7 +466,7 @@ impl Mailroom {
                     Some(token) => templates::confirm(
                         &templates::Confirm {
                             received: now.date().to_string(),
-                            kind_phrase: kind_phrase(kind.as_str()).into(),
+                            kind_phrase: kind_phrase(kind.as_str(), queue).into(),
                             handler: handler.clone(),
                             library: route == "library",
                             link: self.link(token),
@@ -594,7 +593,7 @@ impl Mailroom {
                     let rendered = templates::confirm(
                         &templates::Confirm {
                             received: request.received_at.date().to_string(),
-                            kind_phrase: kind_phrase(&request.kind).into(),
+                            kind_phrase: kind_phrase(&request.kind, &request.queue).into(),
                             handler: handler.clone(),
                             library: scope != LibraryId::CONSORTIUM,
                             link: self.link(&token),
@@ -719,23 +718,40 @@ impl Mailroom {
                 },
                 now,
             )?;
+            if let Some(note) = change.note.as_deref() {
+                stored::add_event(
+                    tx,
+                    &self.keys,
+                    id,
+                    Some(actor),
+                    "note",
+                    "internal note, not sent",
+                    Some(note),
+                    now,
+                )?;
+            }
             if let Some(to @ (RequestStatus::Done | RequestStatus::Rejected)) = status {
                 if to != from && !request.sender.is_empty() {
                     let m = self.reply_context(
                         &request,
-                        change.note.clone().unwrap_or_default(),
+                        change.notice.clone().unwrap_or_default(),
                         to == RequestStatus::Done,
                         handler.clone(),
                         scope,
                     );
                     let rendered = templates::closed(&m)?;
+                    let detail = if change.notice.is_some() {
+                        "closing notice"
+                    } else {
+                        "closing notice (the template's wording only)"
+                    };
                     self.answer(
                         tx,
                         &request,
                         &rendered,
                         "auto-generated",
                         actor,
-                        ("closing notice", change.note.as_deref()),
+                        (detail, change.notice.as_deref()),
                         now,
                     )?;
                     queued = true;
@@ -790,7 +806,8 @@ impl Mailroom {
     }
 
     /// Queues `rendered` to the request's sender, threaded under their
-    /// message, and notes staff's words (when there are any) in its history.
+    /// message, and notes in its history what was sent (`detail`) and staff's
+    /// words to the requester, if any.
     #[allow(clippy::too_many_arguments)]
     fn answer(
         &self,
@@ -810,7 +827,7 @@ impl Mailroom {
             auto_submitted,
             now,
         )?;
-        if let Some(words) = words {
+        if words.is_some() || !detail.is_empty() {
             stored::add_event(
                 tx,
                 &self.keys,
@@ -818,7 +835,7 @@ impl Mailroom {
                 Some(actor),
                 "replied",
                 detail,
-                Some(words),
+                words,
                 now,
             )?;
         }
@@ -838,7 +855,8 @@ impl Mailroom {
             deletion: request.kind == RequestKind::Delete.as_str(),
             backup_notice: BACKUP_NOTICE,
             received: request.received_at.date().to_string(),
-            kind_phrase: kind_phrase(&request.kind).into(),
+            kind_phrase: kind_phrase(&request.kind, &request.queue).into(),
+            audience: templates::Audience::of_queue(&request.queue),
             done,
             reference: reference(scope, request.id),
             handler,

@@ -3,6 +3,64 @@
 
 use askama::Template;
 
+/// Who a message goes to, which decides its wording: a library's directory
+/// contact asking about its entry is not told about "information held about you".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A patron of a member library, writing about their own account.
+    Patron,
+    /// A member library's directory contact, writing about the library's entry.
+    Library,
+    /// Anyone else.
+    Other,
+}
+
+impl Audience {
+    /// The audience of a request in `queue`: a library's queue holds its
+    /// patrons' requests, the director's inbox its member libraries', triage the rest.
+    pub fn of_queue(queue: &str) -> Self {
+        match queue {
+            "library" => Audience::Patron,
+            "inbox" => Audience::Library,
+            _ => Audience::Other,
+        }
+    }
+
+    /// What a request of `kind` asks, as the recipient would put it.
+    pub fn kind_phrase(self, kind: &str) -> &'static str {
+        match (self, kind) {
+            (Audience::Patron, "correct") => "correct information held about you",
+            (Audience::Patron, "update") => "update information held about you",
+            (Audience::Patron, "delete") => {
+                "delete your account and the information held about you"
+            }
+            (Audience::Library, "correct") => {
+                "correct your library's entry in the consortium's directory"
+            }
+            (Audience::Library, "update") => {
+                "update your library's entry in the consortium's directory"
+            }
+            (Audience::Library, "delete") => {
+                "remove your library's information from the consortium's directory"
+            }
+            (Audience::Other, "correct") => "correct the information your message describes",
+            (Audience::Other, "update") => "update the information your message describes",
+            (Audience::Other, "delete") => "delete the information your message describes",
+            _ => "look into your message",
+        }
+    }
+
+    /// Whether the recipient is a patron (templates branch on it).
+    pub fn is_patron(&self) -> bool {
+        *self == Audience::Patron
+    }
+
+    /// Whether the recipient is a member library's contact.
+    pub fn is_library(&self) -> bool {
+        *self == Audience::Library
+    }
+}
+
 /// What a confirmation (or its reminder) says.
 #[derive(Debug, Clone)]
 pub struct Confirm {
@@ -27,8 +85,11 @@ pub struct Confirm {
 /// What a reply from staff, or the closing notice, says.
 #[derive(Debug, Clone)]
 pub struct Reply {
-    /// Staff's words.
+    /// Staff's words to the requester (never their internal note); for a
+    /// closing notice, empty leaves the template's own wording alone.
     pub text: String,
+    /// Who it goes to.
+    pub audience: Audience,
     /// Whether the request asked for deletion (the backup notice is then added).
     pub deletion: bool,
     /// The notice about backups.
@@ -205,6 +266,7 @@ mod tests {
             backup_notice: policy::requests::BACKUP_NOTICE,
             received: "2026-11-20".into(),
             kind_phrase: "delete the information held about you".into(),
+            audience: Audience::Patron,
             done: true,
             reference: "R-1-7".into(),
             handler: "Riverbend Public Library".into(),
@@ -251,5 +313,45 @@ mod tests {
         assert!(r.text.contains("Riverbend Public Library will\nhandle it"));
         let r = confirm(&m, true).unwrap();
         assert!(r.subject.starts_with("Reminder"));
+    }
+
+    #[test]
+    fn a_closing_notice_fits_its_recipient() {
+        for (audience, kind, says, never) in [
+            (
+                Audience::Patron,
+                "correct",
+                "held about you",
+                "your library's entry",
+            ),
+            (
+                Audience::Library,
+                "update",
+                "your library's entry in the consortium's directory",
+                "about you",
+            ),
+            (Audience::Library, "delete", "directory", "about you"),
+            (
+                Audience::Other,
+                "correct",
+                "your message describes",
+                "about you",
+            ),
+        ] {
+            let mut m = reply_ctx("", false);
+            m.audience = audience;
+            m.kind_phrase = audience.kind_phrase(kind).into();
+            let r = closed(&m).unwrap();
+            for part in [&r.text, &r.html.replace("&#39;", "'")] {
+                assert!(part.contains(says), "{audience:?}: {part}");
+                assert!(!part.contains(never), "{audience:?}: {part}");
+            }
+        }
+        let mut m = reply_ctx("", false);
+        m.audience = Audience::Library;
+        assert!(closed(&m)
+            .unwrap()
+            .text
+            .contains("your library's directory entry"));
     }
 }

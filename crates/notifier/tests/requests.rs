@@ -157,7 +157,8 @@ fn a_confirmed_deletion_is_closed_with_the_backup_notice() {
             .id;
         let done = StaffChange {
             status: Some("done".into()),
-            note: Some("Deleted.".into()),
+            notice: Some("Deleted.".into()),
+            note: Some("Internal: checked the ILS too.".into()),
             ..Default::default()
         };
         let detail = room
@@ -168,6 +169,7 @@ fn a_confirmed_deletion_is_closed_with_the_backup_notice() {
         assert_eq!(closing.len(), 1);
         assert!(closing[0].starts_with("Your request has been completed"));
         assert!(closing[0].contains("Deleted."));
+        assert!(!closing[0].contains("checked the ILS"), "{}", closing[0]);
         assert!(closing[0].contains("may persist on backup media until those backups expire"));
         let bad = StaffChange {
             status: Some("archived".into()),
@@ -211,5 +213,127 @@ fn the_message_is_kept_byte_for_byte_even_in_8_bit_charsets() {
             )
             .unwrap();
         assert_eq!(kept, raw, "{}", db.backend);
+    }
+}
+
+#[test]
+fn the_internal_note_is_never_emailed() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        let t0 = Utc::now().naive_utc();
+        room.ingest(&message("n@x", "When are you open?"), Channel::Stdin, t0)
+            .unwrap();
+        let id = room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap()[0]
+            .id;
+        let close = StaffChange {
+            status: Some("done".into()),
+            note: Some("Internal: answered by phone, grumpy caller.".into()),
+            ..Default::default()
+        };
+        let detail = room
+            .update(LibraryId::CONSORTIUM, id, AccountId(1), &close, t0)
+            .unwrap();
+        let sent = sent(&db.store);
+        assert_eq!(sent.len(), 1, "{}", db.backend);
+        assert!(
+            sent[0].starts_with("Your request has been completed"),
+            "{}",
+            sent[0]
+        );
+        assert!(
+            sent[0].contains("to look into your message has been completed"),
+            "{}",
+            sent[0]
+        );
+        assert!(
+            !sent[0].contains("grumpy"),
+            "{}: the note was emailed: {}",
+            db.backend,
+            sent[0]
+        );
+        assert!(!sent[0].contains("held about you"), "{}", sent[0]);
+        let note = detail.history.iter().find(|e| e.action == "note").unwrap();
+        assert_eq!(
+            note.note.as_deref(),
+            Some("Internal: answered by phone, grumpy caller.")
+        );
+        let replied = detail
+            .history
+            .iter()
+            .find(|e| e.action == "replied")
+            .unwrap();
+        assert_eq!(replied.note, None);
+    }
+}
+
+#[test]
+fn nul_bytes_are_stripped_from_what_is_stored() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        let raw = b"From: \"Nul\0\" <nul\0@example.org>\r\nReply-To: <other\0@example.org>\r\nSubject: Please fix\0 my name\r\nMessage-ID: <n\0ul@x>\r\nX-Whatever: \0\0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIt is wr\0ong.\0\r\n".to_vec();
+        let outcome = room
+            .ingest(&raw, Channel::Gateway, Utc::now().naive_utc())
+            .unwrap_or_else(|e| panic!("{}: {e}", db.backend));
+        assert_eq!(outcome.kind, Some("correct"), "{outcome:?}");
+        let auto = b"From: a@example.org\r\nSubject: x\r\nMessage-ID: <auto\0@x>\r\nAuto-Submitted: auto-replied\0\r\n\r\n\0".to_vec();
+        let outcome = room
+            .ingest(&auto, Channel::Gateway, Utc::now().naive_utc())
+            .unwrap_or_else(|e| panic!("{}: {e}", db.backend));
+        assert_eq!(outcome.outcome, "auto_reply");
+        let requests = room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].sender, "nul@example.org");
+        assert_eq!(requests[0].subject, "Please fix my name");
+        assert!(!requests[0].body.contains('\0'));
+        let kept = room
+            .raw(
+                LibraryId::CONSORTIUM,
+                requests[0].id,
+                AccountId(1),
+                Utc::now().naive_utc(),
+            )
+            .unwrap();
+        assert_eq!(kept, raw, "the raw message is kept byte for byte");
+    }
+}
+
+#[test]
+fn what_is_not_a_message_is_refused_and_filed_nowhere() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        for garbage in [
+            &b""[..],
+            b"\r\n\r\n",
+            b"please delete my account",
+            b"\0\0\0\0\0",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            b"Subject: no sender\r\n\r\nhello",
+            b"From: a@example.org\r\n\r\nnothing else",
+            b"Hello\r\nFrom: a@example.org\r\nSubject: x\r\n\r\nbody",
+        ] {
+            let r = room.ingest(garbage, Channel::Gateway, Utc::now().naive_utc());
+            assert!(
+                matches!(r, Err(MailroomError::Unreadable(_))),
+                "{}: {:?} -> {r:?}",
+                db.backend,
+                String::from_utf8_lossy(garbage)
+            );
+        }
+        assert!(room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap()
+            .is_empty());
+        assert!(room.ledger(None, None, 10).unwrap().is_empty());
+        // An mbox envelope line before the headers is still a message.
+        let r = room.ingest(
+            b"From a@example.org Sun Nov 22 10:00:00 2026\nFrom: a@example.org\nSubject: Hours\n\nWhen?\n",
+            Channel::Stdin,
+            Utc::now().naive_utc(),
+        );
+        assert!(r.is_ok(), "{r:?}");
     }
 }

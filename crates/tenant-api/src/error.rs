@@ -73,6 +73,9 @@ pub enum ApiError {
     /// A bug or an unexpected failure; the detail is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The mail gateway sent something that is not an RFC 5322 message.
+    #[error("not an email message: {0}")]
+    NotAMessage(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -97,10 +100,7 @@ impl From<notifier::MailroomError> for ApiError {
                 field: field.into(),
                 detail: message,
             },
-            M::Unreadable(why) => ApiError::Invalid {
-                field: "message".into(),
-                detail: format!("{why}; send one RFC 5322 message as the body"),
-            },
+            M::Unreadable(why) => ApiError::NotAMessage(why.to_string()),
             M::LinkInvalid | M::LinkExpired => ApiError::NotFound,
             M::Compose(why) => ApiError::Internal(why),
         }
@@ -158,6 +158,10 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "This clashes with what is already there"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+            ApiError::NotAMessage(_) => (
+                "not-a-message",
+                "The body is not an email message; nothing was filed",
+            ),
         }
     }
 
@@ -183,6 +187,7 @@ impl ApiError {
             ApiError::Conflict(what) => format!("The change clashes with existing data ({what}). Reload, check, and try again."),
             ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
             ApiError::Internal(_) => "The error has been logged. Try again; if it persists, tell your administrator and quote the request id from the x-request-id header.".into(),
+            ApiError::NotAMessage(why) => format!("{why}. Send one RFC 5322 message as the body: header fields (at least From, and Date, Message-ID or Subject), a blank line, then the text. Sending it again will not help; drop it or hand it to a person."),
         }
     }
 }
@@ -204,6 +209,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::NotAMessage(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 

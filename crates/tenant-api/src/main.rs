@@ -410,7 +410,12 @@ fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result
             .map_err(|e| format!("reading standard input: {e}"))?;
         let outcome = room
             .ingest(&raw, Channel::Stdin, now())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match e {
+                notifier::MailroomError::Unreadable(why) => {
+                    format!("refused: {why}; nothing was filed")
+                }
+                other => other.to_string(),
+            })?;
         println!(
             "{}",
             serde_json::to_string(&outcome).map_err(|e| e.to_string())?
@@ -436,6 +441,7 @@ fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result
     let total = files.len();
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     let mut failed = 0usize;
+    let mut refused = 0usize;
     let started = std::time::Instant::now();
     for (i, (sub, path)) in files.iter().enumerate() {
         let name = path
@@ -443,12 +449,29 @@ fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let result = std::fs::read(path)
-            .map_err(|e| format!("cannot read it ({e})"))
+            .map_err(|e| Err(format!("cannot read it ({e})")))
             .and_then(|raw| {
                 room.ingest(&raw, Channel::Maildir, now())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| match e {
+                        notifier::MailroomError::Unreadable(why) => Ok(why.to_string()),
+                        other => Err(other.to_string()),
+                    })
             });
         match result {
+            // Not a message: filed nowhere, and moved aside so the next run
+            // does not read it again.
+            Err(Ok(why)) => {
+                refused += 1;
+                let aside = dir.join("refused");
+                let moved = std::fs::create_dir_all(&aside)
+                    .and_then(|()| std::fs::rename(path, aside.join(&name)));
+                match moved {
+                    Ok(()) => eprintln!("refused: {name}: {why}; moved to refused/"),
+                    Err(e) => eprintln!(
+                        "refused: {name}: {why}; it could not be moved to refused/ ({e}), so it stays where it is"
+                    ),
+                }
+            }
             Ok(outcome) => {
                 *counts.entry(outcome.outcome).or_default() += 1;
                 if *sub == "new" {
@@ -461,7 +484,7 @@ fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result
                     }
                 }
             }
-            Err(e) => {
+            Err(Err(e)) => {
                 failed += 1;
                 eprintln!(
                     "error: {name}: {e}; it stays where it is, to be taken in on the next run"
@@ -470,7 +493,7 @@ fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result
         }
         if (i + 1) % 100 == 0 || i + 1 == total {
             eprintln!(
-                "{}/{} messages, {:.1}s: {}{} failed",
+                "{}/{} messages, {:.1}s: {}{} refused, {} failed",
                 i + 1,
                 total,
                 started.elapsed().as_secs_f64(),
@@ -478,6 +501,7 @@ fn mail_ingest(settings: &Settings, maildir: Option<&std::path::Path>) -> Result
                     .iter()
                     .map(|(k, v)| format!("{v} {k}, "))
                     .collect::<String>(),
+                refused,
                 failed
             );
         }

@@ -160,7 +160,9 @@ async fn list_in(
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |r| r.id)))
 }
 
-/// What staff may change: `{"status", "owner_id", "due", "note"}`.
+/// What staff may change: `{"status", "owner_id", "due", "note", "notice"}`.
+/// `note` is internal (kept in the history, never sent); `notice` is what
+/// the closing notice tells the requester.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
@@ -169,15 +171,16 @@ pub struct ChangeBody {
     owner_id: Option<Option<i64>>,
     due: Option<NaiveDate>,
     note: Option<String>,
+    notice: Option<String>,
 }
 
 impl ChangeBody {
     fn into_change(self) -> ApiResult<StaffChange> {
-        if let Some(note) = &self.note {
-            if note.len() > 20_000 {
+        for (field, text) in [("note", &self.note), ("notice", &self.notice)] {
+            if text.as_ref().is_some_and(|t| t.len() > 20_000) {
                 return Err(ApiError::Invalid {
-                    field: "note".into(),
-                    detail: "the note is longer than 20,000 characters".into(),
+                    field: field.into(),
+                    detail: format!("the {field} is longer than 20,000 characters"),
                 });
             }
         }
@@ -186,6 +189,10 @@ impl ChangeBody {
             owner: self.owner_id.map(|o| o.map(AccountId)),
             due: self.due,
             note: self.note.filter(|n| !n.trim().is_empty()),
+            notice: self
+                .notice
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty()),
         })
     }
 }
