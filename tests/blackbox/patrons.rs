@@ -727,3 +727,90 @@ fn every_endpoint_answers_each_caller_as_the_policy_allows() {
         assert_log_clean(s);
     }
 }
+
+#[test]
+fn a_portal_deletion_request_joins_the_librarys_queue() {
+    for backend in backends() {
+        let w = world(backend);
+        let s = &w.server;
+        let del = post(
+            &s.url("/api/v1/patron/me/deletion-request"),
+            Some(&w.patron_a1),
+            &json!({}),
+        );
+        assert_eq!(del.status, 202, "{:?}", del.body);
+        assert!(del.body["request"].as_str().unwrap().starts_with("R-"));
+        // Pressing again while it is open files nothing new.
+        let again = post(
+            &s.url("/api/v1/patron/me/deletion-request"),
+            Some(&w.patron_a1),
+            &json!({}),
+        );
+        assert_eq!(again.body["request"], del.body["request"]);
+
+        let queue = get(
+            &s.url("/api/v1/libraries/riverbend/requests?status=open"),
+            Some(&w.staff_a),
+        );
+        assert_eq!(queue.status, 200, "{:?}", queue.body);
+        let items = queue.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{backend:?}: {:?}", queue.body);
+        let r = &items[0];
+        assert_eq!(r["kind"], "delete");
+        assert_eq!(r["queue"], "library");
+        assert_eq!(r["status"], "received", "already confirmed: signed in");
+        assert_eq!(r["source"], "portal");
+        assert_eq!(r["patron_id"], w.a1);
+        assert_eq!(r["sender"], "ada.quill@example.org");
+        assert!(r["confirmed_at"].is_string());
+        let received = chrono_date(&r["received_at"]);
+        let due = chrono_date(&r["due_at"]);
+        assert_eq!((due - received).num_days(), 30, "requests.due_days");
+        let id = r["id"].as_i64().unwrap();
+        let detail = get(
+            &s.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
+            Some(&w.staff_a),
+        );
+        let actions: Vec<&str> = detail.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["received", "confirmed"]);
+        // Staff work it like any other request: owner, status, closing.
+        let staff_id = get(&s.url("/api/v1/auth/me"), Some(&w.staff_a)).body["id"].clone();
+        let r = patch(
+            &s.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
+            Some(&w.staff_a),
+            &json!({"status": "in_progress", "owner_id": staff_id}),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["owner_id"], staff_id);
+
+        // Never in another library's queue, nor the director's inbox.
+        let other = get(
+            &s.url("/api/v1/libraries/prairie-hills/requests"),
+            Some(&w.staff_b),
+        );
+        assert_eq!(other.body["items"], json!([]), "{:?}", other.body);
+        let inbox = get(&s.url("/api/v1/director/requests"), Some(&w.director));
+        assert_eq!(inbox.body["items"], json!([]), "{:?}", inbox.body);
+        get(
+            &s.url("/api/v1/libraries/riverbend/requests"),
+            Some(&w.staff_b),
+        )
+        .assert_problem(404, "not-found");
+        // The patron record still carries the timestamp.
+        let me = get(&s.url("/api/v1/patron/me"), Some(&w.patron_a1));
+        let shown = me.body.to_string();
+        assert!(shown.contains("\"deletion_requested_at\":\"2"), "{shown}");
+        assert_log_clean(s);
+    }
+}
+
+fn chrono_date(v: &Value) -> chrono::NaiveDate {
+    chrono::NaiveDateTime::parse_from_str(v.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f")
+        .unwrap()
+        .date()
+}

@@ -442,7 +442,11 @@ impl Mailroom {
                     &mut tx,
                     &self.keys,
                     &stored::NewRequest {
-                        inbound_id,
+                        inbound_id: Some(inbound_id),
+                        source: "email",
+                        patron_id: None,
+                        reply_to: message.reply_to.as_deref(),
+                        confirmed_at: None,
                         queue,
                         kind: kind.as_str(),
                         reason: &reason,
@@ -819,9 +823,12 @@ impl Mailroom {
         (detail, words): (&str, Option<&str>),
         now: NaiveDateTime,
     ) -> Result<(), MailroomError> {
+        // Replies go where the sender asked (Reply-To); the confirmation
+        // link never does, since it proves the From address is theirs.
+        let to = request.reply_to.as_deref().unwrap_or(&request.sender);
         self.queue(
             tx,
-            &request.sender,
+            to,
             rendered,
             request.in_reply_to.as_deref(),
             auto_submitted,

@@ -19,6 +19,7 @@ const SUBJECT: &str = "mail_requests.subject";
 const BODY: &str = "mail_requests.body";
 const ATTACHMENTS: &str = "mail_requests.attachments";
 const RAW: &str = "mail_requests.raw";
+const REPLY_TO: &str = "mail_requests.reply_to";
 const NOTE: &str = "mail_request_events.note";
 
 fn seal(tx: &LibraryTx<'_>, keys: &Keyring, field: &str, value: &str) -> StoreResult<String> {
@@ -34,8 +35,16 @@ fn open(library: LibraryId, keys: &Keyring, field: &str, value: &str) -> StoreRe
 /// A request to file.
 #[derive(Debug, Clone)]
 pub struct NewRequest<'a> {
-    /// The inbound message it came from.
-    pub inbound_id: i64,
+    /// The inbound message it came from (none for a request made in the patron portal).
+    pub inbound_id: Option<i64>,
+    /// email, or portal (the patron portal).
+    pub source: &'a str,
+    /// The patron who made it, for a request made in the patron portal.
+    pub patron_id: Option<i64>,
+    /// The sender's Reply-To address, when it differs from the sender.
+    pub reply_to: Option<&'a str>,
+    /// When the sender confirmed it, if they need not (signed in to the portal).
+    pub confirmed_at: Option<NaiveDateTime>,
     /// inbox (the director's), triage (the director's, sender unknown) or library.
     pub queue: &'a str,
     /// correct, update, delete or other.
@@ -92,6 +101,13 @@ pub fn create(tx: &mut LibraryTx<'_>, keys: &Keyring, new: &NewRequest<'_>) -> S
         mail_requests::confirm_expires_at.eq(new.confirm_expires_at),
         mail_requests::received_at.eq(new.now),
         mail_requests::updated_at.eq(new.now),
+        mail_requests::source.eq(new.source),
+        mail_requests::patron_id.eq(new.patron_id),
+        mail_requests::reply_to_sealed.eq(new
+            .reply_to
+            .map(|r| seal(tx, keys, REPLY_TO, r))
+            .transpose()?),
+        mail_requests::confirmed_at.eq(new.confirmed_at),
     );
     diesel::insert_into(mail_requests::table)
         .values(values)
@@ -121,6 +137,9 @@ struct Row {
     confirmed_at: Option<NaiveDateTime>,
     received_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    source: String,
+    patron_id: Option<i64>,
+    reply_to_sealed: Option<String>,
 }
 
 /// A request, opened.
@@ -142,6 +161,13 @@ pub struct Request {
     pub due_at: NaiveDateTime,
     /// The address it came from.
     pub sender: String,
+    /// Where replies and the closing notice go, when not to the sender
+    /// (its Reply-To); a confirmation link only ever goes to the sender.
+    pub reply_to: Option<String>,
+    /// email, or portal (made by a signed-in patron in the patron portal).
+    pub source: String,
+    /// The patron who made it in the patron portal.
+    pub patron_id: Option<i64>,
     /// Its subject.
     pub subject: String,
     /// Its text.
@@ -175,6 +201,12 @@ impl Row {
             owner_id: self.owner_id,
             due_at: self.due_at,
             sender: open(lib, keys, SENDER, &self.sender_sealed)?,
+            reply_to: self
+                .reply_to_sealed
+                .map(|r| open(lib, keys, REPLY_TO, &r))
+                .transpose()?,
+            source: self.source,
+            patron_id: self.patron_id,
             subject: open(lib, keys, SUBJECT, &self.subject_sealed)?,
             body: open(lib, keys, BODY, &self.body_sealed)?,
             attachments: serde_json::from_str(&open(
@@ -214,6 +246,69 @@ pub fn raw(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<Vec<u
     STANDARD
         .decode(open(lib, keys, RAW, &sealed)?)
         .map_err(|e| StoreError::Sealing(format!("a stored message is not base64: {e}")))
+}
+
+/// Files a patron's deletion request made in the patron portal in their
+/// library's queue, as an emailed one would be, but already confirmed (the
+/// patron was signed in). A second press while one is open files nothing new.
+/// Returns the request's id.
+pub fn file_portal_deletion(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    patron: i64,
+    sender: &str,
+    due_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    let lib = tx.library_id().0;
+    let open_one: Option<i64> = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .filter(mail_requests::source.eq("portal"))
+        .filter(mail_requests::patron_id.eq(patron))
+        .filter(mail_requests::kind.eq("delete"))
+        .filter(mail_requests::status.eq_any(["received", "in_progress", "awaiting_confirmation"]))
+        .select(mail_requests::id)
+        .first(tx.conn())
+        .optional()?;
+    if let Some(id) = open_one {
+        return Ok(id);
+    }
+    let id = create(
+        tx,
+        keys,
+        &NewRequest {
+            inbound_id: None,
+            source: "portal",
+            patron_id: Some(patron),
+            reply_to: None,
+            confirmed_at: Some(now),
+            queue: "library",
+            kind: "delete",
+            reason: "delete: the patron asked in the patron portal, signed in with card and PIN",
+            status: "received",
+            due_at,
+            sender,
+            subject: "Deletion request from the patron portal",
+            body: "The patron asked, in the patron portal, for their account to be deleted and their records unlinked.",
+            attachments: "[]",
+            raw: b"",
+            in_reply_to: None,
+            confirm_hash: None,
+            confirm_expires_at: None,
+            now,
+        },
+    )?;
+    add_event(
+        tx,
+        keys,
+        id,
+        None,
+        "confirmed",
+        "signed in to the patron portal with card and PIN",
+        None,
+        now,
+    )?;
+    Ok(id)
 }
 
 /// Which requests a list shows.

@@ -208,7 +208,7 @@ diesel::table! {
     mail_requests (library_id, id) {
         library_id -> BigInt,
         id -> BigInt,
-        inbound_id -> BigInt,
+        inbound_id -> Nullable<BigInt>,
         queue -> Text,
         kind -> Text,
         reason -> Text,
@@ -227,6 +227,9 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         received_at -> Timestamp,
         updated_at -> Timestamp,
+        source -> Text,
+        patron_id -> Nullable<BigInt>,
+        reply_to_sealed -> Nullable<Text>,
     }
 }
 

@@ -458,15 +458,31 @@ pub async fn request_deletion(
     caller: PatronCaller,
 ) -> ApiResult<HttpResponse> {
     let id = caller.patron;
-    as_self(
+    let due_days = state.settings.requests.due_days;
+    // The request goes in the library's queue like an emailed one, in the
+    // same transaction as the timestamp, so staff see it with a deadline.
+    let request = as_self(
         &state,
         &caller,
         "patron.self.deletion-request",
-        move |tx, _| Ok(patrons::request_deletion(tx, id, Utc::now().naive_utc())?),
+        move |tx, keys| {
+            let now = Utc::now().naive_utc();
+            patrons::request_deletion(tx, id, now)?;
+            let email = patrons::get(tx, keys, id)?.data.email.unwrap_or_default();
+            Ok(store::requests::file_portal_deletion(
+                tx,
+                keys,
+                id.0,
+                &email,
+                now + chrono::Duration::days(due_days),
+                now,
+            )?)
+        },
     )
     .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "requested": true,
+        "request": format!("R-{}-{request}", caller.library.0),
         "detail": "Your library has your request and will delete your account and unlink your records. Deleted data may persist on backup media until those backups expire.",
     })))
 }
