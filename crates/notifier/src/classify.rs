@@ -355,13 +355,21 @@ mod tests {
         for (subject, text, kind) in [
             ("", "Por favor bórrenme de su sistema", Delete),
             ("", "por favor borrenme de su sistema", Delete),
-            ("Solicitud", "Quiero que eliminen mis datos personales", Delete),
+            (
+                "Solicitud",
+                "Quiero que eliminen mis datos personales",
+                Delete,
+            ),
             ("Eliminación de cuenta", "", Delete),
             ("", "Solicito la supresión de mis datos", Delete),
             ("", "Quiero darme de baja de la biblioteca", Delete),
             ("", "Por favor, denme de baja", Delete),
             ("", "Deseo cancelar mi tarjeta", Delete),
-            ("", "Favor de corregir mi apellido, está mal escrito", Correct),
+            (
+                "",
+                "Favor de corregir mi apellido, está mal escrito",
+                Correct,
+            ),
             ("", "Corrijan mi nombre por favor", Correct),
             ("Corrección de datos", "", Correct),
             ("", "Hay un error en mi fecha de nacimiento", Correct),
@@ -387,9 +395,17 @@ mod tests {
             ("", "Ich bin umgezogen", Update),
             ("", "Please remove me from your records", Delete),
             ("", "My surname is misspelled", Correct),
-            ("", "I have updated my phone number, please change my record", Update),
+            (
+                "",
+                "I have updated my phone number, please change my record",
+                Update,
+            ),
             ("Library hours", "When are you open on Sunday?", Other),
-            ("Prefix", "A borrador question about the Spanish club", Other),
+            (
+                "Prefix",
+                "A borrador question about the Spanish club",
+                Other,
+            ),
         ] {
             let c = classify(subject, text);
             assert_eq!(c.kind, kind, "{subject:?} {text:?}: {}", c.reason);

@@ -138,8 +138,16 @@ fn no_nul(s: &str) -> String {
 /// Parses one RFC 5322 message.
 pub fn parse(raw: &[u8]) -> Result<Inbound, ParseError> {
     header_block(raw)?;
+    // An mbox envelope line is not part of the message itself.
+    let body = if raw.starts_with(b"From ") {
+        raw.iter()
+            .position(|b| *b == b'\n')
+            .map_or(raw, |nl| &raw[nl + 1..])
+    } else {
+        raw
+    };
     let message = MessageParser::default()
-        .parse(raw)
+        .parse(body)
         .ok_or(ParseError::NotAMessage)?;
     if message.headers().is_empty() {
         return Err(ParseError::NotAMessage);
