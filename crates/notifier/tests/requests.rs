@@ -337,3 +337,62 @@ fn what_is_not_a_message_is_refused_and_filed_nowhere() {
         assert!(r.is_ok(), "{r:?}");
     }
 }
+
+/// Recipients of every message queued so far, taken out of the outbox.
+fn recipients(store: &Store) -> Vec<(String, String)> {
+    let far = Utc::now().naive_utc() + Duration::days(365);
+    let mut conn = store.conn().unwrap();
+    let claimed = store::outbox::claim(
+        &mut conn,
+        &keyring(),
+        "test",
+        far,
+        far + Duration::hours(1),
+        100,
+    )
+    .unwrap();
+    claimed
+        .iter()
+        .map(|c| {
+            store::outbox::mark_sent(&mut conn, c.id, far).unwrap();
+            let m = mail_parser::MessageParser::default()
+                .parse(c.message.as_bytes())
+                .unwrap();
+            let to = m
+                .to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_owned();
+            (to, m.subject().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn replies_go_to_reply_to_and_the_confirmation_to_from() {
+    for db in stores(4) {
+        let room = room(&db.store);
+        let t0 = Utc::now().naive_utc();
+        let raw = b"From: Pat <pat@example.org>\r\nReply-To: Pat at work <pat.work@office.example>\r\nSubject: Please delete my data\r\nMessage-ID: <rt-1@x>\r\n\r\nPlease.\r\n";
+        room.ingest(raw, Channel::Stdin, t0).unwrap();
+        let first = recipients(&db.store);
+        assert_eq!(first.len(), 1);
+        assert_eq!(
+            first[0].0, "pat@example.org",
+            "{}: the confirmation proves the From address, so it goes there",
+            db.backend
+        );
+        let id = room
+            .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
+            .unwrap()[0]
+            .id;
+        room.reply(LibraryId::CONSORTIUM, id, AccountId(1), "We are on it.", t0)
+            .unwrap();
+        let replies = recipients(&db.store);
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0].0, "pat.work@office.example", "{}", db.backend);
+    }
+}
