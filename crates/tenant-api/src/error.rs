@@ -73,6 +73,28 @@ pub enum ApiError {
     /// A bug or an unexpected failure; the detail is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A string field is longer than its maximum.
+    #[error("{field}: at most {max} characters, got {got}")]
+    TooLong {
+        /// The field's path, e.g. `address.city`.
+        field: String,
+        /// The maximum, in characters.
+        max: usize,
+        /// Its length, in characters.
+        got: usize,
+    },
+    /// The request body is larger than the endpoint takes.
+    #[error("body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The path exists but does not take this method.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path takes, for the `Allow` header.
+        allow: String,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -158,6 +180,12 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "This clashes with what is already there"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+            ApiError::TooLong { .. } => ("too-long", "A field is longer than allowed"),
+            ApiError::BodyTooLarge { .. } => ("body-too-large", "The body is too large"),
+            ApiError::MethodNotAllowed { .. } => (
+                "method-not-allowed",
+                "This address does not take that method",
+            ),
         }
     }
 
@@ -183,6 +211,9 @@ impl ApiError {
             ApiError::Conflict(what) => format!("The change clashes with existing data ({what}). Reload, check, and try again."),
             ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
             ApiError::Internal(_) => "The error has been logged. Try again; if it persists, tell your administrator and quote the request id from the x-request-id header.".into(),
+            ApiError::TooLong { field, max, got } => format!("{field}: at most {max} characters, got {got}. Shorten it and send again."),
+            ApiError::BodyTooLarge { limit } => format!("The body is larger than {limit} bytes, the most this endpoint takes. Send less in one request."),
+            ApiError::MethodNotAllowed { allow } => format!("Use one of: {allow} (the Allow header lists them)."),
         }
     }
 }
@@ -204,6 +235,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::TooLong { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -220,7 +254,9 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             field: match self {
-                ApiError::Invalid { field, .. } => Some(field.as_str()),
+                ApiError::Invalid { field, .. } | ApiError::TooLong { field, .. } => {
+                    Some(field.as_str())
+                }
                 _ => None,
             },
             line: match self {
@@ -232,6 +268,9 @@ impl ResponseError for ApiError {
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let ApiError::Throttled { retry_after_secs } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
         }
         if matches!(
             self,
