@@ -29,7 +29,10 @@ fn send(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> Re
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {}: {e}", url.chars().take(120).collect::<String>()),
+        Err(e) => panic!(
+            "{method} {}: {e}",
+            url.chars().take(120).collect::<String>()
+        ),
     };
     let status = resp.status();
     let mut headers = std::collections::HashMap::new();
@@ -131,27 +134,181 @@ fn world_cases(server: &Server) -> Vec<Case> {
     let d = Some(director);
     let p = Some(patron_token);
     vec![
-        Case { method: "POST", path: "/api/v1/auth/sign-in".into(), token: None, body: json!({"email": "nobody@example.org", "password": "not it"}), fields: &["email", "password"] },
-        Case { method: "POST", path: "/api/v1/libraries".into(), token: d.clone(), body: json!({"slug": "hostile-town", "name": "Hostile Town", "jurisdiction": "missouri"}), fields: &["slug", "name", "jurisdiction"] },
-        Case { method: "POST", path: format!("{lib}/staff"), token: a.clone(), body: json!({"email": "new.staff@example.org", "display_name": "New Staff", "role": "staff"}), fields: &["email", "display_name", "role", "password"] },
-        Case { method: "PATCH", path: format!("{lib}/staff/{account}"), token: a.clone(), body: json!({"display_name": "Renamed"}), fields: &["display_name", "role", "password"] },
-        Case { method: "POST", path: format!("{lib}/patrons"), token: a.clone(), body: json!({"card_number": "21000444999", "pin": "1234", "name": "Ida Hostile"}), fields: &["card_number", "pin", "name", "address", "email", "phone", "guardian"] },
-        Case { method: "PATCH", path: format!("{lib}/patrons/{patron}"), token: a.clone(), body: json!({"purpose": "desk correction"}), fields: &["purpose", "name", "address", "email", "phone", "guardian", "contact_by"] },
-        Case { method: "POST", path: format!("{lib}/patrons/{patron}/consents"), token: a.clone(), body: json!({"kind": "disclosure", "given_by": "the patron"}), fields: &["kind", "given_by", "scope"] },
-        Case { method: "POST", path: format!("{lib}/patrons/{patron}/merge"), token: a.clone(), body: json!({"duplicate_id": 999_999, "purpose": "duplicate card"}), fields: &["purpose"] },
-        Case { method: "POST", path: format!("{lib}/records"), token: a.clone(), body: json!({"kind": "event_registration", "source": "events", "external_id": "h-2", "occurred_at": "2026-11-01T18:00:00", "patron_id": patron}), fields: &["kind", "source", "external_id", "item", "branch", "status", "details", "card_number"] },
-        Case { method: "PATCH", path: format!("{lib}/records/{record}"), token: a.clone(), body: json!({"status": "attended"}), fields: &["status"] },
-        Case { method: "POST", path: format!("{lib}/directory-entry/changes"), token: a.clone(), body: json!({"hours": "Mon-Fri 9-5"}), fields: &["name", "address", "city", "county", "state", "zip", "phone", "website", "email", "hours", "services"] },
-        Case { method: "POST", path: "/api/v1/directory/changes/999999/reject".into(), token: d.clone(), body: json!({"reason": "no"}), fields: &["reason"] },
-        Case { method: "POST", path: "/api/v1/directory/changes/999999/approve".into(), token: d.clone(), body: json!({"reason": "yes"}), fields: &["reason"] },
-        Case { method: "PATCH", path: "/api/v1/director/requests/999999".into(), token: d.clone(), body: json!({"note": "closing"}), fields: &["status", "note"] },
-        Case { method: "POST", path: "/api/v1/director/requests/999999/replies".into(), token: d.clone(), body: json!({"text": "hello"}), fields: &["text"] },
-        Case { method: "PATCH", path: format!("{lib}/requests/999999"), token: a.clone(), body: json!({"note": "closing"}), fields: &["status", "note"] },
-        Case { method: "POST", path: format!("{lib}/requests/999999/replies"), token: a.clone(), body: json!({"text": "hello"}), fields: &["text"] },
-        Case { method: "POST", path: format!("{lib}/patron/sign-in"), token: None, body: json!({"card_number": "00000000", "pin": "0000"}), fields: &["card_number", "pin"] },
-        Case { method: "PATCH", path: "/api/v1/patron/me".into(), token: p.clone(), body: json!({"contact_by": "email"}), fields: &["contact_by"] },
-        Case { method: "PUT", path: "/api/v1/patron/me/pin".into(), token: p.clone(), body: json!({"current_pin": "0000", "new_pin": "9999"}), fields: &["current_pin", "new_pin"] },
-        Case { method: "POST", path: "/api/v1/patron/me/deletion-request".into(), token: p.clone(), body: json!({}), fields: &["reason"] },
+        Case {
+            method: "POST",
+            path: "/api/v1/auth/sign-in".into(),
+            token: None,
+            body: json!({"email": "nobody@example.org", "password": "not it"}),
+            fields: &["email", "password"],
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/libraries".into(),
+            token: d.clone(),
+            body: json!({"slug": "hostile-town", "name": "Hostile Town", "jurisdiction": "missouri"}),
+            fields: &["slug", "name", "jurisdiction"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/staff"),
+            token: a.clone(),
+            body: json!({"email": "new.staff@example.org", "display_name": "New Staff", "role": "staff"}),
+            fields: &["email", "display_name", "role", "password"],
+        },
+        Case {
+            method: "PATCH",
+            path: format!("{lib}/staff/{account}"),
+            token: a.clone(),
+            body: json!({"display_name": "Renamed"}),
+            fields: &["display_name", "role", "password"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/patrons"),
+            token: a.clone(),
+            body: json!({"card_number": "21000444999", "pin": "1234", "name": "Ida Hostile"}),
+            fields: &[
+                "card_number",
+                "pin",
+                "name",
+                "address",
+                "email",
+                "phone",
+                "guardian",
+            ],
+        },
+        Case {
+            method: "PATCH",
+            path: format!("{lib}/patrons/{patron}"),
+            token: a.clone(),
+            body: json!({"purpose": "desk correction"}),
+            fields: &[
+                "purpose",
+                "name",
+                "address",
+                "email",
+                "phone",
+                "guardian",
+                "contact_by",
+            ],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/patrons/{patron}/consents"),
+            token: a.clone(),
+            body: json!({"kind": "disclosure", "given_by": "the patron"}),
+            fields: &["kind", "given_by", "scope"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/patrons/{patron}/merge"),
+            token: a.clone(),
+            body: json!({"duplicate_id": 999_999, "purpose": "duplicate card"}),
+            fields: &["purpose"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/records"),
+            token: a.clone(),
+            body: json!({"kind": "event_registration", "source": "events", "external_id": "h-2", "occurred_at": "2026-11-01T18:00:00", "patron_id": patron}),
+            fields: &[
+                "kind",
+                "source",
+                "external_id",
+                "item",
+                "branch",
+                "status",
+                "details",
+                "card_number",
+            ],
+        },
+        Case {
+            method: "PATCH",
+            path: format!("{lib}/records/{record}"),
+            token: a.clone(),
+            body: json!({"status": "attended"}),
+            fields: &["status"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/directory-entry/changes"),
+            token: a.clone(),
+            body: json!({"hours": "Mon-Fri 9-5"}),
+            fields: &[
+                "name", "address", "city", "county", "state", "zip", "phone", "website", "email",
+                "hours", "services",
+            ],
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/directory/changes/999999/reject".into(),
+            token: d.clone(),
+            body: json!({"reason": "no"}),
+            fields: &["reason"],
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/directory/changes/999999/approve".into(),
+            token: d.clone(),
+            body: json!({"reason": "yes"}),
+            fields: &["reason"],
+        },
+        Case {
+            method: "PATCH",
+            path: "/api/v1/director/requests/999999".into(),
+            token: d.clone(),
+            body: json!({"note": "closing"}),
+            fields: &["status", "note"],
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/director/requests/999999/replies".into(),
+            token: d.clone(),
+            body: json!({"text": "hello"}),
+            fields: &["text"],
+        },
+        Case {
+            method: "PATCH",
+            path: format!("{lib}/requests/999999"),
+            token: a.clone(),
+            body: json!({"note": "closing"}),
+            fields: &["status", "note"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/requests/999999/replies"),
+            token: a.clone(),
+            body: json!({"text": "hello"}),
+            fields: &["text"],
+        },
+        Case {
+            method: "POST",
+            path: format!("{lib}/patron/sign-in"),
+            token: None,
+            body: json!({"card_number": "00000000", "pin": "0000"}),
+            fields: &["card_number", "pin"],
+        },
+        Case {
+            method: "PATCH",
+            path: "/api/v1/patron/me".into(),
+            token: p.clone(),
+            body: json!({"contact_by": "email"}),
+            fields: &["contact_by"],
+        },
+        Case {
+            method: "PUT",
+            path: "/api/v1/patron/me/pin".into(),
+            token: p.clone(),
+            body: json!({"current_pin": "0000", "new_pin": "9999"}),
+            fields: &["current_pin", "new_pin"],
+        },
+        Case {
+            method: "POST",
+            path: "/api/v1/patron/me/deletion-request".into(),
+            token: p.clone(),
+            body: json!({}),
+            fields: &["reason"],
+        },
     ]
 }
 
@@ -161,22 +318,47 @@ fn attack_json(server: &Server, checks: &mut Checks) {
         let token = case.token.as_deref();
         for field in case.fields {
             let what = |kind: &str| format!("{} {} {field} {kind}", case.method, case.path);
-            let r = send(case.method, &url, token, Some(&body_with(&case.body, field, b"a\\u0000b")));
+            let r = send(
+                case.method,
+                &url,
+                token,
+                Some(&body_with(&case.body, field, b"a\\u0000b")),
+            );
             checks.refused(&what("NUL"), &r, 400, field);
             let long = "x".repeat(5000);
-            let r = send(case.method, &url, token, Some(&body_with(&case.body, field, long.as_bytes())));
+            let r = send(
+                case.method,
+                &url,
+                token,
+                Some(&body_with(&case.body, field, long.as_bytes())),
+            );
             checks.refused(&what("5000 characters"), &r, 422, field);
             let huge = "x".repeat(1024 * 1024);
-            let r = send(case.method, &url, token, Some(&body_with(&case.body, field, huge.as_bytes())));
+            let r = send(
+                case.method,
+                &url,
+                token,
+                Some(&body_with(&case.body, field, huge.as_bytes())),
+            );
             checks.no_5xx(&what("1 MB"), &r);
             checks.count += 1;
             assert_eq!(r.status, 413, "{}: {:?}", what("1 MB"), r.body);
-            let r = send(case.method, &url, token, Some(&body_with(&case.body, field, b"caf\xe9 \xff")));
+            let r = send(
+                case.method,
+                &url,
+                token,
+                Some(&body_with(&case.body, field, b"caf\xe9 \xff")),
+            );
             checks.refused(&what("invalid UTF-8"), &r, 400, field);
             for (kind, value) in [("CR/LF", CRLF), ("formula", FORMULA)] {
                 let mut body = case.body.clone();
                 body[*field] = json!(value);
-                let r = send(case.method, &url, token, Some(serde_json::to_string(&body).unwrap().as_bytes()));
+                let r = send(
+                    case.method,
+                    &url,
+                    token,
+                    Some(serde_json::to_string(&body).unwrap().as_bytes()),
+                );
                 checks.no_5xx(&what(kind), &r);
                 checks.count += 1;
                 assert!(r.header("x-injected").is_none(), "{}", what(kind));
@@ -190,25 +372,76 @@ fn query_cases(server: &Server) -> Vec<(String, Option<String>, &'static [&'stat
     let admin = Some(server.sign_in(ADMIN_A));
     let director = Some(server.sign_in(DIRECTOR));
     let lib = "/api/v1/libraries/riverbend";
-    const DIRECTORY: &[&str] = &["q", "state", "county", "city", "zip", "system", "near", "radius_km", "limit", "cursor"];
+    const DIRECTORY: &[&str] = &[
+        "q",
+        "state",
+        "county",
+        "city",
+        "zip",
+        "system",
+        "near",
+        "radius_km",
+        "limit",
+        "cursor",
+    ];
     vec![
         ("/api/v1/directory/libraries".into(), None, DIRECTORY),
         ("/api/v1/directory/libraries.csv".into(), None, DIRECTORY),
         ("/api/v1/directory/libraries.jsonld".into(), None, DIRECTORY),
         ("/directory".into(), None, DIRECTORY),
-        ("/api/v1/directory/changes".into(), director.clone(), &["status", "limit", "cursor"]),
-        ("/api/v1/libraries".into(), director.clone(), &["limit", "cursor"]),
+        (
+            "/api/v1/directory/changes".into(),
+            director.clone(),
+            &["status", "limit", "cursor"],
+        ),
+        (
+            "/api/v1/libraries".into(),
+            director.clone(),
+            &["limit", "cursor"],
+        ),
         (format!("{lib}/staff"), admin.clone(), &["limit", "cursor"]),
-        (format!("{lib}/patrons"), admin.clone(), &["card", "email", "purpose", "limit", "cursor"]),
+        (
+            format!("{lib}/patrons"),
+            admin.clone(),
+            &["card", "email", "purpose", "limit", "cursor"],
+        ),
         (format!("{lib}/patrons/1"), admin.clone(), &["purpose"]),
-        (format!("{lib}/patrons/1/records"), admin.clone(), &["purpose", "limit", "cursor"]),
-        (format!("{lib}/records"), admin.clone(), &["kind", "purpose", "limit", "cursor"]),
+        (
+            format!("{lib}/patrons/1/records"),
+            admin.clone(),
+            &["purpose", "limit", "cursor"],
+        ),
+        (
+            format!("{lib}/records"),
+            admin.clone(),
+            &["kind", "purpose", "limit", "cursor"],
+        ),
         (format!("{lib}/audit"), admin.clone(), &["limit", "cursor"]),
-        (format!("{lib}/requests"), admin.clone(), &["status", "limit", "cursor"]),
-        ("/api/v1/director/requests".into(), director.clone(), &["queue", "status", "limit", "cursor"]),
-        ("/api/v1/director/inbound-mail".into(), director.clone(), &["route", "limit", "cursor"]),
-        ("/api/v1/director/outbox".into(), director, &["status", "limit", "cursor"]),
-        ("/api/v1/patron/me/records".into(), None, &["limit", "cursor"]),
+        (
+            format!("{lib}/requests"),
+            admin.clone(),
+            &["status", "limit", "cursor"],
+        ),
+        (
+            "/api/v1/director/requests".into(),
+            director.clone(),
+            &["queue", "status", "limit", "cursor"],
+        ),
+        (
+            "/api/v1/director/inbound-mail".into(),
+            director.clone(),
+            &["route", "limit", "cursor"],
+        ),
+        (
+            "/api/v1/director/outbox".into(),
+            director,
+            &["status", "limit", "cursor"],
+        ),
+        (
+            "/api/v1/patron/me/records".into(),
+            None,
+            &["limit", "cursor"],
+        ),
     ]
 }
 
@@ -224,7 +457,10 @@ fn attack_queries(server: &Server, checks: &mut Checks) {
             checks.refused(&what("invalid UTF-8"), &r, 400, param);
             let r = send("GET", &url(&"x".repeat(5000)), token, None);
             checks.refused(&what("5000 characters"), &r, 422, param);
-            for (kind, value) in [("CR/LF", "a%0D%0AX-Injected:%20yes"), ("formula", "%3DHYPERLINK(%22x%22)")] {
+            for (kind, value) in [
+                ("CR/LF", "a%0D%0AX-Injected:%20yes"),
+                ("formula", "%3DHYPERLINK(%22x%22)"),
+            ] {
                 let r = send("GET", &url(value), token, None);
                 checks.no_5xx(&what(kind), &r);
                 checks.count += 1;
@@ -234,7 +470,12 @@ fn attack_queries(server: &Server, checks: &mut Checks) {
     }
     // A NUL in the path would reach a look-up by library slug.
     let admin = server.sign_in(ADMIN_A);
-    let r = send("GET", &server.url("/api/v1/libraries/river%00bend/staff"), Some(&admin), None);
+    let r = send(
+        "GET",
+        &server.url("/api/v1/libraries/river%00bend/staff"),
+        Some(&admin),
+        None,
+    );
     checks.refused("NUL in the path", &r, 400, "path");
 }
 
@@ -243,19 +484,40 @@ fn attack_feed(server: &Server, checks: &mut Checks) {
     let url = server.url("/api/v1/libraries/riverbend/records/feed");
     let good = r#"{"kind":"event_registration","source":"events","external_id":"f-1","occurred_at":"2026-11-01T18:00:00","item":"Story time"}"#;
     let bad_nul = r#"{"kind":"event_registration","source":"events","external_id":"f-2","occurred_at":"2026-11-01T18:00:00","item":"Story\u0000time"}"#;
-    let r = post_raw_auth(&url, &admin, "application/x-ndjson", &format!("{good}\n{bad_nul}\n"));
+    let r = post_raw_auth(
+        &url,
+        &admin,
+        "application/x-ndjson",
+        &format!("{good}\n{bad_nul}\n"),
+    );
     checks.no_5xx("feed NUL", &r);
     checks.count += 1;
     r.assert_problem(400, "invalid-feed-line");
     assert_eq!(r.body["line"], 2);
-    assert!(r.body["detail"].as_str().unwrap().contains("item"), "{:?}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("item"),
+        "{:?}",
+        r.body
+    );
     let long = good.replace("Story time", &"x".repeat(5000));
-    let r = post_raw_auth(&url, &admin, "application/x-ndjson", &format!("{good}\n\n{long}\n"));
+    let r = post_raw_auth(
+        &url,
+        &admin,
+        "application/x-ndjson",
+        &format!("{good}\n\n{long}\n"),
+    );
     checks.no_5xx("feed oversize", &r);
     checks.count += 1;
     r.assert_problem(400, "invalid-feed-line");
     assert_eq!(r.body["line"], 3);
-    assert!(r.body["detail"].as_str().unwrap().contains("item: at most 500 characters, got 5000"), "{:?}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("item: at most 500 characters, got 5000"),
+        "{:?}",
+        r.body
+    );
     let mut raw = format!("{good}\n").into_bytes();
     raw.extend_from_slice(b"{\"kind\":\"\xff\"}\n");
     let agent = ureq::AgentBuilder::new().build();
@@ -286,7 +548,9 @@ fn names_stay_text(server: &Server, checks: &mut Checks) {
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_i64().unwrap();
     let read = get(
-        &server.url(&format!("/api/v1/libraries/riverbend/patrons/{id}?purpose=desk%20check")),
+        &server.url(&format!(
+            "/api/v1/libraries/riverbend/patrons/{id}?purpose=desk%20check"
+        )),
         Some(&admin),
     );
     checks.count += 1;
@@ -358,7 +622,10 @@ fn hostile_input_never_5xx_and_is_refused_naming_the_field() {
         names_stay_text(&server, &mut checks);
         eprintln!("{backend:?}: {} hostile-input checks passed", checks.count);
         let log = server.log();
-        assert!(!log.contains("Hal Testwell") && !log.contains("HYPERLINK"), "personal data reached the log");
+        assert!(
+            !log.contains("Hal Testwell") && !log.contains("HYPERLINK"),
+            "personal data reached the log"
+        );
         assert!(!log.contains("status=500"), "a 500 was logged:\n{log}");
     }
 }

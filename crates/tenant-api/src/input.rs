@@ -44,8 +44,9 @@ pub fn max_chars(field: &str) -> usize {
         "purpose" => 500,
         "q" => 200,
         "website" => 2000,
-        "text" | "note" | "notes" | "reason" | "details" | "description" | "hours"
-        | "services" => 4000,
+        "text" | "note" | "notes" | "reason" | "details" | "description" | "hours" | "services" => {
+            4000
+        }
         _ => DEFAULT_MAX_CHARS,
     }
 }
@@ -177,15 +178,13 @@ fn percent_decode(s: &str) -> Vec<u8> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -220,7 +219,9 @@ pub fn check_query(query: &str) -> Result<(), ApiError> {
         let field = check_key("", key).map_err(Refusal::into_error)?;
         let value_bytes = percent_decode(raw_value);
         let value = std::str::from_utf8(&value_bytes).map_err(|_| ApiError::Invalid {
-            detail: format!("the query parameter {field} is not valid UTF-8 once percent-decoded; send UTF-8"),
+            detail: format!(
+                "the query parameter {field} is not valid UTF-8 once percent-decoded; send UTF-8"
+            ),
             field: field.clone(),
         })?;
         check_str(&field, key, value).map_err(Refusal::into_error)?;
@@ -458,9 +459,15 @@ mod tests {
     #[test]
     fn invalid_utf8_names_its_field() {
         let e = check_json(b"{\"name\": \"ok\", \"address\": \"\xff\xfe\"}").unwrap_err();
-        assert!(matches!(&e, ApiError::Invalid { field, .. } if field == "address"), "{e}");
+        assert!(
+            matches!(&e, ApiError::Invalid { field, .. } if field == "address"),
+            "{e}"
+        );
         let e = check_json(b"\xff").unwrap_err();
-        assert!(matches!(&e, ApiError::Invalid { field, .. } if field == "body"), "{e}");
+        assert!(
+            matches!(&e, ApiError::Invalid { field, .. } if field == "body"),
+            "{e}"
+        );
     }
 
     #[test]

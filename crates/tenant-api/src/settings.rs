@@ -601,10 +601,7 @@ fn show_unset(shown: &Settings, text: &str) -> String {
     for line in text.lines() {
         out.push_str(line);
         out.push('\n');
-        if let Some(section) = line
-            .strip_prefix('[')
-            .and_then(|l| l.strip_suffix(']'))
-        {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             seen.push(section.to_owned());
             for l in unset(section) {
                 out.push_str(&l);
@@ -676,8 +673,17 @@ mod tests {
     #[test]
     fn unset_settings_are_shown_as_unset() {
         let shown = Settings::default().redacted_toml();
-        for key in ["public_url", "smtp_url", "inbound_token", "owner_url", "keys"] {
-            assert!(shown.contains(&format!("# {key} = unset")), "{key}:\n{shown}");
+        for key in [
+            "public_url",
+            "smtp_url",
+            "inbound_token",
+            "owner_url",
+            "keys",
+        ] {
+            assert!(
+                shown.contains(&format!("# {key} = unset")),
+                "{key}:\n{shown}"
+            );
         }
         assert!(shown.contains("[redis]\n"), "{shown}");
         let parsed: toml::Value = toml::from_str(&shown).unwrap();
@@ -692,7 +698,10 @@ mod tests {
         assert!(s.public_url_warning().is_none());
         s.server.bind = "0.0.0.0:8080".into();
         assert_eq!(s.public_base(None), "http://127.0.0.1:8080");
-        assert!(s.public_url_warning().unwrap().contains("server.public_url"));
+        assert!(s
+            .public_url_warning()
+            .unwrap()
+            .contains("server.public_url"));
         s.server.public_url = Some("https://lib.example.org/".into());
         assert_eq!(s.public_base(Some(1)), "https://lib.example.org");
         assert!(s.public_url_warning().is_none());

@@ -267,9 +267,39 @@ fn base_url(settings: &Settings, port: u16) -> String {
 macro_rules! resource {
     ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {
         web::resource($path)
-            $(.route(web::$method().to($handler)))+
+            $(.route(method::$method().to($handler)))+
             .default_service(web::to(|| method_not_allowed(&[$(stringify!($method)),+])))
     };
+}
+
+/// Route builders for `resource!`, named by method.
+mod method {
+    use actix_web::{guard, web, Route};
+
+    /// GET, and HEAD with it, as HTTP expects of every GET resource.
+    pub fn get() -> Route {
+        web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+    }
+
+    /// POST.
+    pub fn post() -> Route {
+        web::post()
+    }
+
+    /// PUT.
+    pub fn put() -> Route {
+        web::put()
+    }
+
+    /// PATCH.
+    pub fn patch() -> Route {
+        web::patch()
+    }
+
+    /// DELETE.
+    pub fn delete() -> Route {
+        web::delete()
+    }
 }
 
 /// The routes, shared by the server and in-process tests.
@@ -382,7 +412,10 @@ async fn method_not_allowed(methods: &'static [&'static str]) -> Result<HttpResp
     Err(ApiError::MethodNotAllowed {
         allow: methods
             .iter()
-            .map(|m| m.to_ascii_uppercase())
+            .map(|m| match *m {
+                "get" => "GET, HEAD".to_owned(),
+                m => m.to_ascii_uppercase(),
+            })
             .collect::<Vec<_>>()
             .join(", "),
     })
