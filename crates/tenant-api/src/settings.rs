@@ -82,7 +82,7 @@ pub struct EncryptionSettings {
 pub struct ServerSettings {
     /// Address and port to listen on; port 0 picks a free one.
     pub bind: String,
-    /// The address people use to reach custodian, when it differs from `bind` (behind a proxy).
+    /// The address people use to reach custodian (behind a proxy); every subcommand's links use it, and start-up warns when it is unset while `bind` is not loopback.
     pub public_url: Option<String>,
     /// Mark cookies `Secure`: set when custodian is served over TLS.
     pub secure_cookies: bool,
