@@ -10,8 +10,10 @@
 mod audit;
 mod directory;
 mod harness;
+mod hostile;
 mod mail;
 mod operations;
 mod patrons;
 mod sign_in;
 mod staff;
+mod web;

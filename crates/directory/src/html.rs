@@ -6,14 +6,17 @@ use crate::search::{Page, RawQuery};
 use crate::service::Detail;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-const STYLE: &str = "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;color:#1a1a1a;background:#fff}\
+/// The stylesheet of every page, served at `/static/custodian.css`: the pages
+/// carry no inline style, so a Content-Security-Policy can forbid it.
+pub const STYLESHEET: &str = "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;color:#1a1a1a;background:#fff}\
 a{color:#0645ad}a:focus,input:focus,button:focus{outline:3px solid #1a1a1a;outline-offset:2px}\
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}\
 form{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.75rem;align-items:end}\
 label{display:block;font-weight:600}input{font:inherit;width:100%;box-sizing:border-box;padding:.35rem;border:1px solid #555}\
 button{font:inherit;padding:.45rem 1rem;background:#0645ad;color:#fff;border:0}\
 ol.results{padding-left:1.25rem}ol.results li{margin:0 0 1rem}.error{color:#8b0000;border-left:4px solid #8b0000;padding-left:.5rem}\
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}";
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}\
+code{background:#f2f2f2;padding:0 .2em}form.confirm{display:block}form.confirm button{font-size:1.1rem;padding:.5rem 1.2rem}\n";
 
 /// Percent-encodes a query-string value.
 pub fn urlencode(s: &str) -> String {
@@ -34,7 +37,7 @@ fn layout(title: &str, body: &str, head_extra: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\
-<title>{}</title><style>{STYLE}</style>{head_extra}</head><body>\
+<title>{}</title><link rel=\"stylesheet\" href=\"/static/custodian.css\" />{head_extra}</head><body>\
 <a class=\"skip\" href=\"#main\">Skip to content</a>\
 <header><p><a href=\"/directory\">Library directory</a></p></header>\
 <main id=\"main\">{body}</main>\

@@ -76,6 +76,28 @@ pub enum ApiError {
     /// The mail gateway sent something that is not an RFC 5322 message.
     #[error("not an email message: {0}")]
     NotAMessage(String),
+    /// A string field is longer than its maximum.
+    #[error("{field}: at most {max} characters, got {got}")]
+    TooLong {
+        /// The field's path, e.g. `address.city`.
+        field: String,
+        /// The maximum, in characters.
+        max: usize,
+        /// Its length, in characters.
+        got: usize,
+    },
+    /// The request body is larger than the endpoint takes.
+    #[error("body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The path exists but does not take this method.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path takes, for the `Allow` header.
+        allow: String,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -162,6 +184,12 @@ impl ApiError {
                 "not-a-message",
                 "The body is not an email message; nothing was filed",
             ),
+            ApiError::TooLong { .. } => ("too-long", "A field is longer than allowed"),
+            ApiError::BodyTooLarge { .. } => ("body-too-large", "The body is too large"),
+            ApiError::MethodNotAllowed { .. } => (
+                "method-not-allowed",
+                "This address does not take that method",
+            ),
         }
     }
 
@@ -188,6 +216,9 @@ impl ApiError {
             ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
             ApiError::Internal(_) => "The error has been logged. Try again; if it persists, tell your administrator and quote the request id from the x-request-id header.".into(),
             ApiError::NotAMessage(why) => format!("{why}. Send one RFC 5322 message as the body: header fields (at least From, and Date, Message-ID or Subject), a blank line, then the text. Sending it again will not help; drop it or hand it to a person."),
+            ApiError::TooLong { field, max, got } => format!("{field}: at most {max} characters, got {got}. Shorten it and send again."),
+            ApiError::BodyTooLarge { limit } => format!("The body is larger than {limit} bytes, the most this endpoint takes. Send less in one request."),
+            ApiError::MethodNotAllowed { allow } => format!("Use one of: {allow} (the Allow header lists them)."),
         }
     }
 }
@@ -210,6 +241,9 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotAMessage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLong { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -226,7 +260,9 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             field: match self {
-                ApiError::Invalid { field, .. } => Some(field.as_str()),
+                ApiError::Invalid { field, .. } | ApiError::TooLong { field, .. } => {
+                    Some(field.as_str())
+                }
                 _ => None,
             },
             line: match self {
@@ -238,6 +274,9 @@ impl ResponseError for ApiError {
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let ApiError::Throttled { retry_after_secs } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
         }
         if matches!(
             self,

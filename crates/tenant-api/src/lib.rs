@@ -4,6 +4,8 @@ pub mod auth;
 pub mod demo;
 pub mod disclosure;
 pub mod error;
+pub mod headers;
+pub mod input;
 pub mod keys;
 pub mod mail;
 pub mod passwords;

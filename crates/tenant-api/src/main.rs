@@ -197,11 +197,10 @@ fn migrate(settings: &Settings) -> Result<(), String> {
 fn seed_demo(settings: &Settings) -> Result<(), String> {
     let store = startup::open_store(settings).map_err(|e| e.to_string())?;
     let creds = demo::seed(&store).map_err(|e| e.to_string())?;
-    let base = settings
-        .server
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.server.bind));
+    if let Some(warning) = settings.public_url_warning() {
+        eprintln!("warning: {warning}");
+    }
+    let base = settings.public_base(None);
     demo::print(&creds, &base);
     Ok(())
 }
@@ -390,11 +389,10 @@ async fn directory_import(settings: &Settings, path: &std::path::Path) -> Result
 fn mailroom(settings: &Settings) -> Result<notifier::Mailroom, String> {
     let store = startup::open_store(settings).map_err(|e| e.to_string())?;
     let (keys, _) = tenant_api::keys::load(settings)?;
-    let base = settings
-        .server
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.server.bind));
+    if let Some(warning) = settings.public_url_warning() {
+        eprintln!("warning: {warning}");
+    }
+    let base = settings.public_base(None);
     let waker = tenant_api::mail::waker(settings).map_err(|e| e.to_string())?;
     tenant_api::mail::mailroom(settings, store, keys, &base, waker).map_err(|e| e.to_string())
 }

@@ -82,7 +82,7 @@ pub struct EncryptionSettings {
 pub struct ServerSettings {
     /// Address and port to listen on; port 0 picks a free one.
     pub bind: String,
-    /// The address people use to reach custodian, when it differs from `bind` (behind a proxy).
+    /// The address people use to reach custodian (behind a proxy); every subcommand's links use it, and start-up warns when it is unset while `bind` is not loopback.
     pub public_url: Option<String>,
     /// Mark cookies `Secure`: set when custodian is served over TLS.
     pub secure_cookies: bool,
@@ -526,6 +526,41 @@ impl Settings {
             .unwrap_or_else(|| self.data.dir.join("outbox"))
     }
 
+    /// Where links in mail and on pages point: `server.public_url`, else the bind address
+    /// (with `bound_port` when serving on port 0, and loopback for an unspecified host).
+    pub fn public_base(&self, bound_port: Option<u16>) -> String {
+        if let Some(u) = &self.server.public_url {
+            return u.trim_end_matches('/').to_owned();
+        }
+        match self.server.bind.parse::<SocketAddr>() {
+            Ok(addr) => {
+                let port = bound_port.unwrap_or(addr.port());
+                match addr.ip() {
+                    ip if ip.is_unspecified() => format!("http://127.0.0.1:{port}"),
+                    std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+                    std::net::IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+                }
+            }
+            Err(_) => format!("http://{}", self.server.bind),
+        }
+    }
+
+    /// Why links may not reach people: `server.public_url` unset while listening beyond loopback.
+    pub fn public_url_warning(&self) -> Option<String> {
+        if self.server.public_url.is_some() {
+            return None;
+        }
+        let addr = self.server.bind.parse::<SocketAddr>().ok()?;
+        if addr.ip().is_loopback() {
+            return None;
+        }
+        Some(format!(
+            "server.public_url is unset and server.bind ({}) is not a loopback address: links in mail point at {}, which people elsewhere may not reach; set server.public_url (CUSTODIAN__SERVER__PUBLIC_URL) to the address people use",
+            self.server.bind,
+            self.public_base(None)
+        ))
+    }
+
     /// The effective configuration as TOML, secrets redacted.
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
@@ -542,8 +577,49 @@ impl Settings {
                 1,
             );
         }
-        text
+        show_unset(&shown, &text)
     }
+}
+
+/// Adds a commented `key = unset` line under its section for every setting TOML leaves out.
+fn show_unset(shown: &Settings, text: &str) -> String {
+    let Ok(serde_json::Value::Object(sections)) = serde_json::to_value(shown) else {
+        return text.to_owned();
+    };
+    let unset = |section: &str| -> Vec<String> {
+        match sections.get(section) {
+            Some(serde_json::Value::Object(keys)) => keys
+                .iter()
+                .filter(|(_, v)| v.is_null())
+                .map(|(k, _)| format!("# {k} = unset"))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 512);
+    let mut seen = Vec::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            seen.push(section.to_owned());
+            for l in unset(section) {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+    }
+    for section in sections.keys().filter(|k| !seen.contains(k)) {
+        let lines = unset(section);
+        if !lines.is_empty() {
+            out.push_str(&format!("\n[{section}]\n"));
+            for l in lines {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Parses `id:base64,id:base64`.
@@ -592,6 +668,43 @@ mod tests {
         let s = s.unwrap();
         assert_eq!(s.database.app_password.unwrap().expose(), "007");
         assert_eq!(s.database.pool_size, 3);
+    }
+
+    #[test]
+    fn unset_settings_are_shown_as_unset() {
+        let shown = Settings::default().redacted_toml();
+        for key in [
+            "public_url",
+            "smtp_url",
+            "inbound_token",
+            "owner_url",
+            "keys",
+        ] {
+            assert!(
+                shown.contains(&format!("# {key} = unset")),
+                "{key}:\n{shown}"
+            );
+        }
+        assert!(shown.contains("[redis]\n"), "{shown}");
+        let parsed: toml::Value = toml::from_str(&shown).unwrap();
+        assert!(parsed.get("server").is_some());
+    }
+
+    #[test]
+    fn public_base_is_one_answer() {
+        let mut s = Settings::default();
+        assert_eq!(s.public_base(None), "http://127.0.0.1:8080");
+        assert_eq!(s.public_base(Some(9000)), "http://127.0.0.1:9000");
+        assert!(s.public_url_warning().is_none());
+        s.server.bind = "0.0.0.0:8080".into();
+        assert_eq!(s.public_base(None), "http://127.0.0.1:8080");
+        assert!(s
+            .public_url_warning()
+            .unwrap()
+            .contains("server.public_url"));
+        s.server.public_url = Some("https://lib.example.org/".into());
+        assert_eq!(s.public_base(Some(1)), "https://lib.example.org");
+        assert!(s.public_url_warning().is_none());
     }
 
     #[test]

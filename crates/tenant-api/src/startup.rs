@@ -131,6 +131,9 @@ impl Application {
                 "patron data is sealed with development keys generated under the data directory; configure [encryption] keys for production"
             );
         }
+        if let Some(warning) = settings.public_url_warning() {
+            tracing::warn!("{warning}");
+        }
         let outbox = settings.outbox_dir();
         if settings.mail.smtp_url.is_none() {
             std::fs::create_dir_all(&outbox)
@@ -256,16 +259,46 @@ impl Application {
 }
 
 fn base_url(settings: &Settings, port: u16) -> String {
-    match &settings.server.public_url {
-        Some(u) => u.trim_end_matches('/').to_owned(),
-        None => {
-            let host = settings
-                .server
-                .bind
-                .rsplit_once(':')
-                .map_or("127.0.0.1", |(h, _)| h);
-            format!("http://{host}:{port}")
-        }
+    settings.public_base(Some(port))
+}
+
+/// One resource per path: a method it does not take answers 405 with `Allow`
+/// naming those it does, from the same list that registers them.
+macro_rules! resource {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {
+        web::resource($path)
+            $(.route(method::$method().to($handler)))+
+            .default_service(web::to(|| method_not_allowed(&[$(stringify!($method)),+])))
+    };
+}
+
+/// Route builders for `resource!`, named by method.
+mod method {
+    use actix_web::{guard, web, Route};
+
+    /// GET, and HEAD with it, as HTTP expects of every GET resource.
+    pub fn get() -> Route {
+        web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+    }
+
+    /// POST.
+    pub fn post() -> Route {
+        web::post()
+    }
+
+    /// PUT.
+    pub fn put() -> Route {
+        web::put()
+    }
+
+    /// PATCH.
+    pub fn patch() -> Route {
+        web::patch()
+    }
+
+    /// DELETE.
+    pub fn delete() -> Route {
+        web::delete()
     }
 }
 
@@ -273,7 +306,7 @@ fn base_url(settings: &Settings, port: u16) -> String {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::JsonConfig::default()
-            .limit(256 * 1024)
+            .limit(crate::input::JSON_BODY_LIMIT)
             .error_handler(|err, _| ApiError::Body(body_error(&err)).into()),
     )
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
@@ -286,230 +319,70 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
     .service(
         web::scope("")
+            .wrap(from_fn(crate::input::validate))
+            .wrap(from_fn(crate::headers::secure))
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::trace_requests))
-            .route("/", web::get().to(index))
-            .route("/healthz", web::get().to(routes::health::healthz))
-            .route("/readyz", web::get().to(routes::health::readyz))
-            .route(
-                "/requests/confirm/{token}",
-                web::get().to(routes::mail::confirm_page),
-            )
-            .route(
-                "/requests/confirm/{token}",
-                web::post().to(routes::mail::confirm),
-            )
-            .route("/directory", web::get().to(routes::directory::page_search))
-            .route(
-                "/directory/{id}",
-                web::get().to(routes::directory::page_detail),
-            )
+            .service(resource!("/", get => index))
+            .service(resource!("/healthz", get => routes::health::healthz))
+            .service(resource!("/readyz", get => routes::health::readyz))
+            .service(resource!("/requests/confirm/{token}", get => routes::mail::confirm_page, post => routes::mail::confirm))
+            .service(resource!("/directory", get => routes::directory::page_search))
+            .service(resource!("/directory/{id}", get => routes::directory::page_detail))
+            .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
             .service(
                 web::scope("/api/v1")
-                    .route("/auth/sign-in", web::post().to(routes::auth::sign_in))
-                    .route("/auth/sign-out", web::post().to(routes::auth::sign_out))
-                    .route("/auth/me", web::get().to(routes::auth::whoami))
-                    .route(
-                        "/directory/libraries",
-                        web::get().to(routes::directory::search),
-                    )
-                    .route(
-                        "/directory/libraries.csv",
-                        web::get().to(routes::directory::export_csv),
-                    )
-                    .route(
-                        "/directory/libraries.jsonld",
-                        web::get().to(routes::directory::export_jsonld),
-                    )
-                    .route(
-                        "/directory/libraries/{id}",
-                        web::get().to(routes::directory::read),
-                    )
-                    .route(
-                        "/directory/libraries/{id}/jsonld",
-                        web::get().to(routes::directory::read_jsonld),
-                    )
-                    .route(
-                        "/directory/libraries/{id}/vcard",
-                        web::get().to(routes::directory::read_vcard),
-                    )
-                    .route(
-                        "/directory/libraries/{id}/history",
-                        web::get().to(routes::directory::history),
-                    )
-                    .route(
-                        "/directory/changes",
-                        web::get().to(routes::directory::list_changes),
-                    )
-                    .route(
-                        "/directory/changes/{id}/approve",
-                        web::post().to(routes::directory::approve),
-                    )
-                    .route(
-                        "/directory/changes/{id}/reject",
-                        web::post().to(routes::directory::reject),
-                    )
-                    .route(
-                        "/libraries/{library}/directory-entry",
-                        web::get().to(routes::directory::own_entry),
-                    )
-                    .route(
-                        "/libraries/{library}/directory-entry/changes",
-                        web::post().to(routes::directory::submit_change),
-                    )
-                    .route(
-                        "/director/inbound-mail",
-                        web::post().to(routes::mail::inbound),
-                    )
-                    .route(
-                        "/director/inbound-mail",
-                        web::get().to(routes::mail::ledger),
-                    )
-                    .route(
-                        "/director/requests",
-                        web::get().to(routes::mail::director_list),
-                    )
-                    .route(
-                        "/director/requests/{id}",
-                        web::get().to(routes::mail::director_get),
-                    )
-                    .route(
-                        "/director/requests/{id}",
-                        web::patch().to(routes::mail::director_update),
-                    )
-                    .route(
-                        "/director/requests/{id}/message",
-                        web::get().to(routes::mail::director_raw),
-                    )
-                    .route(
-                        "/director/requests/{id}/replies",
-                        web::post().to(routes::mail::director_reply),
-                    )
-                    .route("/director/outbox", web::get().to(routes::mail::outbox))
-                    .route(
-                        "/director/outbox/{id}/retry",
-                        web::post().to(routes::mail::retry),
-                    )
-                    .route(
-                        "/libraries/{library}/requests",
-                        web::get().to(routes::mail::library_list),
-                    )
-                    .route(
-                        "/libraries/{library}/requests/{id}",
-                        web::get().to(routes::mail::library_get),
-                    )
-                    .route(
-                        "/libraries/{library}/requests/{id}",
-                        web::patch().to(routes::mail::library_update),
-                    )
-                    .route(
-                        "/libraries/{library}/requests/{id}/message",
-                        web::get().to(routes::mail::library_raw),
-                    )
-                    .route(
-                        "/libraries/{library}/requests/{id}/replies",
-                        web::post().to(routes::mail::library_reply),
-                    )
-                    .route("/libraries", web::get().to(routes::libraries::list))
-                    .route("/libraries", web::post().to(routes::libraries::create))
-                    .route(
-                        "/libraries/{library}/patron/sign-in",
-                        web::post().to(routes::patron::sign_in),
-                    )
-                    .route("/patron/sign-out", web::post().to(routes::patron::sign_out))
-                    .route("/patron/me", web::get().to(routes::patron::me))
-                    .route("/patron/me", web::patch().to(routes::patron::update_me))
-                    .route(
-                        "/patron/me/records",
-                        web::get().to(routes::patron::my_records),
-                    )
-                    .route("/patron/me/export", web::get().to(routes::patron::export))
-                    .route(
-                        "/patron/me/access-log",
-                        web::get().to(routes::patron::access_log),
-                    )
-                    .route("/patron/me/pin", web::put().to(routes::patron::change_pin))
-                    .route(
-                        "/patron/me/history",
-                        web::put().to(routes::patron::set_history),
-                    )
-                    .route(
-                        "/patron/me/deletion-request",
-                        web::post().to(routes::patron::request_deletion),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons",
-                        web::get().to(routes::patrons::search),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons",
-                        web::post().to(routes::patrons::register),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons/{patron}",
-                        web::get().to(routes::patrons::read),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons/{patron}",
-                        web::patch().to(routes::patrons::correct),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons/{patron}",
-                        web::delete().to(routes::patrons::delete),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons/{patron}/records",
-                        web::get().to(routes::patrons::patron_records),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons/{patron}/consents",
-                        web::post().to(routes::patrons::add_consent),
-                    )
-                    .route(
-                        "/libraries/{library}/patrons/{patron}/merge",
-                        web::post().to(routes::patrons::merge),
-                    )
-                    .route(
-                        "/libraries/{library}/records",
-                        web::post().to(routes::patrons::add_record),
-                    )
-                    .route(
-                        "/libraries/{library}/records",
-                        web::get().to(routes::patrons::list_records),
-                    )
-                    .route(
-                        "/libraries/{library}/records/{record}",
-                        web::patch().to(routes::patrons::update_record),
-                    )
+                    .service(resource!("/auth/sign-in", post => routes::auth::sign_in))
+                    .service(resource!("/auth/sign-out", post => routes::auth::sign_out))
+                    .service(resource!("/auth/me", get => routes::auth::whoami))
+                    .service(resource!("/directory/libraries", get => routes::directory::search))
+                    .service(resource!("/directory/libraries.csv", get => routes::directory::export_csv))
+                    .service(resource!("/directory/libraries.jsonld", get => routes::directory::export_jsonld))
+                    .service(resource!("/directory/libraries/{id}", get => routes::directory::read))
+                    .service(resource!("/directory/libraries/{id}/jsonld", get => routes::directory::read_jsonld))
+                    .service(resource!("/directory/libraries/{id}/vcard", get => routes::directory::read_vcard))
+                    .service(resource!("/directory/libraries/{id}/history", get => routes::directory::history))
+                    .service(resource!("/directory/changes", get => routes::directory::list_changes))
+                    .service(resource!("/directory/changes/{id}/approve", post => routes::directory::approve))
+                    .service(resource!("/directory/changes/{id}/reject", post => routes::directory::reject))
+                    .service(resource!("/libraries/{library}/directory-entry", get => routes::directory::own_entry))
+                    .service(resource!("/libraries/{library}/directory-entry/changes", post => routes::directory::submit_change))
+                    .service(resource!("/director/inbound-mail", post => routes::mail::inbound, get => routes::mail::ledger))
+                    .service(resource!("/director/requests", get => routes::mail::director_list))
+                    .service(resource!("/director/requests/{id}", get => routes::mail::director_get, patch => routes::mail::director_update))
+                    .service(resource!("/director/requests/{id}/message", get => routes::mail::director_raw))
+                    .service(resource!("/director/requests/{id}/replies", post => routes::mail::director_reply))
+                    .service(resource!("/director/outbox", get => routes::mail::outbox))
+                    .service(resource!("/director/outbox/{id}/retry", post => routes::mail::retry))
+                    .service(resource!("/libraries/{library}/requests", get => routes::mail::library_list))
+                    .service(resource!("/libraries/{library}/requests/{id}", get => routes::mail::library_get, patch => routes::mail::library_update))
+                    .service(resource!("/libraries/{library}/requests/{id}/message", get => routes::mail::library_raw))
+                    .service(resource!("/libraries/{library}/requests/{id}/replies", post => routes::mail::library_reply))
+                    .service(resource!("/libraries", get => routes::libraries::list, post => routes::libraries::create))
+                    .service(resource!("/libraries/{library}/patron/sign-in", post => routes::patron::sign_in))
+                    .service(resource!("/patron/sign-out", post => routes::patron::sign_out))
+                    .service(resource!("/patron/me", get => routes::patron::me, patch => routes::patron::update_me))
+                    .service(resource!("/patron/me/records", get => routes::patron::my_records))
+                    .service(resource!("/patron/me/export", get => routes::patron::export))
+                    .service(resource!("/patron/me/access-log", get => routes::patron::access_log))
+                    .service(resource!("/patron/me/pin", put => routes::patron::change_pin))
+                    .service(resource!("/patron/me/history", put => routes::patron::set_history))
+                    .service(resource!("/patron/me/deletion-request", post => routes::patron::request_deletion))
+                    .service(resource!("/libraries/{library}/patrons", get => routes::patrons::search, post => routes::patrons::register))
+                    .service(resource!("/libraries/{library}/patrons/{patron}", get => routes::patrons::read, patch => routes::patrons::correct, delete => routes::patrons::delete))
+                    .service(resource!("/libraries/{library}/patrons/{patron}/records", get => routes::patrons::patron_records))
+                    .service(resource!("/libraries/{library}/patrons/{patron}/consents", post => routes::patrons::add_consent))
+                    .service(resource!("/libraries/{library}/patrons/{patron}/merge", post => routes::patrons::merge))
+                    .service(resource!("/libraries/{library}/records", post => routes::patrons::add_record, get => routes::patrons::list_records))
+                    // Before `records/{record}`, which would take `feed` for a record id.
                     .service(
-                        web::resource("/libraries/{library}/records/feed")
-                            .app_data(web::PayloadConfig::new(32 * 1024 * 1024))
-                            .route(web::post().to(routes::patrons::feed)),
+                        resource!("/libraries/{library}/records/feed", post => routes::patrons::feed)
+                            .app_data(web::PayloadConfig::new(crate::input::FEED_BODY_LIMIT)),
                     )
-                    .route(
-                        "/libraries/{library}/audit",
-                        web::get().to(routes::patrons::audit_log),
-                    )
-                    .route(
-                        "/libraries/{library}/staff",
-                        web::get().to(routes::staff::list),
-                    )
-                    .route(
-                        "/libraries/{library}/staff",
-                        web::post().to(routes::staff::create),
-                    )
-                    .route(
-                        "/libraries/{library}/staff/{account}",
-                        web::get().to(routes::staff::get),
-                    )
-                    .route(
-                        "/libraries/{library}/staff/{account}",
-                        web::patch().to(routes::staff::update),
-                    )
-                    .route(
-                        "/libraries/{library}/staff/{account}",
-                        web::delete().to(routes::staff::remove),
-                    )
+                    .service(resource!("/libraries/{library}/records/{record}", patch => routes::patrons::update_record))
+                    .service(resource!("/libraries/{library}/audit", get => routes::patrons::audit_log))
+                    .service(resource!("/libraries/{library}/staff", get => routes::staff::list, post => routes::staff::create))
+                    .service(resource!("/libraries/{library}/staff/{account}", get => routes::staff::get, patch => routes::staff::update, delete => routes::staff::remove))
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),
@@ -535,6 +408,19 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
+async fn method_not_allowed(methods: &'static [&'static str]) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        allow: methods
+            .iter()
+            .map(|m| match *m {
+                "get" => "GET, HEAD".to_owned(),
+                m => m.to_ascii_uppercase(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
 async fn index() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -544,7 +430,7 @@ async fn index() -> HttpResponse {
 const INDEX: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>custodian</title>
-<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}code{background:#f2f2f2;padding:0 .2em}a{color:#0645ad}</style>
+<link rel="stylesheet" href="/static/custodian.css">
 </head><body>
 <h1>custodian is running</h1>
 <p>The platform a library consortium runs for its member libraries: patrons' library records kept confidential, per library.</p>
