@@ -68,7 +68,7 @@ pub enum ParseError {
 /// random bytes or a stray paste are refused here, so they never become a
 /// request in anyone's queue.
 fn header_block(raw: &[u8]) -> Result<(), ParseError> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
+    if raw.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
         return Err(ParseError::NotAMessage);
     }
     let mut lines = raw.split(|b| *b == b'\n').peekable();
@@ -78,7 +78,10 @@ fn header_block(raw: &[u8]) -> Result<(), ParseError> {
     }
     let (mut from, mut other, mut fields) = (false, false, 0usize);
     for line in lines {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // A NUL anywhere in a field (even its name) does not make it less of
+        // a message: it is taken in, with the NULs dropped from what is kept.
+        let line: Vec<u8> = line.iter().copied().filter(|b| *b != 0).collect();
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
         if line.is_empty() {
             break;
         }

@@ -277,6 +277,9 @@ fn nul_bytes_are_stripped_from_what_is_stored() {
             .ingest(&raw, Channel::Gateway, Utc::now().naive_utc())
             .unwrap_or_else(|e| panic!("{}: {e}", db.backend));
         assert_eq!(outcome.kind, Some("correct"), "{outcome:?}");
+        let odd = b"From: odd@example.org\r\nX-\0Odd: 1\r\nSubject\0: hours?\r\nMessage-ID: <odd@x>\r\n\r\nWhen?\r\n";
+        room.ingest(odd, Channel::Gateway, Utc::now().naive_utc())
+            .unwrap_or_else(|e| panic!("{}: a NUL in a field name: {e}", db.backend));
         let auto = b"From: a@example.org\r\nSubject: x\r\nMessage-ID: <auto\0@x>\r\nAuto-Submitted: auto-replied\0\r\n\r\n\0".to_vec();
         let outcome = room
             .ingest(&auto, Channel::Gateway, Utc::now().naive_utc())
@@ -285,8 +288,11 @@ fn nul_bytes_are_stripped_from_what_is_stored() {
         let requests = room
             .list(LibraryId::CONSORTIUM, &Default::default(), None, 10)
             .unwrap();
-        assert_eq!(requests.len(), 1);
-        assert_eq!(requests[0].sender, "nul@example.org");
+        assert_eq!(requests.len(), 2);
+        let requests: Vec<_> = requests
+            .into_iter()
+            .filter(|r| r.sender == "nul@example.org")
+            .collect();
         assert_eq!(requests[0].subject, "Please fix my name");
         assert!(!requests[0].body.contains('\0'));
         let kept = room
