@@ -727,3 +727,43 @@ fn every_endpoint_answers_each_caller_as_the_policy_allows() {
         assert_log_clean(s);
     }
 }
+
+#[test]
+fn a_new_patron_never_inherits_a_deleted_patrons_access_log() {
+    for backend in backends() {
+        let s = Server::start(backend, &[]);
+        let staff = s.sign_in(ADMIN_A);
+        let old = register(&s, &staff, "riverbend", json!({"card_number": "21000555001", "pin": "4321", "name": "Ada Quillfeather", "email": "ada.quill@example.org"}))["id"].as_i64().unwrap();
+        let read = get(
+            &s.url(&format!(
+                "/api/v1/libraries/riverbend/patrons/{old}?purpose=overdue%20notice"
+            )),
+            Some(&staff),
+        );
+        assert_eq!(read.status, 200, "{:?}", read.body);
+        let gone = delete(
+            &s.url(&format!(
+                "/api/v1/libraries/riverbend/patrons/{old}?purpose=patron%20asked"
+            )),
+            Some(&staff),
+        );
+        assert_eq!(gone.status, 200, "{:?}", gone.body);
+
+        let new = register(&s, &staff, "riverbend", json!({"card_number": "21000555002", "pin": "8765", "name": "Bea Marchmont", "email": "bea.m@example.org"}))["id"].as_i64().unwrap();
+        assert!(
+            new > old,
+            "{backend:?}: patron {new} registered after {old} was deleted"
+        );
+        let token = patron_sign_in(&s, "riverbend", "21000555002", "8765");
+        let log = get(&s.url("/api/v1/patron/me/access-log"), Some(&token));
+        assert_eq!(log.status, 200, "{:?}", log.body);
+        let entries = log.body["items"].as_array().unwrap();
+        assert!(
+            entries.iter().all(|e| e["purpose"] != "overdue notice"
+                && e["purpose"] != "patron asked"
+                && e["action"] != "patron.delete"),
+            "{backend:?}: the new patron sees the deleted patron's trail: {entries:?}"
+        );
+        assert_log_clean(&s);
+    }
+}

@@ -1,0 +1,2 @@
+-- PostgreSQL's ids already come from sequences, which never reuse a value.
+SELECT 1;
