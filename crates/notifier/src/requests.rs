@@ -294,11 +294,10 @@ impl Mailroom {
             },
         )?;
         let hint = policy::masking::mask_email(to);
-        outbox::enqueue_in(
+        outbox::enqueue(
             tx,
             &self.keys,
             &outbox::NewMessage {
-                library: tx.library_id(),
                 message_id: &composed.message_id,
                 template: rendered.template,
                 recipient_hint: &hint,

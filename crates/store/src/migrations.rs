@@ -117,6 +117,13 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
         GRANT EXECUTE ON FUNCTION libraries_with_patron_email(BYTEA) TO {role};
         GRANT EXECUTE ON FUNCTION scopes_awaiting_confirmation() TO {role};
+        REVOKE UPDATE, DELETE, TRUNCATE ON outbox FROM {role};
+        GRANT EXECUTE ON FUNCTION outbox_claim(TEXT, TIMESTAMP, TIMESTAMP, BIGINT) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_mark_sent(BIGINT, BIGINT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_mark_failed(BIGINT, BIGINT, TEXT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_retry(BIGINT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_summaries(BIGINT, TEXT, BIGINT, BIGINT) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_counts() TO {role};
         "#
     );
     pg.batch_execute(&sql)
