@@ -318,12 +318,15 @@ pub struct Summary {
     /// Attempts so far.
     pub attempts: i32,
     /// When the next attempt is due.
+    #[serde(with = "crate::time::rfc3339")]
     pub next_attempt_at: NaiveDateTime,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// When it was queued.
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: NaiveDateTime,
     /// When it was delivered.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub sent_at: Option<NaiveDateTime>,
 }
 

@@ -139,6 +139,7 @@ pub struct Request {
     /// The staff account handling it.
     pub owner_id: Option<i64>,
     /// When it is due.
+    #[serde(with = "crate::time::rfc3339")]
     pub due_at: NaiveDateTime,
     /// The address it came from.
     pub sender: String,
@@ -152,14 +153,19 @@ pub struct Request {
     #[serde(skip)]
     pub in_reply_to: Option<String>,
     /// When the confirmation link expires (while awaiting confirmation).
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub confirm_expires_at: Option<NaiveDateTime>,
     /// When the reminder went out.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub reminded_at: Option<NaiveDateTime>,
     /// When the sender confirmed.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub confirmed_at: Option<NaiveDateTime>,
     /// When it arrived.
+    #[serde(with = "crate::time::rfc3339")]
     pub received_at: NaiveDateTime,
     /// When it last changed.
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -505,6 +511,7 @@ pub struct Event {
     /// Its place in the history.
     pub seq: i32,
     /// When.
+    #[serde(with = "crate::time::rfc3339")]
     pub at: NaiveDateTime,
     /// Which staff account, if a person did it.
     pub actor_id: Option<i64>,
