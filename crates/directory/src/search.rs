@@ -613,7 +613,7 @@ mod tests {
             ("near", "91,0"),
             ("near", "abc"),
             ("limit", "0"),
-            ("limit", "101"),
+            ("limit", "201"),
             ("cursor", "nope"),
         ] {
             match q(&[(k, v)]) {
