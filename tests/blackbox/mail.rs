@@ -710,6 +710,17 @@ fn every_timestamp_is_rfc3339_in_utc() {
             "{:?}",
             changed.body
         );
+        let due_event = changed.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "due")
+            .map(|e| e["detail"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        assert!(
+            due_event.ends_with("→ 2026-12-31T23:00:00.000000Z"),
+            "the history says {due_event:?}"
+        );
         let day = patch(
             &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
             Some(&admin_a),

@@ -461,7 +461,11 @@ pub fn update(
                     mail_requests::updated_at.eq(now),
                 ))
                 .execute(tx.conn())?;
-            let detail = format!("{} → {}", current.due_at.date(), due.date());
+            let detail = format!(
+                "{} → {}",
+                crate::time::format(&current.due_at),
+                crate::time::format(&due)
+            );
             add_event(tx, keys, id, actor, "due", &detail, None, now)?;
         }
     }
