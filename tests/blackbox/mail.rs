@@ -676,3 +676,209 @@ fn nul_bytes_are_taken_in_and_what_is_not_a_message_is_refused() {
         assert!(!server.log().contains("nul.sender"));
     }
 }
+
+/// Every timestamp in `v` (a key `at` or ending in `_at`) is RFC 3339 in UTC
+/// with a `Z`; returns how many there were.
+fn utc_timestamps(v: &Value, path: &str) -> usize {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| {
+                let here = format!("{path}.{k}");
+                if k == "at" || k.ends_with("_at") {
+                    if let Value::String(s) = x {
+                        assert!(s.ends_with('Z'), "{here} = {s:?} has no Z");
+                        assert!(
+                            chrono::DateTime::parse_from_rfc3339(s).is_ok(),
+                            "{here} = {s:?} is not RFC 3339"
+                        );
+                        return 1;
+                    }
+                    assert!(x.is_null(), "{here} = {x} is not a timestamp");
+                    return 0;
+                }
+                utc_timestamps(x, &here)
+            })
+            .sum(),
+        Value::Array(a) => a.iter().map(|x| utc_timestamps(x, path)).sum(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn every_timestamp_is_rfc3339_in_utc() {
+    for backend in backends() {
+        let server = Server::start(
+            backend,
+            &[
+                ("CUSTODIAN__MAIL__INBOUND_TOKEN", TOKEN),
+                ("CUSTODIAN__MAIL__POLL_SECS", "1"),
+            ],
+        );
+        let signed_in = post(
+            &server.url("/api/v1/auth/sign-in"),
+            None,
+            &json!({"email": ADMIN_A, "password": server.password(ADMIN_A)}),
+        );
+        assert_eq!(signed_in.status, 200, "{:?}", signed_in.body);
+        assert_eq!(
+            utc_timestamps(&signed_in.body, "sign-in"),
+            1,
+            "{:?}",
+            signed_in.body
+        );
+        let admin_a = server.sign_in(ADMIN_A);
+        let r = post(
+            &server.url("/api/v1/libraries/riverbend/patrons"),
+            Some(&admin_a),
+            &json!({"card_number": "21000555001", "pin": "4321", "name": "Ada Quillfeather", "email": "ada.quill@example.org"}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let patron = r.body["id"].as_i64().unwrap();
+
+        // Inputs take an offset as well as the old form without one (UTC).
+        let feed = format!(
+            "{}\n{}",
+            r#"{"kind":"circulation","source":"ils","external_id":"T1","occurred_at":"2026-10-01T10:00:00-05:00","item":"Title","branch":"Main","card_number":"21000555001"}"#,
+            r#"{"kind":"circulation","source":"ils","external_id":"T2","occurred_at":"2026-10-02T10:00:00","item":"Title","branch":"Main","card_number":"21000555001"}"#
+        );
+        let fed = post_raw_auth(
+            &server.url("/api/v1/libraries/riverbend/records/feed"),
+            &admin_a,
+            "application/x-ndjson",
+            &feed,
+        );
+        assert_eq!(fed.status, 201, "{:?}", fed.body);
+        let read = get(
+            &server.url(&format!(
+                "/api/v1/libraries/riverbend/patrons/{patron}/records?purpose=overdue%20notice"
+            )),
+            Some(&admin_a),
+        );
+        assert_eq!(read.status, 200, "{:?}", read.body);
+        let shown: BTreeSet<String> = read.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["occurred_at"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            shown,
+            BTreeSet::from([
+                "2026-10-01T15:00:00.000000Z".to_owned(),
+                "2026-10-02T10:00:00.000000Z".to_owned()
+            ]),
+            "{:?}",
+            read.body
+        );
+        assert!(utc_timestamps(&read.body, "records") >= 2);
+
+        // The patron's export.
+        let token = {
+            let r = post(
+                &server.url("/api/v1/libraries/riverbend/patron/sign-in"),
+                None,
+                &json!({"card_number": "21000555001", "pin": "4321"}),
+            );
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            assert_eq!(utc_timestamps(&r.body, "patron sign-in"), 1);
+            r.body["token"].as_str().unwrap().to_owned()
+        };
+        let export = get(&server.url("/api/v1/patron/me/export"), Some(&token));
+        assert_eq!(export.status, 200, "{:?}", export.body);
+        // exported_at, created_at, updated_at, two records' times, access log entries.
+        assert!(
+            utc_timestamps(&export.body, "export") >= 6,
+            "{:?}",
+            export.body
+        );
+
+        // The audit list.
+        let audit = get(
+            &server.url("/api/v1/libraries/riverbend/audit"),
+            Some(&admin_a),
+        );
+        assert_eq!(audit.status, 200, "{:?}", audit.body);
+        assert!(
+            utc_timestamps(&audit.body, "audit") >= 3,
+            "{:?}",
+            audit.body
+        );
+
+        // A request list, and a due date given with an offset.
+        let raw = message(
+            "Ada Quillfeather <Ada.Quill@example.org>",
+            "ts-1@mail.example.org",
+            "Please correct my address",
+            "My address is wrong, please correct it.",
+        );
+        let r = gateway(&server, Some(TOKEN), &raw);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let queue = get(
+            &server.url("/api/v1/libraries/riverbend/requests"),
+            Some(&admin_a),
+        );
+        assert_eq!(queue.status, 200, "{:?}", queue.body);
+        assert!(
+            utc_timestamps(&queue.body, "requests") >= 3,
+            "{:?}",
+            queue.body
+        );
+        let id = queue.body["items"][0]["id"].as_i64().unwrap();
+        let dir = outbox_dir(&server);
+        let (_, _, text) = wait_for_mail(&dir, |m| m.1.starts_with("Please confirm"));
+        let expires = text
+            .split("expires at ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .map(|t| t.trim_end_matches('.'))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            expires.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(&expires).is_ok(),
+            "the confirmation mail says the link expires at {expires:?}"
+        );
+        let link = confirm_path(&text);
+        let (status, _) = html(&server.url(&link), true);
+        assert_eq!(status, 200);
+        let changed = patch(
+            &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
+            Some(&admin_a),
+            &json!({"status": "in_progress", "due": "2026-12-31T17:00:00-06:00"}),
+        );
+        assert_eq!(changed.status, 200, "{:?}", changed.body);
+        assert_eq!(
+            changed.body["due_at"], "2026-12-31T23:00:00.000000Z",
+            "{:?}",
+            changed.body
+        );
+        let due_event = changed.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "due")
+            .map(|e| e["detail"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        assert!(
+            due_event.ends_with("→ 2026-12-31T23:00:00.000000Z"),
+            "the history says {due_event:?}"
+        );
+        let day = patch(
+            &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
+            Some(&admin_a),
+            &json!({"due": "2027-01-15"}),
+        );
+        assert_eq!(day.status, 200, "{:?}", day.body);
+        assert_eq!(
+            day.body["due_at"], "2027-01-15T23:59:59.000000Z",
+            "{:?}",
+            day.body
+        );
+        patch(
+            &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
+            Some(&admin_a),
+            &json!({"due": "next week"}),
+        )
+        .assert_problem(400, "malformed-body");
+    }
+}

@@ -810,7 +810,47 @@ fn a_portal_deletion_request_joins_the_librarys_queue() {
 }
 
 fn chrono_date(v: &Value) -> chrono::NaiveDate {
-    chrono::NaiveDateTime::parse_from_str(v.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f")
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
         .unwrap()
-        .date()
+        .date_naive()
+}
+
+#[test]
+fn a_new_patron_never_inherits_a_deleted_patrons_access_log() {
+    for backend in backends() {
+        let s = Server::start(backend, &[]);
+        let staff = s.sign_in(ADMIN_A);
+        let old = register(&s, &staff, "riverbend", json!({"card_number": "21000555001", "pin": "4321", "name": "Ada Quillfeather", "email": "ada.quill@example.org"}))["id"].as_i64().unwrap();
+        let read = get(
+            &s.url(&format!(
+                "/api/v1/libraries/riverbend/patrons/{old}?purpose=overdue%20notice"
+            )),
+            Some(&staff),
+        );
+        assert_eq!(read.status, 200, "{:?}", read.body);
+        let gone = delete(
+            &s.url(&format!(
+                "/api/v1/libraries/riverbend/patrons/{old}?purpose=patron%20asked"
+            )),
+            Some(&staff),
+        );
+        assert_eq!(gone.status, 200, "{:?}", gone.body);
+
+        let new = register(&s, &staff, "riverbend", json!({"card_number": "21000555002", "pin": "8765", "name": "Bea Marchmont", "email": "bea.m@example.org"}))["id"].as_i64().unwrap();
+        assert!(
+            new > old,
+            "{backend:?}: patron {new} registered after {old} was deleted"
+        );
+        let token = patron_sign_in(&s, "riverbend", "21000555002", "8765");
+        let log = get(&s.url("/api/v1/patron/me/access-log"), Some(&token));
+        assert_eq!(log.status, 200, "{:?}", log.body);
+        let entries = log.body["items"].as_array().unwrap();
+        assert!(
+            entries.iter().all(|e| e["purpose"] != "overdue notice"
+                && e["purpose"] != "patron asked"
+                && e["action"] != "patron.delete"),
+            "{backend:?}: the new patron sees the deleted patron's trail: {entries:?}"
+        );
+        assert_log_clean(&s);
+    }
 }

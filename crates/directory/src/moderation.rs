@@ -221,6 +221,7 @@ pub struct ChangeView {
     /// The admin's account id.
     pub submitted_by: i64,
     /// When.
+    #[serde(with = "store::time::rfc3339")]
     pub submitted_at: chrono::NaiveDateTime,
     /// The proposed fields.
     pub changes: serde_json::Value,
@@ -229,6 +230,7 @@ pub struct ChangeView {
     /// The director's account id.
     pub decided_by: Option<i64>,
     /// When it was decided.
+    #[serde(default, with = "store::time::rfc3339_option")]
     pub decided_at: Option<chrono::NaiveDateTime>,
     /// The director's reason.
     pub reason: Option<String>,
@@ -411,6 +413,7 @@ pub struct VersionView {
     /// Version number.
     pub version: i64,
     /// When it was published.
+    #[serde(with = "store::time::rfc3339")]
     pub changed_at: chrono::NaiveDateTime,
     /// import, created or change.
     pub source: String,

@@ -24,6 +24,7 @@ pub struct Detail {
     /// Incremented by every published change.
     pub version: i64,
     /// When it last changed.
+    #[serde(with = "store::time::rfc3339")]
     pub updated_at: chrono::NaiveDateTime,
 }
 

@@ -35,7 +35,7 @@ fn enqueue(store: &Store, n: usize) {
         .parse()
         .unwrap();
     store
-        .consortium(Access::Write, |conn| {
+        .write(LibraryId::CONSORTIUM, |tx| {
             for i in 0..n {
                 let c = compose(
                     &from,
@@ -50,10 +50,9 @@ fn enqueue(store: &Store, n: usize) {
                 )
                 .unwrap();
                 outbox::enqueue(
-                    conn,
+                    tx,
                     &keys,
                     &NewMessage {
-                        library: LibraryId::CONSORTIUM,
                         message_id: &c.message_id,
                         template: "bench",
                         recipient_hint: "p***@example.com",

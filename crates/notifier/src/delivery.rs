@@ -325,14 +325,20 @@ impl Worker {
             let mut conn = self.store.conn()?;
             match sent {
                 Ok(()) => {
-                    outbox::mark_sent(&mut conn, message.id, now())?;
+                    outbox::mark_sent(&mut conn, message.library, message.id, now())?;
                     pass.sent += 1;
                 }
                 Err(failure) => {
                     let give_up = failure.permanent || message.attempts >= self.policy.max_attempts;
                     let retry_at =
                         (!give_up).then(|| later(self.policy.retry_delay(message.attempts)));
-                    outbox::mark_failed(&mut conn, message.id, &failure.reason, retry_at)?;
+                    outbox::mark_failed(
+                        &mut conn,
+                        message.library,
+                        message.id,
+                        &failure.reason,
+                        retry_at,
+                    )?;
                     if give_up {
                         pass.dead += 1;
                         tracing::warn!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail dead-lettered");

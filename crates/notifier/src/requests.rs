@@ -12,7 +12,7 @@ use crate::templates::{self, Rendered};
 use crate::wake::Waker;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime};
 use lettre::message::Mailbox;
 use policy::requests::{staff_may_move, RequestKind, RequestStatus, BACKUP_NOTICE};
 use rand::RngCore;
@@ -176,8 +176,8 @@ pub struct StaffChange {
     pub status: Option<String>,
     /// New owner (`Some(None)` clears it).
     pub owner: Option<Option<AccountId>>,
-    /// New due date.
-    pub due: Option<NaiveDate>,
+    /// New due time (UTC).
+    pub due: Option<NaiveDateTime>,
     /// Staff's internal note: kept, sealed, in the request's history and
     /// never sent to anyone.
     pub note: Option<String>,
@@ -293,11 +293,10 @@ impl Mailroom {
             },
         )?;
         let hint = policy::masking::mask_email(to);
-        outbox::enqueue_in(
+        outbox::enqueue(
             tx,
             &self.keys,
             &outbox::NewMessage {
-                library: tx.library_id(),
                 message_id: &composed.message_id,
                 template: rendered.template,
                 recipient_hint: &hint,
@@ -469,19 +468,19 @@ impl Mailroom {
                 let rendered = match &token {
                     Some(token) => templates::confirm(
                         &templates::Confirm {
-                            received: now.date().to_string(),
+                            received: store::time::format(&now),
                             kind_phrase: kind_phrase(kind.as_str(), queue).into(),
                             handler: handler.clone(),
                             library: route == "library",
                             link: self.link(token),
-                            expires: expires.date().to_string(),
+                            expires: store::time::format(&expires),
                             reference: reference(*scope, id),
                             consortium: consortium.clone(),
                         },
                         false,
                     )?,
                     None if route == "library" => templates::routed(&templates::Routed {
-                        received: now.date().to_string(),
+                        received: store::time::format(&now),
                         handler: handler.clone(),
                         reference: reference(*scope, id),
                         consortium: consortium.clone(),
@@ -596,12 +595,14 @@ impl Mailroom {
                     let request = stored::get(tx, &self.keys, id)?;
                     let rendered = templates::confirm(
                         &templates::Confirm {
-                            received: request.received_at.date().to_string(),
+                            received: store::time::format(&request.received_at),
                             kind_phrase: kind_phrase(&request.kind, &request.queue).into(),
                             handler: handler.clone(),
                             library: scope != LibraryId::CONSORTIUM,
                             link: self.link(&token),
-                            expires: request.confirm_expires_at.unwrap_or(now).date().to_string(),
+                            expires: store::time::format(
+                                &request.confirm_expires_at.unwrap_or(now),
+                            ),
                             reference: reference(scope, id),
                             consortium: consortium.clone(),
                         },
@@ -718,7 +719,7 @@ impl Mailroom {
                 &stored::Change {
                     status: status.map(|s| s.as_str().to_owned()),
                     owner: change.owner,
-                    due_at: change.due.and_then(|d| d.and_hms_opt(23, 59, 59)),
+                    due_at: change.due,
                 },
                 now,
             )?;
@@ -861,7 +862,7 @@ impl Mailroom {
             text,
             deletion: request.kind == RequestKind::Delete.as_str(),
             backup_notice: BACKUP_NOTICE,
-            received: request.received_at.date().to_string(),
+            received: store::time::format(&request.received_at),
             kind_phrase: kind_phrase(&request.kind, &request.queue).into(),
             audience: templates::Audience::of_queue(&request.queue),
             done,

@@ -64,7 +64,7 @@ impl Audience {
 /// What a confirmation (or its reminder) says.
 #[derive(Debug, Clone)]
 pub struct Confirm {
-    /// When the request arrived, as a date.
+    /// When the request arrived (RFC 3339, UTC).
     pub received: String,
     /// "correct", "update" or "delete" the information held about you.
     pub kind_phrase: String,
@@ -74,7 +74,7 @@ pub struct Confirm {
     pub library: bool,
     /// The single-use link.
     pub link: String,
-    /// When the link expires, as a date.
+    /// When the link expires (RFC 3339, UTC).
     pub expires: String,
     /// The request's number, for reference.
     pub reference: String,
@@ -94,7 +94,7 @@ pub struct Reply {
     pub deletion: bool,
     /// The notice about backups.
     pub backup_notice: &'static str,
-    /// When the request arrived, as a date.
+    /// When the request arrived (RFC 3339, UTC).
     pub received: String,
     /// What it asked for, in words.
     pub kind_phrase: String,
@@ -120,7 +120,7 @@ impl Reply {
 /// What the notice to a patron whose message went to their library says.
 #[derive(Debug, Clone)]
 pub struct Routed {
-    /// When it arrived, as a date.
+    /// When it arrived (RFC 3339, UTC).
     pub received: String,
     /// The library's name.
     pub handler: String,

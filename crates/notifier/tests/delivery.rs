@@ -45,12 +45,11 @@ fn enqueue(store: &Store, n: usize) -> BTreeSet<String> {
         )
         .unwrap();
         store
-            .consortium(Access::Write, |conn| {
+            .write(LibraryId::CONSORTIUM, |tx| {
                 outbox::enqueue(
-                    conn,
+                    tx,
                     &keys,
                     &NewMessage {
-                        library: LibraryId::CONSORTIUM,
                         message_id: &c.message_id,
                         template: "test",
                         recipient_hint: "p***@example.com",

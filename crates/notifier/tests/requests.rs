@@ -46,7 +46,7 @@ fn sent(store: &Store) -> Vec<String> {
     claimed
         .iter()
         .map(|c| {
-            store::outbox::mark_sent(&mut conn, c.id, far).unwrap();
+            store::outbox::mark_sent(&mut conn, c.library, c.id, far).unwrap();
             let m = mail_parser::MessageParser::default()
                 .parse(c.message.as_bytes())
                 .unwrap();
@@ -360,7 +360,7 @@ fn recipients(store: &Store) -> Vec<(String, String)> {
     claimed
         .iter()
         .map(|c| {
-            store::outbox::mark_sent(&mut conn, c.id, far).unwrap();
+            store::outbox::mark_sent(&mut conn, c.library, c.id, far).unwrap();
             let m = mail_parser::MessageParser::default()
                 .parse(c.message.as_bytes())
                 .unwrap();

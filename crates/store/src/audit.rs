@@ -47,6 +47,7 @@ pub struct Entry {
     /// Position in the library's chain, from 1.
     pub seq: i64,
     /// When, UTC, to the microsecond.
+    #[serde(with = "crate::time::rfc3339")]
     pub at: NaiveDateTime,
     /// Who acted.
     pub actor: String,

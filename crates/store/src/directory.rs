@@ -116,6 +116,7 @@ pub struct Entry {
     /// Incremented by every change.
     pub version: i64,
     /// When it last changed.
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -403,6 +404,7 @@ pub struct Change {
     /// The admin who submitted it.
     pub submitted_by: i64,
     /// When.
+    #[serde(with = "crate::time::rfc3339")]
     pub submitted_at: NaiveDateTime,
     /// The proposed fields, as JSON.
     pub patch: String,
@@ -411,6 +413,7 @@ pub struct Change {
     /// The director who decided.
     pub decided_by: Option<i64>,
     /// When it was decided.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub decided_at: Option<NaiveDateTime>,
     /// The director's reason.
     pub reason: Option<String>,
@@ -508,6 +511,7 @@ pub struct Version {
     /// Its version number.
     pub version: i64,
     /// When it was published.
+    #[serde(with = "crate::time::rfc3339")]
     pub changed_at: NaiveDateTime,
     /// import, created or change.
     pub source: String,

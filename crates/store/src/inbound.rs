@@ -81,6 +81,7 @@ pub struct Logged {
     /// Ledger id.
     pub id: i64,
     /// When it came in.
+    #[serde(with = "crate::time::rfc3339")]
     pub received_at: NaiveDateTime,
     /// stdin, maildir or gateway.
     pub channel: String,

@@ -25,6 +25,7 @@ pub mod staff;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
 
 pub use connection::{Backend, DbConn, DbUrl, Pool, PooledConn};
 

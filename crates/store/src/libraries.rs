@@ -22,6 +22,7 @@ pub struct Library {
     /// The jurisdiction profile whose statute governs its records (e.g. `missouri`).
     pub jurisdiction: String,
     /// When it joined custodian.
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: NaiveDateTime,
 }
 

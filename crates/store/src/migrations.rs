@@ -117,6 +117,13 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
         GRANT EXECUTE ON FUNCTION libraries_with_patron_email(BYTEA) TO {role};
         GRANT EXECUTE ON FUNCTION scopes_awaiting_confirmation() TO {role};
+        REVOKE UPDATE, DELETE, TRUNCATE ON outbox FROM {role};
+        GRANT EXECUTE ON FUNCTION outbox_claim(TEXT, TIMESTAMP, TIMESTAMP, BIGINT) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_mark_sent(BIGINT, BIGINT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_mark_failed(BIGINT, BIGINT, TEXT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_retry(BIGINT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_summaries(BIGINT, TEXT, BIGINT, BIGINT) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_counts() TO {role};
         "#
     );
     pg.batch_execute(&sql)
@@ -181,5 +188,62 @@ mod tests {
     #[test]
     fn literals_are_quoted() {
         assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+
+    /// An existing SQLite database, migrated: its counters start above every
+    /// id it has used, a deleted patron's included (named in the audit log),
+    /// and its queued mail survives the outbox's new key.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn an_existing_sqlite_database_keeps_counting_up() {
+        use crate::sequence::{allocate, IdSpace};
+        use crate::{Access, LibraryId};
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::DbUrl::parse(&format!("sqlite://{}", dir.path().join("old.db").display()))
+            .unwrap();
+        let mut conn = url.connect().unwrap();
+        let DbConn::Sqlite(c) = &mut conn else {
+            panic!("sqlite")
+        };
+        for _ in 0..5 {
+            c.run_next_migration(SQLITE).unwrap();
+        }
+        c.batch_execute(
+            "INSERT INTO libraries (id, slug, name, jurisdiction) VALUES (1, 'a', 'A', 'missouri');
+             INSERT INTO patrons (library_id, id, card_index, card_last4, card_sealed, pin_hash, name_sealed, created_at, updated_at)
+                 VALUES (1, 1, x'01', '0001', 's', 'h', 'n', '2026-11-01 00:00:00', '2026-11-01 00:00:00'),
+                        (1, 2, x'02', '0002', 's', 'h', 'n', '2026-11-01 00:00:00', '2026-11-01 00:00:00');
+             INSERT INTO audit_log (library_id, seq, at, actor, action, subject, purpose, decision, clause, sealed, prev_hash, hash)
+                 VALUES (1, 1, '2026-11-01 00:00:00', 'account:1', 'patron.delete', 'patron:3', '', 'allow', '', 0, x'00', x'00');
+             INSERT INTO outbox (id, library_id, message_id, template, recipient_hint, envelope_sealed, message_sealed, next_attempt_at, created_at)
+                 VALUES (7, 0, '<m@x>', 't', 'h', 'e', 'm', '2026-11-01 00:00:00', '2026-11-01 00:00:00');",
+        )
+        .unwrap();
+        run_pending(&mut conn).unwrap();
+        let (patron, outbox) =
+            crate::tenant::scoped(&mut conn, LibraryId(1), Access::Write, |tx| {
+                Ok::<_, StoreError>((
+                    allocate(tx, IdSpace::Patrons, 1)?,
+                    allocate(tx, IdSpace::Outbox, 2)?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(patron, vec![4], "patron 3 was deleted before the upgrade");
+        assert_eq!(outbox, vec![8, 9]);
+        let DbConn::Sqlite(c) = &mut conn else {
+            panic!("sqlite")
+        };
+        #[derive(diesel::QueryableByName)]
+        struct Kept {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            library_id: i64,
+        }
+        let kept: Vec<Kept> = diesel::RunQueryDsl::load(
+            diesel::sql_query("SELECT library_id FROM outbox WHERE id = 7"),
+            c,
+        )
+        .unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].library_id, 0);
     }
 }

@@ -1,6 +1,12 @@
 //! The outbox: messages written in the same transaction as the change that
 //! causes them, and claimed by delivery workers with a lease.
 //!
+//! The outbox is a tenant table: a message is queued in the scope of the
+//! library whose business caused it (the director's in scope 0), and on
+//! PostgreSQL row-level security shows a scope only its own messages. Workers
+//! and the director's dead-letter view work across libraries through narrow
+//! SECURITY DEFINER functions that return nothing a message says.
+//!
 //! A worker claims a batch (`sending`, with `locked_until`); on PostgreSQL the
 //! claim skips rows another worker has locked, so no message is claimed by
 //! two workers at once. A worker that dies mid-delivery leaves its claim to
@@ -12,20 +18,20 @@ use crate::error::{StoreError, StoreResult};
 use crate::ids::LibraryId;
 use crate::schema::outbox;
 use crate::sealing::Keyring;
-use crate::DbConn;
+use crate::sequence::{self, IdSpace};
+use crate::{DbConn, LibraryTx};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use serde::Serialize;
 
 const MESSAGE_FIELD: &str = "outbox.message";
 const ENVELOPE_FIELD: &str = "outbox.envelope";
 
-/// A message ready to queue: already rendered, with its envelope.
+/// A message ready to queue: already rendered, with its envelope. It belongs
+/// to the scope it is queued in ([`LibraryId::CONSORTIUM`] for the director's).
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    /// Whose business caused it ([`LibraryId::CONSORTIUM`] for the director's).
-    pub library: LibraryId,
     /// The Message-ID header's value, unique; a resend carries the same one.
     pub message_id: &'a str,
     /// The template it was made from, for the director's view.
@@ -42,15 +48,21 @@ pub struct NewMessage<'a> {
     pub now: NaiveDateTime,
 }
 
-/// Queues a message; call it inside the transaction of the change that causes it.
-pub fn enqueue(conn: &mut DbConn, keys: &Keyring, new: &NewMessage<'_>) -> StoreResult<i64> {
+/// Queues a message in the scoped library's outbox; call it inside the
+/// transaction of the change that causes it.
+pub fn enqueue(tx: &mut LibraryTx<'_>, keys: &Keyring, new: &NewMessage<'_>) -> StoreResult<i64> {
     let seal = |field: &str, value: &str| {
         keys.seal(LibraryId::CONSORTIUM, field, value)
             .map_err(|e| StoreError::Sealing(e.to_string()))
     };
+    let id = sequence::allocate(tx, IdSpace::Outbox, 1)?
+        .first()
+        .copied()
+        .ok_or(StoreError::NotFound)?;
     let envelope = format!("{}\n{}", new.envelope_from, new.envelope_to.join("\n"));
     let values = (
-        outbox::library_id.eq(new.library.0),
+        outbox::library_id.eq(tx.library_id().0),
+        outbox::id.eq(id),
         outbox::message_id.eq(new.message_id),
         outbox::template.eq(new.template),
         outbox::recipient_hint.eq(new.recipient_hint),
@@ -63,26 +75,15 @@ pub fn enqueue(conn: &mut DbConn, keys: &Keyring, new: &NewMessage<'_>) -> Store
     );
     diesel::insert_into(outbox::table)
         .values(values)
-        .execute(conn)?;
-    // RETURNING is not available over both backends; the Message-ID is unique.
-    Ok(outbox::table
-        .filter(outbox::message_id.eq(new.message_id))
-        .select(outbox::id)
-        .first(conn)?)
-}
-
-/// Queues a message inside a library's transaction (the change that causes it).
-pub fn enqueue_in(
-    tx: &mut crate::LibraryTx<'_>,
-    keys: &Keyring,
-    new: &NewMessage<'_>,
-) -> StoreResult<i64> {
-    enqueue(tx.conn(), keys, new)
+        .execute(tx.conn())?;
+    Ok(id)
 }
 
 /// A claimed message, opened for delivery.
 #[derive(Debug, Clone)]
 pub struct Claimed {
+    /// The scope it was queued in.
+    pub library: LibraryId,
     /// Its row id.
     pub id: i64,
     /// Its Message-ID.
@@ -100,6 +101,8 @@ pub struct Claimed {
 #[derive(QueryableByName)]
 struct ClaimedRow {
     #[diesel(sql_type = BigInt)]
+    library_id: i64,
+    #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
     message_id: String,
@@ -112,10 +115,12 @@ struct ClaimedRow {
 }
 
 /// Claims up to `limit` messages that are due (or whose claim has expired) for
-/// `worker`, until `lease_until`.
+/// `worker`, until `lease_until`, from every library's outbox.
 ///
 /// Runs in its own short transaction, so the claim is visible to other
-/// workers before delivery starts.
+/// workers before delivery starts. On PostgreSQL row-level security keeps the
+/// worker out of the table; it claims through `outbox_claim`, a SECURITY
+/// DEFINER function that skips rows another worker has locked.
 pub fn claim(
     conn: &mut DbConn,
     keys: &Keyring,
@@ -127,17 +132,12 @@ pub fn claim(
     let rows: Vec<ClaimedRow> = crate::tenant::consortium(conn, crate::Access::Write, |conn| {
         Ok::<_, StoreError>(match conn {
             DbConn::Pg(c) => diesel::sql_query(
-                "UPDATE outbox SET status = 'sending', locked_by = $1, locked_until = $2, \
-                 attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM outbox \
-                     WHERE status IN ('pending', 'sending') AND next_attempt_at <= $3 \
-                       AND (status = 'pending' OR locked_until < $3) \
-                     ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, message_id, envelope_sealed, message_sealed, attempts",
+                "SELECT library_id, id, message_id, envelope_sealed, message_sealed, attempts \
+                 FROM outbox_claim($1, $2, $3, $4)",
             )
             .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(lease_until)
             .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(lease_until)
             .bind::<BigInt, _>(limit)
             .load(c)?,
             // SQLite: the writing transaction holds the database's write lock,
@@ -145,11 +145,11 @@ pub fn claim(
             DbConn::Sqlite(c) => diesel::sql_query(
                 "UPDATE outbox SET status = 'sending', locked_by = ?, locked_until = ?, \
                  attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM outbox \
+                 WHERE (library_id, id) IN (SELECT library_id, id FROM outbox \
                      WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? \
                        AND (status = 'pending' OR locked_until < ?) \
                      ORDER BY next_attempt_at, id LIMIT ?) \
-                 RETURNING id, message_id, envelope_sealed, message_sealed, attempts",
+                 RETURNING library_id, id, message_id, envelope_sealed, message_sealed, attempts",
             )
             .bind::<Text, _>(worker)
             .bind::<Timestamp, _>(lease_until)
@@ -169,6 +169,7 @@ pub fn claim(
         let mut lines = envelope.lines().map(str::to_owned);
         let envelope_from = lines.next().unwrap_or_default();
         claimed.push(Claimed {
+            library: LibraryId(row.library_id),
             id: row.id,
             message_id: row.message_id,
             envelope_from,
@@ -183,18 +184,34 @@ pub fn claim(
 
 /// Marks a delivered message sent and drops its sealed copy: once delivered,
 /// custodian has no reason to keep what it said.
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> StoreResult<()> {
-    (diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq("sent"),
-            outbox::sent_at.eq(Some(now)),
-            outbox::locked_by.eq(None::<String>),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::message_sealed.eq(""),
-            outbox::envelope_sealed.eq(""),
-            outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn))?;
+pub fn mark_sent(
+    conn: &mut DbConn,
+    library: LibraryId,
+    id: i64,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT outbox_mark_sent($1, $2, $3)")
+                .bind::<BigInt, _>(library.0)
+                .bind::<BigInt, _>(id)
+                .bind::<Timestamp, _>(now)
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            diesel::update(outbox::table.find((library.0, id)))
+                .set((
+                    outbox::status.eq("sent"),
+                    outbox::sent_at.eq(Some(now)),
+                    outbox::locked_by.eq(None::<String>),
+                    outbox::locked_until.eq(None::<NaiveDateTime>),
+                    outbox::message_sealed.eq(""),
+                    outbox::envelope_sealed.eq(""),
+                    outbox::last_error.eq(None::<String>),
+                ))
+                .execute(c)?;
+        }
+    }
     Ok(())
 }
 
@@ -202,50 +219,88 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> StoreResult<
 /// `retry_at` is `None`. `error` must not name a person.
 pub fn mark_failed(
     conn: &mut DbConn,
+    library: LibraryId,
     id: i64,
     error: &str,
     retry_at: Option<NaiveDateTime>,
 ) -> StoreResult<()> {
-    let status = if retry_at.is_some() {
-        "pending"
-    } else {
-        "dead"
-    };
-    (diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq(status),
-            outbox::locked_by.eq(None::<String>),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(Some(error)),
-        ))
-        .execute(conn))?;
-    if let Some(at) = retry_at {
-        (diesel::update(outbox::table.find(id))
-            .set(outbox::next_attempt_at.eq(at))
-            .execute(conn))?;
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT outbox_mark_failed($1, $2, $3, $4)")
+                .bind::<BigInt, _>(library.0)
+                .bind::<BigInt, _>(id)
+                .bind::<Text, _>(error)
+                .bind::<Nullable<Timestamp>, _>(retry_at)
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            let status = if retry_at.is_some() {
+                "pending"
+            } else {
+                "dead"
+            };
+            diesel::update(outbox::table.find((library.0, id)))
+                .set((
+                    outbox::status.eq(status),
+                    outbox::locked_by.eq(None::<String>),
+                    outbox::locked_until.eq(None::<NaiveDateTime>),
+                    outbox::last_error.eq(Some(error)),
+                ))
+                .execute(c)?;
+            if let Some(at) = retry_at {
+                diesel::update(outbox::table.find((library.0, id)))
+                    .set(outbox::next_attempt_at.eq(at))
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
+}
+
+#[derive(QueryableByName)]
+struct PreviousStatus {
+    #[diesel(sql_type = Nullable<Text>)]
+    status: Option<String>,
 }
 
 /// Puts a dead message back in the queue with a fresh count of attempts.
 pub fn retry(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> StoreResult<()> {
-    let status: String = (outbox::table.find(id).select(outbox::status).first(conn))?;
-    if status != "dead" {
-        return Err(StoreError::Conflict(format!("outbox message is {status}")));
+    let status = match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT outbox_retry($1, $2) AS status")
+                .bind::<BigInt, _>(id)
+                .bind::<Timestamp, _>(now)
+                .get_result::<PreviousStatus>(c)?
+                .status
+        }
+        DbConn::Sqlite(c) => {
+            let status: Option<String> = outbox::table
+                .filter(outbox::id.eq(id))
+                .select(outbox::status)
+                .first(c)
+                .optional()?;
+            if status.as_deref() == Some("dead") {
+                diesel::update(outbox::table.filter(outbox::id.eq(id)))
+                    .set((
+                        outbox::status.eq("pending"),
+                        outbox::attempts.eq(0),
+                        outbox::next_attempt_at.eq(now),
+                        outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(c)?;
+            }
+            status
+        }
+    };
+    match status.as_deref() {
+        None => Err(StoreError::NotFound),
+        Some("dead") => Ok(()),
+        Some(other) => Err(StoreError::Conflict(format!("outbox message is {other}"))),
     }
-    (diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq("pending"),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn))?;
-    Ok(())
 }
 
 /// A message as the director sees it: never its content or recipient in clear.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Summary {
     /// Row id.
@@ -263,13 +318,56 @@ pub struct Summary {
     /// Attempts so far.
     pub attempts: i32,
     /// When the next attempt is due.
+    #[serde(with = "crate::time::rfc3339")]
     pub next_attempt_at: NaiveDateTime,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// When it was queued.
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: NaiveDateTime,
     /// When it was delivered.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Summaries across every library's outbox, newest first; on PostgreSQL
+/// through `outbox_summaries`, which returns nothing sealed.
+fn summaries(
+    conn: &mut DbConn,
+    id: Option<i64>,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Summary>> {
+    match conn {
+        DbConn::Pg(c) => Ok(diesel::sql_query(
+            "SELECT id, library_id, message_id, template, recipient_hint, status, attempts, \
+             next_attempt_at, last_error, created_at, sent_at \
+             FROM outbox_summaries($1, $2, $3, $4)",
+        )
+        .bind::<Nullable<BigInt>, _>(id)
+        .bind::<Nullable<Text>, _>(status)
+        .bind::<Nullable<BigInt>, _>(before)
+        .bind::<BigInt, _>(limit)
+        .load(c)?),
+        DbConn::Sqlite(c) => {
+            let mut query = outbox::table
+                .select(Summary::as_select())
+                .order(outbox::id.desc())
+                .limit(limit)
+                .into_boxed();
+            if let Some(i) = id {
+                query = query.filter(outbox::id.eq(i));
+            }
+            if let Some(s) = status {
+                query = query.filter(outbox::status.eq(s.to_owned()));
+            }
+            if let Some(b) = before {
+                query = query.filter(outbox::id.lt(b));
+            }
+            Ok(query.load(c)?)
+        }
+    }
 }
 
 /// Messages in `status` (any when `None`), newest first, after the id `before`.
@@ -279,34 +377,36 @@ pub fn list(
     before: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<Summary>> {
-    let mut query = outbox::table
-        .select(Summary::as_select())
-        .order(outbox::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(s) = status {
-        query = query.filter(outbox::status.eq(s.to_owned()));
-    }
-    if let Some(b) = before {
-        query = query.filter(outbox::id.lt(b));
-    }
-    Ok(query.load(conn)?)
+    summaries(conn, None, status, before, limit)
 }
 
 /// One message's summary.
 pub fn get(conn: &mut DbConn, id: i64) -> StoreResult<Summary> {
-    Ok((outbox::table
-        .find(id)
-        .select(Summary::as_select())
-        .first(conn))?)
+    summaries(conn, Some(id), None, None, 1)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+#[derive(QueryableByName)]
+struct StatusCount {
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 /// How many messages are in each state, for readiness and the director.
 pub fn counts(conn: &mut DbConn) -> StoreResult<Vec<(String, i64)>> {
-    use diesel::dsl::count_star;
-    Ok((outbox::table
-        .group_by(outbox::status)
-        .select((outbox::status, count_star()))
-        .order(outbox::status)
-        .load::<(String, i64)>(conn))?)
+    let sql = match conn {
+        DbConn::Pg(_) => "SELECT status, n FROM outbox_counts()",
+        DbConn::Sqlite(_) => {
+            "SELECT status, count(*) AS n FROM outbox GROUP BY status ORDER BY status"
+        }
+    };
+    Ok(diesel::sql_query(sql)
+        .load::<StatusCount>(conn)?
+        .into_iter()
+        .map(|c| (c.status, c.n))
+        .collect())
 }

@@ -48,10 +48,13 @@ pub struct Patron {
     /// How the patron wants to be contacted: email, phone, mail or none.
     pub contact_by: String,
     /// When the patron asked for deletion, if they did.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub deletion_requested_at: Option<NaiveDateTime>,
     /// When the record was created.
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: NaiveDateTime,
     /// When it last changed.
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -611,10 +614,13 @@ pub struct ConsentRecord {
     /// Who gave it (opened).
     pub given_by: String,
     /// When.
+    #[serde(with = "crate::time::rfc3339")]
     pub granted_at: NaiveDateTime,
     /// When it lapses, if it does.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub expires_at: Option<NaiveDateTime>,
     /// When it was withdrawn, if it was.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

@@ -26,9 +26,10 @@ pub struct NewRecord {
     /// Its id in that system; unique per library and source.
     pub external_id: String,
     /// When it happened (checkout, registration, session start).
+    #[serde(with = "crate::time::rfc3339")]
     pub occurred_at: NaiveDateTime,
     /// When it ended (return, session end), if it has.
-    #[serde(default)]
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub ended_at: Option<NaiveDateTime>,
     /// The item, title or material, or event; not identifying on its own.
     #[serde(default)]
@@ -43,7 +44,7 @@ pub struct NewRecord {
     #[serde(default)]
     pub amount_cents: Option<i64>,
     /// When that amount was settled.
-    #[serde(default)]
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub settled_at: Option<NaiveDateTime>,
     /// Free text that may identify (subjects researched, a question asked); sealed at rest.
     #[serde(default)]
@@ -65,8 +66,10 @@ pub struct Record {
     /// Its id there.
     pub external_id: String,
     /// When it happened.
+    #[serde(with = "crate::time::rfc3339")]
     pub occurred_at: NaiveDateTime,
     /// When it ended.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub ended_at: Option<NaiveDateTime>,
     /// The item or event.
     pub item: String,
@@ -77,6 +80,7 @@ pub struct Record {
     /// An amount in cents.
     pub amount_cents: Option<i64>,
     /// When the amount was settled.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub settled_at: Option<NaiveDateTime>,
     /// Identifying free text, opened.
     pub details: Option<String>,
@@ -345,12 +349,14 @@ pub fn delete(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> 
 #[serde(deny_unknown_fields)]
 pub struct RecordUpdate {
     /// When it ended (the loan came back, the session closed).
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub ended_at: Option<NaiveDateTime>,
     /// The source's new status.
     pub status: Option<String>,
     /// A fine or fee now attached, in cents.
     pub amount_cents: Option<i64>,
     /// When that amount was settled.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub settled_at: Option<NaiveDateTime>,
 }
 

@@ -158,6 +158,7 @@ pub struct Request {
     /// The staff account handling it.
     pub owner_id: Option<i64>,
     /// When it is due.
+    #[serde(with = "crate::time::rfc3339")]
     pub due_at: NaiveDateTime,
     /// The address it came from.
     pub sender: String,
@@ -178,14 +179,19 @@ pub struct Request {
     #[serde(skip)]
     pub in_reply_to: Option<String>,
     /// When the confirmation link expires (while awaiting confirmation).
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub confirm_expires_at: Option<NaiveDateTime>,
     /// When the reminder went out.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub reminded_at: Option<NaiveDateTime>,
     /// When the sender confirmed.
+    #[serde(default, with = "crate::time::rfc3339_option")]
     pub confirmed_at: Option<NaiveDateTime>,
     /// When it arrived.
+    #[serde(with = "crate::time::rfc3339")]
     pub received_at: NaiveDateTime,
     /// When it last changed.
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -550,7 +556,11 @@ pub fn update(
                     mail_requests::updated_at.eq(now),
                 ))
                 .execute(tx.conn())?;
-            let detail = format!("{} → {}", current.due_at.date(), due.date());
+            let detail = format!(
+                "{} → {}",
+                crate::time::format(&current.due_at),
+                crate::time::format(&due)
+            );
             add_event(tx, keys, id, actor, "due", &detail, None, now)?;
         }
     }
@@ -600,6 +610,7 @@ pub struct Event {
     /// Its place in the history.
     pub seq: i32,
     /// When.
+    #[serde(with = "crate::time::rfc3339")]
     pub at: NaiveDateTime,
     /// Which staff account, if a person did it.
     pub actor_id: Option<i64>,

@@ -165,7 +165,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    outbox (library_id, id) {
         id -> BigInt,
         library_id -> BigInt,
         message_id -> Text,

@@ -1,10 +1,13 @@
-//! Ids for tenant rows, allocated in blocks.
+//! Ids for tenant rows, allocated in blocks and never reused.
+//!
+//! An id names its row in the audit log (`patron:42`), so an id handed out
+//! twice would hand one patron's trail to another.
 
 use crate::error::StoreResult;
 use crate::tenant::LibraryTx;
 use crate::DbConn;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 
 /// A table whose ids custodian allocates.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +20,8 @@ pub enum IdSpace {
     Consents,
     /// `mail_requests.id`
     MailRequests,
+    /// `outbox.id`
+    Outbox,
 }
 
 impl IdSpace {
@@ -26,15 +31,18 @@ impl IdSpace {
             IdSpace::Records => "record_ids",
             IdSpace::Consents => "consent_ids",
             IdSpace::MailRequests => "mail_request_ids",
+            IdSpace::Outbox => "outbox_id_seq",
         }
     }
 
-    fn table(self) -> &'static str {
+    /// Its row in SQLite's `id_spaces`.
+    fn space(self) -> &'static str {
         match self {
             IdSpace::Patrons => "patrons",
             IdSpace::Records => "library_records",
             IdSpace::Consents => "patron_consents",
             IdSpace::MailRequests => "mail_requests",
+            IdSpace::Outbox => "outbox",
         }
     }
 }
@@ -45,12 +53,13 @@ struct Id {
     id: i64,
 }
 
-/// `n` fresh ids, in one round trip.
+/// `n` fresh ids, in one round trip; call it inside a writing scope.
 ///
 /// PostgreSQL draws them from a sequence (ids are unique across libraries, and
-/// a rolled-back transaction leaves a gap, which is harmless). SQLite counts up
-/// from the table's largest id: a writing scope holds the database's write
-/// lock, so nobody else can take the same numbers.
+/// a rolled-back transaction leaves a gap, which is harmless). SQLite bumps
+/// the space's counter in `id_spaces`: a writing scope holds the database's
+/// write lock, so nobody else can take the same numbers, and a deleted row's
+/// id is never handed out again (the table's largest id would be).
 pub fn allocate(tx: &mut LibraryTx<'_>, space: IdSpace, n: usize) -> StoreResult<Vec<i64>> {
     if n == 0 {
         return Ok(Vec::new());
@@ -67,12 +76,13 @@ pub fn allocate(tx: &mut LibraryTx<'_>, space: IdSpace, n: usize) -> StoreResult
             Ok(ids.into_iter().map(|r| r.id).collect())
         }
         DbConn::Sqlite(c) => {
-            let max: Id = diesel::sql_query(format!(
-                "SELECT COALESCE(MAX(id), 0) AS id FROM {}",
-                space.table()
-            ))
+            let last: Id = diesel::sql_query(
+                "UPDATE id_spaces SET last_id = last_id + ? WHERE space = ? RETURNING last_id AS id",
+            )
+            .bind::<BigInt, _>(n)
+            .bind::<Text, _>(space.space())
             .get_result(c)?;
-            Ok((1..=n).map(|i| max.id + i).collect())
+            Ok((last.id - n + 1..=last.id).collect())
         }
     }
 }

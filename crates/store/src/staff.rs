@@ -23,6 +23,7 @@ pub struct StaffMember {
     /// Whether the account is disabled.
     pub disabled: bool,
     /// When they joined this library.
+    #[serde(with = "crate::time::rfc3339")]
     pub joined_at: NaiveDateTime,
 }
 

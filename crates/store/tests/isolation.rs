@@ -396,9 +396,8 @@ fn every_tenant_table_has_forced_row_level_security() {
     .load(&mut owner)
     .unwrap();
     // Consortium tables that name a library without holding its patrons' data:
-    // the outbox (sealed, delivered by any worker), where inbound mail went,
-    // and directory change proposals.
-    let consortium = ["directory_changes", "inbound_mail_routes", "outbox"];
+    // where inbound mail went, and directory change proposals.
+    let consortium = ["directory_changes", "inbound_mail_routes"];
     let mut checked = Vec::new();
     for t in &tables {
         if consortium.contains(&t.name.as_str()) {
@@ -417,10 +416,134 @@ fn every_tenant_table_has_forced_row_level_security() {
         "audit_log",
         "mail_requests",
         "mail_request_events",
+        "outbox",
     ] {
         assert!(
             checked.contains(&expected),
             "{expected} was not checked: {checked:?}"
         );
     }
+}
+
+fn queue(store: &Store, library: LibraryId, n: usize) {
+    let keys = store::testing::keyring();
+    let now = chrono::Utc::now().naive_utc();
+    store
+        .write(library, |tx| {
+            for i in 0..n {
+                let message_id = format!("<{}.{i}@custodian.test>", library.0);
+                store::outbox::enqueue(
+                    tx,
+                    &keys,
+                    &store::outbox::NewMessage {
+                        message_id: &message_id,
+                        template: "test",
+                        recipient_hint: "p***@example.org",
+                        envelope_from: "director@example.org",
+                        envelope_to: &["patron@example.org".to_owned()],
+                        message: "Subject: hello\r\n\r\nHello.\r\n",
+                        now,
+                    },
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn postgres_outbox_rows_are_seen_only_in_their_librarys_scope() {
+    let Some(admin) = postgres_url() else { return };
+    let pg = PgTestDb::create(&admin);
+    let store = Store::open(
+        &DbUrl::parse(&pg.app_url).unwrap(),
+        2,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let s = seed(&store);
+    queue(&store, s.a, 2);
+    queue(&store, s.b, 3);
+    queue(&store, LibraryId::CONSORTIUM, 1);
+    let mut app = PgConnection::establish(&pg.app_url).unwrap();
+
+    // No scope: no messages at all, though six are queued.
+    assert_eq!(count(&mut app, "SELECT count(*) AS n FROM outbox"), 0);
+
+    for (lib, n) in [(s.a, 2), (s.b, 3), (LibraryId::CONSORTIUM, 1)] {
+        app.batch_execute(&format!(
+            "BEGIN; SELECT set_config('custodian.library_id', '{}', true)",
+            lib.0
+        ))
+        .unwrap();
+        assert_eq!(count(&mut app, "SELECT count(*) AS n FROM outbox"), n);
+        assert_eq!(
+            count(
+                &mut app,
+                &format!(
+                    "SELECT count(*) AS n FROM outbox WHERE library_id <> {}",
+                    lib.0
+                )
+            ),
+            0
+        );
+        // Even its own messages cannot be changed behind the workers' back.
+        let changed = app.batch_execute("UPDATE outbox SET status = 'dead'");
+        assert!(changed.is_err(), "the application role updated the outbox");
+        app.batch_execute("ROLLBACK").unwrap();
+    }
+
+    // A library's scope cannot queue a message in another library's outbox.
+    app.batch_execute(&format!(
+        "BEGIN; SELECT set_config('custodian.library_id', '{}', true)",
+        s.a.0
+    ))
+    .unwrap();
+    let forged = app.batch_execute(&format!(
+        "INSERT INTO outbox (library_id, message_id, template, recipient_hint, envelope_sealed, \
+         message_sealed, next_attempt_at, created_at) \
+         VALUES ({}, '<x@y>', 't', 'h', '', '', now(), now())",
+        s.b.0
+    ));
+    assert!(forged
+        .unwrap_err()
+        .to_string()
+        .contains("row-level security"));
+    app.batch_execute("ROLLBACK").unwrap();
+
+    // Workers still see every library's messages, through the narrow functions.
+    let mut conn = store.conn().unwrap();
+    let far = chrono::Utc::now().naive_utc() + chrono::Duration::days(1);
+    let claimed = store::outbox::claim(
+        &mut conn,
+        &store::testing::keyring(),
+        "w",
+        far,
+        far + chrono::Duration::minutes(5),
+        100,
+    )
+    .unwrap();
+    assert_eq!(claimed.len(), 6);
+    let c = &claimed[0];
+    store::outbox::mark_failed(&mut conn, c.library, c.id, "refused", None).unwrap();
+    let dead = store::outbox::list(&mut conn, Some("dead"), None, 10).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, c.id);
+    store::outbox::retry(&mut conn, c.id, far).unwrap();
+    assert!(matches!(
+        store::outbox::retry(&mut conn, c.id, far),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store::outbox::retry(&mut conn, 999_999, far),
+        Err(StoreError::NotFound)
+    ));
+    for c in &claimed[1..] {
+        store::outbox::mark_sent(&mut conn, c.library, c.id, far).unwrap();
+    }
+    let counts = store::outbox::counts(&mut conn).unwrap();
+    assert_eq!(
+        counts,
+        vec![("pending".to_owned(), 1), ("sent".to_owned(), 5)]
+    );
 }

@@ -444,3 +444,53 @@ fn corrections_reseal_and_reindex() {
         );
     }
 }
+
+#[test]
+fn a_deleted_patrons_id_is_never_handed_out_again() {
+    for mut db in backends() {
+        let a = library(&db.store, "a");
+        let first = patron(&db.store, a, "1", "Ada", "a@example.org");
+        let deleted = patron(&db.store, a, "2", "Bea", "b@example.org");
+        assert!(deleted.0 > first.0);
+        db.store
+            .write(a, |tx| patrons::delete(tx, deleted))
+            .unwrap();
+        // The largest id is gone; counting up from the largest remaining id
+        // would give the next patron the deleted patron's id (and trail).
+        let next = patron(&db.store, a, "3", "Cyd", "c@example.org");
+        assert!(
+            next.0 > deleted.0,
+            "{:?}: new patron got id {} after {} was deleted",
+            db.store.backend(),
+            next.0,
+            deleted.0
+        );
+
+        // Records and their ids likewise.
+        let k = keys();
+        let ids = db
+            .store
+            .write(a, |tx| {
+                records::ingest(
+                    tx,
+                    &k,
+                    &[
+                        loan("R1", first, false, None),
+                        loan("R2", first, false, None),
+                    ],
+                    now(),
+                )
+            })
+            .unwrap();
+        db.store.write(a, |tx| patrons::delete(tx, first)).unwrap();
+        let raw_delete = format!("DELETE FROM library_records WHERE id = {}", ids[1]);
+        diesel::sql_query(raw_delete).execute(&mut db.raw).unwrap();
+        let again = db
+            .store
+            .write(a, |tx| {
+                records::ingest(tx, &k, &[loan("R3", next, false, None)], now())
+            })
+            .unwrap();
+        assert!(again[0] > ids[1], "record id {} reused", again[0]);
+    }
+}

@@ -43,6 +43,7 @@ pub struct Membership {
 struct SignedIn {
     token: String,
     token_type: &'static str,
+    #[serde(with = "store::time::rfc3339")]
     expires_at: NaiveDateTime,
     account: Me,
 }

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use futures_util::StreamExt;
 use notifier::requests::{Channel, StaffChange};
 use notifier::templates::ConfirmPage;
@@ -169,9 +169,28 @@ pub struct ChangeBody {
     status: Option<String>,
     #[serde(default, with = "super::double_option")]
     owner_id: Option<Option<i64>>,
-    due: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "due_date")]
+    due: Option<NaiveDateTime>,
     note: Option<String>,
     notice: Option<String>,
+}
+
+/// A due date as staff give it: a date (the end of that day, UTC, as it
+/// always was), or an RFC 3339 timestamp with its offset.
+fn due_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+    use serde::de::Error;
+    let Some(s) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Ok(day) = s.trim().parse::<NaiveDate>() {
+        return Ok(day.and_hms_opt(23, 59, 59));
+    }
+    store::time::parse(&s).map(Some).ok_or_else(|| {
+        D::Error::custom(format!(
+            "expected a date such as 2026-12-31 (the end of that day, UTC) or {}",
+            store::time::EXPECTED
+        ))
+    })
 }
 
 impl ChangeBody {

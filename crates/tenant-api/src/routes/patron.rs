@@ -23,6 +23,7 @@ pub struct PatronSignIn {
 struct PatronSignedIn {
     token: String,
     token_type: &'static str,
+    #[serde(with = "store::time::rfc3339")]
     expires_at: NaiveDateTime,
     patron_id: i64,
 }
@@ -239,6 +240,7 @@ pub async fn my_records(
 /// One entry of a patron's access log.
 #[derive(Serialize)]
 pub struct AccessEntry {
+    #[serde(with = "store::time::rfc3339")]
     at: NaiveDateTime,
     who: String,
     action: String,
@@ -317,7 +319,7 @@ pub async fn export(state: web::Data<AppState>, caller: PatronCaller) -> ApiResu
         let consents = patrons::consents(tx, keys, id)?;
         let access = access_entries(tx, &subject, i64::MAX)?;
         Ok(serde_json::json!({
-            "exported_at": Utc::now().naive_utc(),
+            "exported_at": store::time::format(&Utc::now().naive_utc()),
             "library_id": lib.0,
             "patron": patron,
             "records": all,

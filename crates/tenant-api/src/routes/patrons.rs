@@ -519,6 +519,7 @@ pub struct ConsentBody {
     given_by: String,
     #[serde(default = "default_scope")]
     scope: String,
+    #[serde(default, with = "store::time::rfc3339_option")]
     expires_at: Option<NaiveDateTime>,
 }
 
