@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod patrons;
 pub mod records;
 pub mod requests;
+pub mod security_log;
 mod schema;
 pub mod sealing;
 pub mod sequence;

@@ -411,6 +411,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         web::post().to(routes::mail::library_reply),
                     )
                     .route("/libraries", web::get().to(routes::libraries::list))
+                    .route(
+                        "/director/security-log",
+                        web::get().to(routes::libraries::security_log),
+                    )
                     .route("/libraries", web::post().to(routes::libraries::create))
                     .route(
                         "/libraries/{library}/patron/sign-in",
