@@ -346,3 +346,16 @@ pub fn post_raw_auth_opt(url: &str, token: Option<&str>, body: &str) -> Reply {
             .send_string(body),
     )
 }
+
+/// Any request with the given headers and an optional JSON body, for tests
+/// that vary the credentials' form (cookie, scheme spelling).
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+    let mut req = agent().request(method, url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    finish(match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    })
+}

@@ -90,7 +90,10 @@ fn the_director_cannot_get_a_foothold_in_a_library_that_has_an_admin() {
             Some(&director),
             &json!({"email": "director@demo.custodian.test"}),
         );
-        assert!(repoint.status == 400 || repoint.status == 403, "{repoint:?}");
+        assert!(
+            repoint.status == 400 || repoint.status == 403,
+            "{repoint:?}"
+        );
 
         for (email, password) in [
             ("clerk@riverbend.example", "director-knows-this"),
@@ -166,7 +169,11 @@ fn the_director_cannot_get_a_foothold_in_a_library_that_has_an_admin() {
         assert_eq!(created[0]["actor"], format!("account:{director_id}"));
         assert_eq!(created[0]["subject"], format!("account:{head_id}"));
         let ok = server.cli(&["audit", "verify"]);
-        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
     }
 }
 
@@ -221,7 +228,10 @@ fn adding_staff_answers_the_same_for_an_email_known_elsewhere_and_one_known_nowh
         );
         assert_eq!(new.status, 200, "{:?}", new.body);
         assert_eq!(new.body["account"]["libraries"][0]["slug"], "riverbend");
-        assert_eq!(new.body["account"]["libraries"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            new.body["account"]["libraries"].as_array().unwrap().len(),
+            1
+        );
         assert_ne!(new.body["account"]["id"], me.body["id"]);
         // Riverbend's admin resetting it does not reach the prairie-hills account.
         let new_url = format!(
@@ -230,7 +240,12 @@ fn adding_staff_answers_the_same_for_an_email_known_elsewhere_and_one_known_nowh
             elsewhere.body["account_id"]
         );
         assert_eq!(
-            patch(&new_url, Some(&admin), &json!({"password": "riverbend-reset-1"})).status,
+            patch(
+                &new_url,
+                Some(&admin),
+                &json!({"password": "riverbend-reset-1"})
+            )
+            .status,
             200
         );
         assert_eq!(
@@ -250,7 +265,10 @@ fn adding_staff_answers_the_same_for_an_email_known_elsewhere_and_one_known_nowh
 fn one_password_for_two_libraries_asks_which_library() {
     for backend in backends() {
         let server = Server::start(backend, &[]);
-        for (admin, library) in [(RIVERBEND_ADMIN, "riverbend"), (PRAIRIE_ADMIN, "prairie-hills")] {
+        for (admin, library) in [
+            (RIVERBEND_ADMIN, "riverbend"),
+            (PRAIRIE_ADMIN, "prairie-hills"),
+        ] {
             let token = server.sign_in(admin);
             let r = post(
                 &staff_url(&server, library),
@@ -270,7 +288,10 @@ fn one_password_for_two_libraries_asks_which_library() {
             json!({"email": "roaming@example.org", "password": "same-password-12", "library": "prairie-hills"}),
         );
         assert_eq!(chosen.status, 200, "{:?}", chosen.body);
-        assert_eq!(chosen.body["account"]["libraries"][0]["slug"], "prairie-hills");
+        assert_eq!(
+            chosen.body["account"]["libraries"][0]["slug"],
+            "prairie-hills"
+        );
         let wrong = sign_in_with(
             &server,
             json!({"email": "roaming@example.org", "password": "same-password-12", "library": "lakeshore"}),
@@ -304,12 +325,22 @@ fn another_librarys_admin_hammering_staff_management_leaves_the_chain_alone() {
             r.assert_problem(404, "not-found");
         }
         let after = audit_entries(&server, &riverbend, "riverbend");
-        assert_eq!(before, after, "another library's refusals reached riverbend's chain");
+        assert_eq!(
+            before, after,
+            "another library's refusals reached riverbend's chain"
+        );
         let ok = server.cli(&["audit", "verify"]);
-        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
 
         // The consortium's security log has them, bounded per caller.
-        let log = get(&server.url("/api/v1/director/security-log?limit=200"), Some(&director));
+        let log = get(
+            &server.url("/api/v1/director/security-log?limit=200"),
+            Some(&director),
+        );
         assert_eq!(log.status, 200, "{:?}", log.body);
         let mine: Vec<&Value> = log.body["items"]
             .as_array()
@@ -328,8 +359,11 @@ fn another_librarys_admin_hammering_staff_management_leaves_the_chain_alone() {
         }
         get(&server.url("/api/v1/director/security-log"), None)
             .assert_problem(401, "unauthenticated");
-        get(&server.url("/api/v1/director/security-log?limit=0"), Some(&director))
-            .assert_problem(400, "invalid-parameter");
+        get(
+            &server.url("/api/v1/director/security-log?limit=0"),
+            Some(&director),
+        )
+        .assert_problem(400, "invalid-parameter");
 
         // A member refused in their own library stays in that library's log.
         let clerk = post(

@@ -70,7 +70,11 @@ pub fn create_in(conn: &mut DbConn, new: &NewAccount<'_>, home: LibraryId) -> St
     insert(conn, new, Some(home))
 }
 
-fn insert(conn: &mut DbConn, new: &NewAccount<'_>, home: Option<LibraryId>) -> StoreResult<Account> {
+fn insert(
+    conn: &mut DbConn,
+    new: &NewAccount<'_>,
+    home: Option<LibraryId>,
+) -> StoreResult<Account> {
     let email = normalize_email(new.email);
     let key = login_key(home, &email);
     let row = NewAccount {

@@ -186,7 +186,9 @@ pub fn create_library_account(
     ))
     .get_result(tx.conn())?;
     if taken {
-        return Err(StoreError::Conflict("email already on this library's staff".into()));
+        return Err(StoreError::Conflict(
+            "email already on this library's staff".into(),
+        ));
     }
     crate::accounts::create_in(tx.conn(), new, library)
 }

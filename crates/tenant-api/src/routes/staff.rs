@@ -215,29 +215,52 @@ pub async fn create(
         let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
         let outcome = store.write(library, |tx| {
             let library_has_admin = staff::admin_count(tx)? > 0;
-            let decision = decide_staff(standing, StaffAction::Create { role, library_has_admin });
+            let decision = decide_staff(
+                standing,
+                StaffAction::Create {
+                    role,
+                    library_has_admin,
+                },
+            );
             if decision != StaffDecision::Allow {
                 // Committed with the refusal, so the library sees the director tried.
-                audit::append(tx, &entry(&who, "staff.create", "", decision), Utc::now().naive_utc())?;
+                audit::append(
+                    tx,
+                    &entry(&who, "staff.create", "", decision),
+                    Utc::now().naive_utc(),
+                )?;
                 return Ok(Err(decision));
             }
             let account = staff::create_library_account(
                 tx,
-                &NewAccount { email: &email, display_name: display_name.trim(), password_hash: &hash, is_director: false },
+                &NewAccount {
+                    email: &email,
+                    display_name: display_name.trim(),
+                    password_hash: &hash,
+                    is_director: false,
+                },
             )
             .map_err(|e| match e {
                 StoreError::Conflict(_) => ApiError::Conflict(
-                    "this email is already on your library's staff; change that account instead".into(),
+                    "this email is already on your library's staff; change that account instead"
+                        .into(),
                 ),
                 other => other.into(),
             })?;
             staff::add(tx, account.id, role)?;
             let subject = format!("account:{}", account.id.0);
-            audit::append(tx, &entry(&who, "staff.create", &subject, decision), Utc::now().naive_utc())?;
+            audit::append(
+                tx,
+                &entry(&who, "staff.create", &subject, decision),
+                Utc::now().naive_utc(),
+            )?;
             Ok::<_, ApiError>(Ok(staff::get(tx, account.id)?))
         })?;
         let member = outcome.map_err(|d| answer(d).err().unwrap_or(ApiError::NotFound))?;
-        Ok(Created { member, initial_password: generated })
+        Ok(Created {
+            member,
+            initial_password: generated,
+        })
     })
     .await?;
     tracing::info!(library = %access.library.slug, account = created.member.account_id.0, role = %role, "staff account added");
@@ -307,7 +330,8 @@ pub async fn update(
             .map_err(ApiError::Internal)?;
         store.write(library, |tx| {
             let current = staff::get(tx, account)?;
-            if (hash.is_some() || change.disabled.is_some()) && staff::works_elsewhere(tx, account)? {
+            if (hash.is_some() || change.disabled.is_some()) && staff::works_elsewhere(tx, account)?
+            {
                 return Err(ApiError::Forbidden(SHARED_ACCOUNT));
             }
             let loses_admin = current.role == LibraryRole::Admin
