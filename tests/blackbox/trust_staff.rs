@@ -387,3 +387,60 @@ fn another_librarys_admin_hammering_staff_management_leaves_the_chain_alone() {
         assert_eq!(last.last().unwrap()["clause"], "custodian.staff.admin-only");
     }
 }
+
+#[test]
+fn an_admin_cannot_reset_or_disable_an_account_that_also_works_in_another_library() {
+    use diesel::connection::SimpleConnection;
+    for backend in backends() {
+        let server = Server::start(backend, &[]);
+        let riverbend = server.sign_in(RIVERBEND_ADMIN);
+        let riverbend_id = my_id(&server, &riverbend);
+        // An account in two libraries (left by an operator, or from before
+        // accounts were per library): give riverbend's admin a seat at prairie-hills.
+        let mut raw = store::DbUrl::parse(&server.raw_url)
+            .unwrap()
+            .connect()
+            .unwrap();
+        raw.batch_execute(&format!(
+            "INSERT INTO library_staff (library_id, account_id, role) \
+             SELECT id, {riverbend_id}, 'staff' FROM libraries WHERE slug = 'prairie-hills'"
+        ))
+        .unwrap();
+        let prairie = server.sign_in(PRAIRIE_ADMIN);
+        let seat = format!("{}/{riverbend_id}", staff_url(&server, "prairie-hills"));
+        assert_eq!(get(&seat, Some(&prairie)).status, 200);
+        let r = patch(
+            &seat,
+            Some(&prairie),
+            &json!({"password": "prairie-took-it-1"}),
+        );
+        r.assert_problem(403, "forbidden");
+        assert!(r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another member library"));
+        patch(&seat, Some(&prairie), &json!({"disabled": true})).assert_problem(403, "forbidden");
+        // The role there is prairie-hills' own to change.
+        assert_eq!(
+            patch(&seat, Some(&prairie), &json!({"role": "custodian"})).status,
+            200
+        );
+        // Riverbend's admin still signs in with their own password.
+        assert_eq!(
+            sign_in_with(
+                &server,
+                json!({"email": RIVERBEND_ADMIN, "password": server.password(RIVERBEND_ADMIN)})
+            )
+            .status,
+            200
+        );
+        assert_eq!(
+            sign_in_with(
+                &server,
+                json!({"email": RIVERBEND_ADMIN, "password": "prairie-took-it-1"})
+            )
+            .status,
+            401
+        );
+    }
+}
