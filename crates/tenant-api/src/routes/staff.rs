@@ -17,7 +17,7 @@ use store::{audit, security_log, AccountId, LibraryId, StoreError};
 /// per minute; further refusals in the minute are only counted.
 ///
 /// Ten is more than a person mistyping a library's slug produces and small
-/// enough that a script hammering the API adds at most 14,400 rows a day.
+/// enough that one account hammering the API adds at most 14,400 rows a day.
 pub const SECURITY_LOG_PER_MINUTE: i64 = 10;
 
 /// Asks the policy; a refusal to change anything is recorded before it is answered.
