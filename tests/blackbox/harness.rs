@@ -354,3 +354,16 @@ pub fn post_bytes_auth(url: &str, token: &str, content_type: &str, body: &[u8]) 
             .send_bytes(body),
     )
 }
+
+/// Any request with the given headers and an optional JSON body, for tests
+/// that vary the credentials' form (cookie, scheme spelling).
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+    let mut req = agent().request(method, url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    finish(match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    })
+}

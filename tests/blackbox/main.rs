@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod adversarial;
 mod audit;
 mod directory;
 mod harness;
@@ -16,4 +17,5 @@ mod operations;
 mod patrons;
 mod sign_in;
 mod staff;
+mod trust_staff;
 mod web;

@@ -73,9 +73,22 @@ pub enum Standing {
 pub enum StaffAction {
     /// See the list of staff and one account.
     View,
-    /// Add, change, disable or remove a staff account.
+    /// Change (name, role, password, disabled flag) or remove an existing staff account.
     Manage,
+    /// Add a staff account with `role` to a library that has (or has not yet) an enabled admin.
+    Create {
+        /// The role the new account is to hold.
+        role: LibraryRole,
+        /// Whether the library already has an enabled admin.
+        library_has_admin: bool,
+    },
 }
+
+/// Why the director is refused: after onboarding, a library's own admins manage its staff.
+pub const DIRECTOR_NOT_STAFF_MANAGER: &str = "after a library has its first admin, only the library's own admins add, change or remove its staff, and nobody but an account's holder or the library's admin sets its password; ask an admin of the library";
+
+/// Why the director is refused a first account that is not an admin.
+pub const DIRECTOR_FIRST_ADMIN_ONLY: &str = "the consortium director gives a new library its first admin only (role admin); that admin then adds the rest of the staff";
 
 /// The answer to a staff-management request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,16 +122,36 @@ impl StaffDecision {
 
 /// Decides a staff-management request.
 ///
-/// The director may view and manage staff so a new member library can be given
-/// its first admin; a library admin manages their own library only; other
-/// members may see who their colleagues are but change nothing.
+/// The director onboards a library and gives it its first admin, nothing more:
+/// an account whose password the director set, or could reset, would let the
+/// director sign in as library staff and read patron records, which the
+/// director must never see. So the director may look at a library's staff, may
+/// create one admin while the library has no enabled admin, and may not change,
+/// reset or remove any library account. A library admin manages their own
+/// library only; other members may see who their colleagues are but change
+/// nothing.
 pub fn decide_staff(standing: Standing, action: StaffAction) -> StaffDecision {
     match (standing, action) {
         (Standing::Outsider, _) => StaffDecision::Hidden,
-        (Standing::Director, _) => StaffDecision::Allow,
+        (Standing::Director, StaffAction::View) => StaffDecision::Allow,
+        (
+            Standing::Director,
+            StaffAction::Create {
+                role: LibraryRole::Admin,
+                library_has_admin: false,
+            },
+        ) => StaffDecision::Allow,
+        (
+            Standing::Director,
+            StaffAction::Create {
+                library_has_admin: false,
+                ..
+            },
+        ) => StaffDecision::Forbidden(DIRECTOR_FIRST_ADMIN_ONLY),
+        (Standing::Director, _) => StaffDecision::Forbidden(DIRECTOR_NOT_STAFF_MANAGER),
         (Standing::Member(LibraryRole::Admin), _) => StaffDecision::Allow,
         (Standing::Member(_), StaffAction::View) => StaffDecision::Allow,
-        (Standing::Member(_), StaffAction::Manage) => {
+        (Standing::Member(_), _) => {
             StaffDecision::Forbidden("only a library admin may manage the staff of a library")
         }
     }
@@ -153,21 +186,59 @@ mod tests {
         }
     }
 
+    fn create(role: LibraryRole, library_has_admin: bool) -> StaffAction {
+        StaffAction::Create {
+            role,
+            library_has_admin,
+        }
+    }
+
     #[test]
-    fn only_admins_and_the_director_manage_staff() {
+    fn the_director_gives_a_new_library_its_first_admin_and_nothing_else() {
         assert_eq!(
-            decide_staff(Standing::Director, StaffAction::Manage),
+            decide_staff(Standing::Director, create(LibraryRole::Admin, false)),
             StaffDecision::Allow
         );
         assert_eq!(
-            decide_staff(Standing::Member(LibraryRole::Admin), StaffAction::Manage),
+            decide_staff(Standing::Director, StaffAction::View),
             StaffDecision::Allow
         );
+        for action in [
+            StaffAction::Manage,
+            create(LibraryRole::Admin, true),
+            create(LibraryRole::Staff, true),
+            create(LibraryRole::Staff, false),
+            create(LibraryRole::Custodian, false),
+        ] {
+            assert!(
+                matches!(
+                    decide_staff(Standing::Director, action),
+                    StaffDecision::Forbidden(_)
+                ),
+                "{action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_admins_manage_staff() {
+        for action in [
+            StaffAction::Manage,
+            create(LibraryRole::Admin, true),
+            create(LibraryRole::Staff, true),
+        ] {
+            assert_eq!(
+                decide_staff(Standing::Member(LibraryRole::Admin), action),
+                StaffDecision::Allow
+            );
+        }
         for role in [LibraryRole::Staff, LibraryRole::Custodian] {
-            assert!(matches!(
-                decide_staff(Standing::Member(role), StaffAction::Manage),
-                StaffDecision::Forbidden(_)
-            ));
+            for action in [StaffAction::Manage, create(LibraryRole::Staff, true)] {
+                assert!(matches!(
+                    decide_staff(Standing::Member(role), action),
+                    StaffDecision::Forbidden(_)
+                ));
+            }
             assert_eq!(
                 decide_staff(Standing::Member(role), StaffAction::View),
                 StaffDecision::Allow

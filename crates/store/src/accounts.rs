@@ -51,19 +51,45 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Adds an account.
+/// The unique sign-in key of `email` for accounts of `home` (`None`: the consortium's own).
+///
+/// Accounts are unique per home library and email, not per email, so that a
+/// library admin adding an address cannot learn whether it has an account in
+/// another library: the new account is this library's, whatever exists elsewhere.
+fn login_key(home: Option<LibraryId>, email: &str) -> String {
+    format!("{}:{}", home.map_or(0, |l| l.0), normalize_email(email))
+}
+
+/// Adds a consortium-level account (the director's, or one made by the CLI or the demo seed).
 pub fn create(conn: &mut DbConn, new: &NewAccount<'_>) -> StoreResult<Account> {
+    insert(conn, new, None)
+}
+
+/// Adds an account that belongs to library `home` (made by that library's admin, or its first admin).
+pub fn create_in(conn: &mut DbConn, new: &NewAccount<'_>, home: LibraryId) -> StoreResult<Account> {
+    insert(conn, new, Some(home))
+}
+
+fn insert(
+    conn: &mut DbConn,
+    new: &NewAccount<'_>,
+    home: Option<LibraryId>,
+) -> StoreResult<Account> {
     let email = normalize_email(new.email);
+    let key = login_key(home, &email);
     let row = NewAccount {
         email: &email,
         ..new.clone()
     };
     // RETURNING with a Selectable is not available over both backends; the
-    // email is unique, so read the row back by it.
+    // login key is unique, so read the row back by it.
     diesel::insert_into(accounts::table)
-        .values(&row)
+        .values((&row, accounts::login_key.eq(&key)))
         .execute(conn)?;
-    by_email(conn, &email)
+    Ok(accounts::table
+        .filter(accounts::login_key.eq(&key))
+        .select(Account::as_select())
+        .first(conn)?)
 }
 
 /// Creates an account, or gives an existing one with this email the new
@@ -85,12 +111,21 @@ pub fn upsert(conn: &mut DbConn, new: &NewAccount<'_>) -> StoreResult<AccountId>
     }
 }
 
-/// Finds an account by its sign-in address.
+/// Finds the consortium-level account (the director's, the CLI's, the demo's) with this address.
 pub fn by_email(conn: &mut DbConn, email: &str) -> StoreResult<Account> {
     Ok(accounts::table
-        .filter(accounts::email.eq(normalize_email(email)))
+        .filter(accounts::login_key.eq(login_key(None, email)))
         .select(Account::as_select())
         .first(conn)?)
+}
+
+/// Every account with this sign-in address, whichever library it belongs to, oldest first.
+pub fn all_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Vec<Account>> {
+    Ok(accounts::table
+        .filter(accounts::email.eq(normalize_email(email)))
+        .order(accounts::id)
+        .select(Account::as_select())
+        .load(conn)?)
 }
 
 /// Finds an account by id.

@@ -20,6 +20,7 @@ pub mod records;
 pub mod requests;
 mod schema;
 pub mod sealing;
+pub mod security_log;
 pub mod sequence;
 pub mod staff;
 pub mod tenant;

@@ -31,6 +31,7 @@ diesel::table! {
         is_director -> Bool,
         disabled -> Bool,
         created_at -> Timestamp,
+        login_key -> Text,
     }
 }
 
@@ -248,3 +249,16 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(inbound_mail, inbound_mail_routes, libraries);
 diesel::allow_tables_to_appear_in_same_query!(mail_requests, mail_request_events);
+
+diesel::table! {
+    security_log (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        target_library_id -> BigInt,
+        action -> Text,
+        clause -> Text,
+        repeats -> BigInt,
+    }
+}

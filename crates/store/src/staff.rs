@@ -160,12 +160,50 @@ pub fn admin_count(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
         .get_result(tx.conn())?)
 }
 
-/// Creates a sign-in account in the same transaction as its membership.
+/// Creates a consortium-level sign-in account in the same transaction as its membership (the CLI's).
 pub fn create_account(
     tx: &mut LibraryTx<'_>,
     new: &crate::accounts::NewAccount<'_>,
 ) -> StoreResult<crate::accounts::Account> {
     crate::accounts::create(tx.conn(), new)
+}
+
+/// Creates a sign-in account of the scoped library, in the same transaction as its membership.
+///
+/// Whether the address has an account in another library makes no difference
+/// (see `accounts::create_in`); only an address already on this library's
+/// staff is refused, with [`StoreError::Conflict`].
+pub fn create_library_account(
+    tx: &mut LibraryTx<'_>,
+    new: &crate::accounts::NewAccount<'_>,
+) -> StoreResult<crate::accounts::Account> {
+    let library = tx.library_id();
+    let email = crate::accounts::normalize_email(new.email);
+    let taken: bool = diesel::select(diesel::dsl::exists(
+        library_staff::table
+            .inner_join(accounts::table)
+            .filter(library_staff::library_id.eq(library.0))
+            .filter(accounts::email.eq(&email)),
+    ))
+    .get_result(tx.conn())?;
+    if taken {
+        return Err(StoreError::Conflict(
+            "email already on this library's staff".into(),
+        ));
+    }
+    crate::accounts::create_in(tx.conn(), new, library)
+}
+
+/// Whether the account works in any library other than the scoped one.
+///
+/// An account's password and disabled flag are consortium-wide, so an admin
+/// who could change them for an account that also works elsewhere could take
+/// it over there.
+pub fn works_elsewhere(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<bool> {
+    let library = tx.library_id();
+    Ok(crate::accounts::memberships(tx.conn(), account)?
+        .iter()
+        .any(|(l, _)| *l != library))
 }
 
 /// Ends every session of a member (after a password change).

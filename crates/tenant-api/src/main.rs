@@ -267,7 +267,23 @@ fn create_user(
             store
                 .write(lib.id, |tx| {
                     let account = store::staff::create_account(tx, &new)?;
-                    store::staff::add(tx, account.id, role)
+                    store::staff::add(tx, account.id, role)?;
+                    // Every account given to a library shows in its audit log, whoever made it.
+                    let subject = format!("account:{}", account.id.0);
+                    store::audit::append(
+                        tx,
+                        &store::audit::NewEntry {
+                            actor: "system:cli",
+                            action: "staff.create",
+                            subject: &subject,
+                            purpose: "",
+                            decision: "allow",
+                            clause: "custodian.staff.operator",
+                            sealed: false,
+                        },
+                        chrono::Utc::now().naive_utc(),
+                    )
+                    .map(drop)
                 })
                 .map_err(conflict)?;
             println!("Created {role} {email} at {slug}.");

@@ -359,6 +359,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .service(resource!("/libraries/{library}/requests/{id}/message", get => routes::mail::library_raw))
                     .service(resource!("/libraries/{library}/requests/{id}/replies", post => routes::mail::library_reply))
                     .service(resource!("/libraries", get => routes::libraries::list, post => routes::libraries::create))
+                    .service(resource!("/director/security-log", get => routes::libraries::security_log))
                     .service(resource!("/libraries/{library}/patron/sign-in", post => routes::patron::sign_in))
                     .service(resource!("/patron/sign-out", post => routes::patron::sign_out))
                     .service(resource!("/patron/me", get => routes::patron::me, patch => routes::patron::update_me))

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use store::libraries::{self, Library, NewLibrary};
-use store::{Access, LibraryId, StoreError};
+use store::{security_log, Access, LibraryId, StoreError};
 
 fn director_only(caller: &Caller) -> ApiResult<()> {
     if caller.is_director {
@@ -100,4 +100,27 @@ pub async fn create(
     .await?;
     tracing::info!(library = %library.slug, "library onboarded");
     Ok(HttpResponse::Created().json(library))
+}
+
+/// `GET /api/v1/director/security-log`: refusals of callers in libraries they have no standing in, oldest first.
+pub async fn security_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    if !caller.is_director {
+        return Err(ApiError::Forbidden(
+            "only the consortium director reads the consortium's security log",
+        ));
+    }
+    let page = q.parse()?;
+    let store = state.store.clone();
+    let (after, limit) = (page.after, page.limit);
+    let items = blocking(move || {
+        Ok(store.read(LibraryId::CONSORTIUM, |tx| {
+            security_log::list(tx, after, limit)
+        })?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &security_log::Entry| e.id)))
 }

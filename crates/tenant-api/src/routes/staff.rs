@@ -7,38 +7,72 @@ use crate::passwords;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
-use policy::staff::{decide_staff, LibraryRole, StaffAction, StaffDecision};
+use policy::staff::{decide_staff, LibraryRole, StaffAction, StaffDecision, Standing};
 use serde::{Deserialize, Serialize};
 use store::accounts::{self, NewAccount};
 use store::staff::{self, StaffMember};
-use store::{audit, AccountId, StoreError};
+use store::{audit, security_log, AccountId, LibraryId, StoreError};
 
-/// Asks the policy; a refusal to change anything is recorded in the library's audit log before it is answered.
+/// How many entries one caller may write into the consortium's security log
+/// per minute; further refusals in the minute are only counted.
+///
+/// Ten is more than a person mistyping a library's slug produces and small
+/// enough that one account hammering the API adds at most 14,400 rows a day.
+pub const SECURITY_LOG_PER_MINUTE: i64 = 10;
+
+/// Asks the policy; a refusal to change anything is recorded before it is answered.
 async fn authorize(
     state: &AppState,
     access: &LibraryAccess,
     action: StaffAction,
 ) -> ApiResult<StaffDecision> {
     let decision = decide_staff(access.standing, action);
-    if decision != StaffDecision::Allow && action == StaffAction::Manage {
-        let store = state.store.clone();
-        let (library, actor) = (access.library.id, actor(access));
-        blocking(move || {
-            Ok(store.write(library, |tx| {
-                audit::append(
-                    tx,
-                    &entry(&actor, "staff.manage", "", decision),
-                    Utc::now().naive_utc(),
-                )
-            })?)
-        })
-        .await?;
+    if decision != StaffDecision::Allow && action != StaffAction::View {
+        record_refusal(state, access, decision).await?;
     }
+    answer(decision)
+}
+
+fn answer(decision: StaffDecision) -> ApiResult<StaffDecision> {
     match decision {
         StaffDecision::Allow => Ok(decision),
         StaffDecision::Forbidden(why) => Err(ApiError::Forbidden(why)),
         StaffDecision::Hidden => Err(ApiError::NotFound),
     }
+}
+
+/// Writes a refusal where it belongs: a caller with standing in the library
+/// (a member, the director) into the library's audit log; anybody else into
+/// the consortium's security log, bounded per caller, because letting any
+/// signed-in account append to another library's append-only chain would let
+/// it grow that chain without limit.
+async fn record_refusal(
+    state: &AppState,
+    access: &LibraryAccess,
+    decision: StaffDecision,
+) -> ApiResult<()> {
+    let store = state.store.clone();
+    let (library, actor) = (access.library.id, actor(access));
+    blocking(move || {
+        let now = Utc::now().naive_utc();
+        if decision == StaffDecision::Hidden {
+            let refusal = security_log::Refusal {
+                actor: &actor,
+                target: library,
+                action: "staff.manage",
+                clause: decision.clause(),
+            };
+            store.write(LibraryId::CONSORTIUM, |tx| {
+                security_log::record(tx, &refusal, now, SECURITY_LOG_PER_MINUTE)
+            })?;
+        } else {
+            store.write(library, |tx| {
+                audit::append(tx, &entry(&actor, "staff.manage", "", decision), now)
+            })?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 fn actor(access: &LibraryAccess) -> String {
@@ -120,13 +154,36 @@ struct Created {
 }
 
 /// Adds a staff account to the library.
+///
+/// The account is always a new account of this library, even when the address
+/// has an account in another library: answering "already exists" would tell
+/// an admin which addresses work elsewhere in the consortium, and joining the
+/// existing account would let this library's admin reach (and reset) an
+/// account another library relies on. So the answer for an address known
+/// elsewhere is the same as for one known nowhere; only an address already on
+/// this library's own staff is refused (409). Sign-in tells the two accounts
+/// apart by their passwords, or by the `library` the person names.
 pub async fn create(
     state: web::Data<AppState>,
     access: LibraryAccess,
     body: web::Json<NewStaff>,
 ) -> ApiResult<HttpResponse> {
-    let decision = authorize(&state, &access, StaffAction::Manage).await?;
+    // Everybody but the director is decided before the body is looked at, so
+    // an outsider's answer cannot depend on it; the director's depends on
+    // whether the library has an admin yet, read in the creating transaction.
+    if access.standing != Standing::Director {
+        authorize(
+            &state,
+            &access,
+            StaffAction::Create {
+                role: LibraryRole::Staff,
+                library_has_admin: true,
+            },
+        )
+        .await?;
+    }
     let who = actor(&access);
+    let standing = access.standing;
     let NewStaff {
         email,
         display_name,
@@ -156,23 +213,54 @@ pub async fn create(
         let generated = password.is_none().then(passwords::generate);
         let plain = password.or_else(|| generated.clone()).unwrap_or_default();
         let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
-        let member = store.write(library, |tx| {
-            let account = staff::create_account(
+        let outcome = store.write(library, |tx| {
+            let library_has_admin = staff::admin_count(tx)? > 0;
+            let decision = decide_staff(
+                standing,
+                StaffAction::Create {
+                    role,
+                    library_has_admin,
+                },
+            );
+            if decision != StaffDecision::Allow {
+                // Committed with the refusal, so the library sees the director tried.
+                audit::append(
+                    tx,
+                    &entry(&who, "staff.create", "", decision),
+                    Utc::now().naive_utc(),
+                )?;
+                return Ok(Err(decision));
+            }
+            let account = staff::create_library_account(
                 tx,
-                &NewAccount { email: &email, display_name: display_name.trim(), password_hash: &hash, is_director: false },
+                &NewAccount {
+                    email: &email,
+                    display_name: display_name.trim(),
+                    password_hash: &hash,
+                    is_director: false,
+                },
             )
             .map_err(|e| match e {
                 StoreError::Conflict(_) => ApiError::Conflict(
-                    "an account with this email already exists; the consortium director can add it to your library".into(),
+                    "this email is already on your library's staff; change that account instead"
+                        .into(),
                 ),
                 other => other.into(),
             })?;
             staff::add(tx, account.id, role)?;
             let subject = format!("account:{}", account.id.0);
-            audit::append(tx, &entry(&who, "staff.create", &subject, decision), Utc::now().naive_utc())?;
-            Ok::<_, ApiError>(staff::get(tx, account.id)?)
+            audit::append(
+                tx,
+                &entry(&who, "staff.create", &subject, decision),
+                Utc::now().naive_utc(),
+            )?;
+            Ok::<_, ApiError>(Ok(staff::get(tx, account.id)?))
         })?;
-        Ok(Created { member, initial_password: generated })
+        let member = outcome.map_err(|d| answer(d).err().unwrap_or(ApiError::NotFound))?;
+        Ok(Created {
+            member,
+            initial_password: generated,
+        })
     })
     .await?;
     tracing::info!(library = %access.library.slug, account = created.member.account_id.0, role = %role, "staff account added");
@@ -202,6 +290,9 @@ pub struct StaffChange {
     disabled: Option<bool>,
     password: Option<String>,
 }
+
+/// Why an admin may not reset or disable an account that also works in another library.
+const SHARED_ACCOUNT: &str = "this account also works in another member library, so its password and disabled flag are not this library's to change; its holder changes their own password, or the consortium's operator does with custodian create-user";
 
 /// Changes a staff member's role, name, password or disabled flag.
 pub async fn update(
@@ -239,6 +330,10 @@ pub async fn update(
             .map_err(ApiError::Internal)?;
         store.write(library, |tx| {
             let current = staff::get(tx, account)?;
+            if (hash.is_some() || change.disabled.is_some()) && staff::works_elsewhere(tx, account)?
+            {
+                return Err(ApiError::Forbidden(SHARED_ACCOUNT));
+            }
             let loses_admin = current.role == LibraryRole::Admin
                 && (role.is_some_and(|r| r != LibraryRole::Admin) || change.disabled == Some(true));
             if loses_admin && staff::admin_count(tx)? <= 1 {
