@@ -346,3 +346,11 @@ pub fn post_raw_auth_opt(url: &str, token: Option<&str>, body: &str) -> Reply {
             .send_string(body),
     )
 }
+
+pub fn post_with_headers(url: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
+    let mut req = agent().post(url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    finish(req.send_json(body.clone()))
+}

@@ -15,3 +15,4 @@ mod operations;
 mod patrons;
 mod sign_in;
 mod staff;
+mod trust_c;

@@ -73,6 +73,12 @@ pub enum ApiError {
     /// A bug or an unexpected failure; the detail is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too many sign-ins or password changes are waiting for password hashing.
+    #[error("password hashing is at capacity")]
+    Busy {
+        /// Seconds after which a retry is likely to be served.
+        retry_after_secs: u64,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -158,6 +164,7 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "This clashes with what is already there"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+            ApiError::Busy { .. } => ("busy", "Too many sign-ins at once"),
         }
     }
 
@@ -183,6 +190,7 @@ impl ApiError {
             ApiError::Conflict(what) => format!("The change clashes with existing data ({what}). Reload, check, and try again."),
             ApiError::Unavailable(_) => "The database or a service custodian depends on is not answering. Try again in a minute; if it persists, tell your administrator and quote the request id.".into(),
             ApiError::Internal(_) => "The error has been logged. Try again; if it persists, tell your administrator and quote the request id from the x-request-id header.".into(),
+            ApiError::Busy { retry_after_secs } => format!("custodian is checking many passwords right now. Try again in {retry_after_secs} second(s); nothing was changed and this attempt does not count as a failure."),
         }
     }
 }
@@ -204,6 +212,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -230,7 +239,8 @@ impl ResponseError for ApiError {
         };
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if let ApiError::Throttled { retry_after_secs } = self {
+        if let ApiError::Throttled { retry_after_secs } | ApiError::Busy { retry_after_secs } = self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if matches!(

@@ -90,6 +90,40 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds to let requests in flight finish on SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies (CIDRs such as `10.0.0.0/8`, or addresses) whose
+    /// `X-Forwarded-For` names the client; empty: the peer is the client.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// Whether cookies carry `Secure`: when asked, and always when `public_url` is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self.public_url.as_deref().is_some_and(|u| {
+                u.get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            })
+    }
+}
+
+/// A list given as a TOML array or, from the environment, as one comma-separated string.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        OneOrMany::Many(v) => v,
+    })
 }
 
 impl Default for ServerSettings {
@@ -100,6 +134,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             workers: 0,
             shutdown_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -281,6 +316,10 @@ pub struct AuthSettings {
     pub failures_per_address: u32,
     /// The throttling window, in seconds.
     pub failure_window_secs: u64,
+    /// Password hashes computed at once (each takes 19 MiB); 0 means one per core.
+    pub hash_concurrency: usize,
+    /// Sign-ins and password changes that may wait for a hashing slot; more get 503.
+    pub hash_queue: usize,
 }
 
 impl Default for AuthSettings {
@@ -290,6 +329,8 @@ impl Default for AuthSettings {
             failures_per_account: 5,
             failures_per_address: 20,
             failure_window_secs: 900,
+            hash_concurrency: 0,
+            hash_queue: 64,
         }
     }
 }
@@ -369,6 +410,14 @@ impl Settings {
                     format!("expected a URL starting with http:// or https://, got {url:?}"),
                 );
             }
+        }
+        if let Err(bad) = crate::client_ip::parse_cidrs(&self.server.trusted_proxies) {
+            return invalid(
+                "server.trusted_proxies",
+                format!(
+                    "expected CIDRs such as 10.0.0.0/8 or addresses such as 192.0.2.7, got {bad:?}"
+                ),
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid(

@@ -179,6 +179,10 @@ impl Application {
             policies: Arc::new(crate::disclosure::Policies::load().map_err(StartError::Policy)?),
             directory,
             redis,
+            hashing: Arc::new(crate::hashing::HashGate::new(
+                settings.auth.hash_concurrency,
+                settings.auth.hash_queue,
+            )),
         };
 
         if settings.demo.seed_on_empty {

@@ -77,11 +77,11 @@ pub(crate) struct Attempt {
 impl Attempt {
     /// Counters for `subject` of `kind` (`account` or `patron`) from this request's client.
     pub(crate) fn new(state: &AppState, req: &HttpRequest, kind: &str, subject: &str) -> Self {
-        // The peer address, not X-Forwarded-For, which any client can forge.
-        let address = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        // X-Forwarded-For only as far as trusted proxies wrote it: any client can forge it.
+        // The list was checked at start-up, so a parse failure here cannot happen.
+        let trusted = crate::client_ip::parse_cidrs(&state.settings.server.trusted_proxies)
+            .unwrap_or_default();
+        let address = crate::client_ip::of_request(req, &trusted);
         Attempt {
             subject_key: throttle::key(kind, subject),
             address_key: throttle::key("address", &address),
@@ -184,35 +184,43 @@ pub async fn sign_in(
 
     let store = state.store.clone();
     let hours = i64::from(state.settings.auth.session_hours);
-    let outcome = blocking(move || {
-        let found = store.consortium(Access::Read, |c| match accounts::by_email(c, &email) {
-            Ok(a) => Ok(Some(a)),
-            Err(store::StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        })?;
-        let account = match found {
-            Some(a) if !a.disabled && passwords::verify(&password, &a.password_hash) => a,
-            Some(_) => return Ok(None),
-            None => {
-                passwords::verify_dummy(&password);
+    let outcome = state
+        .hashing
+        .run(move || {
+            let found =
+                store.consortium(Access::Read, |c| match accounts::by_email(c, &email) {
+                    Ok(a) => Ok(Some(a)),
+                    Err(store::StoreError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                })?;
+            // One verification whatever the outcome: timing must not tell a
+            // disabled or unknown account from a wrong password.
+            let usable = found.as_ref().is_some_and(|a| !a.disabled);
+            if !passwords::check(
+                &password,
+                found.as_ref().map(|a| a.password_hash.as_str()),
+                usable,
+            ) {
                 return Ok(None);
             }
-        };
-        let (token, hash) = passwords::new_token();
-        let now = Utc::now().naive_utc();
-        let expires_at = now + chrono::Duration::hours(hours);
-        let me = store.consortium(Access::Write, |c| {
-            accounts::create_session(c, &hash, account.id, now, expires_at)?;
-            me(c, &account)
-        })?;
-        Ok(Some(SignedIn {
-            token,
-            token_type: "Bearer",
-            expires_at,
-            account: me,
-        }))
-    })
-    .await?;
+            let Some(account) = found else {
+                return Ok(None);
+            };
+            let (token, hash) = passwords::new_token();
+            let now = Utc::now().naive_utc();
+            let expires_at = now + chrono::Duration::hours(hours);
+            let me = store.consortium(Access::Write, |c| {
+                accounts::create_session(c, &hash, account.id, now, expires_at)?;
+                me(c, &account)
+            })?;
+            Ok(Some(SignedIn {
+                token,
+                token_type: "Bearer",
+                expires_at,
+                account: me,
+            }))
+        })
+        .await?;
 
     let Some(signed_in) = outcome else {
         attempt.failed(&state).await?;
@@ -225,7 +233,7 @@ pub async fn sign_in(
         COOKIE,
         signed_in.token.clone(),
         hours,
-        state.settings.server.secure_cookies,
+        state.settings.server.cookies_secure(),
     );
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }

@@ -47,51 +47,52 @@ pub async fn sign_in(
             detail: "card number and PIN are both required".into(),
         });
     }
-    let card = format!("{slug}:{}", card_number.replace([' ', '-'], ""));
+    let card = format!("{slug}:{}", store::sealing::normalize_card(&card_number));
     let attempt = Attempt::new(&state, &req, "patron", &card);
     attempt.check(&state).await?;
 
     let store = state.store.clone();
     let keys = state.keys.clone();
     let hours = i64::from(state.settings.auth.session_hours);
-    let outcome = blocking(move || {
-        let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
-            Ok(l) => l,
-            Err(StoreError::NotFound) => {
-                passwords::verify_dummy(&pin);
+    let outcome = state
+        .hashing
+        .run(move || {
+            let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
+                Ok(l) => l,
+                Err(StoreError::NotFound) => {
+                    passwords::check(&pin, None, false);
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let found = match store.read(library.id, |tx| {
+                patrons::pin_by_card(tx, &keys, &card_number)
+            }) {
+                Ok(f) => Some(f),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            };
+            // One verification whatever the outcome (see `passwords::check`).
+            if !passwords::check(&pin, found.as_ref().map(|(_, h)| h.as_str()), true) {
                 return Ok(None);
             }
-            Err(e) => return Err(e.into()),
-        };
-        let found = match store.read(library.id, |tx| {
-            patrons::pin_by_card(tx, &keys, &card_number)
-        }) {
-            Ok(f) => Some(f),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let patron = match found {
-            Some((id, hash)) if passwords::verify(&pin, &hash) => id,
-            Some(_) => return Ok(None),
-            None => {
-                passwords::verify_dummy(&pin);
+            let Some((patron, _)) = found else {
                 return Ok(None);
-            }
-        };
-        let (token, hash) = patron_auth::new_token(library.id);
-        let now = Utc::now().naive_utc();
-        let expires_at = now + chrono::Duration::hours(hours);
-        store.write(library.id, |tx| {
-            patrons::create_session(tx, &hash, patron, now, expires_at)
-        })?;
-        Ok(Some(PatronSignedIn {
-            token,
-            token_type: "Bearer",
-            expires_at,
-            patron_id: patron.0,
-        }))
-    })
-    .await?;
+            };
+            let (token, hash) = patron_auth::new_token(library.id);
+            let now = Utc::now().naive_utc();
+            let expires_at = now + chrono::Duration::hours(hours);
+            store.write(library.id, |tx| {
+                patrons::create_session(tx, &hash, patron, now, expires_at)
+            })?;
+            Ok(Some(PatronSignedIn {
+                token,
+                token_type: "Bearer",
+                expires_at,
+                patron_id: patron.0,
+            }))
+        })
+        .await?;
     let Some(signed_in) = outcome else {
         attempt.failed(&state).await?;
         return Err(ApiError::BadPatronCredentials);
@@ -101,7 +102,7 @@ pub async fn sign_in(
         COOKIE,
         signed_in.token.clone(),
         hours,
-        state.settings.server.secure_cookies,
+        state.settings.server.cookies_secure(),
     );
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }
@@ -155,6 +156,26 @@ where
         + 'static,
     T: Send + 'static,
 {
+    as_self_under_policy(state, caller, action, move |tx, keys, _| f(tx, keys)).await
+}
+
+/// [`as_self`], with the library's policy document handed to `f` as well.
+async fn as_self_under_policy<T, F>(
+    state: &web::Data<AppState>,
+    caller: &PatronCaller,
+    action: &'static str,
+    f: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(
+            &mut store::LibraryTx<'_>,
+            &store::sealing::Keyring,
+            &policy::document::PolicyDocument,
+        ) -> Result<T, ApiError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
     let store = state.store.clone();
     let keys = state.keys.clone();
     let policies = state.policies.clone();
@@ -184,7 +205,7 @@ where
                 &trace,
                 today,
             )? {
-                Decision::Allow { .. } => f(tx, &keys),
+                Decision::Allow { .. } => f(tx, &keys, document),
                 Decision::Deny { reason, .. } => Err(ApiError::Refused(reason.text())),
             }
         })
@@ -364,15 +385,28 @@ pub async fn update_me(
         ..Default::default()
     };
     let id = caller.patron;
-    let patron = as_self(&state, &caller, "patron.self.update", move |tx, keys| {
-        Ok(patrons::update(
-            tx,
-            keys,
-            id,
-            &change,
-            Utc::now().naive_utc(),
-        )?)
-    })
+    let patron = as_self_under_policy(
+        &state,
+        &caller,
+        "patron.self.update",
+        move |tx, keys, document| {
+            // The registration rule: a child's gated fields need a guardian's consent.
+            let mut after = patrons::get(tx, keys, id)?.data;
+            super::patrons::apply(&mut after, &change);
+            let consent = super::patrons::guardian_consent_in_force(tx, keys, id)?;
+            let gated = super::patrons::gated_fields(document, &after, consent);
+            if !gated.is_empty() {
+                return Err(ApiError::GuardianConsentRequired(gated));
+            }
+            Ok(patrons::update(
+                tx,
+                keys,
+                id,
+                &change,
+                Utc::now().naive_utc(),
+            )?)
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok().json(OwnProfile { patron }))
 }
@@ -404,9 +438,14 @@ pub async fn change_pin(
             detail: format!("a PIN has {MIN_PIN} to 64 characters"),
         });
     }
-    let new_hash = blocking(move || passwords::hash(&new_pin).map_err(ApiError::Internal)).await?;
+    let new_hash = state
+        .hashing
+        .run(move || passwords::hash(&new_pin).map_err(ApiError::Internal))
+        .await?;
     let id = caller.patron;
+    let permit = state.hashing.enter().await?;
     as_self(&state, &caller, "patron.self.pin", move |tx, keys| {
+        let _permit = permit;
         let patron = patrons::get(tx, keys, id)?;
         let (_, hash) = patrons::pin_by_card(tx, keys, &patron.data.card_number)?;
         if !passwords::verify(&current_pin, &hash) {

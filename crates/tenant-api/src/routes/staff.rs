@@ -152,7 +152,7 @@ pub async fn create(
     }
     let store = state.store.clone();
     let library = access.library.id;
-    let created = blocking(move || {
+    let created = state.hashing.run(move || {
         let generated = password.is_none().then(passwords::generate);
         let plain = password.or_else(|| generated.clone()).unwrap_or_default();
         let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
@@ -230,7 +230,13 @@ pub async fn update(
     }
     let store = state.store.clone();
     let library = access.library.id;
+    // Only a password change hashes; the other changes need no hashing slot.
+    let permit = match change.password {
+        Some(_) => Some(state.hashing.enter().await?),
+        None => None,
+    };
     let member = blocking(move || {
+        let _permit = permit;
         let hash = change
             .password
             .as_deref()
