@@ -320,6 +320,8 @@ pub struct AuthSettings {
     pub hash_concurrency: usize,
     /// Sign-ins and password changes that may wait for a hashing slot; more get 503.
     pub hash_queue: usize,
+    /// Hours a patron's link confirming a new email address works.
+    pub email_confirm_hours: u32,
 }
 
 impl Default for AuthSettings {
@@ -331,6 +333,7 @@ impl Default for AuthSettings {
             failure_window_secs: 900,
             hash_concurrency: 0,
             hash_queue: 64,
+            email_confirm_hours: 48,
         }
     }
 }
@@ -520,6 +523,9 @@ impl Settings {
                     self.requests.remind_after_hours
                 ),
             );
+        }
+        if self.auth.email_confirm_hours == 0 {
+            return invalid("auth.email_confirm_hours", "expected at least 1".into());
         }
         if self.auth.session_hours == 0 {
             return invalid("auth.session_hours", "expected at least 1".into());

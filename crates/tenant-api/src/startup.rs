@@ -303,6 +303,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/requests/confirm/{token}",
                 web::post().to(routes::mail::confirm),
             )
+            .route(
+                "/patron/email/confirm/{token}",
+                web::get().to(routes::patron::email_confirm_page),
+            )
+            .route(
+                "/patron/email/confirm/{token}",
+                web::post().to(routes::patron::email_confirm),
+            )
             .route("/directory", web::get().to(routes::directory::page_search))
             .route(
                 "/directory/{id}",

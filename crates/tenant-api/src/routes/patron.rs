@@ -6,7 +6,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::patron_auth::{self, PatronCaller, COOKIE};
 use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::patrons;
@@ -156,10 +158,10 @@ where
         + 'static,
     T: Send + 'static,
 {
-    as_self_under_policy(state, caller, action, move |tx, keys, _| f(tx, keys)).await
+    as_self_under_policy(state, caller, action, move |tx, keys, _, _| f(tx, keys)).await
 }
 
-/// [`as_self`], with the library's policy document handed to `f` as well.
+/// [`as_self`], with the library and its policy document handed to `f` as well.
 async fn as_self_under_policy<T, F>(
     state: &web::Data<AppState>,
     caller: &PatronCaller,
@@ -171,6 +173,7 @@ where
             &mut store::LibraryTx<'_>,
             &store::sealing::Keyring,
             &policy::document::PolicyDocument,
+            &libraries::Library,
         ) -> Result<T, ApiError>
         + Send
         + 'static,
@@ -205,7 +208,7 @@ where
                 &trace,
                 today,
             )? {
-                Decision::Allow { .. } => f(tx, &keys, document),
+                Decision::Allow { .. } => f(tx, &keys, document, &library),
                 Decision::Deny { reason, .. } => Err(ApiError::Refused(reason.text())),
             }
         })
@@ -369,6 +372,11 @@ pub struct ContactChange {
 }
 
 /// Changes the patron's own contact data.
+///
+/// A new email address is not used for anything until the patron confirms it
+/// by the single-use link sent to that address; until then the old one stays
+/// in force and the new one shows as `pending_email`. Otherwise anyone could
+/// name another person's address and have their mail filed with this library.
 pub async fn update_me(
     state: web::Data<AppState>,
     caller: PatronCaller,
@@ -377,38 +385,181 @@ pub async fn update_me(
     let c = body.into_inner();
     super::check_email(c.email.as_ref().and_then(|e| e.as_deref()))?;
     super::check_contact_by(c.contact_by.as_deref())?;
-    let change = PatronChange {
+    let requested_email = c.email.map(|e| e.map(|e| e.trim().to_owned()));
+    let mut change = PatronChange {
         address: c.address,
-        email: c.email,
+        email: requested_email.clone(),
         phone: c.phone,
         contact_by: c.contact_by,
         ..Default::default()
     };
     let id = caller.patron;
-    let patron = as_self_under_policy(
+    let room = state.mailroom.clone();
+    let link_hours = i64::from(state.settings.auth.email_confirm_hours);
+    let (patron, confirmation) = as_self_under_policy(
         &state,
         &caller,
         "patron.self.update",
-        move |tx, keys, document| {
+        move |tx, keys, document, library| {
+            let current = patrons::get(tx, keys, id)?;
             // The registration rule: a child's gated fields need a guardian's consent.
-            let mut after = patrons::get(tx, keys, id)?.data;
+            let mut after = current.data.clone();
             super::patrons::apply(&mut after, &change);
             let consent = super::patrons::guardian_consent_in_force(tx, keys, id)?;
             let gated = super::patrons::gated_fields(document, &after, consent);
             if !gated.is_empty() {
                 return Err(ApiError::GuardianConsentRequired(gated));
             }
-            Ok(patrons::update(
-                tx,
-                keys,
-                id,
-                &change,
-                Utc::now().naive_utc(),
-            )?)
+            // Clearing the address, or restating the one in force, needs no proof.
+            let pending = match &requested_email {
+                Some(Some(new)) if !same_email(current.data.email.as_deref(), new) => {
+                    change.email = None;
+                    Some(new.clone())
+                }
+                _ => None,
+            };
+            let now = Utc::now().naive_utc();
+            patrons::update(tx, keys, id, &change, now)?;
+            let confirmation = match pending {
+                Some(new) => {
+                    let (token, hash) = patron_auth::new_email_token(library.id);
+                    let expires_at = now + chrono::Duration::hours(link_hours);
+                    patrons::request_email_change(tx, keys, id, &new, &hash, expires_at, now)?;
+                    let rendered = notifier::patron_email::render(&notifier::patron_email::EmailConfirm {
+                        library: library.name.clone(),
+                        link: format!("{}/patron/email/confirm/{token}", room.public_url()),
+                        expires: expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    })
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    room.queue_in(tx, &new, &rendered, now)?;
+                    Some(format!(
+                        "We sent a link to the new address. It takes the place of your current one when you open the link and confirm, within {link_hours} hours; until then your current address stays in force."
+                    ))
+                }
+                None => None,
+            };
+            Ok((patrons::get(tx, keys, id)?, confirmation))
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(OwnProfile { patron }))
+    if confirmation.is_some() {
+        state.mailroom.waker().notify();
+    }
+    Ok(HttpResponse::Ok().json(UpdatedProfile {
+        profile: OwnProfile { patron },
+        email_confirmation: confirmation,
+    }))
+}
+
+/// The answer to a contact change: the profile, and what to do about a new email.
+#[derive(Serialize)]
+struct UpdatedProfile {
+    #[serde(flatten)]
+    profile: OwnProfile,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_confirmation: Option<String>,
+}
+
+fn same_email(current: Option<&str>, new: &str) -> bool {
+    current.is_some_and(|c| c.trim().eq_ignore_ascii_case(new.trim()))
+}
+
+fn email_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    show_button: bool,
+) -> ApiResult<HttpResponse> {
+    let html = notifier::patron_email::EmailConfirmPage {
+        title,
+        message,
+        show_button,
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(html))
+}
+
+fn email_link_page(
+    link: Result<patrons::EmailLink, ApiError>,
+    confirmed: bool,
+) -> ApiResult<HttpResponse> {
+    match link {
+        Ok(patrons::EmailLink::Usable(..)) if confirmed => email_page(
+            StatusCode::OK,
+            "Your new email address is confirmed",
+            "Your library will use this address from now on. You can close this page.",
+            false,
+        ),
+        Ok(patrons::EmailLink::Usable(..)) => email_page(
+            StatusCode::OK,
+            "Confirm your new email address",
+            "Press the button to use this address for your library account. Until you do, nothing changes.",
+            true,
+        ),
+        Ok(patrons::EmailLink::Expired) => email_page(
+            StatusCode::GONE,
+            "This link has expired",
+            "Your email address was not changed. Sign in and change it again to get a new link.",
+            false,
+        ),
+        Err(ApiError::NotFound) => email_page(
+            StatusCode::NOT_FOUND,
+            "This link does not work",
+            "It has been used already, a newer link replaced it, or it was copied incompletely. Your email address was not changed by it.",
+            false,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /patron/email/confirm/{token}`: a page with a button; opening the link changes nothing.
+pub async fn email_confirm_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = token.into_inner();
+    let Some(library) = patron_auth::email_token_library(&token) else {
+        return email_link_page(Err(ApiError::NotFound), false);
+    };
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let hash = passwords::token_hash(&token);
+    let link = blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store
+            .read(library, |tx| patrons::email_link(tx, &keys, &hash, now))
+            .map_err(ApiError::from))
+    })
+    .await?;
+    email_link_page(link, false)
+}
+
+/// `POST /patron/email/confirm/{token}`: puts the new address in force; the link is then spent.
+pub async fn email_confirm(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = token.into_inner();
+    let Some(library) = patron_auth::email_token_library(&token) else {
+        return email_link_page(Err(ApiError::NotFound), true);
+    };
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let hash = passwords::token_hash(&token);
+    let link = blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store
+            .write(library, |tx| patrons::confirm_email(tx, &keys, &hash, now))
+            .map_err(ApiError::from))
+    })
+    .await?;
+    if let Ok(patrons::EmailLink::Usable(id, _)) = &link {
+        tracing::info!(library = library.0, patron = id.0, "patron email confirmed");
+    }
+    email_link_page(link, true)
 }
 
 /// `PUT /api/v1/patron/me/pin`
