@@ -337,14 +337,12 @@ fn a_patrons_new_email_counts_only_once_confirmed_from_that_address() {
         assert_eq!(found.status, 200, "{:?}", found.body);
         assert_eq!(found.body["items"], json!([]), "{:?}", found.body);
         // ...nor inbound mail, which goes to Cyd's library only.
-        let raw = format!(
-            "From: Cyd Oakhollow <cyd@example.org>\r\nTo: director@evergreen.example.org\r\nSubject: Please delete my account\r\nMessage-ID: <cyd-1@mail.example.org>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease delete my library account. My card is 29000777003.\r\n"
-        );
+        let raw = "From: Cyd Oakhollow <cyd@example.org>\r\nTo: director@evergreen.example.org\r\nSubject: Please delete my account\r\nMessage-ID: <cyd-1@mail.example.org>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease delete my library account. My card is 29000777003.\r\n";
         let r = post_raw_auth(
             &s.url("/api/v1/director/inbound-mail"),
             TOKEN,
             "message/rfc822",
-            &raw,
+            raw,
         );
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(
