@@ -650,6 +650,30 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_read_as_a_toml_list_and_https_implies_secure_cookies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custodian.toml");
+        std::fs::write(
+            &path,
+            "[server]\npublic_url = \"https://library.example.org\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path)).unwrap();
+        assert_eq!(s.server.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        assert!(!s.server.secure_cookies);
+        assert!(s.server.cookies_secure());
+        let mut plain = Settings::default();
+        plain.server.public_url = Some("http://127.0.0.1:8080".into());
+        assert!(!plain.server.cookies_secure());
+        plain.server.trusted_proxies = vec!["10.0.0.0/99".into()];
+        let err = plain.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("server.trusted_proxies") && err.contains("10.0.0.0/99"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_bad_bind_names_the_setting() {
         let mut s = Settings::default();
         s.server.bind = "nowhere".into();
