@@ -367,3 +367,11 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
         None => req.call(),
     })
 }
+
+pub fn post_with_headers(url: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
+    let mut req = agent().post(url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    finish(req.send_json(body.clone()))
+}

@@ -17,5 +17,6 @@ mod operations;
 mod patrons;
 mod sign_in;
 mod staff;
+mod trust_c;
 mod trust_staff;
 mod web;

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod delivery;
 pub mod inbound;
 pub mod message;
+pub mod patron_email;
 pub mod requests;
 pub mod sender;
 pub mod templates;

@@ -995,3 +995,23 @@ fn audit(
     )?;
     Ok(())
 }
+
+// For mail composed outside this module (a patron's email confirmation).
+impl Mailroom {
+    /// Composes and queues `rendered` to `to` inside the caller's library transaction.
+    pub fn queue_in(
+        &self,
+        tx: &mut LibraryTx<'_>,
+        to: &str,
+        rendered: &Rendered,
+        now: NaiveDateTime,
+    ) -> Result<(), MailroomError> {
+        self.queue(tx, to, rendered, None, "auto-generated", now)
+            .map(|_| ())
+    }
+
+    /// The public base URL links in custodian's mail point at.
+    pub fn public_url(&self) -> &str {
+        self.settings.public_url.trim_end_matches('/')
+    }
+}

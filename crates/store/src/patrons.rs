@@ -56,6 +56,10 @@ pub struct Patron {
     /// When it last changed.
     #[serde(with = "crate::time::rfc3339")]
     pub updated_at: NaiveDateTime,
+    /// An email address the patron asked for and has not confirmed yet; not
+    /// used for anything until they do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<String>,
 }
 
 /// One line of a patron list: enough to pick the right person, no more.
@@ -85,7 +89,12 @@ struct Row {
     deletion_requested_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    pending_email_sealed: Option<String>,
 }
+
+/// The sealing label of a pending email: a pending ciphertext cannot be
+/// copied into `email_sealed` and opened as the address in force.
+const PENDING_EMAIL: &str = "pending_email";
 
 fn seal(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
     keys.seal(lib, field, v)
@@ -144,6 +153,12 @@ impl Row {
             deletion_requested_at: self.deletion_requested_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            pending_email: open_opt(
+                keys,
+                lib,
+                PENDING_EMAIL,
+                self.pending_email_sealed.as_deref(),
+            )?,
         })
     }
 }
@@ -324,6 +339,10 @@ pub fn update(
         address_sealed: Option<Option<String>>,
         email_index: Option<Option<Vec<u8>>>,
         email_sealed: Option<Option<String>>,
+        pending_email_index: Option<Option<Vec<u8>>>,
+        pending_email_sealed: Option<Option<String>>,
+        email_token_hash: Option<Option<Vec<u8>>>,
+        email_token_expires_at: Option<Option<NaiveDateTime>>,
         phone_sealed: Option<Option<String>>,
         birth_date_sealed: Option<Option<String>>,
         guardian_sealed: Option<Option<String>>,
@@ -352,6 +371,12 @@ pub fn update(
             .as_ref()
             .map(|v| seal_opt(keys, lib, "email", v.as_deref()))
             .transpose()?,
+        // An address set directly replaces any change waiting for
+        // confirmation, and its link stops working.
+        pending_email_index: change.email.as_ref().map(|_| None),
+        pending_email_sealed: change.email.as_ref().map(|_| None),
+        email_token_hash: change.email.as_ref().map(|_| None),
+        email_token_expires_at: change.email.as_ref().map(|_| None),
         phone_sealed: change
             .phone
             .as_ref()
@@ -508,6 +533,113 @@ pub fn merge(tx: &mut LibraryTx<'_>, keep: PatronId, duplicate: PatronId) -> Sto
     .execute(tx.conn())?;
     delete(tx, duplicate)?;
     Ok(moved)
+}
+
+/// Records `email` as the patron's pending address, with the hash of the
+/// single-use link that confirms it; the address in force does not change.
+/// A newer request replaces an older one, whose link then stops working.
+pub fn request_email_change(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: PatronId,
+    email: &str,
+    token_hash: &[u8],
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id();
+    let n = diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set((
+        patrons::pending_email_index.eq(Some(keys.blind_index(BlindKind::Email, email))),
+        patrons::pending_email_sealed.eq(Some(seal(keys, lib, PENDING_EMAIL, email)?)),
+        patrons::email_token_hash.eq(Some(token_hash)),
+        patrons::email_token_expires_at.eq(Some(expires_at)),
+        patrons::updated_at.eq(now),
+    ))
+    .execute(tx.conn())?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Whether an email-confirmation link is still good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailLink {
+    /// It confirms this address for this patron.
+    Usable(PatronId, String),
+    /// It was good until it expired.
+    Expired,
+}
+
+/// The patron and pending address an email-confirmation link is for;
+/// `NotFound` when no pending change has this token (used, replaced, or never issued).
+pub fn email_link(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    token_hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<EmailLink> {
+    let lib = tx.library_id();
+    let (id, sealed, expires): (i64, Option<String>, Option<NaiveDateTime>) = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::email_token_hash.eq(token_hash))
+        .select((
+            patrons::id,
+            patrons::pending_email_sealed,
+            patrons::email_token_expires_at,
+        ))
+        .first(tx.conn())?;
+    let Some(sealed) = sealed else {
+        return Err(StoreError::NotFound);
+    };
+    if expires.is_none_or(|e| e <= now) {
+        return Ok(EmailLink::Expired);
+    }
+    Ok(EmailLink::Usable(
+        PatronId(id),
+        open(keys, lib, PENDING_EMAIL, &sealed)?,
+    ))
+}
+
+/// Puts a confirmed pending address in force (its blind index with it) and
+/// spends the link. Returns the patron, or the link's state when it is not usable.
+pub fn confirm_email(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    token_hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<EmailLink> {
+    let lib = tx.library_id();
+    let link = email_link(tx, keys, token_hash, now)?;
+    let EmailLink::Usable(id, email) = &link else {
+        return Ok(link);
+    };
+    let index: Option<Vec<u8>> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.eq(id.0))
+        .select(patrons::pending_email_index)
+        .first(tx.conn())?;
+    diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set((
+        patrons::email_index.eq(index.unwrap_or_else(|| keys.blind_index(BlindKind::Email, email))),
+        patrons::email_sealed.eq(Some(seal(keys, lib, "email", email)?)),
+        patrons::pending_email_index.eq(None::<Vec<u8>>),
+        patrons::pending_email_sealed.eq(None::<String>),
+        patrons::email_token_hash.eq(None::<Vec<u8>>),
+        patrons::email_token_expires_at.eq(None::<NaiveDateTime>),
+        patrons::updated_at.eq(now),
+    ))
+    .execute(tx.conn())?;
+    Ok(link)
 }
 
 /// Which libraries hold a patron with this email: library ids only.

@@ -102,6 +102,10 @@ diesel::table! {
         deletion_requested_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        pending_email_index -> Nullable<Binary>,
+        pending_email_sealed -> Nullable<Text>,
+        email_token_hash -> Nullable<Binary>,
+        email_token_expires_at -> Nullable<Timestamp>,
     }
 }
 

@@ -494,3 +494,124 @@ fn a_deleted_patrons_id_is_never_handed_out_again() {
         assert!(again[0] > ids[1], "record id {} reused", again[0]);
     }
 }
+
+#[test]
+fn a_pending_email_is_sealed_out_of_look_ups_and_its_link_works_once_before_it_expires() {
+    for db in backends() {
+        let mut db = db;
+        let (a, b) = (library(&db.store, "a"), library(&db.store, "b"));
+        let pa = patron(&db.store, a, "21000001", "Ada Reader", "ada@example.org");
+        patron(&db.store, b, "22000002", "Bea Reader", "bea@example.org");
+        let k = keys();
+        let t = now();
+        let (hash, old_hash) = (vec![7u8; 32], vec![8u8; 32]);
+        db.store
+            .write(a, |tx| {
+                patrons::request_email_change(tx, &k, pa, "bea@example.org", &old_hash, t, t)?;
+                // A newer request replaces the older one and its link.
+                patrons::request_email_change(
+                    tx,
+                    &k,
+                    pa,
+                    "Bea@Example.org",
+                    &hash,
+                    t + chrono::Duration::hours(1),
+                    t,
+                )
+            })
+            .unwrap();
+        let p = db.store.read(a, |tx| patrons::get(tx, &k, pa)).unwrap();
+        assert_eq!(p.data.email.as_deref(), Some("ada@example.org"));
+        assert_eq!(p.pending_email.as_deref(), Some("Bea@Example.org"));
+        // Sealed at rest, like every identifying field.
+        #[derive(QueryableByName)]
+        struct Sealed {
+            #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+            pending_email_sealed: Option<String>,
+        }
+        let raw: Vec<Sealed> = diesel::sql_query(
+            "SELECT pending_email_sealed FROM patrons WHERE pending_email_sealed IS NOT NULL",
+        )
+        .load(&mut db.raw)
+        .unwrap();
+        assert_eq!(raw.len(), 1);
+        assert!(raw[0]
+            .pending_email_sealed
+            .as_deref()
+            .unwrap()
+            .starts_with("v1.k1."));
+        // Neither staff look-ups nor the consortium-wide question see it.
+        let found = db
+            .store
+            .read(a, |tx| patrons::by_email(tx, &k, "bea@example.org"))
+            .unwrap();
+        assert!(found.is_empty());
+        let libs = db
+            .store
+            .consortium(Access::Read, |c| {
+                patrons::libraries_with_email(c, &k, "bea@example.org")
+            })
+            .unwrap();
+        assert_eq!(libs, vec![b]);
+        // The replaced link does not work; an expired one says so and changes nothing.
+        assert!(matches!(
+            db.store
+                .write(a, |tx| patrons::confirm_email(tx, &k, &old_hash, t)),
+            Err(StoreError::NotFound)
+        ));
+        let late = t + chrono::Duration::hours(2);
+        assert_eq!(
+            db.store
+                .write(a, |tx| patrons::confirm_email(tx, &k, &hash, late))
+                .unwrap(),
+            patrons::EmailLink::Expired
+        );
+        // Another library's scope cannot use the link.
+        assert!(matches!(
+            db.store
+                .write(b, |tx| patrons::confirm_email(tx, &k, &hash, t)),
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.store
+                .write(a, |tx| patrons::confirm_email(tx, &k, &hash, t))
+                .unwrap(),
+            patrons::EmailLink::Usable(pa, "Bea@Example.org".into())
+        );
+        let p = db.store.read(a, |tx| patrons::get(tx, &k, pa)).unwrap();
+        assert_eq!(p.data.email.as_deref(), Some("Bea@Example.org"));
+        assert_eq!(p.pending_email, None);
+        let libs = db
+            .store
+            .consortium(Access::Read, |c| {
+                patrons::libraries_with_email(c, &k, "bea@example.org")
+            })
+            .unwrap();
+        assert_eq!(libs, vec![a, b]);
+        assert!(matches!(
+            db.store
+                .write(a, |tx| patrons::confirm_email(tx, &k, &hash, t)),
+            Err(StoreError::NotFound)
+        ));
+        // A staff-entered address replaces a pending one, whose link then dies.
+        db.store
+            .write(a, |tx| {
+                patrons::request_email_change(tx, &k, pa, "x@example.org", &old_hash, late, t)
+            })
+            .unwrap();
+        let change = PatronChange {
+            email: Some(Some("desk@example.org".into())),
+            ..Default::default()
+        };
+        let p = db
+            .store
+            .write(a, |tx| patrons::update(tx, &k, pa, &change, t))
+            .unwrap();
+        assert_eq!(p.pending_email, None);
+        assert!(matches!(
+            db.store
+                .write(a, |tx| patrons::confirm_email(tx, &k, &old_hash, t)),
+            Err(StoreError::NotFound)
+        ));
+    }
+}

@@ -98,6 +98,12 @@ pub enum ApiError {
         /// The methods the path takes, for the `Allow` header.
         allow: String,
     },
+    /// Too many sign-ins or password changes are waiting for password hashing.
+    #[error("password hashing is at capacity")]
+    Busy {
+        /// Seconds after which a retry is likely to be served.
+        retry_after_secs: u64,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -190,6 +196,7 @@ impl ApiError {
                 "method-not-allowed",
                 "This address does not take that method",
             ),
+            ApiError::Busy { .. } => ("busy", "Too many sign-ins at once"),
         }
     }
 
@@ -219,6 +226,7 @@ impl ApiError {
             ApiError::TooLong { field, max, got } => format!("{field}: at most {max} characters, got {got}. Shorten it and send again."),
             ApiError::BodyTooLarge { limit } => format!("The body is larger than {limit} bytes, the most this endpoint takes. Send less in one request."),
             ApiError::MethodNotAllowed { allow } => format!("Use one of: {allow} (the Allow header lists them)."),
+            ApiError::Busy { retry_after_secs } => format!("custodian is checking many passwords right now. Try again in {retry_after_secs} second(s); nothing was changed and this attempt does not count as a failure."),
         }
     }
 }
@@ -244,6 +252,7 @@ impl ResponseError for ApiError {
             ApiError::TooLong { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -272,7 +281,8 @@ impl ResponseError for ApiError {
         };
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if let ApiError::Throttled { retry_after_secs } = self {
+        if let ApiError::Throttled { retry_after_secs } | ApiError::Busy { retry_after_secs } = self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let ApiError::MethodNotAllowed { allow } = self {

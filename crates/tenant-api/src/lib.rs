@@ -1,9 +1,11 @@
 //! The custodian web application: routes, authentication, configuration and start-up.
 
 pub mod auth;
+pub mod client_ip;
 pub mod demo;
 pub mod disclosure;
 pub mod error;
+pub mod hashing;
 pub mod headers;
 pub mod input;
 pub mod keys;

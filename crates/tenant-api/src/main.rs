@@ -10,6 +10,12 @@ use tenant_api::settings::Settings;
 use tenant_api::startup::{self, Application};
 use tenant_api::{demo, passwords, telemetry};
 
+// Each argon2id hash takes a 19 MiB block. glibc's malloc keeps such blocks in
+// per-thread arenas after they are freed, so a burst of sign-ins left the
+// process hundreds of megabytes larger for good; mimalloc returns them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// custodian: confidential library records for a library consortium's member libraries.
 #[derive(Parser)]
 #[command(name = "custodian", version, about, long_about = None)]

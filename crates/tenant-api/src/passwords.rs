@@ -36,11 +36,36 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash("not a real password").unwrap_or_default())
+}
+
 /// Spends the time of one verification, so an unknown account answers as slowly as a known one.
 pub fn verify_dummy(password: &str) {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash("not a real password").unwrap_or_default());
-    let _ = verify(password, phc);
+    let _ = verify(password, dummy_hash());
+}
+
+/// Whether a sign-in succeeds, at the cost of exactly one verification whatever the outcome.
+///
+/// `stored` is the account's hash (None for an unknown account) and `usable`
+/// false for a disabled one. An unknown or disabled account is verified
+/// against a dummy hash or its own, so timing tells nothing about which of
+/// unknown, disabled or wrong password it was.
+pub fn check(password: &str, stored: Option<&str>, usable: bool) -> bool {
+    check_with(password, stored, usable, verify)
+}
+
+fn check_with(
+    password: &str,
+    stored: Option<&str>,
+    usable: bool,
+    verifier: impl FnOnce(&str, &str) -> bool,
+) -> bool {
+    // A stored value that is not a hash would fail at once; verify the dummy instead.
+    let stored = stored.filter(|h| PasswordHash::new(h).is_ok());
+    let matches = verifier(password, stored.unwrap_or_else(|| dummy_hash()));
+    matches && stored.is_some() && usable
 }
 
 /// A random password people can type: 20 characters from an unambiguous alphabet.
@@ -82,6 +107,28 @@ mod tests {
         assert!(verify("correct horse battery", &h));
         assert!(!verify("wrong", &h));
         assert!(!verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn every_failed_sign_in_runs_one_verification() {
+        let real = hash("the right pin").unwrap();
+        let count = std::cell::Cell::new(0);
+        let counting = |p: &str, h: &str| {
+            count.set(count.get() + 1);
+            verify(p, h)
+        };
+        // Unknown account, disabled account, wrong password, right password.
+        assert!(!check_with("the right pin", None, true, counting));
+        assert!(!check_with("the right pin", Some(&real), false, counting));
+        assert!(!check_with("a wrong pin", Some(&real), true, counting));
+        assert!(check_with("the right pin", Some(&real), true, counting));
+        assert_eq!(
+            count.get(),
+            4,
+            "one verification per attempt, whatever the outcome"
+        );
+        // The dummy really is an argon2id hash of the same cost.
+        assert!(dummy_hash().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     }
 
     #[test]

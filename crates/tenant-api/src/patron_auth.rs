@@ -32,6 +32,26 @@ pub fn token_library(token: &str) -> Option<LibraryId> {
     lib.parse().ok().map(LibraryId)
 }
 
+/// A new email-confirmation token for `library` (`e<library id>.<random>`) and the hash it is stored under.
+pub fn new_email_token(library: LibraryId) -> (String, Vec<u8>) {
+    let (random, _) = crate::passwords::new_token();
+    let token = format!("e{}.{random}", library.0);
+    let hash = crate::passwords::token_hash(&token);
+    (token, hash)
+}
+
+/// The library an email-confirmation token belongs to, if it is one.
+pub fn email_token_library(token: &str) -> Option<LibraryId> {
+    if token.len() > 256 {
+        return None;
+    }
+    let (lib, rest) = token.strip_prefix('e')?.split_once('.')?;
+    if rest.is_empty() {
+        return None;
+    }
+    lib.parse().ok().map(LibraryId)
+}
+
 fn presented(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
@@ -107,5 +127,9 @@ mod tests {
         assert_eq!(token_library("p.abc"), None);
         assert_eq!(token_library("p7."), None);
         assert_eq!(token_library("staff-token"), None);
+        let (e, _) = new_email_token(LibraryId(7));
+        assert_eq!(email_token_library(&e), Some(LibraryId(7)));
+        assert_eq!(token_library(&e), None, "not a session token");
+        assert_eq!(email_token_library(&t), None);
     }
 }

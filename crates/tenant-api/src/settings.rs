@@ -90,6 +90,40 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds to let requests in flight finish on SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies (CIDRs such as `10.0.0.0/8`, or addresses) whose
+    /// `X-Forwarded-For` names the client; empty: the peer is the client.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// Whether cookies carry `Secure`: when asked, and always when `public_url` is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self.public_url.as_deref().is_some_and(|u| {
+                u.get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            })
+    }
+}
+
+/// A list given as a TOML array or, from the environment, as one comma-separated string.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        OneOrMany::Many(v) => v,
+    })
 }
 
 impl Default for ServerSettings {
@@ -100,6 +134,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             workers: 0,
             shutdown_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -281,6 +316,12 @@ pub struct AuthSettings {
     pub failures_per_address: u32,
     /// The throttling window, in seconds.
     pub failure_window_secs: u64,
+    /// Password hashes computed at once (each takes 19 MiB); 0 means one per core.
+    pub hash_concurrency: usize,
+    /// Sign-ins and password changes that may wait for a hashing slot; more get 503.
+    pub hash_queue: usize,
+    /// Hours a patron's link confirming a new email address works.
+    pub email_confirm_hours: u32,
 }
 
 impl Default for AuthSettings {
@@ -290,6 +331,9 @@ impl Default for AuthSettings {
             failures_per_account: 5,
             failures_per_address: 20,
             failure_window_secs: 900,
+            hash_concurrency: 0,
+            hash_queue: 64,
+            email_confirm_hours: 48,
         }
     }
 }
@@ -369,6 +413,14 @@ impl Settings {
                     format!("expected a URL starting with http:// or https://, got {url:?}"),
                 );
             }
+        }
+        if let Err(bad) = crate::client_ip::parse_cidrs(&self.server.trusted_proxies) {
+            return invalid(
+                "server.trusted_proxies",
+                format!(
+                    "expected CIDRs such as 10.0.0.0/8 or addresses such as 192.0.2.7, got {bad:?}"
+                ),
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid(
@@ -471,6 +523,9 @@ impl Settings {
                     self.requests.remind_after_hours
                 ),
             );
+        }
+        if self.auth.email_confirm_hours == 0 {
+            return invalid("auth.email_confirm_hours", "expected at least 1".into());
         }
         if self.auth.session_hours == 0 {
             return invalid("auth.session_hours", "expected at least 1".into());
@@ -705,6 +760,30 @@ mod tests {
         s.server.public_url = Some("https://lib.example.org/".into());
         assert_eq!(s.public_base(Some(1)), "https://lib.example.org");
         assert!(s.public_url_warning().is_none());
+    }
+
+    #[test]
+    fn trusted_proxies_read_as_a_toml_list_and_https_implies_secure_cookies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custodian.toml");
+        std::fs::write(
+            &path,
+            "[server]\npublic_url = \"https://library.example.org\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path)).unwrap();
+        assert_eq!(s.server.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        assert!(!s.server.secure_cookies);
+        assert!(s.server.cookies_secure());
+        let mut plain = Settings::default();
+        plain.server.public_url = Some("http://127.0.0.1:8080".into());
+        assert!(!plain.server.cookies_secure());
+        plain.server.trusted_proxies = vec!["10.0.0.0/99".into()];
+        let err = plain.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("server.trusted_proxies") && err.contains("10.0.0.0/99"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -182,6 +182,10 @@ impl Application {
             policies: Arc::new(crate::disclosure::Policies::load().map_err(StartError::Policy)?),
             directory,
             redis,
+            hashing: Arc::new(crate::hashing::HashGate::new(
+                settings.auth.hash_concurrency,
+                settings.auth.hash_queue,
+            )),
         };
 
         if settings.demo.seed_on_empty {
@@ -327,6 +331,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource!("/healthz", get => routes::health::healthz))
             .service(resource!("/readyz", get => routes::health::readyz))
             .service(resource!("/requests/confirm/{token}", get => routes::mail::confirm_page, post => routes::mail::confirm))
+            .service(resource!("/patron/email/confirm/{token}", get => routes::patron::email_confirm_page, post => routes::patron::email_confirm))
             .service(resource!("/directory", get => routes::directory::page_search))
             .service(resource!("/directory/{id}", get => routes::directory::page_detail))
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))

@@ -23,4 +23,6 @@ pub struct AppState {
     pub directory: directory::Directory,
     /// Inbound mail, correction requests and the outbox.
     pub mailroom: notifier::Mailroom,
+    /// Bounds concurrent password hashing (sign-ins, PIN and password changes, new accounts).
+    pub hashing: Arc<crate::hashing::HashGate>,
 }

@@ -82,11 +82,11 @@ pub(crate) struct Attempt {
 impl Attempt {
     /// Counters for `subject` of `kind` (`account` or `patron`) from this request's client.
     pub(crate) fn new(state: &AppState, req: &HttpRequest, kind: &str, subject: &str) -> Self {
-        // The peer address, not X-Forwarded-For, which any client can forge.
-        let address = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        // X-Forwarded-For only as far as trusted proxies wrote it: any client can forge it.
+        // The list was checked at start-up, so a parse failure here cannot happen.
+        let trusted = crate::client_ip::parse_cidrs(&state.settings.server.trusted_proxies)
+            .unwrap_or_default();
+        let address = crate::client_ip::of_request(req, &trusted);
         Attempt {
             subject_key: throttle::key(kind, subject),
             address_key: throttle::key("address", &address),
@@ -198,7 +198,7 @@ pub async fn sign_in(
 
     let store = state.store.clone();
     let hours = i64::from(state.settings.auth.session_hours);
-    let outcome = blocking(move || {
+    let outcome = state.hashing.run(move || {
         // Accounts are unique per library and email (see `accounts::create_in`),
         // so one address may open several; each is checked against the password.
         let found = store.consortium(Access::Read, |c| {
@@ -269,7 +269,7 @@ pub async fn sign_in(
         COOKIE,
         signed_in.token.clone(),
         hours,
-        state.settings.server.secure_cookies,
+        state.settings.server.cookies_secure(),
     );
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }

@@ -6,7 +6,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::patron_auth::{self, PatronCaller, COOKIE};
 use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::patrons;
@@ -48,51 +50,52 @@ pub async fn sign_in(
             detail: "card number and PIN are both required".into(),
         });
     }
-    let card = format!("{slug}:{}", card_number.replace([' ', '-'], ""));
+    let card = format!("{slug}:{}", store::sealing::normalize_card(&card_number));
     let attempt = Attempt::new(&state, &req, "patron", &card);
     attempt.check(&state).await?;
 
     let store = state.store.clone();
     let keys = state.keys.clone();
     let hours = i64::from(state.settings.auth.session_hours);
-    let outcome = blocking(move || {
-        let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
-            Ok(l) => l,
-            Err(StoreError::NotFound) => {
-                passwords::verify_dummy(&pin);
+    let outcome = state
+        .hashing
+        .run(move || {
+            let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
+                Ok(l) => l,
+                Err(StoreError::NotFound) => {
+                    passwords::check(&pin, None, false);
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let found = match store.read(library.id, |tx| {
+                patrons::pin_by_card(tx, &keys, &card_number)
+            }) {
+                Ok(f) => Some(f),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            };
+            // One verification whatever the outcome (see `passwords::check`).
+            if !passwords::check(&pin, found.as_ref().map(|(_, h)| h.as_str()), true) {
                 return Ok(None);
             }
-            Err(e) => return Err(e.into()),
-        };
-        let found = match store.read(library.id, |tx| {
-            patrons::pin_by_card(tx, &keys, &card_number)
-        }) {
-            Ok(f) => Some(f),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let patron = match found {
-            Some((id, hash)) if passwords::verify(&pin, &hash) => id,
-            Some(_) => return Ok(None),
-            None => {
-                passwords::verify_dummy(&pin);
+            let Some((patron, _)) = found else {
                 return Ok(None);
-            }
-        };
-        let (token, hash) = patron_auth::new_token(library.id);
-        let now = Utc::now().naive_utc();
-        let expires_at = now + chrono::Duration::hours(hours);
-        store.write(library.id, |tx| {
-            patrons::create_session(tx, &hash, patron, now, expires_at)
-        })?;
-        Ok(Some(PatronSignedIn {
-            token,
-            token_type: "Bearer",
-            expires_at,
-            patron_id: patron.0,
-        }))
-    })
-    .await?;
+            };
+            let (token, hash) = patron_auth::new_token(library.id);
+            let now = Utc::now().naive_utc();
+            let expires_at = now + chrono::Duration::hours(hours);
+            store.write(library.id, |tx| {
+                patrons::create_session(tx, &hash, patron, now, expires_at)
+            })?;
+            Ok(Some(PatronSignedIn {
+                token,
+                token_type: "Bearer",
+                expires_at,
+                patron_id: patron.0,
+            }))
+        })
+        .await?;
     let Some(signed_in) = outcome else {
         attempt.failed(&state).await?;
         return Err(ApiError::BadPatronCredentials);
@@ -102,7 +105,7 @@ pub async fn sign_in(
         COOKIE,
         signed_in.token.clone(),
         hours,
-        state.settings.server.secure_cookies,
+        state.settings.server.cookies_secure(),
     );
     Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
 }
@@ -156,6 +159,27 @@ where
         + 'static,
     T: Send + 'static,
 {
+    as_self_under_policy(state, caller, action, move |tx, keys, _, _| f(tx, keys)).await
+}
+
+/// [`as_self`], with the library and its policy document handed to `f` as well.
+async fn as_self_under_policy<T, F>(
+    state: &web::Data<AppState>,
+    caller: &PatronCaller,
+    action: &'static str,
+    f: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(
+            &mut store::LibraryTx<'_>,
+            &store::sealing::Keyring,
+            &policy::document::PolicyDocument,
+            &libraries::Library,
+        ) -> Result<T, ApiError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
     let store = state.store.clone();
     let keys = state.keys.clone();
     let policies = state.policies.clone();
@@ -185,7 +209,7 @@ where
                 &trace,
                 today,
             )? {
-                Decision::Allow { .. } => f(tx, &keys),
+                Decision::Allow { .. } => f(tx, &keys, document, &library),
                 Decision::Deny { reason, .. } => Err(ApiError::Refused(reason.text())),
             }
         })
@@ -350,6 +374,11 @@ pub struct ContactChange {
 }
 
 /// Changes the patron's own contact data.
+///
+/// A new email address is not used for anything until the patron confirms it
+/// by the single-use link sent to that address; until then the old one stays
+/// in force and the new one shows as `pending_email`. Otherwise anyone could
+/// name another person's address and have their mail filed with this library.
 pub async fn update_me(
     state: web::Data<AppState>,
     caller: PatronCaller,
@@ -358,25 +387,181 @@ pub async fn update_me(
     let c = body.into_inner();
     super::check_email(c.email.as_ref().and_then(|e| e.as_deref()))?;
     super::check_contact_by(c.contact_by.as_deref())?;
-    let change = PatronChange {
+    let requested_email = c.email.map(|e| e.map(|e| e.trim().to_owned()));
+    let mut change = PatronChange {
         address: c.address,
-        email: c.email,
+        email: requested_email.clone(),
         phone: c.phone,
         contact_by: c.contact_by,
         ..Default::default()
     };
     let id = caller.patron;
-    let patron = as_self(&state, &caller, "patron.self.update", move |tx, keys| {
-        Ok(patrons::update(
-            tx,
-            keys,
-            id,
-            &change,
-            Utc::now().naive_utc(),
-        )?)
+    let room = state.mailroom.clone();
+    let link_hours = i64::from(state.settings.auth.email_confirm_hours);
+    let (patron, confirmation) = as_self_under_policy(
+        &state,
+        &caller,
+        "patron.self.update",
+        move |tx, keys, document, library| {
+            let current = patrons::get(tx, keys, id)?;
+            // The registration rule: a child's gated fields need a guardian's consent.
+            let mut after = current.data.clone();
+            super::patrons::apply(&mut after, &change);
+            let consent = super::patrons::guardian_consent_in_force(tx, keys, id)?;
+            let gated = super::patrons::gated_fields(document, &after, consent);
+            if !gated.is_empty() {
+                return Err(ApiError::GuardianConsentRequired(gated));
+            }
+            // Clearing the address, or restating the one in force, needs no proof.
+            let pending = match &requested_email {
+                Some(Some(new)) if !same_email(current.data.email.as_deref(), new) => {
+                    change.email = None;
+                    Some(new.clone())
+                }
+                _ => None,
+            };
+            let now = Utc::now().naive_utc();
+            patrons::update(tx, keys, id, &change, now)?;
+            let confirmation = match pending {
+                Some(new) => {
+                    let (token, hash) = patron_auth::new_email_token(library.id);
+                    let expires_at = now + chrono::Duration::hours(link_hours);
+                    patrons::request_email_change(tx, keys, id, &new, &hash, expires_at, now)?;
+                    let rendered = notifier::patron_email::render(&notifier::patron_email::EmailConfirm {
+                        library: library.name.clone(),
+                        link: format!("{}/patron/email/confirm/{token}", room.public_url()),
+                        expires: expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    })
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    room.queue_in(tx, &new, &rendered, now)?;
+                    Some(format!(
+                        "We sent a link to the new address. It takes the place of your current one when you open the link and confirm, within {link_hours} hours; until then your current address stays in force."
+                    ))
+                }
+                None => None,
+            };
+            Ok((patrons::get(tx, keys, id)?, confirmation))
+        },
+    )
+    .await?;
+    if confirmation.is_some() {
+        state.mailroom.waker().notify();
+    }
+    Ok(HttpResponse::Ok().json(UpdatedProfile {
+        profile: OwnProfile { patron },
+        email_confirmation: confirmation,
+    }))
+}
+
+/// The answer to a contact change: the profile, and what to do about a new email.
+#[derive(Serialize)]
+struct UpdatedProfile {
+    #[serde(flatten)]
+    profile: OwnProfile,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_confirmation: Option<String>,
+}
+
+fn same_email(current: Option<&str>, new: &str) -> bool {
+    current.is_some_and(|c| c.trim().eq_ignore_ascii_case(new.trim()))
+}
+
+fn email_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    show_button: bool,
+) -> ApiResult<HttpResponse> {
+    let html = notifier::patron_email::EmailConfirmPage {
+        title,
+        message,
+        show_button,
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(html))
+}
+
+fn email_link_page(
+    link: Result<patrons::EmailLink, ApiError>,
+    confirmed: bool,
+) -> ApiResult<HttpResponse> {
+    match link {
+        Ok(patrons::EmailLink::Usable(..)) if confirmed => email_page(
+            StatusCode::OK,
+            "Your new email address is confirmed",
+            "Your library will use this address from now on. You can close this page.",
+            false,
+        ),
+        Ok(patrons::EmailLink::Usable(..)) => email_page(
+            StatusCode::OK,
+            "Confirm your new email address",
+            "Press the button to use this address for your library account. Until you do, nothing changes.",
+            true,
+        ),
+        Ok(patrons::EmailLink::Expired) => email_page(
+            StatusCode::GONE,
+            "This link has expired",
+            "Your email address was not changed. Sign in and change it again to get a new link.",
+            false,
+        ),
+        Err(ApiError::NotFound) => email_page(
+            StatusCode::NOT_FOUND,
+            "This link does not work",
+            "It has been used already, a newer link replaced it, or it was copied incompletely. Your email address was not changed by it.",
+            false,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /patron/email/confirm/{token}`: a page with a button; opening the link changes nothing.
+pub async fn email_confirm_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = token.into_inner();
+    let Some(library) = patron_auth::email_token_library(&token) else {
+        return email_link_page(Err(ApiError::NotFound), false);
+    };
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let hash = passwords::token_hash(&token);
+    let link = blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store
+            .read(library, |tx| patrons::email_link(tx, &keys, &hash, now))
+            .map_err(ApiError::from))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(OwnProfile { patron }))
+    email_link_page(link, false)
+}
+
+/// `POST /patron/email/confirm/{token}`: puts the new address in force; the link is then spent.
+pub async fn email_confirm(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = token.into_inner();
+    let Some(library) = patron_auth::email_token_library(&token) else {
+        return email_link_page(Err(ApiError::NotFound), true);
+    };
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let hash = passwords::token_hash(&token);
+    let link = blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store
+            .write(library, |tx| patrons::confirm_email(tx, &keys, &hash, now))
+            .map_err(ApiError::from))
+    })
+    .await?;
+    if let Ok(patrons::EmailLink::Usable(id, _)) = &link {
+        tracing::info!(library = library.0, patron = id.0, "patron email confirmed");
+    }
+    email_link_page(link, true)
 }
 
 /// `PUT /api/v1/patron/me/pin`
@@ -406,9 +591,14 @@ pub async fn change_pin(
             detail: format!("a PIN has {MIN_PIN} to 64 characters"),
         });
     }
-    let new_hash = blocking(move || passwords::hash(&new_pin).map_err(ApiError::Internal)).await?;
+    let new_hash = state
+        .hashing
+        .run(move || passwords::hash(&new_pin).map_err(ApiError::Internal))
+        .await?;
     let id = caller.patron;
+    let permit = state.hashing.enter().await?;
     as_self(&state, &caller, "patron.self.pin", move |tx, keys| {
+        let _permit = permit;
         let patron = patrons::get(tx, keys, id)?;
         let (_, hash) = patrons::pin_by_card(tx, keys, &patron.data.card_number)?;
         if !passwords::verify(&current_pin, &hash) {

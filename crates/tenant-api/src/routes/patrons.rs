@@ -192,7 +192,11 @@ fn default_scope() -> String {
 
 /// The guardian-gated fields this data would store, named for people; empty
 /// for an adult, or when a guardian's consent is on record.
-fn gated_fields(document: &PolicyDocument, data: &PatronData, consent_recorded: bool) -> String {
+pub(crate) fn gated_fields(
+    document: &PolicyDocument,
+    data: &PatronData,
+    consent_recorded: bool,
+) -> String {
     let mut collecting = FieldSet::EMPTY;
     for (field, present) in [
         (Field::Name, !data.name.is_empty()),
@@ -220,7 +224,7 @@ fn gated_fields(document: &PolicyDocument, data: &PatronData, consent_recorded: 
         .join(", ")
 }
 
-fn guardian_consent_in_force(
+pub(crate) fn guardian_consent_in_force(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
     patron: PatronId,
@@ -269,51 +273,53 @@ pub async fn register(
     };
     let consent = r.guardian_consent;
     let pin = r.pin;
-    let patron = blocking(move || {
-        let pin_hash = passwords::hash(&pin).map_err(ApiError::Internal)?;
-        let (_, document) = ctx.policy()?;
-        let gated = gated_fields(document, &data, consent.is_some());
-        if !gated.is_empty() {
-            return Err(ApiError::GuardianConsentRequired(gated));
-        }
-        let fields = FieldSet::of(&[
-            Field::Name,
-            Field::CardNumber,
-            Field::Address,
-            Field::Phone,
-            Field::Email,
-            Field::DateOfBirth,
-        ]);
-        ctx.decided(
-            "patron.register",
-            "",
-            "registration",
-            KindSet::of(&[RecordKind::CardRegistration]),
-            fields,
-            |tx, keys| {
-                let now = Utc::now().naive_utc();
-                let patron =
-                    patrons::create(tx, keys, &data, &pin_hash, now).map_err(|e| match e {
-                        StoreError::Conflict(_) => ApiError::Conflict(
-                            "this card number is already registered at this library".into(),
-                        ),
-                        other => other.into(),
-                    })?;
-                if let Some(c) = &consent {
-                    let new = NewConsent {
-                        kind: "guardian",
-                        scope: &c.scope,
-                        given_by: &c.given_by,
-                        granted_at: now,
-                        expires_at: None,
-                    };
-                    patrons::add_consent(tx, keys, patron.id, &new)?;
-                }
-                Ok(patron)
-            },
-        )
-    })
-    .await?;
+    let patron = state
+        .hashing
+        .run(move || {
+            let pin_hash = passwords::hash(&pin).map_err(ApiError::Internal)?;
+            let (_, document) = ctx.policy()?;
+            let gated = gated_fields(document, &data, consent.is_some());
+            if !gated.is_empty() {
+                return Err(ApiError::GuardianConsentRequired(gated));
+            }
+            let fields = FieldSet::of(&[
+                Field::Name,
+                Field::CardNumber,
+                Field::Address,
+                Field::Phone,
+                Field::Email,
+                Field::DateOfBirth,
+            ]);
+            ctx.decided(
+                "patron.register",
+                "",
+                "registration",
+                KindSet::of(&[RecordKind::CardRegistration]),
+                fields,
+                |tx, keys| {
+                    let now = Utc::now().naive_utc();
+                    let patron =
+                        patrons::create(tx, keys, &data, &pin_hash, now).map_err(|e| match e {
+                            StoreError::Conflict(_) => ApiError::Conflict(
+                                "this card number is already registered at this library".into(),
+                            ),
+                            other => other.into(),
+                        })?;
+                    if let Some(c) = &consent {
+                        let new = NewConsent {
+                            kind: "guardian",
+                            scope: &c.scope,
+                            given_by: &c.given_by,
+                            granted_at: now,
+                            expires_at: None,
+                        };
+                        patrons::add_consent(tx, keys, patron.id, &new)?;
+                    }
+                    Ok(patron)
+                },
+            )
+        })
+        .await?;
     Ok(HttpResponse::Created().json(patron))
 }
 
@@ -490,7 +496,7 @@ pub async fn correct(
     Ok(HttpResponse::Ok().json(patron))
 }
 
-fn apply(data: &mut PatronData, c: &PatronChange) {
+pub(crate) fn apply(data: &mut PatronData, c: &PatronChange) {
     if let Some(n) = &c.name {
         data.name = n.clone();
     }

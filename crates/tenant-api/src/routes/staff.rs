@@ -209,60 +209,64 @@ pub async fn create(
     }
     let store = state.store.clone();
     let library = access.library.id;
-    let created = blocking(move || {
-        let generated = password.is_none().then(passwords::generate);
-        let plain = password.or_else(|| generated.clone()).unwrap_or_default();
-        let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
-        let outcome = store.write(library, |tx| {
-            let library_has_admin = staff::admin_count(tx)? > 0;
-            let decision = decide_staff(
-                standing,
-                StaffAction::Create {
-                    role,
-                    library_has_admin,
-                },
-            );
-            if decision != StaffDecision::Allow {
-                // Committed with the refusal, so the library sees the director tried.
-                audit::append(
+    let created = state
+        .hashing
+        .run(move || {
+            let generated = password.is_none().then(passwords::generate);
+            let plain = password.or_else(|| generated.clone()).unwrap_or_default();
+            let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
+            let outcome = store.write(library, |tx| {
+                let library_has_admin = staff::admin_count(tx)? > 0;
+                let decision = decide_staff(
+                    standing,
+                    StaffAction::Create {
+                        role,
+                        library_has_admin,
+                    },
+                );
+                if decision != StaffDecision::Allow {
+                    // Committed with the refusal, so the library sees the director tried.
+                    audit::append(
+                        tx,
+                        &entry(&who, "staff.create", "", decision),
+                        Utc::now().naive_utc(),
+                    )?;
+                    return Ok(Err(decision));
+                }
+                let account = staff::create_library_account(
                     tx,
-                    &entry(&who, "staff.create", "", decision),
-                    Utc::now().naive_utc(),
-                )?;
-                return Ok(Err(decision));
-            }
-            let account = staff::create_library_account(
-                tx,
-                &NewAccount {
-                    email: &email,
-                    display_name: display_name.trim(),
-                    password_hash: &hash,
-                    is_director: false,
-                },
-            )
-            .map_err(|e| match e {
+                    &NewAccount {
+                        email: &email,
+                        display_name: display_name.trim(),
+                        password_hash: &hash,
+                        is_director: false,
+                    },
+                )
+                .map_err(|e| {
+                    match e {
                 StoreError::Conflict(_) => ApiError::Conflict(
                     "this email is already on your library's staff; change that account instead"
                         .into(),
                 ),
                 other => other.into(),
+            }
+                })?;
+                staff::add(tx, account.id, role)?;
+                let subject = format!("account:{}", account.id.0);
+                audit::append(
+                    tx,
+                    &entry(&who, "staff.create", &subject, decision),
+                    Utc::now().naive_utc(),
+                )?;
+                Ok::<_, ApiError>(Ok(staff::get(tx, account.id)?))
             })?;
-            staff::add(tx, account.id, role)?;
-            let subject = format!("account:{}", account.id.0);
-            audit::append(
-                tx,
-                &entry(&who, "staff.create", &subject, decision),
-                Utc::now().naive_utc(),
-            )?;
-            Ok::<_, ApiError>(Ok(staff::get(tx, account.id)?))
-        })?;
-        let member = outcome.map_err(|d| answer(d).err().unwrap_or(ApiError::NotFound))?;
-        Ok(Created {
-            member,
-            initial_password: generated,
+            let member = outcome.map_err(|d| answer(d).err().unwrap_or(ApiError::NotFound))?;
+            Ok(Created {
+                member,
+                initial_password: generated,
+            })
         })
-    })
-    .await?;
+        .await?;
     tracing::info!(library = %access.library.slug, account = created.member.account_id.0, role = %role, "staff account added");
     Ok(HttpResponse::Created().json(created))
 }
@@ -321,7 +325,13 @@ pub async fn update(
     }
     let store = state.store.clone();
     let library = access.library.id;
+    // Only a password change hashes; the other changes need no hashing slot.
+    let permit = match change.password {
+        Some(_) => Some(state.hashing.enter().await?),
+        None => None,
+    };
     let member = blocking(move || {
+        let _permit = permit;
         let hash = change
             .password
             .as_deref()
