@@ -391,5 +391,18 @@ fn a_patrons_new_email_counts_only_once_confirmed_from_that_address() {
         assert_eq!(page(&s.url(&path), true).0, 404);
         assert_eq!(page(&s.url(&path), false).0, 404);
         assert_eq!(page(&s.url("/patron/email/confirm/e1.forged"), true).0, 404);
+        // The confirmation is in the library's audit log, once.
+        let audit = get(
+            &s.url("/api/v1/libraries/riverbend/audit?limit=200"),
+            Some(&s.sign_in(ADMIN_A)),
+        );
+        assert_eq!(audit.status, 200, "{:?}", audit.body);
+        let confirmed = audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "patron.self.email_confirmed")
+            .count();
+        assert_eq!(confirmed, 1, "{:?}", audit.body);
     }
 }

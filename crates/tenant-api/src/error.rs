@@ -258,7 +258,11 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        if let ApiError::Busy { .. } = self {
+            // Load shedding by design, not a fault: an operator should see it
+            // without being paged for it.
+            tracing::warn!("password hashing at capacity; answered 503");
+        } else if status.is_server_error() {
             // The cause is logged inside the request's span, so it carries the request id.
             tracing::error!(error = %self, "request failed");
         }

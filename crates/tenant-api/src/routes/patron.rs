@@ -554,7 +554,28 @@ pub async fn email_confirm(
     let link = blocking(move || {
         let now = Utc::now().naive_utc();
         Ok(store
-            .write(library, |tx| patrons::confirm_email(tx, &keys, &hash, now))
+            .write(library, |tx| {
+                let link = patrons::confirm_email(tx, &keys, &hash, now)?;
+                // A changed address is a change to identifying data: it goes in
+                // the library's audit log like the PATCH that asked for it.
+                if let patrons::EmailLink::Usable(id, _) = &link {
+                    let subject = format!("patron:{}", id.0);
+                    store::audit::append(
+                        tx,
+                        &store::audit::NewEntry {
+                            actor: &subject,
+                            action: "patron.self.email_confirmed",
+                            subject: &subject,
+                            purpose: "confirming a new email address",
+                            decision: "allow",
+                            clause: "custodian.patron.self",
+                            sealed: false,
+                        },
+                        now,
+                    )?;
+                }
+                Ok::<_, store::StoreError>(link)
+            })
             .map_err(ApiError::from))
     })
     .await?;
