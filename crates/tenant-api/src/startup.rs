@@ -1,7 +1,7 @@
 //! Building the application: database, migrations, demo data, Redis, routes, listener.
 
 use crate::error::ApiError;
-use crate::routes;
+use crate::routes::{self, resource};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::telemetry;
@@ -266,46 +266,6 @@ fn base_url(settings: &Settings, port: u16) -> String {
     settings.public_base(Some(port))
 }
 
-/// One resource per path: a method it does not take answers 405 with `Allow`
-/// naming those it does, from the same list that registers them.
-macro_rules! resource {
-    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {
-        web::resource($path)
-            $(.route(method::$method().to($handler)))+
-            .default_service(web::to(|| method_not_allowed(&[$(stringify!($method)),+])))
-    };
-}
-
-/// Route builders for `resource!`, named by method.
-mod method {
-    use actix_web::{guard, web, Route};
-
-    /// GET, and HEAD with it, as HTTP expects of every GET resource.
-    pub fn get() -> Route {
-        web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
-    }
-
-    /// POST.
-    pub fn post() -> Route {
-        web::post()
-    }
-
-    /// PUT.
-    pub fn put() -> Route {
-        web::put()
-    }
-
-    /// PATCH.
-    pub fn patch() -> Route {
-        web::patch()
-    }
-
-    /// DELETE.
-    pub fn delete() -> Route {
-        web::delete()
-    }
-}
-
 /// The routes, shared by the server and in-process tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -328,67 +288,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::trace_requests))
             .service(resource!("/", get => index))
-            .service(resource!("/healthz", get => routes::health::healthz))
-            .service(resource!("/readyz", get => routes::health::readyz))
-            .service(resource!("/requests/confirm/{token}", get => routes::mail::confirm_page, post => routes::mail::confirm))
-            .service(resource!("/patron/email/confirm/{token}", get => routes::patron::email_confirm_page, post => routes::patron::email_confirm))
-            .service(resource!("/directory", get => routes::directory::page_search))
-            .service(resource!("/directory/{id}", get => routes::directory::page_detail))
+            .configure(routes::health::configure_root)
+            .configure(routes::mail::configure_root)
+            .configure(routes::me_email::configure_root)
+            .configure(routes::directory::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
             .service(
                 web::scope("/api/v1")
-                    .service(resource!("/auth/sign-in", post => routes::auth::sign_in))
-                    .service(resource!("/auth/sign-out", post => routes::auth::sign_out))
-                    .service(resource!("/auth/me", get => routes::auth::whoami))
-                    .service(resource!("/directory/libraries", get => routes::directory::search))
-                    .service(resource!("/directory/libraries.csv", get => routes::directory::export_csv))
-                    .service(resource!("/directory/libraries.jsonld", get => routes::directory::export_jsonld))
-                    .service(resource!("/directory/libraries/{id}", get => routes::directory::read))
-                    .service(resource!("/directory/libraries/{id}/jsonld", get => routes::directory::read_jsonld))
-                    .service(resource!("/directory/libraries/{id}/vcard", get => routes::directory::read_vcard))
-                    .service(resource!("/directory/libraries/{id}/history", get => routes::directory::history))
-                    .service(resource!("/directory/changes", get => routes::directory::list_changes))
-                    .service(resource!("/directory/changes/{id}/approve", post => routes::directory::approve))
-                    .service(resource!("/directory/changes/{id}/reject", post => routes::directory::reject))
-                    .service(resource!("/libraries/{library}/directory-entry", get => routes::directory::own_entry))
-                    .service(resource!("/libraries/{library}/directory-entry/changes", post => routes::directory::submit_change))
-                    .service(resource!("/director/inbound-mail", post => routes::mail::inbound, get => routes::mail::ledger))
-                    .service(resource!("/director/requests", get => routes::mail::director_list))
-                    .service(resource!("/director/requests/{id}", get => routes::mail::director_get, patch => routes::mail::director_update))
-                    .service(resource!("/director/requests/{id}/message", get => routes::mail::director_raw))
-                    .service(resource!("/director/requests/{id}/replies", post => routes::mail::director_reply))
-                    .service(resource!("/director/outbox", get => routes::mail::outbox))
-                    .service(resource!("/director/outbox/{id}/retry", post => routes::mail::retry))
-                    .service(resource!("/libraries/{library}/requests", get => routes::mail::library_list))
-                    .service(resource!("/libraries/{library}/requests/{id}", get => routes::mail::library_get, patch => routes::mail::library_update))
-                    .service(resource!("/libraries/{library}/requests/{id}/message", get => routes::mail::library_raw))
-                    .service(resource!("/libraries/{library}/requests/{id}/replies", post => routes::mail::library_reply))
-                    .service(resource!("/libraries", get => routes::libraries::list, post => routes::libraries::create))
-                    .service(resource!("/director/security-log", get => routes::libraries::security_log))
-                    .service(resource!("/libraries/{library}/patron/sign-in", post => routes::patron::sign_in))
-                    .service(resource!("/patron/sign-out", post => routes::patron::sign_out))
-                    .service(resource!("/patron/me", get => routes::patron::me, patch => routes::patron::update_me))
-                    .service(resource!("/patron/me/records", get => routes::patron::my_records))
-                    .service(resource!("/patron/me/export", get => routes::patron::export))
-                    .service(resource!("/patron/me/access-log", get => routes::patron::access_log))
-                    .service(resource!("/patron/me/pin", put => routes::patron::change_pin))
-                    .service(resource!("/patron/me/history", put => routes::patron::set_history))
-                    .service(resource!("/patron/me/deletion-request", post => routes::patron::request_deletion))
-                    .service(resource!("/libraries/{library}/patrons", get => routes::patrons::search, post => routes::patrons::register))
-                    .service(resource!("/libraries/{library}/patrons/{patron}", get => routes::patrons::read, patch => routes::patrons::correct, delete => routes::patrons::delete))
-                    .service(resource!("/libraries/{library}/patrons/{patron}/records", get => routes::patrons::patron_records))
-                    .service(resource!("/libraries/{library}/patrons/{patron}/consents", post => routes::patrons::add_consent))
-                    .service(resource!("/libraries/{library}/patrons/{patron}/merge", post => routes::patrons::merge))
-                    .service(resource!("/libraries/{library}/records", post => routes::patrons::add_record, get => routes::patrons::list_records))
-                    // Before `records/{record}`, which would take `feed` for a record id.
-                    .service(
-                        resource!("/libraries/{library}/records/feed", post => routes::patrons::feed)
-                            .app_data(web::PayloadConfig::new(crate::input::FEED_BODY_LIMIT)),
-                    )
-                    .service(resource!("/libraries/{library}/records/{record}", patch => routes::patrons::update_record))
-                    .service(resource!("/libraries/{library}/audit", get => routes::patrons::audit_log))
-                    .service(resource!("/libraries/{library}/staff", get => routes::staff::list, post => routes::staff::create))
-                    .service(resource!("/libraries/{library}/staff/{account}", get => routes::staff::get, patch => routes::staff::update, delete => routes::staff::remove))
+                    .configure(routes::auth::configure)
+                    .configure(routes::directory::configure)
+                    .configure(routes::mail::configure)
+                    .configure(routes::libraries::configure)
+                    .configure(routes::patron_session::configure)
+                    .configure(routes::me::configure)
+                    .configure(routes::me_records::configure)
+                    .configure(routes::patrons::configure)
+                    .configure(routes::records::configure)
+                    .configure(routes::audit::configure)
+                    .configure(routes::staff::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),
@@ -412,19 +329,6 @@ fn body_error(err: &actix_web::error::JsonPayloadError) -> String {
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
-}
-
-async fn method_not_allowed(methods: &'static [&'static str]) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        allow: methods
-            .iter()
-            .map(|m| match *m {
-                "get" => "GET, HEAD".to_owned(),
-                m => m.to_ascii_uppercase(),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
 }
 
 async fn index() -> HttpResponse {

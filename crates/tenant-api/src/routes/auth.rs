@@ -301,3 +301,10 @@ pub async fn whoami(state: web::Data<AppState>, caller: Caller) -> ApiResult<Htt
     .await?;
     Ok(HttpResponse::Ok().json(me))
 }
+
+/// Registers staff sign-in, sign-out and who-am-I under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/auth/sign-in", post => sign_in))
+        .service(resource!("/auth/sign-out", post => sign_out))
+        .service(resource!("/auth/me", get => whoami));
+}

@@ -425,3 +425,25 @@ pub async fn history(
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(h))
 }
+
+/// Registers the directory's pages at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/directory", get => page_search))
+        .service(resource!("/directory/{id}", get => page_detail));
+}
+
+/// Registers the directory's API under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/directory/libraries", get => search))
+        .service(resource!("/directory/libraries.csv", get => export_csv))
+        .service(resource!("/directory/libraries.jsonld", get => export_jsonld))
+        .service(resource!("/directory/libraries/{id}", get => read))
+        .service(resource!("/directory/libraries/{id}/jsonld", get => read_jsonld))
+        .service(resource!("/directory/libraries/{id}/vcard", get => read_vcard))
+        .service(resource!("/directory/libraries/{id}/history", get => history))
+        .service(resource!("/directory/changes", get => list_changes))
+        .service(resource!("/directory/changes/{id}/approve", post => approve))
+        .service(resource!("/directory/changes/{id}/reject", post => reject))
+        .service(resource!("/libraries/{library}/directory-entry", get => own_entry))
+        .service(resource!("/libraries/{library}/directory-entry/changes", post => submit_change));
+}

@@ -79,3 +79,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         HttpResponse::ServiceUnavailable().json(body)
     }
 }
+
+/// Registers the health checks at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/healthz", get => healthz))
+        .service(resource!("/readyz", get => readyz));
+}

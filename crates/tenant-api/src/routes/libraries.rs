@@ -124,3 +124,9 @@ pub async fn security_log(
     .await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &security_log::Entry| e.id)))
 }
+
+/// Registers the consortium's libraries and its security log under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries", get => list, post => create))
+        .service(resource!("/director/security-log", get => security_log));
+}

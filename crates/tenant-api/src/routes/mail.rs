@@ -563,3 +563,23 @@ pub async fn confirm(
         Err(e) => link_problem(e),
     }
 }
+
+/// Registers the request confirmation page at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/requests/confirm/{token}", get => confirm_page, post => confirm));
+}
+
+/// Registers inbound mail, the requests queues and the outbox under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/director/inbound-mail", post => inbound, get => ledger))
+        .service(resource!("/director/requests", get => director_list))
+        .service(resource!("/director/requests/{id}", get => director_get, patch => director_update))
+        .service(resource!("/director/requests/{id}/message", get => director_raw))
+        .service(resource!("/director/requests/{id}/replies", post => director_reply))
+        .service(resource!("/director/outbox", get => outbox))
+        .service(resource!("/director/outbox/{id}/retry", post => retry))
+        .service(resource!("/libraries/{library}/requests", get => library_list))
+        .service(resource!("/libraries/{library}/requests/{id}", get => library_get, patch => library_update))
+        .service(resource!("/libraries/{library}/requests/{id}/message", get => library_raw))
+        .service(resource!("/libraries/{library}/requests/{id}/replies", post => library_reply));
+}

@@ -1,16 +1,36 @@
 //! HTTP handlers, one module per area. Handlers parse, ask the policy crate,
 //! call one store function and map the result.
+//!
+//! Each module registers its own routes: `configure` those under `/api/v1`,
+//! `configure_root` those at the site root.
 
+/// One resource per path: a method it does not take answers 405 with `Allow`
+/// naming those it does, from the same list that registers them.
+macro_rules! resource {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {
+        ::actix_web::web::resource($path)
+            $(.route($crate::routes::method::$method().to($handler)))+
+            .default_service(::actix_web::web::to(|| $crate::routes::method_not_allowed(&[$(stringify!($method)),+])))
+    };
+}
+pub(crate) use resource;
+
+pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod health;
 pub mod libraries;
 pub mod mail;
-pub mod patron;
+pub mod me;
+pub mod me_email;
+pub mod me_records;
+pub mod patron_session;
 pub mod patrons;
+pub mod records;
 pub mod staff;
 
 use crate::error::ApiError;
+use actix_web::HttpResponse;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +152,52 @@ pub mod double_option {
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
+}
+
+/// Route builders for `resource!`, named by method.
+pub(crate) mod method {
+    use actix_web::{guard, web, Route};
+
+    /// GET, and HEAD with it, as HTTP expects of every GET resource.
+    pub fn get() -> Route {
+        web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+    }
+
+    /// POST.
+    pub fn post() -> Route {
+        web::post()
+    }
+
+    /// PUT.
+    pub fn put() -> Route {
+        web::put()
+    }
+
+    /// PATCH.
+    pub fn patch() -> Route {
+        web::patch()
+    }
+
+    /// DELETE.
+    pub fn delete() -> Route {
+        web::delete()
+    }
+}
+
+/// The 405 answer, naming the methods the path takes.
+pub(crate) async fn method_not_allowed(
+    methods: &'static [&'static str],
+) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        allow: methods
+            .iter()
+            .map(|m| match *m {
+                "get" => "GET, HEAD".to_owned(),
+                m => m.to_ascii_uppercase(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// Runs blocking store work off the async threads and flattens the errors.

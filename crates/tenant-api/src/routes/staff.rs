@@ -425,3 +425,9 @@ pub fn looks_like_email(s: &str) -> bool {
         None => false,
     }
 }
+
+/// Registers a library's staff endpoints under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries/{library}/staff", get => list, post => create))
+        .service(resource!("/libraries/{library}/staff/{account}", get => get, patch => update, delete => remove));
+}

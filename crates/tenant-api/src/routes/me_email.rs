@@ -1,0 +1,133 @@
+//! Confirming a patron's new email address: the pages behind the link `PATCH /api/v1/patron/me` sends.
+use super::blocking;
+use crate::error::{ApiError, ApiResult};
+use crate::passwords;
+use crate::patron_auth::{self};
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+use store::patrons;
+fn email_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    show_button: bool,
+) -> ApiResult<HttpResponse> {
+    let html = notifier::patron_email::EmailConfirmPage {
+        title,
+        message,
+        show_button,
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(html))
+}
+
+fn email_link_page(
+    link: Result<patrons::EmailLink, ApiError>,
+    confirmed: bool,
+) -> ApiResult<HttpResponse> {
+    match link {
+        Ok(patrons::EmailLink::Usable(..)) if confirmed => email_page(
+            StatusCode::OK,
+            "Your new email address is confirmed",
+            "Your library will use this address from now on. You can close this page.",
+            false,
+        ),
+        Ok(patrons::EmailLink::Usable(..)) => email_page(
+            StatusCode::OK,
+            "Confirm your new email address",
+            "Press the button to use this address for your library account. Until you do, nothing changes.",
+            true,
+        ),
+        Ok(patrons::EmailLink::Expired) => email_page(
+            StatusCode::GONE,
+            "This link has expired",
+            "Your email address was not changed. Sign in and change it again to get a new link.",
+            false,
+        ),
+        Err(ApiError::NotFound) => email_page(
+            StatusCode::NOT_FOUND,
+            "This link does not work",
+            "It has been used already, a newer link replaced it, or it was copied incompletely. Your email address was not changed by it.",
+            false,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /patron/email/confirm/{token}`: a page with a button; opening the link changes nothing.
+pub async fn email_confirm_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = token.into_inner();
+    let Some(library) = patron_auth::email_token_library(&token) else {
+        return email_link_page(Err(ApiError::NotFound), false);
+    };
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let hash = passwords::token_hash(&token);
+    let link = blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store
+            .read(library, |tx| patrons::email_link(tx, &keys, &hash, now))
+            .map_err(ApiError::from))
+    })
+    .await?;
+    email_link_page(link, false)
+}
+
+/// `POST /patron/email/confirm/{token}`: puts the new address in force; the link is then spent.
+pub async fn email_confirm(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = token.into_inner();
+    let Some(library) = patron_auth::email_token_library(&token) else {
+        return email_link_page(Err(ApiError::NotFound), true);
+    };
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let hash = passwords::token_hash(&token);
+    let link = blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store
+            .write(library, |tx| {
+                let link = patrons::confirm_email(tx, &keys, &hash, now)?;
+                // A changed address is a change to identifying data: it goes in
+                // the library's audit log like the PATCH that asked for it.
+                if let patrons::EmailLink::Usable(id, _) = &link {
+                    let subject = format!("patron:{}", id.0);
+                    store::audit::append(
+                        tx,
+                        &store::audit::NewEntry {
+                            actor: &subject,
+                            action: "patron.self.email_confirmed",
+                            subject: &subject,
+                            purpose: "confirming a new email address",
+                            decision: "allow",
+                            clause: "custodian.patron.self",
+                            sealed: false,
+                        },
+                        now,
+                    )?;
+                }
+                Ok::<_, store::StoreError>(link)
+            })
+            .map_err(ApiError::from))
+    })
+    .await?;
+    if let Ok(patrons::EmailLink::Usable(id, _)) = &link {
+        tracing::info!(library = library.0, patron = id.0, "patron email confirmed");
+    }
+    email_link_page(link, true)
+}
+/// Registers the confirmation page at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/patron/email/confirm/{token}", get => email_confirm_page, post => email_confirm));
+}

@@ -1,0 +1,127 @@
+//! A patron's session: `/api/v1/libraries/{library}/patron/sign-in` and `/api/v1/patron/sign-out`.
+use super::auth::{removal_cookie, session_cookie, Attempt};
+use super::blocking;
+use crate::error::{ApiError, ApiResult};
+use crate::passwords;
+use crate::patron_auth::{self, PatronCaller, COOKIE};
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use store::patrons;
+use store::{libraries, Access, StoreError};
+/// `POST …/patron/sign-in`
+#[derive(Deserialize)]
+pub struct PatronSignIn {
+    card_number: String,
+    pin: String,
+}
+
+#[derive(Serialize)]
+struct PatronSignedIn {
+    token: String,
+    token_type: &'static str,
+    #[serde(with = "store::time::rfc3339")]
+    expires_at: NaiveDateTime,
+    patron_id: i64,
+}
+
+/// Signs a patron in with card number and PIN at their library.
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<PatronSignIn>,
+) -> ApiResult<HttpResponse> {
+    let slug = path.into_inner();
+    let PatronSignIn { card_number, pin } = body.into_inner();
+    if card_number.trim().is_empty() || pin.is_empty() {
+        return Err(ApiError::Invalid {
+            field: if card_number.trim().is_empty() {
+                "card_number"
+            } else {
+                "pin"
+            }
+            .into(),
+            detail: "card number and PIN are both required".into(),
+        });
+    }
+    let card = format!("{slug}:{}", store::sealing::normalize_card(&card_number));
+    let attempt = Attempt::new(&state, &req, "patron", &card);
+    attempt.check(&state).await?;
+
+    let store = state.store.clone();
+    let keys = state.keys.clone();
+    let hours = i64::from(state.settings.auth.session_hours);
+    let outcome = state
+        .hashing
+        .run(move || {
+            let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
+                Ok(l) => l,
+                Err(StoreError::NotFound) => {
+                    passwords::check(&pin, None, false);
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let found = match store.read(library.id, |tx| {
+                patrons::pin_by_card(tx, &keys, &card_number)
+            }) {
+                Ok(f) => Some(f),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            };
+            // One verification whatever the outcome (see `passwords::check`).
+            if !passwords::check(&pin, found.as_ref().map(|(_, h)| h.as_str()), true) {
+                return Ok(None);
+            }
+            let Some((patron, _)) = found else {
+                return Ok(None);
+            };
+            let (token, hash) = patron_auth::new_token(library.id);
+            let now = Utc::now().naive_utc();
+            let expires_at = now + chrono::Duration::hours(hours);
+            store.write(library.id, |tx| {
+                patrons::create_session(tx, &hash, patron, now, expires_at)
+            })?;
+            Ok(Some(PatronSignedIn {
+                token,
+                token_type: "Bearer",
+                expires_at,
+                patron_id: patron.0,
+            }))
+        })
+        .await?;
+    let Some(signed_in) = outcome else {
+        attempt.failed(&state).await?;
+        return Err(ApiError::BadPatronCredentials);
+    };
+    attempt.succeeded(&state).await?;
+    let cookie = session_cookie(
+        COOKIE,
+        signed_in.token.clone(),
+        hours,
+        state.settings.server.cookies_secure(),
+    );
+    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
+}
+
+/// Ends the patron's session.
+pub async fn sign_out(state: web::Data<AppState>, caller: PatronCaller) -> ApiResult<HttpResponse> {
+    let store = state.store.clone();
+    blocking(move || {
+        let now = Utc::now().naive_utc();
+        Ok(store.write(caller.library, |tx| {
+            patrons::revoke_sessions(tx, caller.patron, Some(&caller.token_hash), now)
+        })?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(COOKIE))
+        .finish())
+}
+/// Registers the patron's sign-in and sign-out under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries/{library}/patron/sign-in", post => sign_in))
+        .service(resource!("/patron/sign-out", post => sign_out));
+}
