@@ -16,7 +16,7 @@ label{display:block;font-weight:600}input{font:inherit;width:100%;box-sizing:bor
 button{font:inherit;padding:.45rem 1rem;background:#0645ad;color:#fff;border:0}\
 ol.results{padding-left:1.25rem}ol.results li{margin:0 0 1rem}.error{color:#8b0000;border-left:4px solid #8b0000;padding-left:.5rem}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}\
-code{background:#f2f2f2;padding:0 .2em}form.confirm{display:block}form.confirm button{font-size:1.1rem;padding:.5rem 1.2rem}\n";
+code{background:#f2f2f2;padding:0 .2em}form[method=post]{display:block}form[method=post] button{font-size:1.1rem;padding:.5rem 1.2rem}\n";
 
 /// Percent-encodes a query-string value.
 pub fn urlencode(s: &str) -> String {

@@ -39,18 +39,6 @@ pub fn render(m: &EmailConfirm) -> Result<Rendered, askama::Error> {
     })
 }
 
-/// The page a confirmation link opens.
-#[derive(Template)]
-#[template(path = "email_confirm_page.html")]
-pub struct EmailConfirmPage<'a> {
-    /// Heading and title.
-    pub title: &'a str,
-    /// What happened or what to do.
-    pub message: &'a str,
-    /// Whether to show the confirm button.
-    pub show_button: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

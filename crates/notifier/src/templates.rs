@@ -250,9 +250,18 @@ pub struct ConfirmPage<'a> {
     pub title: &'a str,
     /// What happened or what to do.
     pub message: &'a str,
-    /// Whether to show the confirm button (a GET never confirms: mail
-    /// scanners open links).
-    pub show_button: bool,
+    /// The confirm button, on the page a GET shows (a GET never confirms:
+    /// mail scanners open links); `None` on the pages that report an outcome.
+    pub button: Option<ConfirmButton<'a>>,
+}
+
+/// The button of a confirmation page and what to do instead of pressing it.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfirmButton<'a> {
+    /// The button's words.
+    pub label: &'a str,
+    /// The line under it, for someone who did not ask for this.
+    pub otherwise: &'a str,
 }
 
 #[cfg(test)]

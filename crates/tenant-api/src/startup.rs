@@ -40,6 +40,9 @@ pub enum StartError {
     /// The encryption keys are missing or wrong.
     #[error("{0}")]
     Keys(String),
+    /// A setting that `Settings::validate` checks, reached unchecked.
+    #[error("configuration error: {0}")]
+    Setting(String),
     /// A shipped policy document does not load.
     #[error("{0}")]
     Policy(String),
@@ -186,6 +189,13 @@ impl Application {
                 settings.auth.hash_concurrency,
                 settings.auth.hash_queue,
             )),
+            trusted_proxies: Arc::new(
+                crate::client_ip::parse_cidrs(&settings.server.trusted_proxies).map_err(|bad| {
+                    StartError::Setting(format!(
+                        "server.trusted_proxies: expected CIDRs such as 10.0.0.0/8, got {bad:?}"
+                    ))
+                })?,
+            ),
         };
 
         if settings.demo.seed_on_empty {

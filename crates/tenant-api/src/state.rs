@@ -25,4 +25,6 @@ pub struct AppState {
     pub mailroom: notifier::Mailroom,
     /// Bounds concurrent password hashing (sign-ins, PIN and password changes, new accounts).
     pub hashing: Arc<crate::hashing::HashGate>,
+    /// `server.trusted_proxies`, parsed once at start-up.
+    pub trusted_proxies: Arc<Vec<crate::client_ip::Cidr>>,
 }

@@ -83,10 +83,7 @@ impl Attempt {
     /// Counters for `subject` of `kind` (`account` or `patron`) from this request's client.
     pub(crate) fn new(state: &AppState, req: &HttpRequest, kind: &str, subject: &str) -> Self {
         // X-Forwarded-For only as far as trusted proxies wrote it: any client can forge it.
-        // The list was checked at start-up, so a parse failure here cannot happen.
-        let trusted = crate::client_ip::parse_cidrs(&state.settings.server.trusted_proxies)
-            .unwrap_or_default();
-        let address = crate::client_ip::of_request(req, &trusted);
+        let address = crate::client_ip::of_request(req, &state.trusted_proxies);
         Attempt {
             subject_key: throttle::key(kind, subject),
             address_key: throttle::key("address", &address),

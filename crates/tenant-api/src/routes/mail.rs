@@ -2,16 +2,16 @@
 //! each library's request queue, the outbox's dead letters, and the public
 //! page a confirmation link opens.
 
+use super::confirmation_page;
 use super::{blocking, PageQuery, Paged};
 use crate::auth::{Caller, LibraryAccess};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use futures_util::StreamExt;
 use notifier::requests::{Channel, StaffChange};
-use notifier::templates::ConfirmPage;
+use notifier::templates::ConfirmButton;
 use notifier::MailroomError;
 use policy::staff::{decide_patron_work, StaffDecision};
 use serde::Deserialize;
@@ -486,40 +486,20 @@ pub async fn library_reply(
     .await
 }
 
-fn page(
-    status: actix_web::http::StatusCode,
-    title: &str,
-    message: &str,
-    show_button: bool,
-) -> ApiResult<HttpResponse> {
-    let html = ConfirmPage {
-        title,
-        message,
-        show_button,
-    }
-    .render()
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .body(html))
-}
-
 fn link_problem(e: MailroomError) -> ApiResult<HttpResponse> {
     use actix_web::http::StatusCode;
     match e {
-        MailroomError::LinkExpired => page(
+        MailroomError::LinkExpired => confirmation_page(
             StatusCode::GONE,
             "This link has expired",
             &e.to_string(),
-            false,
+            None,
         ),
-        MailroomError::LinkInvalid => page(
+        MailroomError::LinkInvalid => confirmation_page(
             StatusCode::NOT_FOUND,
             "This link does not work",
             &e.to_string(),
-            false,
+            None,
         ),
         other => Err(other.into()),
     }
@@ -535,11 +515,14 @@ pub async fn confirm_page(
     let token = token.into_inner();
     let checked = blocking(move || Ok(room.check_link(&token, now()))).await?;
     match checked {
-        Ok(handler) => page(
+        Ok(handler) => confirmation_page(
             actix_web::http::StatusCode::OK,
             "Confirm your request",
             &format!("Press the button to confirm that you sent this request. {handler} will then handle it."),
-            true,
+            Some(ConfirmButton {
+                label: "Yes, I sent this request",
+                otherwise: "If you did not send it, close this page: nothing will change.",
+            }),
         ),
         Err(e) => link_problem(e),
     }
@@ -554,11 +537,11 @@ pub async fn confirm(
     let token = token.into_inner();
     let confirmed = blocking(move || Ok(room.confirm(&token, now()))).await?;
     match confirmed {
-        Ok(handler) => page(
+        Ok(handler) => confirmation_page(
             actix_web::http::StatusCode::OK,
             "Thank you: your request is confirmed",
             &format!("{handler} will handle your request and answer you by email."),
-            false,
+            None,
         ),
         Err(e) => link_problem(e),
     }

@@ -1,62 +1,45 @@
 //! Confirming a patron's new email address: the pages behind the link `PATCH /api/v1/patron/me` sends.
-use super::blocking;
+use super::{blocking, confirmation_page};
 use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::patron_auth::{self};
 use crate::state::AppState;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use askama::Template;
 use chrono::Utc;
+use notifier::templates::ConfirmButton;
 use store::patrons;
-fn email_page(
-    status: StatusCode,
-    title: &str,
-    message: &str,
-    show_button: bool,
-) -> ApiResult<HttpResponse> {
-    let html = notifier::patron_email::EmailConfirmPage {
-        title,
-        message,
-        show_button,
-    }
-    .render()
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .body(html))
-}
-
 fn email_link_page(
     link: Result<patrons::EmailLink, ApiError>,
     confirmed: bool,
 ) -> ApiResult<HttpResponse> {
     match link {
-        Ok(patrons::EmailLink::Usable(..)) if confirmed => email_page(
+        Ok(patrons::EmailLink::Usable(..)) if confirmed => confirmation_page(
             StatusCode::OK,
             "Your new email address is confirmed",
             "Your library will use this address from now on. You can close this page.",
-            false,
+            None,
         ),
-        Ok(patrons::EmailLink::Usable(..)) => email_page(
+        Ok(patrons::EmailLink::Usable(..)) => confirmation_page(
             StatusCode::OK,
             "Confirm your new email address",
             "Press the button to use this address for your library account. Until you do, nothing changes.",
-            true,
+            Some(ConfirmButton {
+                label: "Yes, use this address",
+                otherwise: "If you did not ask for this change, close this page: nothing will change.",
+            }),
         ),
-        Ok(patrons::EmailLink::Expired) => email_page(
+        Ok(patrons::EmailLink::Expired) => confirmation_page(
             StatusCode::GONE,
             "This link has expired",
             "Your email address was not changed. Sign in and change it again to get a new link.",
-            false,
+            None,
         ),
-        Err(ApiError::NotFound) => email_page(
+        Err(ApiError::NotFound) => confirmation_page(
             StatusCode::NOT_FOUND,
             "This link does not work",
             "It has been used already, a newer link replaced it, or it was copied incompletely. Your email address was not changed by it.",
-            false,
+            None,
         ),
         Err(e) => Err(e),
     }

@@ -209,6 +209,29 @@ where
     actix_web::web::block(f).await?
 }
 
+/// A page behind a link sent by email (a request's or a new address's
+/// confirmation): one layout for both, never cached, never sent as a referrer.
+pub(crate) fn confirmation_page(
+    status: actix_web::http::StatusCode,
+    title: &str,
+    message: &str,
+    button: Option<notifier::templates::ConfirmButton<'_>>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    use askama::Template;
+    let html = notifier::templates::ConfirmPage {
+        title,
+        message,
+        button,
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(html))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
