@@ -19,10 +19,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use std::time::Duration;
 use store::libraries::{self, NewLibrary};
-use store::patrons::{self, PatronData, PatronId};
+use store::patrons::{self, PatronData};
 use store::records::{self, NewRecord};
 use store::sealing::Keyring;
 use store::testing::{postgres_url, PgTestDb};
+use store::PatronId;
 use store::{Access, DbUrl, LibraryId, Store};
 
 fn keys() -> Keyring {

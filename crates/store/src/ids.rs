@@ -33,6 +33,19 @@ id_type!(
     AccountId
 );
 
+id_type!(
+    /// A patron, within their library.
+    PatronId
+);
+id_type!(
+    /// A library record (a loan, a hold, an event, …), within its library.
+    RecordId
+);
+id_type!(
+    /// A correction, update or deletion request that arrived by email (not an HTTP request).
+    MailRequestId
+);
+
 impl LibraryId {
     /// The consortium itself, as a scope: the director's own mail requests
     /// live under this id, behind the same scope as any library's.

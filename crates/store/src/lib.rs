@@ -34,7 +34,7 @@ pub use connection::{Backend, DbConn, DbUrl, Pool, PooledConn};
 /// the directory's included, so the README can state it once.
 pub const MAX_PAGE_LIMIT: i64 = 200;
 pub use error::{StoreError, StoreResult};
-pub use ids::{AccountId, LibraryId};
+pub use ids::{AccountId, LibraryId, MailRequestId, PatronId, RecordId};
 pub use tenant::{Access, LibraryTx};
 
 use diesel::connection::SimpleConnection;

@@ -2,7 +2,7 @@
 //! blind index, never by decrypting a table.
 
 use crate::error::{StoreError, StoreResult};
-use crate::ids::LibraryId;
+use crate::ids::{LibraryId, PatronId};
 use crate::schema::{patron_consents, patrons, record_links};
 use crate::sealing::{BlindKind, Keyring};
 use crate::sequence::{self, IdSpace};
@@ -11,11 +11,6 @@ use crate::DbConn;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// A patron's id within their library.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PatronId(pub i64);
 
 /// What a patron's record holds, in clear (as the application sees it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,11 +2,11 @@
 //! `library_records`, the link to a patron in the narrow `record_links`.
 
 use crate::error::{StoreError, StoreResult};
-use crate::patrons::PatronId;
 use crate::schema::{library_records, patrons, record_links};
 use crate::sealing::Keyring;
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
+use crate::PatronId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -8,10 +8,11 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use std::time::Duration;
 use store::libraries::{self, NewLibrary};
-use store::patrons::{self, PatronChange, PatronData, PatronId};
+use store::patrons::{self, PatronChange, PatronData};
 use store::records::{self, NewRecord};
 use store::sealing::Keyring;
 use store::testing::{postgres_url, PgTestDb};
+use store::PatronId;
 use store::{Access, DbConn, DbUrl, LibraryId, Store, StoreError};
 
 struct Db {

@@ -9,7 +9,8 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use store::patrons::{self, PatronId};
+use store::patrons::{self};
+use store::PatronId;
 use store::{LibraryId, StoreError};
 
 /// The cookie carrying a patron's session in a browser.

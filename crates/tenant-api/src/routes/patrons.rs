@@ -18,8 +18,9 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use policy::records::{Field, FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
-use store::patrons::{self, NewConsent, PatronChange, PatronData, PatronId, PatronSummary};
+use store::patrons::{self, NewConsent, PatronChange, PatronData, PatronSummary};
 use store::records::{self};
+use store::PatronId;
 use store::StoreError;
 
 use ctx::{purpose_of, Ctx};

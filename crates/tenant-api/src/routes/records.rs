@@ -12,8 +12,9 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use policy::records::{FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
-use store::patrons::{self, PatronId};
+use store::patrons::{self};
 use store::records::{self, NewRecord, Record};
+use store::PatronId;
 use store::StoreError;
 /// `?purpose=&limit=&cursor=`
 #[derive(Deserialize)]

@@ -9,9 +9,10 @@ use chrono::{NaiveDateTime, Utc};
 use policy::document::PolicyDocument;
 use policy::records::{Field, FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
-use store::patrons::{self, NewConsent, PatronChange, PatronData, PatronId};
+use store::patrons::{self, NewConsent, PatronChange, PatronData};
 use store::sealing::Keyring;
 use store::LibraryTx;
+use store::PatronId;
 
 use super::ctx::Ctx;
 /// A guardian's consent, as staff record it.
