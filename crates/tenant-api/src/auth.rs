@@ -34,16 +34,33 @@ impl Caller {
     }
 }
 
-/// The token a request carries: `Authorization: Bearer …` first, then the cookie.
-pub fn presented_token(req: &HttpRequest) -> Option<String> {
-    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
-        let value = value.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
+/// The token of an `Authorization: Bearer …` header (the scheme in any case), if the request has that header.
+///
+/// `Some(None)` is a header that is present but not a bearer token: it must
+/// not fall back to a cookie, or a broken script would silently act as the
+/// browser's session.
+pub fn bearer(req: &HttpRequest) -> Option<Option<String>> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?;
+    let token = value.to_str().ok().and_then(|v| {
+        let (scheme, token) = v.split_once(' ')?;
+        scheme
             .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+            .then(|| token.trim().to_owned())
+    });
+    Some(token)
+}
+
+/// The token a request carries: `Authorization: Bearer …` first, then the cookie named `cookie`.
+pub fn presented(req: &HttpRequest, cookie: &str) -> Option<String> {
+    match bearer(req) {
+        Some(token) => token,
+        None => req.cookie(cookie).map(|c| c.value().to_owned()),
     }
-    req.cookie(COOKIE).map(|c| c.value().to_owned())
+}
+
+/// The staff token a request carries.
+pub fn presented_token(req: &HttpRequest) -> Option<String> {
+    presented(req, COOKIE)
 }
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {

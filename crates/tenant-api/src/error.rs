@@ -117,6 +117,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<custody::CustodyError> for ApiError {
+    fn from(e: custody::CustodyError) -> Self {
+        use custody::CustodyError as C;
+        match e {
+            C::Invalid { field, detail } => ApiError::Invalid {
+                field: field.into(),
+                detail,
+            },
+            C::Forbidden(why) => ApiError::Forbidden(why),
+            C::Refused(why) => ApiError::Refused(why),
+            C::GuardianConsentRequired(fields) => ApiError::GuardianConsentRequired(fields),
+            C::FeedLine { line, detail } => ApiError::FeedLine { line, detail },
+            C::NotFound => ApiError::NotFound,
+            C::Conflict(what) => ApiError::Conflict(what),
+            C::Store(s) => s.into(),
+            C::Internal(why) => ApiError::Internal(why),
+        }
+    }
+}
+
 impl From<notifier::MailroomError> for ApiError {
     fn from(e: notifier::MailroomError) -> Self {
         use notifier::MailroomError as M;

@@ -3,8 +3,8 @@
 pub mod auth;
 pub mod client_ip;
 pub mod demo;
-pub mod disclosure;
 pub mod error;
+pub mod guards;
 pub mod hashing;
 pub mod headers;
 pub mod input;

@@ -53,16 +53,6 @@ pub fn email_token_library(token: &str) -> Option<LibraryId> {
     lib.parse().ok().map(LibraryId)
 }
 
-fn presented(req: &HttpRequest) -> Option<String> {
-    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
-        let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
-    }
-    req.cookie(COOKIE).map(|c| c.value().to_owned())
-}
-
 /// A signed-in patron.
 #[derive(Debug, Clone)]
 pub struct PatronCaller {
@@ -87,7 +77,7 @@ impl FromRequest for PatronCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = presented(req);
+        let token = crate::auth::presented(req, COOKIE);
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;

@@ -176,13 +176,16 @@ impl Application {
             settings.mail.workers,
             stop.clone(),
         );
+        let keys = Arc::new(keys);
+        let policies = Arc::new(custody::Policies::load().map_err(StartError::Policy)?);
         let state = AppState {
             mailroom,
+            custody: custody::Custody::new(store.clone(), keys.clone(), policies.clone()),
             store,
             settings: settings.clone(),
             throttle: Arc::new(throttle),
-            keys: Arc::new(keys),
-            policies: Arc::new(crate::disclosure::Policies::load().map_err(StartError::Policy)?),
+            keys,
+            policies,
             directory,
             redis,
             hashing: Arc::new(crate::hashing::HashGate::new(

@@ -16,7 +16,9 @@ pub struct AppState {
     /// The keys that seal patrons' data.
     pub keys: Arc<store::sealing::Keyring>,
     /// The privacy policies in force, per jurisdiction.
-    pub policies: Arc<crate::disclosure::Policies>,
+    pub policies: Arc<custody::Policies>,
+    /// Patrons, records and consents, behind the gate.
+    pub custody: custody::Custody,
     /// Redis, when configured (readiness checks it).
     pub redis: Option<redis::aio::ConnectionManager>,
     /// The public directory with its cache (Redis when configured, else in process).

@@ -63,13 +63,8 @@ pub async fn inbound(
     let Some(expected) = state.settings.mail.inbound_token.as_ref() else {
         return Err(ApiError::NotFound);
     };
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if presented.is_empty() || !token_matches(presented, expected.expose()) {
+    let presented = crate::auth::bearer(&req).flatten().unwrap_or_default();
+    if presented.is_empty() || !token_matches(&presented, expected.expose()) {
         return Err(ApiError::Unauthenticated);
     }
     let max = state.settings.mail.inbound_max_bytes;

@@ -1,12 +1,13 @@
 //! The signed-in patron's own account: `/api/v1/patron/me`, its PIN, history choice and deletion request.
 use super::blocking;
-use crate::disclosure::{decide_and_record, Trace};
 use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::patron_auth::{self, PatronCaller};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
+use custody::gate::{decide_and_record, Ask};
+use custody::{Actor, Purpose, Subject};
 use policy::disclosure::{Basis, Decision, Relation, Request, Requester};
 use policy::records::{FieldSet, KindSet};
 use serde::{Deserialize, Serialize};
@@ -74,22 +75,18 @@ where
             ))
         })?;
         let subject = caller.subject();
+        let (actor, about) = (Actor::Patron(caller.patron), Subject::Patron(caller.patron));
+        let purpose = Purpose::stated_by_custodian("");
         store.write(caller.library, |tx| {
-            let trace = Trace {
-                actor: &subject,
+            let ask = Ask {
+                actor: &actor,
                 action,
-                subject: &subject,
-                purpose: "",
+                subject: &about,
+                purpose: &purpose,
+                request: self_request(&subject),
             };
             let today = Utc::now().date_naive();
-            match decide_and_record(
-                tx,
-                profile,
-                document,
-                &self_request(&subject),
-                &trace,
-                today,
-            )? {
+            match decide_and_record(tx, profile, document, &ask, today)? {
                 Decision::Allow { .. } => f(tx, &keys, document, &library),
                 Decision::Deny { reason, .. } => Err(ApiError::Refused(reason.text())),
             }

@@ -16,6 +16,7 @@ use crate::passwords;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
+use custody::Subject;
 use policy::records::{Field, FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
 use store::patrons::{self, NewConsent, PatronChange, PatronData, PatronSummary};
@@ -51,13 +52,20 @@ pub async fn search(
     let fields = FieldSet::of(&[Field::Name, Field::CardNumber]);
     let kinds = KindSet::of(&[RecordKind::CardRegistration]);
     let items = blocking(move || {
-        ctx.decided("patron.search", "", &purpose, kinds, fields, |tx, keys| {
-            Ok(match (card, email) {
-                (Some(card), _) => patrons::summary_by_card(tx, keys, &card)?,
-                (None, Some(email)) => patrons::by_email(tx, keys, &email)?,
-                (None, None) => patrons::list(tx, keys, page.after.map(PatronId), page.limit)?,
-            })
-        })
+        ctx.decided(
+            "patron.search",
+            &Subject::Nobody,
+            &purpose,
+            kinds,
+            fields,
+            |tx, keys| {
+                Ok(match (card, email) {
+                    (Some(card), _) => patrons::summary_by_card(tx, keys, &card)?,
+                    (None, Some(email)) => patrons::by_email(tx, keys, &email)?,
+                    (None, None) => patrons::list(tx, keys, page.after.map(PatronId), page.limit)?,
+                })
+            },
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |p: &PatronSummary| p.id.0)))
@@ -134,8 +142,8 @@ pub async fn register(
             ]);
             ctx.decided(
                 "patron.register",
-                "",
-                "registration",
+                &Subject::Nobody,
+                &custody::Purpose::stated_by_custodian("registration"),
                 KindSet::of(&[RecordKind::CardRegistration]),
                 fields,
                 |tx, keys| {
@@ -180,7 +188,7 @@ pub async fn read(
     let ctx = Ctx::new(&state, &access)?;
     let purpose = purpose_of(q.purpose.as_deref())?;
     let id = PatronId(path.into_inner().1);
-    let subject = format!("patron:{}", id.0);
+    let subject = Subject::Patron(id);
     let fields = FieldSet::of(&[
         Field::Name,
         Field::CardNumber,
@@ -253,7 +261,7 @@ pub async fn correct(
     };
     super::check_email(change.email.as_ref().and_then(|e| e.as_deref()))?;
     let id = PatronId(path.into_inner().1);
-    let subject = format!("patron:{}", id.0);
+    let subject = Subject::Patron(id);
     let fields = FieldSet::of(&[
         Field::Name,
         Field::CardNumber,
@@ -316,7 +324,7 @@ pub async fn merge(
             .as_deref()
             .or(Some("merging duplicate registrations")),
     )?;
-    let subject = format!("patron:{}", keep.0);
+    let subject = Subject::Patron(keep);
     let moved = blocking(move || {
         ctx.decided(
             "patron.merge",
@@ -343,7 +351,7 @@ pub async fn delete(
     let ctx = Ctx::new(&state, &access)?;
     let purpose = purpose_of(q.purpose.as_deref())?;
     let id = PatronId(path.into_inner().1);
-    let subject = format!("patron:{}", id.0);
+    let subject = Subject::Patron(id);
     let report = blocking(move || {
         let (_, document) = ctx.policy()?;
         let schedule = *document.schedule();

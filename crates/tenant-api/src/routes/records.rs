@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
+use custody::{Purpose, Subject};
 use policy::records::{FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
 use store::patrons::{self};
@@ -39,7 +40,7 @@ pub async fn patron_records(
     }
     .parse()?;
     let id = PatronId(path.into_inner().1);
-    let subject = format!("patron:{}", id.0);
+    let subject = Subject::Patron(id);
     let (before, limit) = (page.after, page.limit);
     let items = blocking(move || {
         ctx.decided(
@@ -192,8 +193,8 @@ async fn ingest_numbered(ctx: Ctx, lines: Vec<(usize, FeedLine)>) -> ApiResult<I
     blocking(move || {
         let schedule = *ctx.policy()?.1.schedule();
         let n = lines.len();
-        let purpose = format!("feed of {n} record(s)");
-        ctx.decided("records.feed", "", &purpose, KindSet::all(), FieldSet::all(), |tx, keys| {
+        let purpose = Purpose::stated_by_custodian(format!("feed of {n} record(s)"));
+        ctx.decided("records.feed", &Subject::Nobody, &purpose, KindSet::all(), FieldSet::all(), |tx, keys| {
             let mut batch = Vec::with_capacity(n);
             let mut wanted = Vec::new();
             for (line, l) in &lines {
@@ -271,8 +272,8 @@ pub async fn update_record(
         let schedule = *ctx.policy()?.1.schedule();
         ctx.decided(
             "records.update",
-            &format!("record:{id}"),
-            "feed update",
+            &Subject::Record(store::RecordId(id)),
+            &Purpose::stated_by_custodian("feed update"),
             KindSet::all(),
             FieldSet::all(),
             |tx, keys| {
@@ -345,7 +346,7 @@ pub async fn list_records(
     let items = blocking(move || {
         ctx.decided(
             "records.list",
-            "",
+            &Subject::Nobody,
             &purpose,
             KindSet::all(),
             FieldSet::all(),

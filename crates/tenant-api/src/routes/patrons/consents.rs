@@ -6,6 +6,7 @@ use crate::routes::blocking;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
+use custody::{Purpose, Subject};
 use policy::document::PolicyDocument;
 use policy::records::{Field, FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
@@ -127,12 +128,12 @@ pub async fn add_consent(
         });
     }
     let id = PatronId(path.into_inner().1);
-    let subject = format!("patron:{}", id.0);
+    let subject = Subject::Patron(id);
     let consent_id = blocking(move || {
         ctx.decided(
             "patron.consent",
             &subject,
-            "recording a consent",
+            &Purpose::stated_by_custodian("recording a consent"),
             KindSet::of(&[RecordKind::CardRegistration]),
             FieldSet::of(&[Field::Name]),
             |tx, keys| {

@@ -1,11 +1,11 @@
 //! What every staff endpoint on patron data shares: the role check, the stated
 //! purpose, and deciding and recording a request before acting on it.
 use crate::auth::LibraryAccess;
-use crate::disclosure::{decide_and_record, Trace};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use chrono::Utc;
-use policy::disclosure::{Basis, Decision, Relation, Request, Requester};
+use custody::gate::Ask;
+use custody::{Actor, Purpose, Subject};
+use policy::disclosure::{Basis, Relation, Request, Requester};
 use policy::document::PolicyDocument;
 use policy::jurisdiction::Profile;
 use policy::records::{FieldSet, KindSet};
@@ -22,14 +22,8 @@ pub(crate) fn worker(access: &LibraryAccess) -> ApiResult<LibraryRole> {
 }
 
 /// The purpose a staff member states for a read: required, at most 500 bytes.
-pub(crate) fn purpose_of(p: Option<&str>) -> ApiResult<String> {
-    match p.map(str::trim) {
-        Some(p) if !p.is_empty() && p.len() <= 500 => Ok(p.to_owned()),
-        _ => Err(ApiError::Invalid {
-            field: "purpose".into(),
-            detail: "state why you need this patron's data (for example purpose=hold pickup); the reason is kept in the library's audit log".into(),
-        }),
-    }
+pub(crate) fn purpose_of(p: Option<&str>) -> ApiResult<Purpose> {
+    Ok(Purpose::parse(p)?)
 }
 
 /// What a staff request under library operations asks for.
@@ -52,12 +46,10 @@ fn staff_request<'a>(
 
 /// Everything a staff endpoint needs inside its blocking closure.
 pub(crate) struct Ctx {
-    store: store::Store,
-    keys: std::sync::Arc<Keyring>,
-    policies: std::sync::Arc<crate::disclosure::Policies>,
+    custody: custody::Custody,
     library: store::libraries::Library,
     role: LibraryRole,
-    actor: String,
+    actor: Actor,
 }
 
 impl Ctx {
@@ -65,51 +57,50 @@ impl Ctx {
     pub(crate) fn new(state: &AppState, access: &LibraryAccess) -> ApiResult<Self> {
         let role = worker(access)?;
         Ok(Ctx {
-            store: state.store.clone(),
-            keys: state.keys.clone(),
-            policies: state.policies.clone(),
+            custody: state.custody.clone(),
             library: access.library.clone(),
             role,
-            actor: format!("account:{}", access.caller.id.0),
+            actor: Actor::Staff(access.caller.id),
         })
     }
 
     /// The library's jurisdiction profile and policy document.
     pub(crate) fn policy(&self) -> ApiResult<(&'static Profile, &PolicyDocument)> {
-        self.policies.of(&self.library.jurisdiction).ok_or_else(|| {
-            ApiError::Internal(format!(
-                "no policy for jurisdiction {}",
-                self.library.jurisdiction
-            ))
-        })
+        Ok(self.custody.policies().for_library(&self.library)?)
     }
 
     /// Decides and records a staff request in a write scope, then runs `f` if allowed.
     pub(crate) fn decided<T>(
         &self,
         action: &str,
-        subject: &str,
-        purpose: &str,
+        subject: &Subject,
+        purpose: &Purpose,
         kinds: KindSet,
         fields: FieldSet,
         f: impl FnOnce(&mut LibraryTx<'_>, &Keyring) -> Result<T, ApiError>,
     ) -> ApiResult<T> {
-        let (profile, document) = self.policy()?;
-        let request = staff_request(self.role, &self.actor, purpose, kinds, fields);
-        let trace = Trace {
+        let actor = self.actor.to_string();
+        let request = staff_request(self.role, &actor, purpose.as_str(), kinds, fields);
+        let ask = Ask {
             actor: &self.actor,
             action,
             subject,
             purpose,
+            request,
         };
-        let today = Utc::now().date_naive();
-        // A refusal is recorded too, so it must commit: decide in one
-        // transaction and act in the same one only when allowed.
-        self.store.write(self.library.id, |tx| {
-            match decide_and_record(tx, profile, document, &request, &trace, today)? {
-                Decision::Allow { .. } => f(tx, &self.keys).map(Ok),
-                Decision::Deny { reason, .. } => Ok(Err(ApiError::Refused(reason.text()))),
-            }
-        })?
+        // The act's own error is kept aside; the gate sees a failure, so the
+        // transaction rolls back exactly as before.
+        let mut failed = None;
+        let outcome = self.custody.decided(&self.library, &ask, |tx, keys, _| {
+            f(tx, keys).map_err(|e| {
+                failed = Some(e);
+                custody::CustodyError::Internal("the act failed".into())
+            })
+        });
+        match (outcome, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(value), None) => Ok(value),
+            (Err(e), None) => Err(e.into()),
+        }
     }
 }

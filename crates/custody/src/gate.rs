@@ -1,0 +1,221 @@
+//! The gate: decide with the policy crate, record the decision in the
+//! library's audit log, act — in one transaction.
+//!
+//! A refusal is recorded too, so it must commit: the decision is written in
+//! the same write transaction as the act it governs, and the act runs only
+//! when the decision allows it. A disclosure and its trace commit together
+//! or not at all. Decisions made by other rules (staff management, an emailed
+//! request's status) are recorded through [`record`] with their [`Ruling`],
+//! so no audit entry anywhere is written with a literal verdict.
+
+use crate::actor::{Actor, Subject};
+use crate::error::{CustodyError, CustodyResult};
+use crate::values::Purpose;
+use crate::Custody;
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use policy::clause::Clause;
+use policy::disclosure::{decide, Decision, Obligation, Request};
+use policy::document::PolicyDocument;
+use policy::jurisdiction::{Jurisdiction, Profile};
+use policy::staff::StaffDecision;
+use std::collections::HashMap;
+use store::libraries::Library;
+use store::sealing::Keyring;
+use store::{audit, LibraryTx, StoreError};
+
+/// The policy documents in force, parsed once at start-up.
+pub struct Policies {
+    by_jurisdiction: HashMap<&'static str, (Jurisdiction, PolicyDocument)>,
+}
+
+impl Policies {
+    /// Loads the shipped document of every jurisdiction.
+    pub fn load() -> Result<Self, String> {
+        let mut by_jurisdiction = HashMap::new();
+        for j in Jurisdiction::ALL {
+            let doc = PolicyDocument::shipped(j)
+                .map_err(|e| format!("policy document {}: {e}", j.as_str()))?;
+            by_jurisdiction.insert(j.as_str(), (j, doc));
+        }
+        Ok(Policies { by_jurisdiction })
+    }
+
+    /// The profile and document for a library's jurisdiction (by its stored name).
+    pub fn of(&self, jurisdiction: &str) -> Option<(&'static Profile, &PolicyDocument)> {
+        self.by_jurisdiction
+            .get(jurisdiction)
+            .map(|(j, doc)| (j.profile(), doc))
+    }
+
+    /// The profile and document governing `library`; a library whose
+    /// jurisdiction has no document is a deployment bug, not a user error.
+    pub fn for_library(
+        &self,
+        library: &Library,
+    ) -> CustodyResult<(&'static Profile, &PolicyDocument)> {
+        self.of(&library.jurisdiction).ok_or_else(|| {
+            CustodyError::Internal(format!(
+                "no policy for jurisdiction {}",
+                library.jurisdiction
+            ))
+        })
+    }
+}
+
+/// A disclosure asked of the gate: the policy's question and what the audit log keeps of it.
+pub struct Ask<'a> {
+    /// Who asks.
+    pub actor: &'a Actor,
+    /// `patron.read`, `patron.export`, …
+    pub action: &'a str,
+    /// Whom it concerns.
+    pub subject: &'a Subject,
+    /// Why, as stated.
+    pub purpose: &'a Purpose,
+    /// The question for [`policy::disclosure::decide`].
+    pub request: Request<'a>,
+}
+
+/// A decision some rule made, as the audit log records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ruling {
+    /// Whether it was allowed.
+    pub allowed: bool,
+    /// The stable code of the clause that decided.
+    pub clause: &'static str,
+}
+
+impl Ruling {
+    /// An allowance by the rule with this clause code.
+    pub const fn allow(clause: &'static str) -> Self {
+        Ruling {
+            allowed: true,
+            clause,
+        }
+    }
+
+    /// An allowance by a policy clause.
+    pub const fn allow_by(clause: Clause) -> Self {
+        Ruling::allow(clause.code())
+    }
+
+    fn verdict(self) -> &'static str {
+        if self.allowed {
+            "allow"
+        } else {
+            "deny"
+        }
+    }
+}
+
+impl From<StaffDecision> for Ruling {
+    fn from(d: StaffDecision) -> Self {
+        Ruling {
+            allowed: d == StaffDecision::Allow,
+            clause: d.clause(),
+        }
+    }
+}
+
+impl From<&Decision> for Ruling {
+    fn from(d: &Decision) -> Self {
+        Ruling {
+            allowed: d.is_allowed(),
+            clause: d.clause().code(),
+        }
+    }
+}
+
+/// An audit entry for a decision already made.
+pub struct Entry<'a> {
+    /// Who acted.
+    pub actor: &'a Actor,
+    /// What was done.
+    pub action: &'a str,
+    /// Whom or what it concerned.
+    pub subject: &'a Subject,
+    /// Why, as stated; empty when nothing was stated.
+    pub purpose: &'a str,
+    /// What was decided, by which rule.
+    pub ruling: Ruling,
+}
+
+/// Appends a decision some other rule made to the library's audit log.
+pub fn record(
+    tx: &mut LibraryTx<'_>,
+    entry: &Entry<'_>,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    append(tx, entry, false, now)
+}
+
+fn append(
+    tx: &mut LibraryTx<'_>,
+    entry: &Entry<'_>,
+    sealed: bool,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let (actor, subject) = (entry.actor.to_string(), entry.subject.to_string());
+    audit::append(
+        tx,
+        &audit::NewEntry {
+            actor: &actor,
+            action: entry.action,
+            subject: &subject,
+            purpose: entry.purpose,
+            decision: entry.ruling.verdict(),
+            clause: entry.ruling.clause,
+            sealed,
+        },
+        now,
+    )
+    .map(drop)
+}
+
+/// Decides `ask` under a library's policy and appends the decision to its audit log,
+/// for a caller already inside the library's write transaction.
+pub fn decide_and_record(
+    tx: &mut LibraryTx<'_>,
+    profile: &Profile,
+    document: &PolicyDocument,
+    ask: &Ask<'_>,
+    today: NaiveDate,
+) -> Result<Decision, StoreError> {
+    let decision = decide(profile, document, &ask.request, today);
+    let sealed = match &decision {
+        Decision::Allow { obligations, .. } => obligations.contains(Obligation::Seal),
+        Decision::Deny { .. } => false,
+    };
+    let entry = Entry {
+        actor: ask.actor,
+        action: ask.action,
+        subject: ask.subject,
+        purpose: ask.purpose.as_str(),
+        ruling: Ruling::from(&decision),
+    };
+    append(tx, &entry, sealed, Utc::now().naive_utc())?;
+    Ok(decision)
+}
+
+impl Custody {
+    /// Decides `ask` under `library`'s policy, records the decision, and runs
+    /// `act` in the same write transaction when it is allowed; a refusal
+    /// commits its audit entry and answers [`CustodyError::Refused`].
+    pub fn decided<T>(
+        &self,
+        library: &Library,
+        ask: &Ask<'_>,
+        act: impl FnOnce(&mut LibraryTx<'_>, &Keyring, &Decision) -> CustodyResult<T>,
+    ) -> CustodyResult<T> {
+        let (profile, document) = self.policies().for_library(library)?;
+        let today = Utc::now().date_naive();
+        let outcome = self.store().write(library.id, |tx| {
+            let decision = decide_and_record(tx, profile, document, ask, today)?;
+            match &decision {
+                Decision::Allow { .. } => act(tx, self.keys(), &decision).map(Ok),
+                Decision::Deny { reason, .. } => Ok(Err(CustodyError::Refused(reason.text()))),
+            }
+        })?;
+        outcome
+    }
+}

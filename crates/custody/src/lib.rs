@@ -1,0 +1,59 @@
+//! The domain of library records in custody.
+//!
+//! Everything a member library holds about its patrons passes through here:
+//! patrons, their records, consents, and the one [`gate`] that decides a
+//! disclosure with the policy crate, records the decision in the library's
+//! audit log and acts, all in one transaction. Web pages and the JSON API
+//! call the same functions; this crate knows nothing of HTTP.
+//!
+//! Everything here is blocking, like the store beneath it: callers on an
+//! async runtime run it on a blocking thread.
+
+pub mod actor;
+pub mod error;
+pub mod gate;
+pub mod values;
+
+pub use actor::{Actor, Subject};
+pub use error::{CustodyError, CustodyResult};
+pub use gate::{Policies, Ruling};
+pub use values::{CardNumber, EmailAddress, Purpose};
+
+use std::sync::Arc;
+use store::sealing::Keyring;
+use store::Store;
+
+/// What every custody function works with: the database, the keys that seal
+/// patrons' data, and the policies in force. Cheap to clone.
+#[derive(Clone)]
+pub struct Custody {
+    store: Store,
+    keys: Arc<Keyring>,
+    policies: Arc<Policies>,
+}
+
+impl Custody {
+    /// Gathers the store, the keyring and the policies.
+    pub fn new(store: Store, keys: Arc<Keyring>, policies: Arc<Policies>) -> Self {
+        Custody {
+            store,
+            keys,
+            policies,
+        }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The keys that seal patrons' data.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// The policies in force.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+}

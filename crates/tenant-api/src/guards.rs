@@ -1,0 +1,138 @@
+//! The role a handler needs, stated in its signature.
+//!
+//! Each guard is an extractor: it authenticates the caller (one token parser
+//! for bearer headers and cookies), finds the library named in the path,
+//! asks `policy::staff` how the caller stands there, and either yields the
+//! guard or answers the refusal. A library the caller has no standing in is
+//! answered 404, exactly like one that does not exist.
+
+use crate::auth::{Caller, LibraryAccess};
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use custody::Actor;
+use futures_util::future::LocalBoxFuture;
+use policy::staff::{decide_patron_work, LibraryRole, StaffDecision, Standing};
+use store::libraries::Library;
+
+pub use crate::patron_auth::PatronCaller as Patron;
+
+/// The refusal a staff decision answers with.
+fn refuse(decision: StaffDecision) -> ApiError {
+    match decision {
+        StaffDecision::Forbidden(why) => ApiError::Forbidden(why),
+        StaffDecision::Hidden | StaffDecision::Allow => ApiError::NotFound,
+    }
+}
+
+/// A member of the library in the path (staff, admin or custodian of records),
+/// allowed to work with its patrons and records; each read still passes the gate.
+pub struct LibraryStaff {
+    /// Who is calling.
+    pub caller: Caller,
+    /// The library in the path.
+    pub library: Library,
+    /// Their role there.
+    pub role: LibraryRole,
+}
+
+impl LibraryStaff {
+    /// How the audit log names the caller.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.caller.id)
+    }
+
+    fn from_access(access: LibraryAccess) -> Result<Self, ApiError> {
+        match (decide_patron_work(access.standing), access.standing) {
+            (StaffDecision::Allow, Standing::Member(role)) => Ok(LibraryStaff {
+                caller: access.caller,
+                library: access.library,
+                role,
+            }),
+            (StaffDecision::Allow, _) => Err(ApiError::NotFound),
+            (decision, _) => Err(refuse(decision)),
+        }
+    }
+}
+
+impl FromRequest for LibraryStaff {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let access = LibraryAccess::from_request(req, payload);
+        Box::pin(async move { LibraryStaff::from_access(access.await?) })
+    }
+}
+
+/// An admin of the library in the path.
+pub struct LibraryAdmin(pub LibraryStaff);
+
+impl FromRequest for LibraryAdmin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let staff = LibraryStaff::from_request(req, payload);
+        Box::pin(async move {
+            let staff = staff.await?;
+            if staff.role == LibraryRole::Admin {
+                Ok(LibraryAdmin(staff))
+            } else {
+                Err(ApiError::Forbidden(
+                    "only a library admin may do this; ask your library's admin",
+                ))
+            }
+        })
+    }
+}
+
+/// The library's custodian of records, or an admin (who may act as one).
+pub struct Custodian(pub LibraryStaff);
+
+impl FromRequest for Custodian {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let staff = LibraryStaff::from_request(req, payload);
+        Box::pin(async move {
+            let staff = staff.await?;
+            match staff.role {
+                LibraryRole::Admin | LibraryRole::Custodian => Ok(Custodian(staff)),
+                LibraryRole::Staff => Err(ApiError::Forbidden(
+                    "only a library admin or the custodian of records may read the audit log",
+                )),
+            }
+        })
+    }
+}
+
+/// The consortium director.
+pub struct Director(pub Caller);
+
+impl Director {
+    /// How the audit log names the director.
+    pub fn actor(&self) -> Actor {
+        Actor::Director(self.0.id)
+    }
+}
+
+impl FromRequest for Director {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if caller.is_director {
+                Ok(Director(caller))
+            } else {
+                Err(ApiError::Forbidden(
+                    "only the consortium director may do this",
+                ))
+            }
+        })
+    }
+}
