@@ -3,8 +3,38 @@
 //! The audit log stores these as text (`account:12`, `patron:55`); the
 //! spelling is part of the stored chain, so it is produced here and nowhere else.
 
+use policy::staff::LibraryRole;
 use std::fmt;
-use store::{AccountId, MailRequestId, PatronId, RecordId};
+use store::libraries::Library;
+use store::{AccountId, LibraryId, MailRequestId, PatronId, RecordId};
+
+/// A member library's staff account at work in its library, its role
+/// already checked by the caller (a guard): who the gate asks for.
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    /// The library they work in.
+    pub library: Library,
+    /// Their account.
+    pub account: AccountId,
+    /// Their role there.
+    pub role: LibraryRole,
+}
+
+impl StaffMember {
+    /// How the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.account)
+    }
+}
+
+/// A patron signed in with their own library, acting on their own data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PatronSelf {
+    /// Their library.
+    pub library: LibraryId,
+    /// Who they are there.
+    pub patron: PatronId,
+}
 
 /// Who does something to a library's records.
 #[derive(Clone, Debug, PartialEq, Eq)]

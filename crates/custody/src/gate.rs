@@ -8,15 +8,16 @@
 //! request's status) are recorded through [`record`] with their [`Ruling`],
 //! so no audit entry anywhere is written with a literal verdict.
 
-use crate::actor::{Actor, Subject};
+use crate::actor::{Actor, StaffMember, Subject};
 use crate::error::{CustodyError, CustodyResult};
 use crate::values::Purpose;
 use crate::Custody;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use policy::clause::Clause;
-use policy::disclosure::{decide, Decision, Obligation, Request};
+use policy::disclosure::{decide, Basis, Decision, Obligation, Relation, Request, Requester};
 use policy::document::PolicyDocument;
 use policy::jurisdiction::{Jurisdiction, Profile};
+use policy::records::{FieldSet, KindSet};
 use policy::staff::StaffDecision;
 use std::collections::HashMap;
 use store::libraries::Library;
@@ -217,5 +218,40 @@ impl Custody {
             }
         })?;
         outcome
+    }
+
+    /// The gate for a staff member's work under library operations: decides
+    /// whether `who` may see `kinds`/`fields` for `purpose`, records it, and
+    /// runs `act` in the same transaction when allowed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn staff_decided<T>(
+        &self,
+        who: &StaffMember,
+        action: &str,
+        subject: &Subject,
+        purpose: &Purpose,
+        kinds: KindSet,
+        fields: FieldSet,
+        act: impl FnOnce(&mut LibraryTx<'_>, &Keyring) -> CustodyResult<T>,
+    ) -> CustodyResult<T> {
+        let actor = who.actor();
+        let requester_id = actor.to_string();
+        let ask = Ask {
+            actor: &actor,
+            action,
+            subject,
+            purpose,
+            request: Request {
+                requester: Requester::Staff(who.role),
+                requester_id: &requester_id,
+                relation: Relation::Unrelated,
+                kinds,
+                fields,
+                basis: Basis::LibraryOperations {
+                    purpose: purpose.as_str(),
+                },
+            },
+        };
+        self.decided(&who.library, &ask, |tx, keys, _| act(tx, keys))
     }
 }

@@ -14,7 +14,7 @@ pub mod error;
 pub mod gate;
 pub mod values;
 
-pub use actor::{Actor, Subject};
+pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};
 pub use gate::{Policies, Ruling};
 pub use values::{CardNumber, EmailAddress, Purpose};

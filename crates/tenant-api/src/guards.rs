@@ -42,6 +42,15 @@ impl LibraryStaff {
         Actor::Staff(self.caller.id)
     }
 
+    /// The staff member, as custody knows them.
+    pub fn member(&self) -> custody::StaffMember {
+        custody::StaffMember {
+            library: self.library.clone(),
+            account: self.caller.id,
+            role: self.role,
+        }
+    }
+
     fn from_access(access: LibraryAccess) -> Result<Self, ApiError> {
         match (decide_patron_work(access.standing), access.standing) {
             (StaffDecision::Allow, Standing::Member(role)) => Ok(LibraryStaff {
