@@ -167,7 +167,7 @@ impl PolicyDocument {
             guardian_consent_fields: profile.guardian_consent_fields,
             vendor_kinds: profile.vendor_kinds,
             vendor_fields: profile.vendor_fields,
-            schedule: Schedule::from_profile(profile),
+            schedule: profile.schedule(),
         }
     }
 
@@ -543,10 +543,7 @@ mod tests {
             assert!(!doc.accept_subpoena());
             assert!(doc.vendor_fields().is_empty());
             assert!(doc.charge_search_cost());
-            assert_eq!(
-                doc.schedule(),
-                &Schedule::from_profile(Jurisdiction::Generic.profile())
-            );
+            assert_eq!(doc.schedule(), &Jurisdiction::Generic.profile().schedule());
         }
     }
 

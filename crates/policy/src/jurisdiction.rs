@@ -7,7 +7,7 @@
 
 use crate::clause::Clause;
 use crate::records::{Field, FieldSet, KindSet, RecordKind, IDENTITY_FIELDS};
-use crate::retention::{PurgeMethod, RetentionRule};
+use crate::retention::{PurgeMethod, RetentionRule, Schedule};
 use serde::{Deserialize, Serialize};
 
 /// A legal regime a member library is subject to.
@@ -25,6 +25,15 @@ pub enum Jurisdiction {
 }
 
 impl Jurisdiction {
+    /// The clause that says aggregates are not library records under this statute.
+    pub const fn aggregate_clause(self) -> Clause {
+        match self {
+            Jurisdiction::Missouri => Clause::Mo182815LibraryRecord,
+            Jurisdiction::NorthCarolina => Clause::Nc12518LibraryRecord,
+            Jurisdiction::Kansas | Jurisdiction::Generic => Clause::AggregatesNotRecords,
+        }
+    }
+
     /// Every jurisdiction.
     pub const ALL: [Jurisdiction; 4] = [
         Self::Missouri,
@@ -237,6 +246,11 @@ pub static GENERIC: Profile = Profile {
 };
 
 impl Profile {
+    /// The profile's own retention limits as a schedule, with checkout history available on request.
+    pub const fn schedule(&self) -> Schedule {
+        Schedule::new(self.retention, true)
+    }
+
     /// Whether a court order with this finding meets the statute.
     pub const fn accepts_finding(&self, finding: CourtFinding) -> bool {
         match finding {

@@ -3,7 +3,6 @@
 //! Sets of kinds and fields are bitsets so that a disclosure decision can
 //! compare a request against a consent or a vendor grant without allocating.
 
-use crate::clause::Clause;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Declares a `Copy` bitset over a fieldless enum whose variants are listed in `ALL`.
@@ -328,17 +327,6 @@ pub const fn publishable_count(count: u64) -> Option<u64> {
     }
 }
 
-/// The clause that says aggregates are not library records under a profile's statute.
-pub const fn aggregate_clause(jurisdiction: crate::jurisdiction::Jurisdiction) -> Clause {
-    match jurisdiction {
-        crate::jurisdiction::Jurisdiction::Missouri => Clause::Mo182815LibraryRecord,
-        crate::jurisdiction::Jurisdiction::NorthCarolina => Clause::Nc12518LibraryRecord,
-        crate::jurisdiction::Jurisdiction::Kansas | crate::jurisdiction::Jurisdiction::Generic => {
-            Clause::AggregatesNotRecords
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,10 +378,6 @@ mod tests {
             Field::TitlesBorrowed,
             Field::CardNumber
         ])));
-        assert_eq!(
-            aggregate_clause(crate::jurisdiction::Jurisdiction::Missouri),
-            Clause::Mo182815LibraryRecord
-        );
     }
 
     #[test]

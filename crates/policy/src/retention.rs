@@ -5,7 +5,6 @@
 //! patron can no longer be found in it.
 
 use crate::clause::Clause;
-use crate::jurisdiction::Profile;
 use crate::records::RecordKind;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -55,14 +54,6 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The profile's own limits, with checkout history available on request.
-    pub const fn from_profile(profile: &Profile) -> Schedule {
-        Schedule {
-            rules: profile.retention,
-            checkout_history_opt_in: true,
-        }
-    }
-
     /// A schedule from rules that the caller has checked against the profile.
     pub(crate) const fn new(
         rules: [RetentionRule; RecordKind::COUNT],
@@ -235,7 +226,7 @@ mod tests {
 
     #[test]
     fn checkout_is_unlinked_at_return() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let a = purge_action(&s, &loan(Some("2025-03-01")), day("2025-03-01"));
         assert_eq!(
             a,
@@ -247,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_loan_out_stays_linked() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let a = purge_action(&s, &loan(None), day("2025-03-01"));
         assert_eq!(
             a,
@@ -260,7 +251,7 @@ mod tests {
 
     #[test]
     fn opted_in_history_stays_until_turned_off() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let facts = RecordFacts {
             history_opt_in: true,
             ..loan(Some("2020-01-01"))
@@ -287,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_fined_loan_is_unlinked_once_settled() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let owed = RecordFacts {
             charge: Charge::Outstanding,
             ..loan(Some("2025-01-01"))
@@ -320,7 +311,7 @@ mod tests {
 
     #[test]
     fn fines_are_anonymized_ninety_days_after_settlement() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let fine = RecordFacts {
             kind: RecordKind::FinesAndPayments,
             linked: true,
@@ -339,7 +330,7 @@ mod tests {
 
     #[test]
     fn computer_use_is_deleted_when_the_session_ends() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let session = RecordFacts {
             kind: RecordKind::DigitalUse,
             ..loan(Some("2025-05-05"))
@@ -354,7 +345,7 @@ mod tests {
 
     #[test]
     fn lapsed_cards_are_deleted_after_three_years() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let card = RecordFacts {
             kind: RecordKind::CardRegistration,
             ..loan(Some("2022-01-01"))
@@ -370,7 +361,7 @@ mod tests {
 
     #[test]
     fn unlinked_records_need_nothing() {
-        let s = Schedule::from_profile(&MISSOURI);
+        let s = MISSOURI.schedule();
         let facts = RecordFacts {
             linked: false,
             ..loan(Some("2000-01-01"))
