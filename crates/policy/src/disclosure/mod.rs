@@ -411,7 +411,7 @@ pub fn decide(
             }
             allow(request, AUDIT, clause, None)
         }
-        Basis::WrittenConsent(consent) => consent::written(profile, doc, request, &consent, today),
+        Basis::WrittenConsent(consent) => consent::written(profile, doc, request, consent, today),
         Basis::Guardian {
             minor_date_of_birth,
             relationship_verified,
@@ -423,13 +423,13 @@ pub fn decide(
             relationship_verified,
             today,
         ),
-        Basis::CourtOrder(order) => legal::court_order(profile, doc, request, &order),
-        Basis::Subpoena(subpoena) => legal::subpoena(profile, doc, request, &subpoena),
+        Basis::CourtOrder(order) => legal::court_order(profile, doc, request, order),
+        Basis::Subpoena(subpoena) => legal::subpoena(profile, doc, request, subpoena),
         Basis::AgencyRequest => deny(R::AgencyRequestRefused, Clause::InformalDemandRefused),
         Basis::InformalRequest => deny(R::InformalRequestRefused, Clause::InformalDemandRefused),
         Basis::Emergency { imminent_danger } => {
             legal::emergency(profile, doc, request, imminent_danger)
         }
-        Basis::Vendor(grant) => vendor::grant(profile, doc, request, &grant, today),
+        Basis::Vendor(grant) => vendor::grant(profile, doc, request, grant, today),
     }
 }
