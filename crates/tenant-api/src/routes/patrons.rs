@@ -7,7 +7,8 @@ mod consents;
 pub(super) mod ctx;
 
 pub use consents::add_consent;
-pub(crate) use custody::patrons::{apply, gated_fields, guardian_consent_in_force};
+// The patron's own changes (`me`) pass the same minors rule.
+pub use custody::patrons::{apply, gated_fields, guardian_consent_in_force};
 
 use super::{blocking, PageQuery, Paged};
 use crate::error::{ApiError, ApiResult};
