@@ -14,7 +14,8 @@ use store::sealing::Keyring;
 use store::{LibraryTx, PatronId};
 
 /// A guardian's consent, as staff record it at the desk with a registration.
-#[derive(Debug, Clone, Deserialize)]
+// No `Debug`: who gave a consent is personal data.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuardianConsent {
     /// Who gave it.
@@ -32,7 +33,8 @@ fn default_scope() -> String {
 const KINDS: [&str; 2] = ["guardian", "disclosure"];
 
 /// A consent as staff record it: a guardian's or a patron's written consent.
-#[derive(Debug, Clone, Deserialize)]
+// No `Debug`: who gave a consent is personal data.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
     /// `guardian` or `disclosure`.

@@ -60,7 +60,8 @@ impl std::fmt::Debug for PinHash {
 }
 
 /// How staff look for patrons.
-#[derive(Debug, Clone)]
+// No `Debug`: a card number or an address typed in a search must not reach a log.
+#[derive(Clone)]
 pub enum Search {
     /// By card number (blind index), exactly as typed.
     Card(String),
@@ -100,7 +101,8 @@ pub fn search(
 }
 
 /// A patron's registration at the desk, its inputs already checked.
-#[derive(Debug, Clone)]
+// No `Debug`: a registration is nothing but personal data.
+#[derive(Clone)]
 pub struct Registration {
     /// The library card number.
     pub card_number: CardNumber,
@@ -168,7 +170,7 @@ pub fn register(
 }
 
 /// A patron's data with the consents on record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct PatronFile {
     /// The patron.
     pub patron: Patron,
