@@ -10,8 +10,10 @@
 //! async runtime run it on a blocking thread.
 
 pub mod actor;
+pub mod consents;
 pub mod error;
 pub mod gate;
+pub mod patrons;
 pub mod values;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};

@@ -423,13 +423,15 @@ pub fn set_pin(
     Ok(())
 }
 
-/// Turns checkout history on or off; turning it off unlinks the patron's returned loans at once. Returns how many were unlinked.
-pub fn set_keep_history(
+/// Records whether the patron keeps checkout history. Turning it off must
+/// also unlink their returned loans (`records::unlink_returned_loans`) in the
+/// same transaction: custody does both, so this module needs no records.
+pub fn set_history_choice(
     tx: &mut LibraryTx<'_>,
     id: PatronId,
     keep: bool,
     now: NaiveDateTime,
-) -> StoreResult<usize> {
+) -> StoreResult<()> {
     let lib = tx.library_id();
     let n = diesel::update(
         patrons::table
@@ -441,10 +443,7 @@ pub fn set_keep_history(
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    if keep {
-        return Ok(0);
-    }
-    crate::records::unlink_returned_loans(tx, id)
+    Ok(())
 }
 
 /// Records that the patron asked for deletion (the library then acts on it).

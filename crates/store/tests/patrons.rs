@@ -316,11 +316,15 @@ fn turning_history_off_unlinks_returned_and_settled_loans_at_once() {
             .write(a, |tx| records::ingest(tx, &k, &feed, now()))
             .unwrap();
         db.store
-            .write(a, |tx| patrons::set_keep_history(tx, pa, true, now()))
+            .write(a, |tx| patrons::set_history_choice(tx, pa, true, now()))
             .unwrap();
         let unlinked = db
             .store
-            .write(a, |tx| patrons::set_keep_history(tx, pa, false, now()))
+            .write(a, |tx| {
+                // Turning history off unlinks at once: custody does both in one transaction.
+                patrons::set_history_choice(tx, pa, false, now())?;
+                records::unlink_returned_loans(tx, pa)
+            })
             .unwrap();
         assert_eq!(unlinked, 2);
         let left: Vec<String> = db

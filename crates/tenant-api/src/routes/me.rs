@@ -283,7 +283,7 @@ pub async fn set_history(
     let keep = body.keep_history;
     let id = caller.patron;
     let unlinked = as_self(&state, &caller, "patron.self.history", move |tx, _| {
-        Ok(patrons::set_keep_history(
+        Ok(custody::patrons::set_keep_history(
             tx,
             id,
             keep,

@@ -1,5 +1,8 @@
 //! What every staff endpoint on patron data shares: the role check, the stated
 //! purpose, and deciding and recording a request before acting on it.
+//!
+//! Only `routes/records.rs` and `routes/audit.rs` still use it; the patron
+//! handlers take `LibraryStaff` and call custody. Delete it when they move too.
 use crate::auth::LibraryAccess;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
