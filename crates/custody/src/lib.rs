@@ -13,6 +13,7 @@ pub mod actor;
 pub mod error;
 pub mod gate;
 pub mod values;
+pub mod records;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};
