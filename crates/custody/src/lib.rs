@@ -14,6 +14,7 @@ pub mod error;
 pub mod gate;
 pub mod values;
 pub mod records;
+pub mod audit;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};
