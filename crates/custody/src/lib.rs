@@ -15,6 +15,8 @@ pub mod gate;
 pub mod values;
 pub mod records;
 pub mod audit;
+pub mod me;
+pub mod patron_sessions;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};
