@@ -10,13 +10,13 @@
 //! async runtime run it on a blocking thread.
 
 pub mod actor;
+pub mod audit;
 pub mod error;
 pub mod gate;
-pub mod values;
-pub mod records;
-pub mod audit;
 pub mod me;
 pub mod patron_sessions;
+pub mod records;
+pub mod values;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};

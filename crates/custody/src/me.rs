@@ -189,9 +189,9 @@ pub fn email_link(
     token_hash: &[u8],
 ) -> CustodyResult<EmailLink> {
     let now = Utc::now().naive_utc();
-    Ok(custody
-        .store()
-        .read(library, |tx| patrons::email_link(tx, custody.keys(), token_hash, now))?)
+    Ok(custody.store().read(library, |tx| {
+        patrons::email_link(tx, custody.keys(), token_hash, now)
+    })?)
 }
 
 /// Puts the address an email-confirmation link is for in force and spends the link.

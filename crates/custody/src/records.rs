@@ -83,8 +83,10 @@ impl Feed {
                     line: i + 1,
                     detail: format!("not a record: {e}"),
                 })?;
-            parse_kind(&parsed.record.kind)
-                .map_err(|detail| CustodyError::FeedLine { line: i + 1, detail })?;
+            parse_kind(&parsed.record.kind).map_err(|detail| CustodyError::FeedLine {
+                line: i + 1,
+                detail,
+            })?;
             lines.push((i + 1, parsed));
         }
         if lines.is_empty() {

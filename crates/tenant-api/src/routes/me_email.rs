@@ -9,10 +9,7 @@ use actix_web::{web, HttpResponse};
 use custody::me::{self, EmailLink};
 use notifier::templates::ConfirmButton;
 
-fn email_link_page(
-    link: Result<EmailLink, ApiError>,
-    confirmed: bool,
-) -> ApiResult<HttpResponse> {
+fn email_link_page(link: Result<EmailLink, ApiError>, confirmed: bool) -> ApiResult<HttpResponse> {
     match link {
         Ok(EmailLink::Usable(..)) if confirmed => confirmation_page(
             StatusCode::OK,
@@ -56,8 +53,9 @@ pub async fn email_confirm_page(
     };
     let custody = state.custody.clone();
     let hash = passwords::token_hash(&token);
-    let link = blocking(move || Ok(me::email_link(&custody, library, &hash).map_err(ApiError::from)))
-        .await?;
+    let link =
+        blocking(move || Ok(me::email_link(&custody, library, &hash).map_err(ApiError::from)))
+            .await?;
     email_link_page(link, false)
 }
 

@@ -125,12 +125,8 @@ pub async fn list_records(
     .parse()?;
     let (custody, who) = (state.custody.clone(), staff.member());
     let (after, limit) = (page.after, page.limit);
-    let items = blocking(move || {
-        Ok(records::list(
-            &custody, &who, kind, &purpose, after, limit,
-        )?)
-    })
-    .await?;
+    let items =
+        blocking(move || Ok(records::list(&custody, &who, kind, &purpose, after, limit)?)).await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |r: &Record| r.id)))
 }
 
