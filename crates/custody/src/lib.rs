@@ -10,10 +10,14 @@
 //! async runtime run it on a blocking thread.
 
 pub mod actor;
+pub mod audit;
 pub mod consents;
 pub mod error;
 pub mod gate;
+pub mod me;
+pub mod patron_sessions;
 pub mod patrons;
+pub mod records;
 pub mod values;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};

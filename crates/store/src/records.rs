@@ -9,11 +9,12 @@ use crate::tenant::LibraryTx;
 use crate::PatronId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use policy::records::RecordKind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// The kind name of loans, whose history is unlinked at return unless the patron opted in.
-pub const CIRCULATION: &str = "circulation";
+pub const CIRCULATION: &str = RecordKind::Circulation.as_str();
 
 /// A record as a feed (ILS, events, PC booking) sends it.
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +87,13 @@ pub struct Record {
     pub details: Option<String>,
     /// The linked patron, while the link lives.
     pub patron_id: Option<PatronId>,
+}
+
+impl Record {
+    /// Its kind, when the stored name is one the policy knows (feeds are checked, so it always is).
+    pub fn record_kind(&self) -> Option<RecordKind> {
+        self.kind.parse().ok()
+    }
 }
 
 type Row = (
@@ -401,7 +409,7 @@ pub fn update(
 pub fn list(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    kind: Option<&str>,
+    kind: Option<RecordKind>,
     after: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<Record>> {
@@ -419,7 +427,7 @@ pub fn list(
         .select((record_columns!(), record_links::patron_id.nullable()))
         .into_boxed();
     if let Some(k) = kind {
-        q = q.filter(library_records::kind.eq(k.to_owned()));
+        q = q.filter(library_records::kind.eq(k.as_str()));
     }
     let rows: Vec<(Row, Option<i64>)> = q.load(tx.conn())?;
     rows.into_iter()

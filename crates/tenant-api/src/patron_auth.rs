@@ -8,10 +8,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
+use custody::patron_sessions;
+use custody::PatronSelf;
 use futures_util::future::LocalBoxFuture;
-use store::patrons::{self};
-use store::PatronId;
-use store::{LibraryId, StoreError};
+
+pub use custody::patron_sessions::{LibraryId, PatronId};
 
 /// The cookie carrying a patron's session in a browser.
 pub const COOKIE: &str = "custodian_patron";
@@ -65,9 +66,12 @@ pub struct PatronCaller {
 }
 
 impl PatronCaller {
-    /// How the audit log names this patron.
-    pub fn subject(&self) -> String {
-        format!("patron:{}", self.patron.0)
+    /// The patron acting on their own data, as custody knows them.
+    pub fn own(&self) -> PatronSelf {
+        PatronSelf {
+            library: self.library,
+            patron: self.patron,
+        }
     }
 }
 
@@ -87,21 +91,18 @@ impl FromRequest for PatronCaller {
             let library = token_library(&token).ok_or(ApiError::Unauthenticated)?;
             let hash = crate::passwords::token_hash(&token);
             let lookup = hash.clone();
-            let store = state.store.clone();
+            let custody = state.custody.clone();
             let found = web::block(move || {
                 let now = chrono::Utc::now().naive_utc();
-                store.read(library, |tx| patrons::session_patron(tx, &lookup, now))
+                patron_sessions::patron_of(&custody, library, &lookup, now)
             })
-            .await?;
-            match found {
-                Ok(patron) => Ok(PatronCaller {
-                    library,
-                    patron,
-                    token_hash: hash,
-                }),
-                Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
-                Err(e) => Err(e.into()),
-            }
+            .await??;
+            let patron = found.ok_or(ApiError::Unauthenticated)?;
+            Ok(PatronCaller {
+                library,
+                patron,
+                token_hash: hash,
+            })
         })
     }
 }

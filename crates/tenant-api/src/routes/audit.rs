@@ -1,32 +1,24 @@
 //! A library's audit log: `/api/v1/libraries/{library}/audit`.
-use super::patrons::ctx::worker;
 use super::{blocking, PageQuery, Paged};
-use crate::auth::LibraryAccess;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::guards::Custodian;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
-use policy::staff::LibraryRole;
-use store::audit;
+use custody::audit::{self, Entry};
+
 /// Lists the library's audit log (admins and the custodian of records).
 pub async fn audit_log(
     state: web::Data<AppState>,
-    access: LibraryAccess,
+    Custodian(staff): Custodian,
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let role = worker(&access)?;
-    if role == LibraryRole::Staff {
-        return Err(ApiError::Forbidden(
-            "only a library admin or the custodian of records may read the audit log",
-        ));
-    }
     let page = q.parse()?;
-    let store = state.store.clone();
+    let (custody, who) = (state.custody.clone(), staff.member());
     let (after, limit) = (page.after, page.limit);
-    let items =
-        blocking(move || Ok(store.read(access.library.id, |tx| audit::list(tx, after, limit))?))
-            .await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &audit::Entry| e.seq)))
+    let items = blocking(move || Ok(audit::list(&custody, &who, after, limit)?)).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &Entry| e.seq)))
 }
+
 /// Registers the audit endpoint under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/libraries/{library}/audit", get => audit_log));

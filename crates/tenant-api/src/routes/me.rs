@@ -1,99 +1,16 @@
 //! The signed-in patron's own account: `/api/v1/patron/me`, its PIN, history choice and deletion request.
 use super::blocking;
 use crate::error::{ApiError, ApiResult};
+use crate::guards::Patron as PatronCaller;
 use crate::passwords;
-use crate::patron_auth::{self, PatronCaller};
+use crate::patron_auth;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
-use custody::gate::{decide_and_record, Ask};
-use custody::{Actor, Purpose, Subject};
-use policy::disclosure::{Basis, Decision, Relation, Request, Requester};
-use policy::records::{FieldSet, KindSet};
+use custody::me::{self, Patron};
 use serde::{Deserialize, Serialize};
-use store::patrons;
-use store::patrons::{Patron, PatronChange};
-use store::{libraries, Access};
-/// The patron asking about themself, having proved it with card and PIN.
-fn self_request(subject: &str) -> Request<'_> {
-    Request {
-        requester: Requester::Patron,
-        requester_id: subject,
-        relation: Relation::Subject,
-        kinds: KindSet::all(),
-        fields: FieldSet::all(),
-        basis: Basis::PatronSelf {
-            identity_verified: true,
-        },
-    }
-}
+use store::patrons::{self, PatronChange};
 
-/// Runs `f` in the patron's library scope after the policy allowed `action` (and the decision was recorded).
-pub(super) async fn as_self<T, F>(
-    state: &web::Data<AppState>,
-    caller: &PatronCaller,
-    action: &'static str,
-    f: F,
-) -> ApiResult<T>
-where
-    F: FnOnce(&mut store::LibraryTx<'_>, &store::sealing::Keyring) -> Result<T, ApiError>
-        + Send
-        + 'static,
-    T: Send + 'static,
-{
-    as_self_under_policy(state, caller, action, move |tx, keys, _, _| f(tx, keys)).await
-}
-
-/// [`as_self`], with the library and its policy document handed to `f` as well.
-async fn as_self_under_policy<T, F>(
-    state: &web::Data<AppState>,
-    caller: &PatronCaller,
-    action: &'static str,
-    f: F,
-) -> ApiResult<T>
-where
-    F: FnOnce(
-            &mut store::LibraryTx<'_>,
-            &store::sealing::Keyring,
-            &policy::document::PolicyDocument,
-            &libraries::Library,
-        ) -> Result<T, ApiError>
-        + Send
-        + 'static,
-    T: Send + 'static,
-{
-    let store = state.store.clone();
-    let keys = state.keys.clone();
-    let policies = state.policies.clone();
-    let caller = caller.clone();
-    blocking(move || {
-        let library = store.consortium(Access::Read, |c| libraries::by_id(c, caller.library))?;
-        let (profile, document) = policies.of(&library.jurisdiction).ok_or_else(|| {
-            ApiError::Internal(format!(
-                "no policy for jurisdiction {}",
-                library.jurisdiction
-            ))
-        })?;
-        let subject = caller.subject();
-        let (actor, about) = (Actor::Patron(caller.patron), Subject::Patron(caller.patron));
-        let purpose = Purpose::stated_by_custodian("");
-        store.write(caller.library, |tx| {
-            let ask = Ask {
-                actor: &actor,
-                action,
-                subject: &about,
-                purpose: &purpose,
-                request: self_request(&subject),
-            };
-            let today = Utc::now().date_naive();
-            match decide_and_record(tx, profile, document, &ask, today)? {
-                Decision::Allow { .. } => f(tx, &keys, document, &library),
-                Decision::Deny { reason, .. } => Err(ApiError::Refused(reason.text())),
-            }
-        })
-    })
-    .await
-}
 /// What a patron sees of their own record.
 #[derive(Serialize)]
 pub struct OwnProfile {
@@ -103,11 +20,8 @@ pub struct OwnProfile {
 
 /// Everything custodian holds about the signed-in patron's account.
 pub async fn me(state: web::Data<AppState>, caller: PatronCaller) -> ApiResult<HttpResponse> {
-    let id = caller.patron;
-    let patron = as_self(&state, &caller, "patron.self.read", move |tx, keys| {
-        Ok(patrons::get(tx, keys, id)?)
-    })
-    .await?;
+    let (custody, who) = (state.custody.clone(), caller.own());
+    let patron = blocking(move || Ok(me::profile(&custody, &who)?)).await?;
     Ok(HttpResponse::Ok().json(OwnProfile { patron }))
 }
 /// `PATCH /api/v1/patron/me`: the contact data a patron may change themself.
@@ -148,11 +62,12 @@ pub async fn update_me(
     let id = caller.patron;
     let room = state.mailroom.clone();
     let link_hours = i64::from(state.settings.auth.email_confirm_hours);
-    let (patron, confirmation) = as_self_under_policy(
-        &state,
-        &caller,
+    let (custody, who) = (state.custody.clone(), caller.own());
+    let (patron, confirmation) = as_patron_with_api_errors(
+        custody,
+        who,
         "patron.self.update",
-        move |tx, keys, document, library| {
+        move |tx, keys, library, document| {
             let current = patrons::get(tx, keys, id)?;
             // The registration rule: a child's gated fields need a guardian's consent.
             let mut after = current.data.clone();
@@ -246,22 +161,14 @@ pub async fn change_pin(
         .hashing
         .run(move || passwords::hash(&new_pin).map_err(ApiError::Internal))
         .await?;
-    let id = caller.patron;
+    let (custody, who) = (state.custody.clone(), caller.own());
     let permit = state.hashing.enter().await?;
-    as_self(&state, &caller, "patron.self.pin", move |tx, keys| {
+    blocking(move || {
+        // Checking the current PIN is password work: it holds a hashing permit.
         let _permit = permit;
-        let patron = patrons::get(tx, keys, id)?;
-        let (_, hash) = patrons::pin_by_card(tx, keys, &patron.data.card_number)?;
-        if !passwords::verify(&current_pin, &hash) {
-            return Err(ApiError::Invalid {
-                field: "current_pin".into(),
-                detail: "the current PIN is not right".into(),
-            });
-        }
-        let now = Utc::now().naive_utc();
-        patrons::set_pin(tx, id, &new_hash, now)?;
-        patrons::revoke_sessions(tx, id, None, now)?;
-        Ok(())
+        Ok(me::change_pin(&custody, &who, &new_hash, |stored| {
+            passwords::verify(&current_pin, stored)
+        })?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": true, "detail": "Your PIN is changed. Sign in again with the new PIN." })))
@@ -281,16 +188,8 @@ pub async fn set_history(
     body: web::Json<HistoryChoice>,
 ) -> ApiResult<HttpResponse> {
     let keep = body.keep_history;
-    let id = caller.patron;
-    let unlinked = as_self(&state, &caller, "patron.self.history", move |tx, _| {
-        Ok(custody::patrons::set_keep_history(
-            tx,
-            id,
-            keep,
-            Utc::now().naive_utc(),
-        )?)
-    })
-    .await?;
+    let (custody, who) = (state.custody.clone(), caller.own());
+    let unlinked = blocking(move || Ok(me::set_history(&custody, &who, keep)?)).await?;
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({ "keep_history": keep, "unlinked_records": unlinked })))
 }
@@ -300,29 +199,9 @@ pub async fn request_deletion(
     state: web::Data<AppState>,
     caller: PatronCaller,
 ) -> ApiResult<HttpResponse> {
-    let id = caller.patron;
-    let due_days = state.settings.requests.due_days;
-    // The request goes in the library's queue like an emailed one, in the
-    // same transaction as the timestamp, so staff see it with a deadline.
-    let request = as_self(
-        &state,
-        &caller,
-        "patron.self.deletion-request",
-        move |tx, keys| {
-            let now = Utc::now().naive_utc();
-            patrons::request_deletion(tx, id, now)?;
-            let email = patrons::get(tx, keys, id)?.data.email.unwrap_or_default();
-            Ok(store::requests::file_portal_deletion(
-                tx,
-                keys,
-                id.0,
-                &email,
-                now + chrono::Duration::days(due_days),
-                now,
-            )?)
-        },
-    )
-    .await?;
+    let due = chrono::Duration::days(state.settings.requests.due_days);
+    let (custody, who) = (state.custody.clone(), caller.own());
+    let request = blocking(move || Ok(me::request_deletion(&custody, &who, due)?)).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "requested": true,
         "request": format!("R-{}-{request}", caller.library.0),
@@ -335,4 +214,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource!("/patron/me/pin", put => change_pin))
         .service(resource!("/patron/me/history", put => set_history))
         .service(resource!("/patron/me/deletion-request", post => request_deletion));
+}
+
+/// [`custody::Custody::as_patron`] for an act whose own errors are the API's;
+/// the gate sees a failure, so the transaction rolls back all the same.
+async fn as_patron_with_api_errors<T, F>(
+    custody: custody::Custody,
+    who: custody::PatronSelf,
+    action: &'static str,
+    act: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(
+            &mut store::LibraryTx<'_>,
+            &store::sealing::Keyring,
+            &store::libraries::Library,
+            &policy::document::PolicyDocument,
+        ) -> Result<T, ApiError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    blocking(move || {
+        let mut failed = None;
+        let outcome = custody.as_patron(&who, action, |tx, keys, library, document| {
+            act(tx, keys, library, document).map_err(|e| {
+                failed = Some(e);
+                custody::CustodyError::Internal("the act failed".into())
+            })
+        });
+        match (outcome, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(value), None) => Ok(value),
+            (Err(e), None) => Err(e.into()),
+        }
+    })
+    .await
 }

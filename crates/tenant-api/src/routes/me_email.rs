@@ -2,25 +2,22 @@
 use super::{blocking, confirmation_page};
 use crate::error::{ApiError, ApiResult};
 use crate::passwords;
-use crate::patron_auth::{self};
+use crate::patron_auth;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::Utc;
+use custody::me::{self, EmailLink};
 use notifier::templates::ConfirmButton;
-use store::patrons;
-fn email_link_page(
-    link: Result<patrons::EmailLink, ApiError>,
-    confirmed: bool,
-) -> ApiResult<HttpResponse> {
+
+fn email_link_page(link: Result<EmailLink, ApiError>, confirmed: bool) -> ApiResult<HttpResponse> {
     match link {
-        Ok(patrons::EmailLink::Usable(..)) if confirmed => confirmation_page(
+        Ok(EmailLink::Usable(..)) if confirmed => confirmation_page(
             StatusCode::OK,
             "Your new email address is confirmed",
             "Your library will use this address from now on. You can close this page.",
             None,
         ),
-        Ok(patrons::EmailLink::Usable(..)) => confirmation_page(
+        Ok(EmailLink::Usable(..)) => confirmation_page(
             StatusCode::OK,
             "Confirm your new email address",
             "Press the button to use this address for your library account. Until you do, nothing changes.",
@@ -29,7 +26,7 @@ fn email_link_page(
                 otherwise: "If you did not ask for this change, close this page: nothing will change.",
             }),
         ),
-        Ok(patrons::EmailLink::Expired) => confirmation_page(
+        Ok(EmailLink::Expired) => confirmation_page(
             StatusCode::GONE,
             "This link has expired",
             "Your email address was not changed. Sign in and change it again to get a new link.",
@@ -54,15 +51,11 @@ pub async fn email_confirm_page(
     let Some(library) = patron_auth::email_token_library(&token) else {
         return email_link_page(Err(ApiError::NotFound), false);
     };
-    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let custody = state.custody.clone();
     let hash = passwords::token_hash(&token);
-    let link = blocking(move || {
-        let now = Utc::now().naive_utc();
-        Ok(store
-            .read(library, |tx| patrons::email_link(tx, &keys, &hash, now))
-            .map_err(ApiError::from))
-    })
-    .await?;
+    let link =
+        blocking(move || Ok(me::email_link(&custody, library, &hash).map_err(ApiError::from)))
+            .await?;
     email_link_page(link, false)
 }
 
@@ -75,41 +68,17 @@ pub async fn email_confirm(
     let Some(library) = patron_auth::email_token_library(&token) else {
         return email_link_page(Err(ApiError::NotFound), true);
     };
-    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let custody = state.custody.clone();
     let hash = passwords::token_hash(&token);
-    let link = blocking(move || {
-        let now = Utc::now().naive_utc();
-        Ok(store
-            .write(library, |tx| {
-                let link = patrons::confirm_email(tx, &keys, &hash, now)?;
-                // A changed address is a change to identifying data: it goes in
-                // the library's audit log like the PATCH that asked for it.
-                if let patrons::EmailLink::Usable(id, _) = &link {
-                    let subject = format!("patron:{}", id.0);
-                    store::audit::append(
-                        tx,
-                        &store::audit::NewEntry {
-                            actor: &subject,
-                            action: "patron.self.email_confirmed",
-                            subject: &subject,
-                            purpose: "confirming a new email address",
-                            decision: "allow",
-                            clause: "custodian.patron.self",
-                            sealed: false,
-                        },
-                        now,
-                    )?;
-                }
-                Ok::<_, store::StoreError>(link)
-            })
-            .map_err(ApiError::from))
-    })
-    .await?;
-    if let Ok(patrons::EmailLink::Usable(id, _)) = &link {
+    let link =
+        blocking(move || Ok(me::confirm_email(&custody, library, &hash).map_err(ApiError::from)))
+            .await?;
+    if let Ok(EmailLink::Usable(id, _)) = &link {
         tracing::info!(library = library.0, patron = id.0, "patron email confirmed");
     }
     email_link_page(link, true)
 }
+
 /// Registers the confirmation page at the site root.
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/patron/email/confirm/{token}", get => email_confirm_page, post => email_confirm));

@@ -2,14 +2,16 @@
 use super::auth::{removal_cookie, session_cookie, Attempt};
 use super::blocking;
 use crate::error::{ApiError, ApiResult};
+use crate::guards::Patron;
 use crate::passwords;
-use crate::patron_auth::{self, PatronCaller, COOKIE};
+use crate::patron_auth::{self, COOKIE};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
+use custody::patron_sessions::{self, CardHolder};
+use custody::{CardNumber, PatronSelf};
 use serde::{Deserialize, Serialize};
-use store::patrons;
-use store::{libraries, Access, StoreError};
+
 /// `POST …/patron/sign-in`
 #[derive(Deserialize)]
 pub struct PatronSignIn {
@@ -21,7 +23,7 @@ pub struct PatronSignIn {
 struct PatronSignedIn {
     token: String,
     token_type: &'static str,
-    #[serde(with = "store::time::rfc3339")]
+    #[serde(with = "custody::patron_sessions::rfc3339")]
     expires_at: NaiveDateTime,
     patron_id: i64,
 }
@@ -35,55 +37,52 @@ pub async fn sign_in(
 ) -> ApiResult<HttpResponse> {
     let slug = path.into_inner();
     let PatronSignIn { card_number, pin } = body.into_inner();
-    if card_number.trim().is_empty() || pin.is_empty() {
-        return Err(ApiError::Invalid {
-            field: if card_number.trim().is_empty() {
-                "card_number"
-            } else {
-                "pin"
-            }
-            .into(),
-            detail: "card number and PIN are both required".into(),
-        });
-    }
-    let card = format!("{slug}:{}", store::sealing::normalize_card(&card_number));
-    let attempt = Attempt::new(&state, &req, "patron", &card);
+    let card = match CardNumber::parse(&card_number) {
+        Ok(card) if !pin.is_empty() => card,
+        Ok(_) | Err(_) => {
+            return Err(ApiError::Invalid {
+                field: if card_number.trim().is_empty() {
+                    "card_number"
+                } else {
+                    "pin"
+                }
+                .into(),
+                detail: "card number and PIN are both required".into(),
+            })
+        }
+    };
+    let attempt = Attempt::new(
+        &state,
+        &req,
+        "patron",
+        &patron_sessions::attempt_key(&slug, &card),
+    );
     attempt.check(&state).await?;
 
-    let store = state.store.clone();
-    let keys = state.keys.clone();
+    let custody = state.custody.clone();
     let hours = i64::from(state.settings.auth.session_hours);
     let outcome = state
         .hashing
         .run(move || {
-            let library = match store.consortium(Access::Read, |c| libraries::by_slug(c, &slug)) {
-                Ok(l) => l,
-                Err(StoreError::NotFound) => {
+            let (library, holder) = match patron_sessions::card_holder(&custody, &slug, &card)? {
+                CardHolder::NoLibrary => {
                     passwords::check(&pin, None, false);
                     return Ok(None);
                 }
-                Err(e) => return Err(e.into()),
-            };
-            let found = match store.read(library.id, |tx| {
-                patrons::pin_by_card(tx, &keys, &card_number)
-            }) {
-                Ok(f) => Some(f),
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e.into()),
+                CardHolder::At { library, holder } => (library, holder),
             };
             // One verification whatever the outcome (see `passwords::check`).
-            if !passwords::check(&pin, found.as_ref().map(|(_, h)| h.as_str()), true) {
+            if !passwords::check(&pin, holder.as_ref().map(|(_, h)| h.as_str()), true) {
                 return Ok(None);
             }
-            let Some((patron, _)) = found else {
+            let Some((patron, _)) = holder else {
                 return Ok(None);
             };
-            let (token, hash) = patron_auth::new_token(library.id);
+            let (token, hash) = patron_auth::new_token(library);
             let now = Utc::now().naive_utc();
             let expires_at = now + chrono::Duration::hours(hours);
-            store.write(library.id, |tx| {
-                patrons::create_session(tx, &hash, patron, now, expires_at)
-            })?;
+            let who = PatronSelf { library, patron };
+            patron_sessions::start(&custody, &who, &hash, now, expires_at)?;
             Ok(Some(PatronSignedIn {
                 token,
                 token_type: "Bearer",
@@ -107,19 +106,23 @@ pub async fn sign_in(
 }
 
 /// Ends the patron's session.
-pub async fn sign_out(state: web::Data<AppState>, caller: PatronCaller) -> ApiResult<HttpResponse> {
-    let store = state.store.clone();
+pub async fn sign_out(state: web::Data<AppState>, caller: Patron) -> ApiResult<HttpResponse> {
+    let custody = state.custody.clone();
     blocking(move || {
         let now = Utc::now().naive_utc();
-        Ok(store.write(caller.library, |tx| {
-            patrons::revoke_sessions(tx, caller.patron, Some(&caller.token_hash), now)
-        })?)
+        Ok(patron_sessions::end(
+            &custody,
+            &caller.own(),
+            &caller.token_hash,
+            now,
+        )?)
     })
     .await?;
     Ok(HttpResponse::NoContent()
         .cookie(removal_cookie(COOKIE))
         .finish())
 }
+
 /// Registers the patron's sign-in and sign-out under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/libraries/{library}/patron/sign-in", post => sign_in))

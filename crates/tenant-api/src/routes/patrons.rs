@@ -4,7 +4,6 @@
 //! these handlers parse, take the `LibraryStaff` guard, make one custody call
 //! and answer.
 mod consents;
-pub(super) mod ctx;
 
 pub use consents::add_consent;
 // The patron's own changes (`me`) pass the same minors rule.
