@@ -30,3 +30,40 @@ pub fn page(
         button,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_get_shows_the_button_and_an_outcome_shows_none() {
+        let html = page(
+            "Confirm your request",
+            "Press the button to send request <R-1> & more.",
+            Some(ConfirmButton {
+                label: "Confirm",
+                otherwise: "If you did not ask, ignore this email.",
+            }),
+        )
+        .unwrap();
+        assert!(
+            html.contains("<title>Confirm your request</title>"),
+            "{html}"
+        );
+        assert!(html.contains("<h1>Confirm your request</h1>"), "{html}");
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\" />"));
+        assert!(html.contains("request &lt;R-1&gt; &amp; more."), "{html}");
+        assert!(
+            html.contains("<form method=\"post\"><button type=\"submit\">Confirm</button></form>")
+        );
+        assert!(html.contains("/static/custodian.css"));
+        // The address holds a token: the page links nowhere.
+        assert!(!html.contains("<a href=\"/"), "{html}");
+        let done = page("Confirmed", "Your request was confirmed.", None).unwrap();
+        assert!(!done.contains("<form"), "{done}");
+        assert!(
+            done.contains("<p>Your request was confirmed.</p>"),
+            "{done}"
+        );
+    }
+}
