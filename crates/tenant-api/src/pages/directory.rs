@@ -4,6 +4,7 @@
 //! lay it out.
 
 use super::filters;
+use super::form::Field;
 use super::layout::{Layout, DIRECTORY_NAV};
 use crate::error::ApiError;
 use askama::Template;
@@ -47,13 +48,6 @@ impl fmt::Display for ScriptJson {
 
 // Made safe for its context by `new`, so askama must not escape it again.
 impl askama::filters::HtmlSafe for ScriptJson {}
-
-struct Field<'a> {
-    name: &'static str,
-    label: &'static str,
-    value: &'a str,
-    hint: &'static str,
-}
 
 struct Invalid<'a> {
     field: &'a str,
@@ -128,20 +122,6 @@ fn hit(i: &Item) -> Hit<'_> {
     }
 }
 
-fn field<'a>(
-    name: &'static str,
-    label: &'static str,
-    value: &'a Option<String>,
-    hint: &'static str,
-) -> Field<'a> {
-    Field {
-        name,
-        label,
-        value: value.as_deref().unwrap_or(""),
-        hint,
-    }
-}
-
 /// The search page: the form, and either results or the reason there are
 /// none. `outcome` is the search's page, or the field it refused and why.
 pub fn search_page(
@@ -160,18 +140,23 @@ pub fn search_page(
     .iter()
     .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
     let fields = vec![
-        field("q", "Name or words", &raw.q, ""),
-        field("city", "City", &raw.city, ""),
-        field("county", "County", &raw.county, ""),
-        field("state", "State", &raw.state, "Two letters, e.g. MO"),
-        field("zip", "ZIP code", &raw.zip, ""),
-        field(
+        Field::new("q", "Name or words", raw.q.as_deref(), ""),
+        Field::new("city", "City", raw.city.as_deref(), ""),
+        Field::new("county", "County", raw.county.as_deref(), ""),
+        Field::new(
+            "state",
+            "State",
+            raw.state.as_deref(),
+            "Two letters, e.g. MO",
+        ),
+        Field::new("zip", "ZIP code", raw.zip.as_deref(), ""),
+        Field::new(
             "near",
             "Near (latitude,longitude)",
-            &raw.near,
+            raw.near.as_deref(),
             "e.g. 38.95,-92.33",
         ),
-        field("radius_km", "Within km", &raw.radius_km, ""),
+        Field::new("radius_km", "Within km", raw.radius_km.as_deref(), ""),
     ];
     let (invalid, results) = match outcome {
         Err((field, detail)) => (Some(Invalid { field, detail }), None),
@@ -318,6 +303,13 @@ mod tests {
         };
         let html = search_page(&raw, Ok(&page)).unwrap();
         assert!(html.contains("value=\"Tom &amp; Jerry\""), "{html}");
+        assert!(
+            html.contains(
+                "<div><label for=\"state\">State</label><input id=\"state\" name=\"state\" \
+value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two letters, e.g. MO</small></div>"
+            ),
+            "{html}"
+        );
         assert!(html.contains(">Smith &amp; Sons</a>"), "{html}");
         // The next link's query string: `&` between parameters escaped once.
         assert!(

@@ -10,6 +10,7 @@
 pub mod confirm;
 pub mod directory;
 pub mod filters;
+pub mod form;
 pub mod home;
 pub mod layout;
 
