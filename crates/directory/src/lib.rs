@@ -3,12 +3,12 @@
 //! It holds organizations (library systems and their outlets), never people.
 //! [`import`] loads the IMLS outlet file, [`search`] filters in SQL and ranks
 //! in process, [`cache`] keeps answers in Redis or in process, [`export`]
-//! writes CSV, schema.org JSON-LD and vCards, [`html`] renders the public
-//! pages, and [`moderation`] carries library admins' changes past the director.
+//! writes CSV, schema.org JSON-LD and vCards, and [`moderation`] carries
+//! library admins' changes past the director. The pages that show it are
+//! tenant-api's: this crate supplies their data, never HTML.
 
 pub mod cache;
 pub mod export;
-pub mod html;
 pub mod import;
 pub mod moderation;
 pub mod search;

@@ -242,20 +242,10 @@ pub fn closed(m: &Reply) -> Result<Rendered, askama::Error> {
     })
 }
 
-/// The public page a confirmation link opens.
-#[derive(Template)]
-#[template(path = "confirm_page.html")]
-pub struct ConfirmPage<'a> {
-    /// Heading and title.
-    pub title: &'a str,
-    /// What happened or what to do.
-    pub message: &'a str,
-    /// The confirm button, on the page a GET shows (a GET never confirms:
-    /// mail scanners open links); `None` on the pages that report an outcome.
-    pub button: Option<ConfirmButton<'a>>,
-}
-
 /// The button of a confirmation page and what to do instead of pressing it.
+///
+/// The page itself is tenant-api's (`pages::confirm`); the button stays here
+/// until the handlers that build it stop naming it by this path.
 #[derive(Debug, Clone, Copy)]
 pub struct ConfirmButton<'a> {
     /// The button's words.

@@ -58,5 +58,5 @@ pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(directory::html::STYLESHEET)
+        .body(crate::pages::STYLESHEET)
 }

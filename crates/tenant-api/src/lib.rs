@@ -10,6 +10,7 @@ pub mod headers;
 pub mod input;
 pub mod keys;
 pub mod mail;
+pub mod pages;
 pub mod passwords;
 pub mod patron_auth;
 pub mod routes;

@@ -344,26 +344,8 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX)
+async fn index() -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .content_type(crate::pages::HTML)
+        .body(crate::pages::home::page()?))
 }
-
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>custodian</title>
-<link rel="stylesheet" href="/static/custodian.css">
-</head><body>
-<h1>custodian is running</h1>
-<p>The platform a library consortium runs for its member libraries: patrons' library records kept confidential, per library.</p>
-<h2>For staff and scripts</h2>
-<ul>
-<li>Sign in: <code>POST /api/v1/auth/sign-in</code> with <code>{"email": "…", "password": "…"}</code></li>
-<li>Who am I: <code>GET /api/v1/auth/me</code></li>
-<li>A library's staff: <code>GET /api/v1/libraries/{library}/staff</code></li>
-</ul>
-<h2>For operators</h2>
-<ul><li><a href="/healthz">/healthz</a>: the process is alive</li><li><a href="/readyz">/readyz</a>: the database, migrations and Redis are ready</li></ul>
-</body></html>
-"#;

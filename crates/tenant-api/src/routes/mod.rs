@@ -217,16 +217,9 @@ pub(crate) fn confirmation_page(
     message: &str,
     button: Option<notifier::templates::ConfirmButton<'_>>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    use askama::Template;
-    let html = notifier::templates::ConfirmPage {
-        title,
-        message,
-        button,
-    }
-    .render()
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let html = crate::pages::confirm::page(title, message, button)?;
     Ok(actix_web::HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
+        .content_type(crate::pages::HTML)
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .insert_header(("Referrer-Policy", "no-referrer"))
         .body(html))

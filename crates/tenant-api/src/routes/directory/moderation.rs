@@ -1,0 +1,203 @@
+//! Changes to the directory: a library's admins read their entry and propose
+//! changes; the consortium director works the queue, approves or rejects,
+//! and reads an entry's history.
+
+use super::entry_id;
+use crate::auth::{Caller, LibraryAccess};
+use crate::error::{ApiError, ApiResult};
+use crate::guards::Director;
+use crate::routes::{Page, PageQuery, Paged};
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use directory::moderation::Patch;
+use futures_util::future::LocalBoxFuture;
+use policy::directory::{decide_entry, may_moderate, DirectoryDecision, EntryAction};
+use serde::Deserialize;
+
+/// The director, as the one who moderates the directory: the `Director`
+/// guard, with the directory's own refusal so callers see why.
+pub struct Moderator(pub Director);
+
+impl FromRequest for Moderator {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if may_moderate(caller.is_director) {
+                Ok(Moderator(Director(caller)))
+            } else {
+                Err(ApiError::Forbidden(
+                    "only the consortium director moderates the directory",
+                ))
+            }
+        })
+    }
+}
+
+fn entry_decision(access: &LibraryAccess, action: EntryAction) -> ApiResult<()> {
+    match decide_entry(access.standing, action) {
+        DirectoryDecision::Allow => Ok(()),
+        DirectoryDecision::Forbidden(why) => Err(ApiError::Forbidden(why)),
+        DirectoryDecision::Hidden => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /api/v1/libraries/{library}/directory-entry`: the library's entry and its pending changes.
+pub async fn own_entry(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+) -> ApiResult<HttpResponse> {
+    entry_decision(&access, EntryAction::View)?;
+    let own = state.directory.own_entry(access.library).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(own))
+}
+
+/// `POST /api/v1/libraries/{library}/directory-entry/changes`: propose a change for approval.
+pub async fn submit_change(
+    state: web::Data<AppState>,
+    access: LibraryAccess,
+    body: web::Json<Patch>,
+) -> ApiResult<HttpResponse> {
+    entry_decision(&access, EntryAction::Submit)?;
+    let change = state
+        .directory
+        .submit(access.library, access.caller.id, body.into_inner())
+        .await?;
+    Ok(HttpResponse::Accepted().json(change))
+}
+
+/// `?status=&limit=&cursor=` on the moderation queue.
+#[derive(Debug, Deserialize)]
+pub struct ChangesQuery {
+    /// pending (default), approved, rejected or all.
+    pub status: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/v1/directory/changes`: the director's queue.
+pub async fn list_changes(
+    state: web::Data<AppState>,
+    _: Moderator,
+    query: web::Query<ChangesQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let status = match q.status.as_deref() {
+        None | Some("pending") => Some("pending".to_owned()),
+        Some("all") => None,
+        Some(s @ ("approved" | "rejected")) => Some(s.to_owned()),
+        Some(other) => {
+            return Err(ApiError::Invalid {
+                field: "status".into(),
+                detail: format!("status must be pending, approved, rejected or all, got {other:?}"),
+            })
+        }
+    };
+    let page: Page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let items = state
+        .directory
+        .changes(status, page.after, page.limit)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(Paged::new(items, &page, |c| c.id)))
+}
+
+/// The director's decision.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why; required to reject.
+    pub reason: Option<String>,
+}
+
+fn change_id(raw: &str) -> ApiResult<i64> {
+    entry_id(raw)
+}
+
+/// A reason longer than the audit log keeps is refused, not cut.
+fn check_reason_length(reason: &str) -> ApiResult<()> {
+    if reason.chars().count() > 2000 {
+        return Err(ApiError::Invalid {
+            field: "reason".into(),
+            detail: "reason may have at most 2000 characters".into(),
+        });
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/directory/changes/{id}/approve`: publish it now.
+///
+/// The body is optional: approving needs nothing said, so an empty body (or
+/// none) approves, and `{"reason": "..."}` records why.
+pub async fn approve(
+    state: web::Data<AppState>,
+    Moderator(director): Moderator,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let id = change_id(&path)?;
+    let decision: Decision = if body.iter().all(u8::is_ascii_whitespace) {
+        Decision { reason: None }
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::Invalid {
+            field: "body".into(),
+            detail: format!("expected nothing, or JSON such as {{\"reason\": \"...\"}}: {e}"),
+        })?
+    };
+    let reason = decision.reason.filter(|r| !r.trim().is_empty());
+    if let Some(r) = &reason {
+        check_reason_length(r)?;
+    }
+    let view = state.directory.approve(id, director.0.id, reason).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `POST /api/v1/directory/changes/{id}/reject`: refuse it, saying why.
+pub async fn reject(
+    state: web::Data<AppState>,
+    Moderator(director): Moderator,
+    path: web::Path<String>,
+    body: web::Json<Decision>,
+) -> ApiResult<HttpResponse> {
+    let id = change_id(&path)?;
+    let reason = body.into_inner().reason.unwrap_or_default();
+    check_reason_length(&reason)?;
+    let view = state.directory.reject(id, director.0.id, reason).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `GET /api/v1/directory/libraries/{id}/history`: every version and change, for the director.
+pub async fn history(
+    state: web::Data<AppState>,
+    _: Moderator,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let h = state.directory.history(entry_id(&path)?).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(h))
+}
+
+/// Registers the moderation routes under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/directory/libraries/{id}/history", get => history))
+        .service(resource!("/directory/changes", get => list_changes))
+        .service(resource!("/directory/changes/{id}/approve", post => approve))
+        .service(resource!("/directory/changes/{id}/reject", post => reject))
+        .service(resource!("/libraries/{library}/directory-entry", get => own_entry))
+        .service(resource!("/libraries/{library}/directory-entry/changes", post => submit_change));
+}
