@@ -9,9 +9,11 @@
 //! Everything here is blocking, like the store beneath it: callers on an
 //! async runtime run it on a blocking thread.
 
+pub mod accounts;
 pub mod actor;
 pub mod error;
 pub mod gate;
+pub mod libraries;
 pub mod values;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
