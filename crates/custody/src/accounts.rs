@@ -18,10 +18,10 @@ use store::accounts::{self, Account, NewAccount};
 use store::libraries::{self, Library};
 use store::{security_log, staff, Access, LibraryId, Store, StoreError};
 
-pub use store::staff::StaffMember as StaffAccount;
 pub use store::accounts::normalize_email;
-pub use store::AccountId;
+pub use store::staff::StaffMember as StaffAccount;
 pub use store::time::rfc3339;
+pub use store::AccountId;
 
 /// How many entries one caller may write into the consortium's security log
 /// per minute; further refusals in the minute are only counted.
@@ -224,8 +224,7 @@ pub fn add(store: &Store, who: &StaffManager, new: &NewStaff<'_>) -> CustodyResu
         )
         .map_err(|e| match e {
             StoreError::Conflict(_) => CustodyError::Conflict(
-                "this email is already on your library's staff; change that account instead"
-                    .into(),
+                "this email is already on your library's staff; change that account instead".into(),
             ),
             other => other.into(),
         })?;
@@ -496,6 +495,8 @@ pub fn open_session(
 
 /// Ends the session or token with this hash.
 pub fn close_session(store: &Store, token_hash: &[u8], now: NaiveDateTime) -> CustodyResult<()> {
-    store.consortium(Access::Write, |c| accounts::revoke_session(c, token_hash, now))?;
+    store.consortium(Access::Write, |c| {
+        accounts::revoke_session(c, token_hash, now)
+    })?;
     Ok(())
 }

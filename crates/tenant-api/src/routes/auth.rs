@@ -9,9 +9,9 @@ use crate::throttle;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
+use custody::accounts::{self, Me};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use custody::accounts::{self, Me};
 
 /// `POST /api/v1/auth/sign-in`
 #[derive(Deserialize)]
