@@ -9,11 +9,13 @@
 //! Everything here is blocking, like the store beneath it: callers on an
 //! async runtime run it on a blocking thread.
 
+pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod consents;
 pub mod error;
 pub mod gate;
+pub mod libraries;
 pub mod me;
 pub mod patron_sessions;
 pub mod patrons;

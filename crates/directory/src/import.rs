@@ -536,6 +536,18 @@ pub fn import(
     Ok(report)
 }
 
+impl crate::Directory {
+    /// Makes the cache forget what an import changed: each changed outlet,
+    /// then every list. A server with a shared (Redis) cache needs this after
+    /// `custodian directory import`; an in-process cache refreshes within its TTL.
+    pub async fn imported(&self, report: &Report) -> DirectoryResult<()> {
+        for id in &report.changed_ids {
+            self.changed(Some(*id)).await?;
+        }
+        self.changed(None).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,3 +145,47 @@ async fn hits_stay_off_the_database_and_changes_show_at_once() {
         assert_eq!(history.changes[0].status, "approved");
     }
 }
+
+fn import_csv(store: &Store, phone: &str) -> directory::import::Report {
+    let csv = format!(
+        "fscs_id,name,phone,county,location,lat,long\n\
+         IL0290,LINCOLN PUBLIC LIBRARY,{phone},LOGAN,\"725 PEKIN STREET\nLINCOLN, IL 62656\",40.1,-89.3\n"
+    );
+    let (outlets, skipped) = directory::import::read(csv.as_bytes()).unwrap();
+    directory::import::import(store, outlets, skipped, |_, _| {}).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_import_makes_the_cache_forget_what_it_changed() {
+    for (name, cache) in caches().await {
+        let f = fixture();
+        let dir = Directory::new(f.store.clone(), Arc::new(cache), "http://x");
+        let first = import_csv(&f.store, "2177328878");
+        dir.imported(&first).await.unwrap();
+        let id = first.changed_ids[0];
+        let before = dir.entry(id).await.unwrap();
+        assert_eq!(before.item.phone.as_deref(), Some("217-732-8878"), "{name}");
+        assert_eq!(dir.search(&q("lincoln")).await.unwrap().1.items.len(), 1);
+
+        let again = import_csv(&f.store, "2175550100");
+        assert_eq!(
+            (again.updated, again.changed_ids.clone()),
+            (1, vec![id]),
+            "{name}"
+        );
+        let stale = dir.entry(id).await.unwrap();
+        assert_eq!(
+            stale.item.phone, before.item.phone,
+            "{name}: cached until told"
+        );
+        dir.imported(&again).await.unwrap();
+        let after = dir.entry(id).await.unwrap();
+        assert_eq!(after.item.phone.as_deref(), Some("217-555-0100"), "{name}");
+        let found = dir.search(&q("lincoln")).await.unwrap().1;
+        assert_eq!(
+            found.items[0].phone.as_deref(),
+            Some("217-555-0100"),
+            "{name}"
+        );
+    }
+}

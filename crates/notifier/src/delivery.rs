@@ -352,6 +352,21 @@ impl Worker {
         Ok(pass)
     }
 
+    /// Delivers everything due now, pass after pass, until a pass finds
+    /// nothing; what failed is left to retry later (`custodian mail work --once`).
+    pub fn drain(&self) -> Result<Pass, store::StoreError> {
+        let mut total = Pass::default();
+        loop {
+            let p = self.pass()?;
+            total.sent += p.sent;
+            total.retrying += p.retrying;
+            total.dead += p.dead;
+            if p.sent + p.retrying + p.dead == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Delivers until `stop` is set: a pass, then (when the pass found nothing)
     /// a wait for a wake-up or the poll interval. `tick` runs between passes
     /// (the reminder sweep).

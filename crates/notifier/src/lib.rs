@@ -7,6 +7,7 @@
 pub mod classify;
 pub mod delivery;
 pub mod inbound;
+pub mod maildir;
 pub mod message;
 pub mod patron_email;
 pub mod requests;

@@ -88,16 +88,7 @@ fn smtp(sink: &SmtpSink) -> Transport {
 }
 
 fn drain(w: &notifier::delivery::Worker) -> notifier::delivery::Pass {
-    let mut total = notifier::delivery::Pass::default();
-    loop {
-        let p = w.pass().unwrap();
-        total.sent += p.sent;
-        total.retrying += p.retrying;
-        total.dead += p.dead;
-        if p.sent + p.retrying + p.dead == 0 {
-            return total;
-        }
-    }
+    w.drain().unwrap()
 }
 
 fn statuses(store: &Store) -> Vec<(String, i64)> {

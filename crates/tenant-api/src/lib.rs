@@ -1,6 +1,7 @@
 //! The custodian web application: routes, authentication, configuration and start-up.
 
 pub mod auth;
+pub mod cli;
 pub mod client_ip;
 pub mod demo;
 pub mod error;

@@ -9,10 +9,9 @@ use crate::throttle;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
+use custody::accounts::{self, Me};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use store::accounts::{self, Account};
-use store::{libraries, Access};
 
 /// `POST /api/v1/auth/sign-in`
 #[derive(Deserialize)]
@@ -25,50 +24,13 @@ pub struct SignIn {
     library: Option<String>,
 }
 
-/// An account as its owner sees it.
-#[derive(Serialize)]
-pub struct Me {
-    id: i64,
-    email: String,
-    display_name: String,
-    is_director: bool,
-    libraries: Vec<Membership>,
-}
-
-/// A library the account works in.
-#[derive(Serialize)]
-pub struct Membership {
-    slug: String,
-    name: String,
-    role: String,
-}
-
 #[derive(Serialize)]
 struct SignedIn {
     token: String,
     token_type: &'static str,
-    #[serde(with = "store::time::rfc3339")]
+    #[serde(with = "accounts::rfc3339")]
     expires_at: NaiveDateTime,
     account: Me,
-}
-
-fn me(conn: &mut store::DbConn, account: &Account) -> Result<Me, ApiError> {
-    let mut libs = Vec::new();
-    for (library_id, role) in accounts::memberships(conn, account.id)? {
-        let lib = libraries::by_id(conn, library_id)?;
-        libs.push(Membership {
-            slug: lib.slug,
-            name: lib.name,
-            role: role.to_string(),
-        });
-    }
-    Ok(Me {
-        id: account.id.0,
-        email: account.email.clone(),
-        display_name: account.display_name.clone(),
-        is_director: account.is_director,
-        libraries: libs,
-    })
 }
 
 /// One sign-in attempt's failure counters: its subject's (an account, or a
@@ -196,29 +158,7 @@ pub async fn sign_in(
     let store = state.store.clone();
     let hours = i64::from(state.settings.auth.session_hours);
     let outcome = state.hashing.run(move || {
-        // Accounts are unique per library and email (see `accounts::create_in`),
-        // so one address may open several; each is checked against the password.
-        let found = store.consortium(Access::Read, |c| {
-            let mut found = accounts::all_by_email(c, &email)?;
-            if let Some(slug) = library.as_deref() {
-                let wanted = match libraries::by_slug(c, slug) {
-                    Ok(l) => Some(l.id),
-                    Err(store::StoreError::NotFound) => None,
-                    Err(e) => return Err(e),
-                };
-                let mut kept = Vec::new();
-                for a in found {
-                    let works_there = accounts::memberships(c, a.id)?
-                        .iter()
-                        .any(|(l, _)| Some(*l) == wanted);
-                    if works_there {
-                        kept.push(a);
-                    }
-                }
-                found = kept;
-            }
-            Ok::<_, store::StoreError>(found)
-        })?;
+        let found = accounts::sign_in_candidates(&store, &email, library.as_deref())?;
         // The time a sign-in takes must not tell how many libraries have an
         // account with this address (adding staff does not tell either), so
         // every sign-in verifies at least SIGN_IN_VERIFICATIONS hashes, dummies
@@ -226,7 +166,7 @@ pub async fn sign_in(
         for _ in found.len()..SIGN_IN_VERIFICATIONS {
             passwords::verify_dummy(&password);
         }
-        let mut matching: Vec<Account> = found
+        let mut matching: Vec<_> = found
             .into_iter()
             .filter(|a| passwords::verify(&password, &a.password_hash) && !a.disabled)
             .collect();
@@ -242,10 +182,7 @@ pub async fn sign_in(
         let (token, hash) = passwords::new_token();
         let now = Utc::now().naive_utc();
         let expires_at = now + chrono::Duration::hours(hours);
-        let me = store.consortium(Access::Write, |c| {
-            accounts::create_session(c, &hash, account.id, now, expires_at)?;
-            me(c, &account)
-        })?;
+        let me = accounts::open_session(&store, &account, &hash, now, expires_at)?;
         Ok(Some(SignedIn {
             token,
             token_type: "Bearer",
@@ -277,7 +214,7 @@ pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<H
     let hash = caller.token_hash.clone();
     blocking(move || {
         let now = Utc::now().naive_utc();
-        Ok(store.consortium(Access::Write, |c| accounts::revoke_session(c, &hash, now))?)
+        Ok(accounts::close_session(&store, &hash, now)?)
     })
     .await?;
     tracing::info!(account = caller.id.0, "signed out");
@@ -289,13 +226,7 @@ pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<H
 /// The signed-in account and the libraries it works in.
 pub async fn whoami(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let store = state.store.clone();
-    let me = blocking(move || {
-        store.consortium(Access::Read, |c| {
-            let account = accounts::by_id(c, caller.id)?;
-            me(c, &account)
-        })
-    })
-    .await?;
+    let me = blocking(move || Ok(accounts::whoami(&store, caller.id)?)).await?;
     Ok(HttpResponse::Ok().json(me))
 }
 

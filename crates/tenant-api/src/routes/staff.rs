@@ -1,4 +1,8 @@
 //! A library's staff: `/api/v1/libraries/{library}/staff`.
+//!
+//! The rules (who may add, change or remove whom, where a refusal is
+//! recorded) live in `custody::accounts`; these handlers parse, hash
+//! passwords off the async threads, and answer.
 
 use super::{blocking, PageQuery, Paged};
 use crate::auth::LibraryAccess;
@@ -6,102 +10,28 @@ use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
-use chrono::Utc;
-use policy::staff::{decide_staff, LibraryRole, StaffAction, StaffDecision, Standing};
+use custody::accounts::{self, AccountId, StaffAccount, StaffManager};
+use policy::staff::{LibraryRole, StaffAction, Standing};
 use serde::{Deserialize, Serialize};
-use store::accounts::{self, NewAccount};
-use store::staff::{self, StaffMember};
-use store::{audit, security_log, AccountId, LibraryId, StoreError};
 
-/// How many entries one caller may write into the consortium's security log
-/// per minute; further refusals in the minute are only counted.
-///
-/// Ten is more than a person mistyping a library's slug produces and small
-/// enough that one account hammering the API adds at most 14,400 rows a day.
-pub const SECURITY_LOG_PER_MINUTE: i64 = 10;
+pub use custody::values::looks_like_email;
 
-/// Asks the policy; a refusal to change anything is recorded before it is answered.
+fn manager(access: &LibraryAccess) -> StaffManager {
+    StaffManager {
+        account: access.caller.id,
+        library: access.library.clone(),
+        standing: access.standing,
+    }
+}
+
+/// Asks the policy off the async threads; a refusal is recorded before it is answered.
 async fn authorize(
     state: &AppState,
-    access: &LibraryAccess,
+    who: &StaffManager,
     action: StaffAction,
-) -> ApiResult<StaffDecision> {
-    let decision = decide_staff(access.standing, action);
-    if decision != StaffDecision::Allow && action != StaffAction::View {
-        record_refusal(state, access, decision).await?;
-    }
-    answer(decision)
-}
-
-fn answer(decision: StaffDecision) -> ApiResult<StaffDecision> {
-    match decision {
-        StaffDecision::Allow => Ok(decision),
-        StaffDecision::Forbidden(why) => Err(ApiError::Forbidden(why)),
-        StaffDecision::Hidden => Err(ApiError::NotFound),
-    }
-}
-
-/// Writes a refusal where it belongs: a caller with standing in the library
-/// (a member, the director) into the library's audit log; anybody else into
-/// the consortium's security log, bounded per caller, because letting any
-/// signed-in account append to another library's append-only chain would let
-/// it grow that chain without limit.
-async fn record_refusal(
-    state: &AppState,
-    access: &LibraryAccess,
-    decision: StaffDecision,
-) -> ApiResult<()> {
-    let store = state.store.clone();
-    let (library, actor) = (access.library.id, actor(access));
-    blocking(move || {
-        let now = Utc::now().naive_utc();
-        if decision == StaffDecision::Hidden {
-            let refusal = security_log::Refusal {
-                actor: &actor,
-                target: library,
-                action: "staff.manage",
-                clause: decision.clause(),
-            };
-            store.write(LibraryId::CONSORTIUM, |tx| {
-                security_log::record(tx, &refusal, now, SECURITY_LOG_PER_MINUTE)
-            })?;
-        } else {
-            store.write(library, |tx| {
-                audit::append(tx, &entry(&actor, "staff.manage", "", decision), now)
-            })?;
-        }
-        Ok(())
-    })
-    .await
-}
-
-fn actor(access: &LibraryAccess) -> String {
-    format!("account:{}", access.caller.id.0)
-}
-
-fn entry<'a>(
-    actor: &'a str,
-    action: &'a str,
-    subject: &'a str,
-    decision: StaffDecision,
-) -> audit::NewEntry<'a> {
-    audit::NewEntry {
-        actor,
-        action,
-        subject,
-        purpose: "",
-        decision: decision.verdict(),
-        clause: decision.clause(),
-        sealed: false,
-    }
-}
-
-fn parse_role(field: &str, role: &str) -> ApiResult<LibraryRole> {
-    role.parse()
-        .map_err(|e: policy::staff::UnknownRole| ApiError::Invalid {
-            field: field.into(),
-            detail: e.to_string(),
-        })
+) -> ApiResult<accounts::StaffPermit> {
+    let (store, who) = (state.store.clone(), who.clone());
+    blocking(move || Ok(accounts::authorize(&store, &who, action)?)).await
 }
 
 fn check_password(p: &str) -> ApiResult<()> {
@@ -123,14 +53,13 @@ pub async fn list(
     access: LibraryAccess,
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&state, &access, StaffAction::View).await?;
+    let who = manager(&access);
+    accounts::may_view(&who)?;
     let page = q.parse()?;
     let store = state.store.clone();
     let (after, limit) = (page.after.map(AccountId), page.limit);
-    let items =
-        blocking(move || Ok(store.read(access.library.id, |tx| staff::list(tx, after, limit))?))
-            .await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |m: &StaffMember| m.account_id.0)))
+    let items = blocking(move || Ok(accounts::list(&store, &who, after, limit)?)).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |m: &StaffAccount| m.account_id.0)))
 }
 
 /// `POST …/staff`
@@ -147,7 +76,7 @@ pub struct NewStaff {
 #[derive(Serialize)]
 struct Created {
     #[serde(flatten)]
-    member: StaffMember,
+    member: StaffAccount,
     /// Present only when custodian generated the password; shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     initial_password: Option<String>,
@@ -168,36 +97,25 @@ pub async fn create(
     access: LibraryAccess,
     body: web::Json<NewStaff>,
 ) -> ApiResult<HttpResponse> {
+    let who = manager(&access);
     // Everybody but the director is decided before the body is looked at, so
     // an outsider's answer cannot depend on it; the director's depends on
     // whether the library has an admin yet, read in the creating transaction.
     if access.standing != Standing::Director {
-        authorize(
-            &state,
-            &access,
-            StaffAction::Create {
-                role: LibraryRole::Staff,
-                library_has_admin: true,
-            },
-        )
-        .await?;
+        let create = StaffAction::Create {
+            role: LibraryRole::Staff,
+            library_has_admin: true,
+        };
+        authorize(&state, &who, create).await?;
     }
-    let who = actor(&access);
-    let standing = access.standing;
     let NewStaff {
         email,
         display_name,
         role,
         password,
     } = body.into_inner();
-    let role = parse_role("role", &role)?;
-    let email = accounts::normalize_email(&email);
-    if !looks_like_email(&email) {
-        return Err(ApiError::Invalid {
-            field: "email".into(),
-            detail: "expected an email address such as name@library.org".into(),
-        });
-    }
+    let role = accounts::parse_role("role", &role)?;
+    let email = accounts::sign_in_email(&email)?;
     if display_name.trim().is_empty() {
         return Err(ApiError::Invalid {
             field: "display_name".into(),
@@ -208,61 +126,20 @@ pub async fn create(
         check_password(p)?;
     }
     let store = state.store.clone();
-    let library = access.library.id;
     let created = state
         .hashing
         .run(move || {
             let generated = password.is_none().then(passwords::generate);
             let plain = password.or_else(|| generated.clone()).unwrap_or_default();
             let hash = passwords::hash(&plain).map_err(ApiError::Internal)?;
-            let outcome = store.write(library, |tx| {
-                let library_has_admin = staff::admin_count(tx)? > 0;
-                let decision = decide_staff(
-                    standing,
-                    StaffAction::Create {
-                        role,
-                        library_has_admin,
-                    },
-                );
-                if decision != StaffDecision::Allow {
-                    // Committed with the refusal, so the library sees the director tried.
-                    audit::append(
-                        tx,
-                        &entry(&who, "staff.create", "", decision),
-                        Utc::now().naive_utc(),
-                    )?;
-                    return Ok(Err(decision));
-                }
-                let account = staff::create_library_account(
-                    tx,
-                    &NewAccount {
-                        email: &email,
-                        display_name: display_name.trim(),
-                        password_hash: &hash,
-                        is_director: false,
-                    },
-                )
-                .map_err(|e| {
-                    match e {
-                StoreError::Conflict(_) => ApiError::Conflict(
-                    "this email is already on your library's staff; change that account instead"
-                        .into(),
-                ),
-                other => other.into(),
-            }
-                })?;
-                staff::add(tx, account.id, role)?;
-                let subject = format!("account:{}", account.id.0);
-                audit::append(
-                    tx,
-                    &entry(&who, "staff.create", &subject, decision),
-                    Utc::now().naive_utc(),
-                )?;
-                Ok::<_, ApiError>(Ok(staff::get(tx, account.id)?))
-            })?;
-            let member = outcome.map_err(|d| answer(d).err().unwrap_or(ApiError::NotFound))?;
+            let new = accounts::NewStaff {
+                email: &email,
+                display_name: display_name.trim(),
+                role,
+                password_hash: &hash,
+            };
             Ok(Created {
-                member,
+                member: accounts::add(&store, &who, &new)?,
                 initial_password: generated,
             })
         })
@@ -277,11 +154,11 @@ pub async fn get(
     access: LibraryAccess,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
-    authorize(&state, &access, StaffAction::View).await?;
+    let who = manager(&access);
+    accounts::may_view(&who)?;
     let account = AccountId(path.into_inner().1);
     let store = state.store.clone();
-    let member =
-        blocking(move || Ok(store.read(access.library.id, |tx| staff::get(tx, account))?)).await?;
+    let member = blocking(move || Ok(accounts::get(&store, &who, account)?)).await?;
     Ok(HttpResponse::Ok().json(member))
 }
 
@@ -295,9 +172,6 @@ pub struct StaffChange {
     password: Option<String>,
 }
 
-/// Why an admin may not reset or disable an account that also works in another library.
-const SHARED_ACCOUNT: &str = "this account also works in another member library, so its password and disabled flag are not this library's to change; its holder changes their own password, or the consortium's operator does with custodian create-user";
-
 /// Changes a staff member's role, name, password or disabled flag.
 pub async fn update(
     state: web::Data<AppState>,
@@ -305,14 +179,13 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<StaffChange>,
 ) -> ApiResult<HttpResponse> {
-    let decision = authorize(&state, &access, StaffAction::Manage).await?;
-    let who = actor(&access);
+    let permit = authorize(&state, &manager(&access), StaffAction::Manage).await?;
     let account = AccountId(path.into_inner().1);
     let change = body.into_inner();
     let role = change
         .role
         .as_deref()
-        .map(|r| parse_role("role", r))
+        .map(|r| accounts::parse_role("role", r))
         .transpose()?;
     if let Some(p) = &change.password {
         check_password(p)?;
@@ -324,54 +197,26 @@ pub async fn update(
         });
     }
     let store = state.store.clone();
-    let library = access.library.id;
     // Only a password change hashes; the other changes need no hashing slot.
-    let permit = match change.password {
+    let slot = match change.password {
         Some(_) => Some(state.hashing.enter().await?),
         None => None,
     };
     let member = blocking(move || {
-        let _permit = permit;
+        let _slot = slot;
         let hash = change
             .password
             .as_deref()
             .map(passwords::hash)
             .transpose()
             .map_err(ApiError::Internal)?;
-        store.write(library, |tx| {
-            let current = staff::get(tx, account)?;
-            if (hash.is_some() || change.disabled.is_some()) && staff::works_elsewhere(tx, account)?
-            {
-                return Err(ApiError::Forbidden(SHARED_ACCOUNT));
-            }
-            let loses_admin = current.role == LibraryRole::Admin
-                && (role.is_some_and(|r| r != LibraryRole::Admin) || change.disabled == Some(true));
-            if loses_admin && staff::admin_count(tx)? <= 1 {
-                return Err(ApiError::Conflict(
-                    "a library must keep at least one enabled admin".into(),
-                ));
-            }
-            if let Some(role) = role {
-                staff::set_role(tx, account, role)?;
-            }
-            staff::update_account(
-                tx,
-                account,
-                change.display_name.as_deref().map(str::trim),
-                hash.as_deref(),
-                change.disabled,
-            )?;
-            if hash.is_some() {
-                staff::revoke_sessions(tx, account)?;
-            }
-            let subject = format!("account:{}", account.0);
-            audit::append(
-                tx,
-                &entry(&who, "staff.update", &subject, decision),
-                Utc::now().naive_utc(),
-            )?;
-            Ok(staff::get(tx, account)?)
-        })
+        let wanted = accounts::StaffChange {
+            role,
+            display_name: change.display_name.as_deref().map(str::trim),
+            password_hash: hash.as_deref(),
+            disabled: change.disabled,
+        };
+        Ok(accounts::change(&store, &permit, account, &wanted)?)
     })
     .await?;
     tracing::info!(library = %access.library.slug, account = account.0, "staff account changed");
@@ -384,46 +229,12 @@ pub async fn remove(
     access: LibraryAccess,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
-    let decision = authorize(&state, &access, StaffAction::Manage).await?;
-    let who = actor(&access);
+    let permit = authorize(&state, &manager(&access), StaffAction::Manage).await?;
     let account = AccountId(path.into_inner().1);
     let store = state.store.clone();
-    let library = access.library.id;
-    blocking(move || {
-        store.write(library, |tx| {
-            let current = staff::get(tx, account)?;
-            if current.role == LibraryRole::Admin && staff::admin_count(tx)? <= 1 {
-                return Err(ApiError::Conflict(
-                    "a library must keep at least one admin; add another admin first".into(),
-                ));
-            }
-            staff::remove_member(tx, account)?;
-            let subject = format!("account:{}", account.0);
-            audit::append(
-                tx,
-                &entry(&who, "staff.remove", &subject, decision),
-                Utc::now().naive_utc(),
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    blocking(move || Ok(accounts::remove(&store, &permit, account)?)).await?;
     tracing::info!(library = %access.library.slug, account = account.0, "staff account removed");
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// A light check that catches typos; the real check is the mail arriving.
-pub fn looks_like_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.contains(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 /// Registers a library's staff endpoints under `/api/v1`.

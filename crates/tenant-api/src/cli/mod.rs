@@ -1,0 +1,142 @@
+//! The `custodian` command's subcommands. Each calls the domain crates
+//! (custody, directory, notifier) and only prints; `main.rs` parses and dispatches.
+//!
+//! A command answers `Err` with the sentence printed after `error:`, and the
+//! process exits 1.
+
+pub mod accounts;
+pub mod audit;
+pub mod directory;
+pub mod mail;
+pub mod server;
+
+use crate::settings::Settings;
+use crate::startup;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// What a command answers: nothing, or the sentence to print after `error:`.
+pub type Outcome = Result<(), String>;
+
+/// custodian: confidential library records for a library consortium's member libraries.
+#[derive(Parser)]
+#[command(name = "custodian", version, about, long_about = None)]
+pub struct Cli {
+    /// Read settings from this TOML file instead of ./custodian.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP server. With no configuration: SQLite under ./data, mail to
+    /// ./data/outbox, 127.0.0.1:8080, migrations applied and a demo consortium
+    /// seeded on first start.
+    Serve,
+    /// Apply pending database migrations as the owner (database.owner_url, else
+    /// database.url) and, on PostgreSQL, create and grant the application role.
+    Migrate,
+    /// Seed the demo consortium (five libraries, a director, an admin each) into
+    /// an empty database and print the generated passwords once.
+    SeedDemo,
+    /// Create a sign-in account: the consortium director, or staff of one library.
+    CreateUser {
+        /// Sign-in email address.
+        #[arg(long)]
+        email: String,
+        /// The name colleagues see.
+        #[arg(long)]
+        name: String,
+        /// director, admin, staff or custodian (custodian of records).
+        #[arg(long)]
+        role: String,
+        /// The library's slug; required for every role but director.
+        #[arg(long)]
+        library: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Print the effective configuration (defaults, file, environment), secrets redacted.
+    Config,
+    /// Work with the libraries' audit logs.
+    Audit {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Work with the public directory of member libraries.
+    Directory {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+    /// Inbound mail and the outbox.
+    Mail {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+/// `custodian mail …`
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Take in mail sent to the director: one RFC 5322 message on standard
+    /// input, or every message of a Maildir (new/ and cur/; what is taken in
+    /// moves from new/ to cur/). A message seen before is not taken in twice.
+    Ingest {
+        /// A Maildir folder to read instead of standard input.
+        #[arg(long)]
+        maildir: Option<PathBuf>,
+    },
+    /// Deliver the outbox until stopped (Ctrl-C or SIGTERM). Several workers,
+    /// in several processes, may run at once: none sends a message another has claimed.
+    Work {
+        /// Queue due reminders, lapse expired requests, deliver what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Delivery threads in this process.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+}
+
+/// `custodian directory …`
+#[derive(Subcommand)]
+pub enum DirectoryCommand {
+    /// Load outlets from an IMLS Public Libraries Survey CSV
+    /// (fscs_id,name,phone,county,location,lat,long); importing again changes nothing.
+    Import {
+        /// The CSV file.
+        path: PathBuf,
+    },
+}
+
+/// `custodian audit …`
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute each library's hash chain and name the first broken link; exits 1 if any is broken.
+    Verify {
+        /// Check only this library (its slug); default: every library.
+        #[arg(long)]
+        library: Option<String>,
+    },
+}
+
+/// The database the settings name, as every command but `serve` opens it.
+fn open_store(settings: &Settings) -> Result<store::Store, String> {
+    startup::open_store(settings).map_err(|e| e.to_string())
+}
+
+/// "there is no library with the slug …", as every command that takes one says it.
+fn no_such_library(slug: Option<&str>) -> String {
+    format!(
+        "there is no library with the slug {:?}",
+        slug.unwrap_or_default()
+    )
+}

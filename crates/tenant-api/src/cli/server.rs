@@ -1,0 +1,48 @@
+//! `custodian serve`, `migrate` and `seed-demo`: the server and its database.
+
+use super::{open_store, Outcome};
+use crate::settings::Settings;
+use crate::startup::{self, Application};
+use crate::{demo, telemetry};
+
+/// Runs the HTTP server until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> Outcome {
+    telemetry::init(&settings.log);
+    let embedded = settings.database.url.is_none();
+    let app = Application::build(settings.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = app.url();
+    tracing::info!(%url, backend = if embedded { "sqlite (embedded)" } else { "configured" }, "custodian listening");
+    println!("custodian listening on {url}");
+    println!("Open {url}/ in a browser. Stop with Ctrl-C.");
+    app.run_until_stopped().await.map_err(|e| e.to_string())?;
+    tracing::info!("custodian stopped");
+    Ok(())
+}
+
+/// Applies pending migrations and names each one applied.
+pub fn migrate(settings: &Settings) -> Outcome {
+    let applied = startup::migrate(settings).map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        for v in &applied {
+            println!("applied {v}");
+        }
+        println!("{} migration(s) applied.", applied.len());
+    }
+    Ok(())
+}
+
+/// Seeds the demo consortium and prints its passwords once.
+pub fn seed_demo(settings: &Settings) -> Outcome {
+    let store = open_store(settings)?;
+    let creds = demo::seed(&store).map_err(|e| e.to_string())?;
+    if let Some(warning) = settings.public_url_warning() {
+        eprintln!("warning: {warning}");
+    }
+    let base = settings.public_base(None);
+    demo::print(&creds, &base);
+    Ok(())
+}
