@@ -217,3 +217,96 @@ pub fn confirm_email(
         Ok::<_, store::StoreError>(link)
     })?)
 }
+
+/// What a patron may change of their own contact data; `Some(None)` clears a field.
+#[derive(Default)]
+pub struct ContactChange {
+    /// Postal address.
+    pub address: Option<Option<String>>,
+    /// Email address, trimmed and checked by the caller.
+    pub email: Option<Option<String>>,
+    /// Phone.
+    pub phone: Option<Option<String>>,
+    /// How they wish to be contacted.
+    pub contact_by: Option<String>,
+}
+
+/// The link the caller made and queued for a new address: custody keeps only its hash.
+pub struct SentLink {
+    /// The SHA-256 of the link's token.
+    pub token_hash: Vec<u8>,
+    /// When the link stops working.
+    pub expires_at: chrono::NaiveDateTime,
+}
+
+/// Changes the patron's own contact data.
+///
+/// A new email address is not used for anything until the patron confirms it
+/// by the single-use link sent to that address; until then the old one stays
+/// in force and the new one shows as `pending_email`. Otherwise anyone could
+/// name another person's address and have their mail filed with this library.
+/// `send_link` makes the link and queues its mail in the same transaction
+/// (tokens and mail are the caller's); it runs only for a new address.
+/// Returns the profile after the change and whether a link was sent.
+pub fn update_contact(
+    custody: &Custody,
+    who: &PatronSelf,
+    change: ContactChange,
+    send_link: impl FnOnce(&mut LibraryTx<'_>, &Library, &str) -> CustodyResult<SentLink>,
+) -> CustodyResult<(Patron, bool)> {
+    let requested_email = change.email.clone();
+    let mut change = patrons::PatronChange {
+        address: change.address,
+        email: change.email,
+        phone: change.phone,
+        contact_by: change.contact_by,
+        ..Default::default()
+    };
+    let id = who.patron;
+    custody.as_patron(
+        who,
+        "patron.self.update",
+        move |tx, keys, library, document| {
+            let current = patrons::get(tx, keys, id)?;
+            // The registration rule: a child's gated fields need a guardian's consent.
+            let mut after = current.data.clone();
+            crate::patrons::apply(&mut after, &change);
+            let consent = crate::consents::guardian_consent_in_force(tx, keys, id)?;
+            let gated = crate::consents::gated_fields(document, &after, consent);
+            if !gated.is_empty() {
+                return Err(CustodyError::GuardianConsentRequired(gated));
+            }
+            // Clearing the address, or restating the one in force, needs no proof.
+            let pending = match &requested_email {
+                Some(Some(new)) if !same_email(current.data.email.as_deref(), new) => {
+                    change.email = None;
+                    Some(new.clone())
+                }
+                _ => None,
+            };
+            let now = Utc::now().naive_utc();
+            patrons::update(tx, keys, id, &change, now)?;
+            let sent = match pending {
+                Some(new) => {
+                    let link = send_link(tx, library, &new)?;
+                    patrons::request_email_change(
+                        tx,
+                        keys,
+                        id,
+                        &new,
+                        &link.token_hash,
+                        link.expires_at,
+                        now,
+                    )?;
+                    true
+                }
+                None => false,
+            };
+            Ok((patrons::get(tx, keys, id)?, sent))
+        },
+    )
+}
+
+fn same_email(current: Option<&str>, new: &str) -> bool {
+    current.is_some_and(|c| c.trim().eq_ignore_ascii_case(new.trim()))
+}

@@ -9,7 +9,6 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use custody::me::{self, Patron};
 use serde::{Deserialize, Serialize};
-use store::patrons::{self, PatronChange};
 
 /// What a patron sees of their own record.
 #[derive(Serialize)]
@@ -51,64 +50,47 @@ pub async fn update_me(
     let c = body.into_inner();
     super::check_email(c.email.as_ref().and_then(|e| e.as_deref()))?;
     super::check_contact_by(c.contact_by.as_deref())?;
-    let requested_email = c.email.map(|e| e.map(|e| e.trim().to_owned()));
-    let mut change = PatronChange {
+    let change = me::ContactChange {
         address: c.address,
-        email: requested_email.clone(),
+        email: c.email.map(|e| e.map(|e| e.trim().to_owned())),
         phone: c.phone,
         contact_by: c.contact_by,
-        ..Default::default()
     };
-    let id = caller.patron;
     let room = state.mailroom.clone();
     let link_hours = i64::from(state.settings.auth.email_confirm_hours);
     let (custody, who) = (state.custody.clone(), caller.own());
-    let (patron, confirmation) = as_patron_with_api_errors(
-        custody,
-        who,
-        "patron.self.update",
-        move |tx, keys, library, document| {
-            let current = patrons::get(tx, keys, id)?;
-            // The registration rule: a child's gated fields need a guardian's consent.
-            let mut after = current.data.clone();
-            super::patrons::apply(&mut after, &change);
-            let consent = super::patrons::guardian_consent_in_force(tx, keys, id)?;
-            let gated = super::patrons::gated_fields(document, &after, consent);
-            if !gated.is_empty() {
-                return Err(ApiError::GuardianConsentRequired(gated));
-            }
-            // Clearing the address, or restating the one in force, needs no proof.
-            let pending = match &requested_email {
-                Some(Some(new)) if !same_email(current.data.email.as_deref(), new) => {
-                    change.email = None;
-                    Some(new.clone())
-                }
-                _ => None,
-            };
-            let now = Utc::now().naive_utc();
-            patrons::update(tx, keys, id, &change, now)?;
-            let confirmation = match pending {
-                Some(new) => {
-                    let (token, hash) = patron_auth::new_email_token(library.id);
-                    let expires_at = now + chrono::Duration::hours(link_hours);
-                    patrons::request_email_change(tx, keys, id, &new, &hash, expires_at, now)?;
-                    let rendered = notifier::patron_email::render(&notifier::patron_email::EmailConfirm {
+    let (patron, sent) = blocking(move || {
+        Ok(me::update_contact(
+            &custody,
+            &who,
+            change,
+            |tx, library, new| {
+                let (token, token_hash) = patron_auth::new_email_token(library.id);
+                let now = Utc::now().naive_utc();
+                let expires_at = now + chrono::Duration::hours(link_hours);
+                let rendered =
+                    notifier::patron_email::render(&notifier::patron_email::EmailConfirm {
                         library: library.name.clone(),
                         link: format!("{}/patron/email/confirm/{token}", room.public_url()),
                         expires: expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                     })
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                    room.queue_in(tx, &new, &rendered, now)?;
-                    Some(format!(
-                        "We sent a link to the new address. It takes the place of your current one when you open the link and confirm, within {link_hours} hours; until then your current address stays in force."
-                    ))
-                }
-                None => None,
-            };
-            Ok((patrons::get(tx, keys, id)?, confirmation))
-        },
-    )
+                    .map_err(|e| custody::CustodyError::Internal(e.to_string()))?;
+                room.queue_in(tx, new, &rendered, now)
+                    .map_err(|e| match e {
+                        notifier::MailroomError::Store(s) => s.into(),
+                        other => custody::CustodyError::Internal(other.to_string()),
+                    })?;
+                Ok(me::SentLink {
+                    token_hash,
+                    expires_at,
+                })
+            },
+        )?)
+    })
     .await?;
+    let confirmation = sent.then(|| format!(
+        "We sent a link to the new address. It takes the place of your current one when you open the link and confirm, within {link_hours} hours; until then your current address stays in force."
+    ));
     if confirmation.is_some() {
         state.mailroom.waker().notify();
     }
@@ -127,9 +109,6 @@ struct UpdatedProfile {
     email_confirmation: Option<String>,
 }
 
-fn same_email(current: Option<&str>, new: &str) -> bool {
-    current.is_some_and(|c| c.trim().eq_ignore_ascii_case(new.trim()))
-}
 /// `PUT /api/v1/patron/me/pin`
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,40 +193,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource!("/patron/me/pin", put => change_pin))
         .service(resource!("/patron/me/history", put => set_history))
         .service(resource!("/patron/me/deletion-request", post => request_deletion));
-}
-
-/// [`custody::Custody::as_patron`] for an act whose own errors are the API's;
-/// the gate sees a failure, so the transaction rolls back all the same.
-async fn as_patron_with_api_errors<T, F>(
-    custody: custody::Custody,
-    who: custody::PatronSelf,
-    action: &'static str,
-    act: F,
-) -> ApiResult<T>
-where
-    F: FnOnce(
-            &mut store::LibraryTx<'_>,
-            &store::sealing::Keyring,
-            &store::libraries::Library,
-            &policy::document::PolicyDocument,
-        ) -> Result<T, ApiError>
-        + Send
-        + 'static,
-    T: Send + 'static,
-{
-    blocking(move || {
-        let mut failed = None;
-        let outcome = custody.as_patron(&who, action, |tx, keys, library, document| {
-            act(tx, keys, library, document).map_err(|e| {
-                failed = Some(e);
-                custody::CustodyError::Internal("the act failed".into())
-            })
-        });
-        match (outcome, failed) {
-            (_, Some(e)) => Err(e),
-            (Ok(value), None) => Ok(value),
-            (Err(e), None) => Err(e.into()),
-        }
-    })
-    .await
 }
