@@ -28,7 +28,7 @@ use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 use std::sync::Arc;
 use store::sealing::Keyring;
-use store::{outbox, DbConn, LibraryId, LibraryTx, Store, StoreError};
+use store::{outbox, DbConn, LibraryId, LibraryTx, MailRequestId, Store, StoreError};
 
 /// What can go wrong in the mailroom. Never carries what a message said.
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +120,7 @@ fn kind_phrase(kind: &str, queue: &str) -> &'static str {
     templates::Audience::of_queue(queue).kind_phrase(kind)
 }
 
-fn reference(library: LibraryId, id: i64) -> String {
+fn reference(library: LibraryId, id: MailRequestId) -> String {
     format!("R-{}-{}", library.0, id)
 }
 

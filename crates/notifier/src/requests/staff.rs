@@ -6,15 +6,15 @@ use crate::templates::{self, Rendered};
 use chrono::NaiveDateTime;
 use policy::requests::{staff_may_move, RequestKind, RequestStatus, BACKUP_NOTICE};
 use serde::Serialize;
-use store::requests::{self as stored, Event, Request};
-use store::{Access, AccountId, LibraryId, LibraryTx, StoreError};
+use store::requests::{self as stored, Event, MailRequest};
+use store::{Access, AccountId, LibraryId, LibraryTx, MailRequestId, StoreError};
 
-/// A request with its history.
+/// An emailed request with its history.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestDetail {
     /// The request.
     #[serde(flatten)]
-    pub request: Request,
+    pub request: MailRequest,
     /// Its history, oldest first.
     pub history: Vec<Event>,
 }
@@ -44,7 +44,7 @@ impl Mailroom {
         filter: &stored::Filter,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<Request>, MailroomError> {
+    ) -> Result<Vec<MailRequest>, MailroomError> {
         Ok(self.store.read(scope, |tx| {
             stored::list(tx, &self.keys, filter, before, limit)
         })?)
@@ -54,7 +54,7 @@ impl Mailroom {
     pub fn get(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         reader: AccountId,
         now: NaiveDateTime,
     ) -> Result<RequestDetail, MailroomError> {
@@ -70,7 +70,7 @@ impl Mailroom {
     pub fn raw(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         reader: AccountId,
         now: NaiveDateTime,
     ) -> Result<Vec<u8>, MailroomError> {
@@ -85,7 +85,7 @@ impl Mailroom {
     pub fn update(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         actor: AccountId,
         change: &StaffChange,
         now: NaiveDateTime,
@@ -184,7 +184,7 @@ impl Mailroom {
     pub fn reply(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         actor: AccountId,
         text: &str,
         now: NaiveDateTime,
@@ -225,7 +225,7 @@ impl Mailroom {
     fn answer(
         &self,
         tx: &mut LibraryTx<'_>,
-        request: &Request,
+        request: &MailRequest,
         rendered: &Rendered,
         auto_submitted: &'static str,
         actor: AccountId,
@@ -260,7 +260,7 @@ impl Mailroom {
 
     fn reply_context(
         &self,
-        request: &Request,
+        request: &MailRequest,
         text: String,
         done: bool,
         handler: String,
@@ -320,7 +320,7 @@ fn audit(
     tx: &mut LibraryTx<'_>,
     actor: AccountId,
     action: &str,
-    id: i64,
+    id: MailRequestId,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
     if tx.library_id() == LibraryId::CONSORTIUM {

@@ -17,7 +17,7 @@ use policy::staff::{decide_patron_work, StaffDecision};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use store::requests::Filter;
-use store::{AccountId, LibraryId};
+use store::{AccountId, LibraryId, MailRequestId};
 
 fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc()
@@ -152,7 +152,7 @@ async fn list_in(
     let limit = page.limit;
     let before = page.after;
     let items = blocking(move || Ok(room.list(scope, &filter, before, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |r| r.id)))
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |r| r.id.0)))
 }
 
 /// What staff may change: `{"status", "owner_id", "due", "note", "notice"}`.
@@ -221,7 +221,7 @@ pub struct ReplyBody {
 async fn get_in(
     state: &AppState,
     scope: LibraryId,
-    id: i64,
+    id: MailRequestId,
     reader: AccountId,
 ) -> ApiResult<HttpResponse> {
     let room = state.mailroom.clone();
@@ -232,7 +232,7 @@ async fn get_in(
 async fn raw_in(
     state: &AppState,
     scope: LibraryId,
-    id: i64,
+    id: MailRequestId,
     reader: AccountId,
 ) -> ApiResult<HttpResponse> {
     let room = state.mailroom.clone();
@@ -249,7 +249,7 @@ async fn raw_in(
 async fn update_in(
     state: &AppState,
     scope: LibraryId,
-    id: i64,
+    id: MailRequestId,
     actor: AccountId,
     body: ChangeBody,
 ) -> ApiResult<HttpResponse> {
@@ -262,7 +262,7 @@ async fn update_in(
 async fn reply_in(
     state: &AppState,
     scope: LibraryId,
-    id: i64,
+    id: MailRequestId,
     actor: AccountId,
     body: ReplyBody,
 ) -> ApiResult<HttpResponse> {
@@ -293,7 +293,7 @@ pub async fn director_list(
 pub async fn director_get(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<i64>,
+    id: web::Path<MailRequestId>,
 ) -> ApiResult<HttpResponse> {
     director(&caller)?;
     get_in(&state, LibraryId::CONSORTIUM, id.into_inner(), caller.id).await
@@ -303,7 +303,7 @@ pub async fn director_get(
 pub async fn director_raw(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<i64>,
+    id: web::Path<MailRequestId>,
 ) -> ApiResult<HttpResponse> {
     director(&caller)?;
     raw_in(&state, LibraryId::CONSORTIUM, id.into_inner(), caller.id).await
@@ -313,7 +313,7 @@ pub async fn director_raw(
 pub async fn director_update(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<i64>,
+    id: web::Path<MailRequestId>,
     body: web::Json<ChangeBody>,
 ) -> ApiResult<HttpResponse> {
     director(&caller)?;
@@ -331,7 +331,7 @@ pub async fn director_update(
 pub async fn director_reply(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<i64>,
+    id: web::Path<MailRequestId>,
     body: web::Json<ReplyBody>,
 ) -> ApiResult<HttpResponse> {
     director(&caller)?;
@@ -429,7 +429,7 @@ pub async fn library_list(
 pub async fn library_get(
     state: web::Data<AppState>,
     access: LibraryAccess,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, MailRequestId)>,
 ) -> ApiResult<HttpResponse> {
     let scope = library_scope(&access)?;
     get_in(&state, scope, path.into_inner().1, access.caller.id).await
@@ -439,7 +439,7 @@ pub async fn library_get(
 pub async fn library_raw(
     state: web::Data<AppState>,
     access: LibraryAccess,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, MailRequestId)>,
 ) -> ApiResult<HttpResponse> {
     let scope = library_scope(&access)?;
     raw_in(&state, scope, path.into_inner().1, access.caller.id).await
@@ -449,7 +449,7 @@ pub async fn library_raw(
 pub async fn library_update(
     state: web::Data<AppState>,
     access: LibraryAccess,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, MailRequestId)>,
     body: web::Json<ChangeBody>,
 ) -> ApiResult<HttpResponse> {
     let scope = library_scope(&access)?;
@@ -467,7 +467,7 @@ pub async fn library_update(
 pub async fn library_reply(
     state: web::Data<AppState>,
     access: LibraryAccess,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, MailRequestId)>,
     body: web::Json<ReplyBody>,
 ) -> ApiResult<HttpResponse> {
     let scope = library_scope(&access)?;
