@@ -4,7 +4,10 @@
 use super::{handler_name, kind_phrase, reference, Mailroom, MailroomError};
 use crate::templates::{self, Rendered};
 use chrono::NaiveDateTime;
+use custody::gate::{self, Entry, Ruling};
+use custody::{Actor, Subject};
 use policy::requests::{staff_may_move, RequestKind, RequestStatus, BACKUP_NOTICE};
+use policy::staff::StaffDecision;
 use serde::Serialize;
 use store::requests::{self as stored, Event, MailRequest};
 use store::{Access, AccountId, LibraryId, LibraryTx, MailRequestId, StoreError};
@@ -315,7 +318,8 @@ impl Mailroom {
 }
 
 /// Library queues hold patrons' messages: reading and changing them goes in
-/// the library's audit log. The consortium scope has no audit chain of its own.
+/// the library's audit log, through custody's gate like every other decision.
+/// The consortium scope has no audit chain of its own.
 fn audit(
     tx: &mut LibraryTx<'_>,
     actor: AccountId,
@@ -326,20 +330,17 @@ fn audit(
     if tx.library_id() == LibraryId::CONSORTIUM {
         return Ok(());
     }
-    let actor = format!("account:{}", actor.0);
-    let subject = format!("request:{id}");
-    store::audit::append(
+    // Only a member of the library reaches its queue: the caller's guard
+    // decided that by the staff rules, and this records that decision.
+    gate::record(
         tx,
-        &store::audit::NewEntry {
-            actor: &actor,
+        &Entry {
+            actor: &Actor::Staff(actor),
             action,
-            subject: &subject,
+            subject: &Subject::MailRequest(id),
             purpose: "correction request",
-            decision: "allow",
-            clause: "custodian.staff.role",
-            sealed: false,
+            ruling: Ruling::from(StaffDecision::Allow),
         },
         now,
-    )?;
-    Ok(())
+    )
 }
