@@ -3,7 +3,7 @@
 
 use super::{handler_name, kind_phrase, reference, Mailroom, MailroomError};
 use crate::templates::{self, Rendered};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use custody::gate::{self, Entry, Ruling};
 use custody::{Actor, Subject};
 use policy::requests::{staff_may_move, RequestKind, RequestStatus, BACKUP_NOTICE};
@@ -37,6 +37,21 @@ pub struct StaffChange {
     /// Words for the requester in the closing notice (done or rejected);
     /// without them the notice says only the template's own wording.
     pub notice: Option<String>,
+}
+
+/// A due date as staff give it: a date (the end of that day, UTC, as it
+/// always was), or an RFC 3339 timestamp with its offset. The error says
+/// what is expected.
+pub fn parse_due(text: &str) -> Result<Option<NaiveDateTime>, String> {
+    if let Ok(day) = text.trim().parse::<NaiveDate>() {
+        return Ok(day.and_hms_opt(23, 59, 59));
+    }
+    store::time::parse(text).map(Some).ok_or_else(|| {
+        format!(
+            "expected a date such as 2026-12-31 (the end of that day, UTC) or {}",
+            store::time::EXPECTED
+        )
+    })
 }
 
 impl Mailroom {
