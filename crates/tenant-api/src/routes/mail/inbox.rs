@@ -1,7 +1,9 @@
 //! The director's inbox and triage: emailed requests for the consortium's
 //! office, and those whose library could not be told.
 
-use super::queue::{get_in, list_in, raw_in, reply_in, update_in, ChangeBody, ListQuery, ReplyBody};
+use super::queue::{
+    get_in, list_in, raw_in, reply_in, update_in, ChangeBody, ListQuery, ReplyBody,
+};
 use super::MailDirector;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -62,7 +64,9 @@ pub async fn director_reply(
 /// Registers the director's inbox under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/director/requests", get => director_list))
-        .service(resource!("/director/requests/{id}", get => director_get, patch => director_update))
+        .service(
+            resource!("/director/requests/{id}", get => director_get, patch => director_update),
+        )
         .service(resource!("/director/requests/{id}/message", get => director_raw))
         .service(resource!("/director/requests/{id}/replies", post => director_reply));
 }

@@ -2,7 +2,9 @@
 //! patrons filed in the portal, worked by its staff. Every reading and
 //! change is recorded in the library's audit log by the mailroom.
 
-use super::queue::{get_in, list_in, raw_in, reply_in, update_in, ChangeBody, ListQuery, ReplyBody};
+use super::queue::{
+    get_in, list_in, raw_in, reply_in, update_in, ChangeBody, ListQuery, ReplyBody,
+};
 use crate::error::ApiResult;
 use crate::guards::LibraryStaff;
 use crate::state::AppState;
@@ -48,7 +50,14 @@ pub async fn library_update(
     body: web::Json<ChangeBody>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner().1;
-    update_in(&state, staff.library.id, id, staff.caller.id, body.into_inner()).await
+    update_in(
+        &state,
+        staff.library.id,
+        id,
+        staff.caller.id,
+        body.into_inner(),
+    )
+    .await
 }
 
 /// `POST /api/v1/libraries/{library}/requests/{id}/replies`
@@ -59,7 +68,14 @@ pub async fn library_reply(
     body: web::Json<ReplyBody>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner().1;
-    reply_in(&state, staff.library.id, id, staff.caller.id, body.into_inner()).await
+    reply_in(
+        &state,
+        staff.library.id,
+        id,
+        staff.caller.id,
+        body.into_inner(),
+    )
+    .await
 }
 
 /// Registers each library's queue under `/api/v1`.

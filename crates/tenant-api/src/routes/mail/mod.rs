@@ -36,9 +36,9 @@ impl FromRequest for MailDirector {
         let director = Director::from_request(req, payload);
         Box::pin(async move {
             director.await.map(MailDirector).map_err(|e| match e {
-                ApiError::Forbidden(_) => ApiError::Forbidden(
-                    "only the consortium director works the director's inbox",
-                ),
+                ApiError::Forbidden(_) => {
+                    ApiError::Forbidden("only the consortium director works the director's inbox")
+                }
                 other => other,
             })
         })
