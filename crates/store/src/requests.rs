@@ -6,7 +6,7 @@
 //! never a disclosure request (someone asking to see library records).
 
 use crate::error::{StoreError, StoreResult};
-use crate::ids::{AccountId, LibraryId, MailRequestId};
+use crate::ids::{AccountId, LibraryId, MailRequestId, PatronId};
 use crate::schema::{mail_request_events, mail_requests};
 use crate::sealing::Keyring;
 use crate::sequence::{self, IdSpace};
@@ -164,7 +164,7 @@ pub struct MailRequest {
     /// received, awaiting_confirmation, in_progress, done, rejected or lapsed.
     pub status: String,
     /// The staff account handling it.
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<AccountId>,
     /// When it is due.
     #[serde(with = "crate::time::rfc3339")]
     pub due_at: NaiveDateTime,
@@ -176,7 +176,7 @@ pub struct MailRequest {
     /// email, or portal (made by a signed-in patron in the patron portal).
     pub source: String,
     /// The patron who made it in the patron portal.
-    pub patron_id: Option<i64>,
+    pub patron_id: Option<PatronId>,
     /// Its subject.
     pub subject: String,
     /// Its text.
@@ -212,7 +212,7 @@ impl Row {
             kind: self.kind,
             reason: self.reason,
             status: self.status,
-            owner_id: self.owner_id,
+            owner_id: self.owner_id.map(AccountId),
             due_at: self.due_at,
             sender: open(lib, keys, SENDER, &self.sender_sealed)?,
             reply_to: self
@@ -220,7 +220,7 @@ impl Row {
                 .map(|r| open(lib, keys, REPLY_TO, &r))
                 .transpose()?,
             source: self.source,
-            patron_id: self.patron_id,
+            patron_id: self.patron_id.map(PatronId),
             subject: open(lib, keys, SUBJECT, &self.subject_sealed)?,
             body: open(lib, keys, BODY, &self.body_sealed)?,
             attachments: serde_json::from_str(&open(
@@ -547,7 +547,7 @@ pub fn update(
         }
     }
     if let Some(owner) = change.owner {
-        if owner.map(|o| o.0) != current.owner_id {
+        if owner != current.owner_id {
             diesel::update(mail_requests::table.find((lib, id.0)))
                 .set((
                     mail_requests::owner_id.eq(owner.map(|o| o.0)),
@@ -623,7 +623,7 @@ pub struct Event {
     #[serde(with = "crate::time::rfc3339")]
     pub at: NaiveDateTime,
     /// Which staff account, if a person did it.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     /// received, confirmed, reminded, lapsed, status, owner, due, replied.
     pub action: String,
     /// What changed.
@@ -665,7 +665,7 @@ pub fn events(
             Ok(Event {
                 seq,
                 at,
-                actor_id,
+                actor_id: actor_id.map(AccountId),
                 action,
                 detail,
                 note: note.map(|n| open(lib, keys, NOTE, &n)).transpose()?,
