@@ -402,3 +402,88 @@ fn replies_go_to_reply_to_and_the_confirmation_to_from() {
         assert_eq!(replies[0].0, "pat.work@office.example", "{}", db.backend);
     }
 }
+
+/// Reading and changing a request in a library's queue is recorded in that
+/// library's audit log, in the spelling the chain has always had.
+#[test]
+fn a_library_queue_is_audited_as_it_always_was() {
+    use store::libraries::{self, NewLibrary};
+    use store::requests::{self as stored, NewMailRequest};
+    for db in stores(4) {
+        let room = room(&db.store);
+        let t0 = Utc::now().naive_utc();
+        let lib = db
+            .store
+            .consortium(store::Access::Write, |c| {
+                libraries::create(
+                    c,
+                    &NewLibrary {
+                        slug: "riverbend",
+                        name: "Riverbend Public Library",
+                        jurisdiction: "missouri",
+                    },
+                )
+            })
+            .unwrap()
+            .id;
+        let id = db
+            .store
+            .write(lib, |tx| {
+                stored::create(
+                    tx,
+                    &keyring(),
+                    &NewMailRequest {
+                        // Not from the gateway, so it needs no inbound message.
+                        inbound_id: None,
+                        source: "portal",
+                        patron_id: None,
+                        reply_to: None,
+                        confirmed_at: None,
+                        queue: "library",
+                        kind: "correct",
+                        reason: "test",
+                        status: "received",
+                        due_at: t0 + Duration::days(30),
+                        sender: "",
+                        subject: "Please fix my address",
+                        body: "It is wrong.",
+                        attachments: "[]",
+                        raw: b"",
+                        in_reply_to: None,
+                        confirm_hash: None,
+                        confirm_expires_at: None,
+                        now: t0,
+                    },
+                )
+            })
+            .unwrap();
+        room.get(lib, id, AccountId(12), t0).unwrap();
+        room.raw(lib, id, AccountId(12), t0).unwrap();
+        let progress = StaffChange {
+            status: Some("in_progress".into()),
+            ..StaffChange::default()
+        };
+        room.update(lib, id, AccountId(12), &progress, t0).unwrap();
+        let entries = db
+            .store
+            .read(lib, |tx| store::audit::list(tx, None, 10))
+            .unwrap();
+        let seen: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}|{}|{}|{}|{}|{}|{}",
+                    e.actor, e.action, e.subject, e.purpose, e.decision, e.clause, e.sealed
+                )
+            })
+            .collect();
+        let subject = format!("request:{id}");
+        let expected: Vec<_> = ["request.read", "request.read_message", "request.update"]
+            .iter()
+            .map(|action| {
+                format!("account:12|{action}|{subject}|correction request|allow|custodian.staff.role|false")
+            })
+            .collect();
+        assert_eq!(seen, expected, "{}", db.backend);
+    }
+}

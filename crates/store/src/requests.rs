@@ -1,9 +1,12 @@
 //! Correction, update and deletion requests that arrived by email, in the
 //! scope of the library whose queue they are in ([`LibraryId::CONSORTIUM`]
 //! for the director's inbox and triage). What the sender wrote is sealed.
+//!
+//! "Request" here is always a [`MailRequest`]: never an HTTP request, and
+//! never a disclosure request (someone asking to see library records).
 
 use crate::error::{StoreError, StoreResult};
-use crate::ids::{AccountId, LibraryId};
+use crate::ids::{AccountId, LibraryId, MailRequestId, PatronId};
 use crate::schema::{mail_request_events, mail_requests};
 use crate::sealing::Keyring;
 use crate::sequence::{self, IdSpace};
@@ -34,7 +37,7 @@ fn open(library: LibraryId, keys: &Keyring, field: &str, value: &str) -> StoreRe
 
 /// A request to file.
 #[derive(Debug, Clone)]
-pub struct NewRequest<'a> {
+pub struct NewMailRequest<'a> {
     /// The inbound message it came from (none for a request made in the patron portal).
     pub inbound_id: Option<i64>,
     /// email, or portal (the patron portal).
@@ -76,13 +79,18 @@ pub struct NewRequest<'a> {
 }
 
 /// Files a request and its first history line; returns its id.
-pub fn create(tx: &mut LibraryTx<'_>, keys: &Keyring, new: &NewRequest<'_>) -> StoreResult<i64> {
+pub fn create(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    new: &NewMailRequest<'_>,
+) -> StoreResult<MailRequestId> {
     let id = sequence::allocate(tx, IdSpace::MailRequests, 1)?
         .pop()
+        .map(MailRequestId)
         .ok_or(StoreError::NotFound)?;
     let values = (
         mail_requests::library_id.eq(tx.library_id().0),
-        mail_requests::id.eq(id),
+        mail_requests::id.eq(id.0),
         mail_requests::inbound_id.eq(new.inbound_id),
         mail_requests::queue.eq(new.queue),
         mail_requests::kind.eq(new.kind),
@@ -142,11 +150,11 @@ struct Row {
     reply_to_sealed: Option<String>,
 }
 
-/// A request, opened.
+/// An emailed request, opened.
 #[derive(Debug, Clone, Serialize)]
-pub struct Request {
+pub struct MailRequest {
     /// Its id.
-    pub id: i64,
+    pub id: MailRequestId,
     /// inbox, triage or library.
     pub queue: String,
     /// correct, update, delete or other.
@@ -156,7 +164,7 @@ pub struct Request {
     /// received, awaiting_confirmation, in_progress, done, rejected or lapsed.
     pub status: String,
     /// The staff account handling it.
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<AccountId>,
     /// When it is due.
     #[serde(with = "crate::time::rfc3339")]
     pub due_at: NaiveDateTime,
@@ -168,7 +176,7 @@ pub struct Request {
     /// email, or portal (made by a signed-in patron in the patron portal).
     pub source: String,
     /// The patron who made it in the patron portal.
-    pub patron_id: Option<i64>,
+    pub patron_id: Option<PatronId>,
     /// Its subject.
     pub subject: String,
     /// Its text.
@@ -196,15 +204,15 @@ pub struct Request {
 }
 
 impl Row {
-    fn open(self, keys: &Keyring) -> StoreResult<Request> {
+    fn open(self, keys: &Keyring) -> StoreResult<MailRequest> {
         let lib = LibraryId(self.library_id);
-        Ok(Request {
-            id: self.id,
+        Ok(MailRequest {
+            id: MailRequestId(self.id),
             queue: self.queue,
             kind: self.kind,
             reason: self.reason,
             status: self.status,
-            owner_id: self.owner_id,
+            owner_id: self.owner_id.map(AccountId),
             due_at: self.due_at,
             sender: open(lib, keys, SENDER, &self.sender_sealed)?,
             reply_to: self
@@ -212,7 +220,7 @@ impl Row {
                 .map(|r| open(lib, keys, REPLY_TO, &r))
                 .transpose()?,
             source: self.source,
-            patron_id: self.patron_id,
+            patron_id: self.patron_id.map(PatronId),
             subject: open(lib, keys, SUBJECT, &self.subject_sealed)?,
             body: open(lib, keys, BODY, &self.body_sealed)?,
             attachments: serde_json::from_str(&open(
@@ -233,20 +241,20 @@ impl Row {
 }
 
 /// One request of the scope.
-pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<Request> {
+pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: MailRequestId) -> StoreResult<MailRequest> {
     let lib = tx.library_id().0;
     let row: Row = mail_requests::table
-        .find((lib, id))
+        .find((lib, id.0))
         .select(Row::as_select())
         .first(tx.conn())?;
     row.open(keys)
 }
 
 /// The message as it arrived, byte for byte.
-pub fn raw(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<Vec<u8>> {
+pub fn raw(tx: &mut LibraryTx<'_>, keys: &Keyring, id: MailRequestId) -> StoreResult<Vec<u8>> {
     let lib = tx.library_id();
     let sealed: String = mail_requests::table
-        .find((lib.0, id))
+        .find((lib.0, id.0))
         .select(mail_requests::raw_sealed)
         .first(tx.conn())?;
     STANDARD
@@ -282,7 +290,7 @@ pub fn file_portal_deletion(
     let id = create(
         tx,
         keys,
-        &NewRequest {
+        &NewMailRequest {
             inbound_id: None,
             source: "portal",
             patron_id: Some(patron),
@@ -314,7 +322,7 @@ pub fn file_portal_deletion(
         None,
         now,
     )?;
-    Ok(id)
+    Ok(id.0)
 }
 
 /// Which requests a list shows.
@@ -335,7 +343,7 @@ pub fn list(
     filter: &Filter,
     before: Option<i64>,
     limit: i64,
-) -> StoreResult<Vec<Request>> {
+) -> StoreResult<Vec<MailRequest>> {
     let lib = tx.library_id().0;
     let mut q = mail_requests::table
         .filter(mail_requests::library_id.eq(lib))
@@ -364,9 +372,9 @@ pub fn list(
 pub fn by_confirm_hash(
     tx: &mut LibraryTx<'_>,
     hash: &[u8],
-) -> StoreResult<(i64, String, Option<NaiveDateTime>)> {
+) -> StoreResult<(MailRequestId, String, Option<NaiveDateTime>)> {
     let lib = tx.library_id().0;
-    Ok(mail_requests::table
+    let (id, status, expires) = mail_requests::table
         .filter(mail_requests::library_id.eq(lib))
         .filter(mail_requests::confirm_hash.eq(hash))
         .select((
@@ -374,18 +382,19 @@ pub fn by_confirm_hash(
             mail_requests::status,
             mail_requests::confirm_expires_at,
         ))
-        .first(tx.conn())?)
+        .first(tx.conn())?;
+    Ok((MailRequestId(id), status, expires))
 }
 
 /// Marks a request confirmed: its token is spent, and it waits for staff.
 pub fn confirm(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    id: i64,
+    id: MailRequestId,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let lib = tx.library_id().0;
-    diesel::update(mail_requests::table.find((lib, id)))
+    diesel::update(mail_requests::table.find((lib, id.0)))
         .set((
             mail_requests::status.eq("received"),
             mail_requests::confirmed_at.eq(Some(now)),
@@ -412,14 +421,14 @@ pub fn confirm(
 pub fn remind(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    id: i64,
+    id: MailRequestId,
     hash: &[u8],
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
     let lib = tx.library_id().0;
     let changed = diesel::update(
         mail_requests::table
-            .find((lib, id))
+            .find((lib, id.0))
             .filter(mail_requests::status.eq("awaiting_confirmation"))
             .filter(mail_requests::reminded_at.is_null()),
     )
@@ -441,7 +450,7 @@ pub fn remind(
 pub fn set_status_if(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    id: i64,
+    id: MailRequestId,
     from: &str,
     to: &str,
     now: NaiveDateTime,
@@ -449,7 +458,7 @@ pub fn set_status_if(
     let lib = tx.library_id().0;
     let changed = diesel::update(
         mail_requests::table
-            .find((lib, id))
+            .find((lib, id.0))
             .filter(mail_requests::status.eq(from)),
     )
     .set((
@@ -471,7 +480,7 @@ pub fn unconfirmed(
     tx: &mut LibraryTx<'_>,
     asked_before: NaiveDateTime,
     now: NaiveDateTime,
-) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+) -> StoreResult<(Vec<MailRequestId>, Vec<MailRequestId>)> {
     let lib = tx.library_id().0;
     let rows: Vec<(
         i64,
@@ -492,6 +501,7 @@ pub fn unconfirmed(
     let mut remind = Vec::new();
     let mut lapse = Vec::new();
     for (id, received, reminded, expires) in rows {
+        let id = MailRequestId(id);
         if expires.is_some_and(|e| e <= now) {
             lapse.push(id);
         } else if reminded.is_none() && received <= asked_before {
@@ -517,16 +527,16 @@ pub struct Change {
 pub fn update(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    current: &Request,
+    current: &MailRequest,
     actor: Option<AccountId>,
     change: &Change,
     now: NaiveDateTime,
-) -> StoreResult<Request> {
+) -> StoreResult<MailRequest> {
     let id = current.id;
     let lib = tx.library_id().0;
     if let Some(status) = &change.status {
         if *status != current.status {
-            diesel::update(mail_requests::table.find((lib, id)))
+            diesel::update(mail_requests::table.find((lib, id.0)))
                 .set((
                     mail_requests::status.eq(status),
                     mail_requests::updated_at.eq(now),
@@ -537,8 +547,8 @@ pub fn update(
         }
     }
     if let Some(owner) = change.owner {
-        if owner.map(|o| o.0) != current.owner_id {
-            diesel::update(mail_requests::table.find((lib, id)))
+        if owner != current.owner_id {
+            diesel::update(mail_requests::table.find((lib, id.0)))
                 .set((
                     mail_requests::owner_id.eq(owner.map(|o| o.0)),
                     mail_requests::updated_at.eq(now),
@@ -550,7 +560,7 @@ pub fn update(
     }
     if let Some(due) = change.due_at {
         if due != current.due_at {
-            diesel::update(mail_requests::table.find((lib, id)))
+            diesel::update(mail_requests::table.find((lib, id.0)))
                 .set((
                     mail_requests::due_at.eq(due),
                     mail_requests::updated_at.eq(now),
@@ -572,7 +582,7 @@ pub fn update(
 pub fn add_event(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    request: i64,
+    request: MailRequestId,
     actor: Option<AccountId>,
     action: &str,
     detail: &str,
@@ -582,7 +592,7 @@ pub fn add_event(
     let lib = tx.library_id().0;
     let last: Option<i32> = mail_request_events::table
         .filter(mail_request_events::library_id.eq(lib))
-        .filter(mail_request_events::request_id.eq(request))
+        .filter(mail_request_events::request_id.eq(request.0))
         .select(diesel::dsl::max(mail_request_events::seq))
         .first(tx.conn())?;
     let note = match note {
@@ -592,7 +602,7 @@ pub fn add_event(
     diesel::insert_into(mail_request_events::table)
         .values((
             mail_request_events::library_id.eq(lib),
-            mail_request_events::request_id.eq(request),
+            mail_request_events::request_id.eq(request.0),
             mail_request_events::seq.eq(last.unwrap_or(0) + 1),
             mail_request_events::at.eq(now),
             mail_request_events::actor_id.eq(actor.map(|a| a.0)),
@@ -613,7 +623,7 @@ pub struct Event {
     #[serde(with = "crate::time::rfc3339")]
     pub at: NaiveDateTime,
     /// Which staff account, if a person did it.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     /// received, confirmed, reminded, lapsed, status, owner, due, replied.
     pub action: String,
     /// What changed.
@@ -623,7 +633,11 @@ pub struct Event {
 }
 
 /// A request's history, oldest first.
-pub fn events(tx: &mut LibraryTx<'_>, keys: &Keyring, request: i64) -> StoreResult<Vec<Event>> {
+pub fn events(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    request: MailRequestId,
+) -> StoreResult<Vec<Event>> {
     let lib = tx.library_id();
     type EventRow = (
         i32,
@@ -635,7 +649,7 @@ pub fn events(tx: &mut LibraryTx<'_>, keys: &Keyring, request: i64) -> StoreResu
     );
     let rows: Vec<EventRow> = mail_request_events::table
         .filter(mail_request_events::library_id.eq(lib.0))
-        .filter(mail_request_events::request_id.eq(request))
+        .filter(mail_request_events::request_id.eq(request.0))
         .select((
             mail_request_events::seq,
             mail_request_events::at,
@@ -651,7 +665,7 @@ pub fn events(tx: &mut LibraryTx<'_>, keys: &Keyring, request: i64) -> StoreResu
             Ok(Event {
                 seq,
                 at,
-                actor_id,
+                actor_id: actor_id.map(AccountId),
                 action,
                 detail,
                 note: note.map(|n| open(lib, keys, NOTE, &n)).transpose()?,

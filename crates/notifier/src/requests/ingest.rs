@@ -192,7 +192,7 @@ impl Mailroom {
                 let id = stored::create(
                     &mut tx,
                     &self.keys,
-                    &stored::NewRequest {
+                    &stored::NewMailRequest {
                         inbound_id: Some(inbound_id),
                         source: "email",
                         patron_id: None,

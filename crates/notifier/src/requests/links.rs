@@ -9,7 +9,7 @@ use policy::requests::RequestStatus;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use store::requests as stored;
-use store::{LibraryId, LibraryTx, StoreError};
+use store::{LibraryId, LibraryTx, MailRequestId, StoreError};
 
 pub(super) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
@@ -70,7 +70,7 @@ fn usable_link(
     tx: &mut LibraryTx<'_>,
     hash: &[u8],
     now: NaiveDateTime,
-) -> Result<i64, MailroomError> {
+) -> Result<MailRequestId, MailroomError> {
     let (id, status, expires) = stored::by_confirm_hash(tx, hash).map_err(|e| match e {
         StoreError::NotFound => MailroomError::LinkInvalid,
         other => MailroomError::Store(other),

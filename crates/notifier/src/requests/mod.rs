@@ -1,8 +1,9 @@
 //! Emailed requests: the correction, update and deletion requests that
 //! patrons and libraries send by mail (or a patron files in the portal),
-//! stored as `mail_requests`. Not an HTTP request (actix's, in `tenant-api`),
-//! and not a disclosure request (someone asking to see library records,
-//! decided by `policy::disclosure`).
+//! stored as `mail_requests` ([`MailRequest`], [`MailRequestId`]). Not an
+//! HTTP request (actix's, in `tenant-api`), and not a disclosure request
+//! (someone asking to see library records, decided by `policy::disclosure`).
+//! In this module "request" means only the emailed kind.
 //!
 //! The mailroom: inbound mail becomes requests in the right queue, senders
 //! confirm by a single-use link, staff answer through the outbox.
@@ -17,8 +18,11 @@ mod staff;
 mod sweeps;
 
 pub use ingest::{Channel, Ingested};
-pub use staff::{RequestDetail, StaffChange};
+pub use staff::{parse_due, RequestDetail, StaffChange};
 pub use sweeps::Sweep;
+// The vocabulary of the mailroom's calls, so its callers need not reach into the store.
+pub use store::requests::{Event, Filter, MailRequest};
+pub use store::{AccountId, LibraryId, MailRequestId};
 
 use crate::inbound::ParseError;
 use crate::message::{compose, ComposeError, Composed, Draft};
@@ -28,7 +32,7 @@ use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 use std::sync::Arc;
 use store::sealing::Keyring;
-use store::{outbox, DbConn, LibraryId, LibraryTx, Store, StoreError};
+use store::{outbox, DbConn, LibraryTx, Store, StoreError};
 
 /// What can go wrong in the mailroom. Never carries what a message said.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +96,10 @@ impl From<askama::Error> for MailroomError {
     }
 }
 
+/// The scope of the director's inbox and triage: the consortium's own,
+/// behind the same door as any library's queue.
+pub const DIRECTOR_SCOPE: LibraryId = LibraryId::CONSORTIUM;
+
 /// The mailroom's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -120,7 +128,7 @@ fn kind_phrase(kind: &str, queue: &str) -> &'static str {
     templates::Audience::of_queue(queue).kind_phrase(kind)
 }
 
-fn reference(library: LibraryId, id: i64) -> String {
+fn reference(library: LibraryId, id: MailRequestId) -> String {
     format!("R-{}-{}", library.0, id)
 }
 

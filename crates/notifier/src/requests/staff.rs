@@ -3,18 +3,21 @@
 
 use super::{handler_name, kind_phrase, reference, Mailroom, MailroomError};
 use crate::templates::{self, Rendered};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
+use custody::gate::{self, Entry, Ruling};
+use custody::{Actor, Subject};
 use policy::requests::{staff_may_move, RequestKind, RequestStatus, BACKUP_NOTICE};
+use policy::staff::StaffDecision;
 use serde::Serialize;
-use store::requests::{self as stored, Event, Request};
-use store::{Access, AccountId, LibraryId, LibraryTx, StoreError};
+use store::requests::{self as stored, Event, MailRequest};
+use store::{Access, AccountId, LibraryId, LibraryTx, MailRequestId, StoreError};
 
-/// A request with its history.
+/// An emailed request with its history.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestDetail {
     /// The request.
     #[serde(flatten)]
-    pub request: Request,
+    pub request: MailRequest,
     /// Its history, oldest first.
     pub history: Vec<Event>,
 }
@@ -36,6 +39,21 @@ pub struct StaffChange {
     pub notice: Option<String>,
 }
 
+/// A due date as staff give it: a date (the end of that day, UTC, as it
+/// always was), or an RFC 3339 timestamp with its offset. The error says
+/// what is expected.
+pub fn parse_due(text: &str) -> Result<Option<NaiveDateTime>, String> {
+    if let Ok(day) = text.trim().parse::<NaiveDate>() {
+        return Ok(day.and_hms_opt(23, 59, 59));
+    }
+    store::time::parse(text).map(Some).ok_or_else(|| {
+        format!(
+            "expected a date such as 2026-12-31 (the end of that day, UTC) or {}",
+            store::time::EXPECTED
+        )
+    })
+}
+
 impl Mailroom {
     /// Requests in a queue (`scope` is a library, or the consortium for the director).
     pub fn list(
@@ -44,7 +62,7 @@ impl Mailroom {
         filter: &stored::Filter,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<Request>, MailroomError> {
+    ) -> Result<Vec<MailRequest>, MailroomError> {
         Ok(self.store.read(scope, |tx| {
             stored::list(tx, &self.keys, filter, before, limit)
         })?)
@@ -54,7 +72,7 @@ impl Mailroom {
     pub fn get(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         reader: AccountId,
         now: NaiveDateTime,
     ) -> Result<RequestDetail, MailroomError> {
@@ -70,7 +88,7 @@ impl Mailroom {
     pub fn raw(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         reader: AccountId,
         now: NaiveDateTime,
     ) -> Result<Vec<u8>, MailroomError> {
@@ -85,7 +103,7 @@ impl Mailroom {
     pub fn update(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         actor: AccountId,
         change: &StaffChange,
         now: NaiveDateTime,
@@ -184,7 +202,7 @@ impl Mailroom {
     pub fn reply(
         &self,
         scope: LibraryId,
-        id: i64,
+        id: MailRequestId,
         actor: AccountId,
         text: &str,
         now: NaiveDateTime,
@@ -225,7 +243,7 @@ impl Mailroom {
     fn answer(
         &self,
         tx: &mut LibraryTx<'_>,
-        request: &Request,
+        request: &MailRequest,
         rendered: &Rendered,
         auto_submitted: &'static str,
         actor: AccountId,
@@ -260,7 +278,7 @@ impl Mailroom {
 
     fn reply_context(
         &self,
-        request: &Request,
+        request: &MailRequest,
         text: String,
         done: bool,
         handler: String,
@@ -315,31 +333,29 @@ impl Mailroom {
 }
 
 /// Library queues hold patrons' messages: reading and changing them goes in
-/// the library's audit log. The consortium scope has no audit chain of its own.
+/// the library's audit log, through custody's gate like every other decision.
+/// The consortium scope has no audit chain of its own.
 fn audit(
     tx: &mut LibraryTx<'_>,
     actor: AccountId,
     action: &str,
-    id: i64,
+    id: MailRequestId,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
     if tx.library_id() == LibraryId::CONSORTIUM {
         return Ok(());
     }
-    let actor = format!("account:{}", actor.0);
-    let subject = format!("request:{id}");
-    store::audit::append(
+    // Only a member of the library reaches its queue: the caller's guard
+    // decided that by the staff rules, and this records that decision.
+    gate::record(
         tx,
-        &store::audit::NewEntry {
-            actor: &actor,
+        &Entry {
+            actor: &Actor::Staff(actor),
             action,
-            subject: &subject,
+            subject: &Subject::MailRequest(id),
             purpose: "correction request",
-            decision: "allow",
-            clause: "custodian.staff.role",
-            sealed: false,
+            ruling: Ruling::from(StaffDecision::Allow),
         },
         now,
-    )?;
-    Ok(())
+    )
 }

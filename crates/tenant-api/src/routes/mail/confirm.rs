@@ -1,0 +1,76 @@
+//! The public page a confirmation link opens: a sender proves the From
+//! address is theirs by pressing its button.
+
+use super::now;
+use crate::error::ApiResult;
+use crate::routes::{blocking, confirmation_page};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use notifier::templates::ConfirmButton;
+use notifier::MailroomError;
+
+fn link_problem(e: MailroomError) -> ApiResult<HttpResponse> {
+    match e {
+        MailroomError::LinkExpired => confirmation_page(
+            StatusCode::GONE,
+            "This link has expired",
+            &e.to_string(),
+            None,
+        ),
+        MailroomError::LinkInvalid => confirmation_page(
+            StatusCode::NOT_FOUND,
+            "This link does not work",
+            &e.to_string(),
+            None,
+        ),
+        other => Err(other.into()),
+    }
+}
+
+/// `GET /requests/confirm/{token}`: shows what confirming does, and a button.
+/// Opening the link changes nothing, because mail scanners open links too.
+pub async fn confirm_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let room = state.mailroom.clone();
+    let token = token.into_inner();
+    let checked = blocking(move || Ok(room.check_link(&token, now()))).await?;
+    match checked {
+        Ok(handler) => confirmation_page(
+            StatusCode::OK,
+            "Confirm your request",
+            &format!("Press the button to confirm that you sent this request. {handler} will then handle it."),
+            Some(ConfirmButton {
+                label: "Yes, I sent this request",
+                otherwise: "If you did not send it, close this page: nothing will change.",
+            }),
+        ),
+        Err(e) => link_problem(e),
+    }
+}
+
+/// `POST /requests/confirm/{token}`: confirms; the link is then spent.
+pub async fn confirm(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let room = state.mailroom.clone();
+    let token = token.into_inner();
+    let confirmed = blocking(move || Ok(room.confirm(&token, now()))).await?;
+    match confirmed {
+        Ok(handler) => confirmation_page(
+            StatusCode::OK,
+            "Thank you: your request is confirmed",
+            &format!("{handler} will handle your request and answer you by email."),
+            None,
+        ),
+        Err(e) => link_problem(e),
+    }
+}
+
+/// Registers the request confirmation page at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/requests/confirm/{token}", get => confirm_page, post => confirm));
+}

@@ -1,0 +1,91 @@
+//! The mail gateway's door: one raw message in, and the director's ledger of
+//! every message taken in and where it went.
+
+use super::{now, one_of, MailDirector};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::{blocking, PageQuery, Paged};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use notifier::requests::Channel;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Compares the gateway's token without leaking its length or prefix through timing.
+fn token_matches(presented: &str, expected: &str) -> bool {
+    let a = Sha256::digest(presented.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// `POST /api/v1/director/inbound-mail`: one raw RFC 5322 message from the
+/// mail gateway, authenticated by `mail.inbound_token`. Answers only after
+/// the message is stored, so a gateway that gets no 2xx keeps it and retries.
+pub async fn inbound(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    mut body: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let Some(expected) = state.settings.mail.inbound_token.as_ref() else {
+        return Err(ApiError::NotFound);
+    };
+    let presented = crate::auth::bearer(&req).flatten().unwrap_or_default();
+    if presented.is_empty() || !token_matches(&presented, expected.expose()) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let max = state.settings.mail.inbound_max_bytes;
+    let mut raw = web::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::Body(e.to_string()))?;
+        if raw.len() + chunk.len() > max {
+            return Err(ApiError::TooLarge(format!(
+                "the message is larger than mail.inbound_max_bytes ({max} bytes)"
+            )));
+        }
+        raw.extend_from_slice(&chunk);
+    }
+    let room = state.mailroom.clone();
+    let outcome = blocking(move || Ok(room.ingest(&raw, Channel::Gateway, now())?)).await?;
+    let status = if outcome.outcome == "duplicate" {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(HttpResponse::build(status).json(outcome))
+}
+
+/// `?route=&limit=&cursor=`
+#[derive(Debug, Deserialize)]
+pub struct LedgerQuery {
+    route: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// `GET /api/v1/director/inbound-mail`: every message taken in and where it
+/// went; for a patron's request only the library, never what they wrote.
+pub async fn ledger(
+    state: web::Data<AppState>,
+    _director: MailDirector,
+    q: web::Query<LedgerQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = q.page.parse()?;
+    let route = one_of(
+        "route",
+        q.route.as_deref(),
+        &["director", "library", "triage"],
+    )?;
+    let room = state.mailroom.clone();
+    let (limit, before) = (page.limit, page.after);
+    let items = blocking(move || Ok(room.ledger(route.as_deref(), before, limit)?)).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |l| l.id)))
+}
+
+/// Registers the gateway's endpoint and the ledger under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/director/inbound-mail", post => inbound, get => ledger));
+}

@@ -1,0 +1,71 @@
+//! Mail: the gateway's inbound endpoint and its ledger, the director's inbox
+//! and triage, each library's queue of emailed requests, the outbox's dead
+//! letters, and the public page a confirmation link opens.
+//!
+//! "Request" in these paths is an emailed correction, update or deletion
+//! request (`notifier::requests`), never an HTTP request or a disclosure.
+//! Every handler here calls the notifier's mailroom and nothing beneath it.
+
+mod confirm;
+mod inbound;
+mod inbox;
+mod library_queue;
+mod outbox;
+mod queue;
+
+use crate::error::{ApiError, ApiResult};
+use crate::guards::Director;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::Utc;
+use futures_util::future::LocalBoxFuture;
+
+fn now() -> chrono::NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// The director at the mail desk: the [`Director`] guard, refusing in the
+/// words the director's inbox has always used.
+pub struct MailDirector(pub Director);
+
+impl FromRequest for MailDirector {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let director = Director::from_request(req, payload);
+        Box::pin(async move {
+            director.await.map(MailDirector).map_err(|e| match e {
+                ApiError::Forbidden(_) => {
+                    ApiError::Forbidden("only the consortium director works the director's inbox")
+                }
+                other => other,
+            })
+        })
+    }
+}
+
+/// An optional query parameter that must be one of `allowed`.
+fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> ApiResult<Option<String>> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_owned())),
+        Some(v) => Err(ApiError::Invalid {
+            field: field.into(),
+            detail: format!("expected one of {}, got {v:?}", allowed.join(", ")),
+        }),
+    }
+}
+
+/// Registers the request confirmation page at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    confirm::configure_root(cfg);
+}
+
+/// Registers inbound mail, the requests queues and the outbox under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    inbound::configure(cfg);
+    inbox::configure(cfg);
+    outbox::configure(cfg);
+    library_queue::configure(cfg);
+}
