@@ -25,6 +25,10 @@ pub mod values;
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};
 pub use gate::{Policies, Ruling};
+/// A member library, as every custody function names it.
+pub use store::libraries::Library;
+/// The most items any list returns in one page.
+pub use store::MAX_PAGE_LIMIT;
 pub use values::{CardNumber, EmailAddress, Purpose};
 
 use std::sync::Arc;

@@ -242,18 +242,6 @@ pub fn closed(m: &Reply) -> Result<Rendered, askama::Error> {
     })
 }
 
-/// The button of a confirmation page and what to do instead of pressing it.
-///
-/// The page itself is tenant-api's (`pages::confirm`); the button stays here
-/// until the handlers that build it stop naming it by this path.
-#[derive(Debug, Clone, Copy)]
-pub struct ConfirmButton<'a> {
-    /// The button's words.
-    pub label: &'a str,
-    /// The line under it, for someone who did not ask for this.
-    pub otherwise: &'a str,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

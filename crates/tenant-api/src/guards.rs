@@ -11,9 +11,9 @@ use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use custody::Actor;
+use custody::Library;
 use futures_util::future::LocalBoxFuture;
 use policy::staff::{decide_patron_work, LibraryRole, StaffDecision, Standing};
-use store::libraries::Library;
 
 pub use crate::patron_auth::PatronCaller as Patron;
 

@@ -6,7 +6,15 @@ use super::filters;
 use super::layout::Layout;
 use crate::error::ApiError;
 use askama::Template;
-use notifier::templates::ConfirmButton;
+
+/// The button of a confirmation page and what to do instead of pressing it.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfirmButton<'a> {
+    /// The button's words.
+    pub label: &'a str,
+    /// The line under it, for someone who did not ask for this.
+    pub otherwise: &'a str,
+}
 
 #[derive(Template)]
 #[template(path = "confirm.html")]

@@ -1,13 +1,13 @@
 //! Confirming a patron's new email address: the pages behind the link `PATCH /api/v1/patron/me` sends.
 use super::{blocking, confirmation_page};
 use crate::error::{ApiError, ApiResult};
+use crate::pages::confirm::ConfirmButton;
 use crate::passwords;
 use crate::patron_auth;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use custody::me::{self, EmailLink};
-use notifier::templates::ConfirmButton;
 
 fn email_link_page(link: Result<EmailLink, ApiError>, confirmed: bool) -> ApiResult<HttpResponse> {
     match link {

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 /// `?limit=&cursor=` on every list.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
-    /// How many items, 1 to `store::MAX_PAGE_LIMIT` (default 50).
+    /// How many items, 1 to `custody::MAX_PAGE_LIMIT` (default 50).
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -57,13 +57,13 @@ impl PageQuery {
         let limit = match &self.limit {
             None => 50,
             Some(s) => match s.parse::<i64>() {
-                Ok(n) if (1..=store::MAX_PAGE_LIMIT).contains(&n) => n,
+                Ok(n) if (1..=custody::MAX_PAGE_LIMIT).contains(&n) => n,
                 _ => {
                     return Err(ApiError::Invalid {
                         field: "limit".into(),
                         detail: format!(
                             "limit must be a whole number from 1 to {}, got {s:?}",
-                            store::MAX_PAGE_LIMIT
+                            custody::MAX_PAGE_LIMIT
                         ),
                     })
                 }
@@ -120,7 +120,7 @@ impl<T> Paged<T> {
 /// Checks an optional email address a patron or staff member gives.
 pub fn check_email(email: Option<&str>) -> Result<(), ApiError> {
     match email {
-        Some(e) if !staff::looks_like_email(e) => Err(ApiError::Invalid {
+        Some(e) if !custody::values::looks_like_email(e) => Err(ApiError::Invalid {
             field: "email".into(),
             detail: "expected an email address such as name@example.org".into(),
         }),
@@ -215,7 +215,7 @@ pub(crate) fn confirmation_page(
     status: actix_web::http::StatusCode,
     title: &str,
     message: &str,
-    button: Option<notifier::templates::ConfirmButton<'_>>,
+    button: Option<crate::pages::confirm::ConfirmButton<'_>>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let html = crate::pages::confirm::page(title, message, button)?;
     Ok(actix_web::HttpResponse::build(status)

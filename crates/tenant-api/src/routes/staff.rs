@@ -14,8 +14,6 @@ use custody::accounts::{self, AccountId, StaffAccount, StaffManager};
 use policy::staff::{LibraryRole, StaffAction, Standing};
 use serde::{Deserialize, Serialize};
 
-pub use custody::values::looks_like_email;
-
 fn manager(access: &LibraryAccess) -> StaffManager {
     StaffManager {
         account: access.caller.id,

@@ -3,11 +3,11 @@
 
 use super::now;
 use crate::error::ApiResult;
+use crate::pages::confirm::ConfirmButton;
 use crate::routes::{blocking, confirmation_page};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use notifier::templates::ConfirmButton;
 use notifier::MailroomError;
 
 fn link_problem(e: MailroomError) -> ApiResult<HttpResponse> {
