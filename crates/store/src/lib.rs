@@ -2,10 +2,10 @@
 //! embedded migrations, and the tenant scope that is the only way to reach a
 //! library's own tables.
 //!
-//! The rest of custodian never holds a connection: it asks [`Store`] for a
-//! library's scope ([`Store::read`], [`Store::write`]), for the consortium's
-//! tables ([`Store::consortium`]) or, for the few questions that cross
-//! libraries, goes through [`cross_library`].
+//! The rest of custodian never holds a connection outside a transaction: it
+//! asks [`Store`] for a library's scope ([`Store::read`], [`Store::write`]),
+//! for the consortium's tables ([`Store::consortium`]) or, for the few
+//! questions that cross libraries, goes through [`cross_library`].
 //!
 //! Everything here is blocking; callers on an async runtime run it on a
 //! blocking thread (`web::block`, `spawn_blocking`).
