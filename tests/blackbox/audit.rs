@@ -52,10 +52,8 @@ fn changing_one_audit_row_makes_verify_fail_and_name_it() {
             stdout(&ok)
         );
 
-        let mut raw = store::DbUrl::parse(&server.raw_url)
-            .unwrap()
-            .connect()
-            .unwrap();
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap()).unwrap();
         let tamper = match &raw {
             store::DbConn::Pg(_) => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change; \
                  UPDATE audit_log SET actor = 'account:999' WHERE seq = 2 AND library_id = (SELECT id FROM libraries WHERE slug = 'riverbend'); \

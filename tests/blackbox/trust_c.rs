@@ -212,7 +212,8 @@ fn a_childs_own_contact_change_needs_a_guardians_consent_like_registration() {
                    "guardian": "Ann Oakley", "guardian_consent": {"given_by": "Ann Oakley"}}),
         );
         // The guardian withdraws the consent (no endpoint for that yet, so in the database).
-        let mut raw = store::DbUrl::parse(&s.raw_url).unwrap().connect().unwrap();
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&s.raw_url).unwrap()).unwrap();
         use diesel::connection::SimpleConnection;
         raw.batch_execute(
             "UPDATE patron_consents SET revoked_at = CURRENT_TIMESTAMP WHERE kind = 'guardian'",

@@ -397,10 +397,8 @@ fn an_admin_cannot_reset_or_disable_an_account_that_also_works_in_another_librar
         let riverbend_id = my_id(&server, &riverbend);
         // An account in two libraries (left by an operator, or from before
         // accounts were per library): give riverbend's admin a seat at prairie-hills.
-        let mut raw = store::DbUrl::parse(&server.raw_url)
-            .unwrap()
-            .connect()
-            .unwrap();
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap()).unwrap();
         raw.batch_execute(&format!(
             "INSERT INTO library_staff (library_id, account_id, role) \
              SELECT id, {riverbend_id}, 'staff' FROM libraries WHERE slug = 'prairie-hills'"

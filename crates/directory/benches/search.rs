@@ -37,8 +37,7 @@ fn outlets(copies: usize) -> Vec<Outlet> {
 }
 
 fn filled(url: &DbUrl, copies: usize) -> Store {
-    let mut conn = url.connect().unwrap();
-    store::migrations::run_pending(&mut conn).unwrap();
+    store::migrations::apply(url, None).unwrap();
     let store = Store::open(url, 4, Duration::from_secs(10)).unwrap();
     import::import(&store, outlets(copies), Vec::new(), |_, _| {}).unwrap();
     store

@@ -26,7 +26,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("d.db").display())).unwrap();
-    store::migrations::run_pending(&mut url.connect().unwrap()).unwrap();
+    store::migrations::apply(&url, None).unwrap();
     let store = Store::open(&url, 4, Duration::from_secs(10)).unwrap();
     let (library, admin, director) = store
         .consortium(Access::Write, |c| {

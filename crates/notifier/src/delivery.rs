@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{outbox, Store};
+use store::{outbox, Access, Store};
 
 /// Where delivered mail goes.
 #[derive(Clone)]
@@ -270,17 +270,13 @@ impl Worker {
 
     /// Claims one batch and delivers it.
     pub fn pass(&self) -> Result<Pass, store::StoreError> {
-        let claimed = {
-            let mut conn = self.store.conn()?;
-            outbox::claim(
-                &mut conn,
-                &self.keys,
-                &self.id,
-                now(),
-                later(self.policy.lease),
-                self.policy.batch,
-            )?
-        };
+        let claimed = self.store.claim_outbox(
+            &self.keys,
+            &self.id,
+            now(),
+            later(self.policy.lease),
+            self.policy.batch,
+        )?;
         let lanes = self.policy.parallel.clamp(1, 64).min(claimed.len().max(1));
         let mut chunks: Vec<Vec<&outbox::Claimed>> = vec![Vec::new(); lanes];
         for (i, message) in claimed.iter().enumerate() {
@@ -322,23 +318,26 @@ impl Worker {
         let mut pass = Pass::default();
         for message in messages {
             let sent = self.transport.send(message);
-            let mut conn = self.store.conn()?;
             match sent {
                 Ok(()) => {
-                    outbox::mark_sent(&mut conn, message.library, message.id, now())?;
+                    self.store.consortium(Access::Write, |c| {
+                        outbox::mark_sent(c, message.library, message.id, now())
+                    })?;
                     pass.sent += 1;
                 }
                 Err(failure) => {
                     let give_up = failure.permanent || message.attempts >= self.policy.max_attempts;
                     let retry_at =
                         (!give_up).then(|| later(self.policy.retry_delay(message.attempts)));
-                    outbox::mark_failed(
-                        &mut conn,
-                        message.library,
-                        message.id,
-                        &failure.reason,
-                        retry_at,
-                    )?;
+                    self.store.consortium(Access::Write, |c| {
+                        outbox::mark_failed(
+                            c,
+                            message.library,
+                            message.id,
+                            &failure.reason,
+                            retry_at,
+                        )
+                    })?;
                     if give_up {
                         pass.dead += 1;
                         tracing::warn!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail dead-lettered");

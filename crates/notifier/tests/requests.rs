@@ -8,7 +8,7 @@ use notifier::requests::{Channel, Settings, StaffChange};
 use notifier::wake::Waker;
 use notifier::{Mailroom, MailroomError};
 use store::testing::{keyring, stores};
-use store::{AccountId, LibraryId, Store};
+use store::{Access, AccountId, LibraryId, Store};
 
 fn room(store: &Store) -> Mailroom {
     Mailroom::new(
@@ -33,20 +33,17 @@ fn message(id: &str, subject: &str) -> Vec<u8> {
 /// at the test's far-future clock would) and returns each one's subject and text.
 fn sent(store: &Store) -> Vec<String> {
     let far = Utc::now().naive_utc() + Duration::days(365);
-    let mut conn = store.conn().unwrap();
-    let claimed = store::outbox::claim(
-        &mut conn,
-        &keyring(),
-        "test",
-        far,
-        far + Duration::hours(1),
-        100,
-    )
-    .unwrap();
+    let claimed = store
+        .claim_outbox(&keyring(), "test", far, far + Duration::hours(1), 100)
+        .unwrap();
     claimed
         .iter()
         .map(|c| {
-            store::outbox::mark_sent(&mut conn, c.library, c.id, far).unwrap();
+            store
+                .consortium(Access::Write, |db| {
+                    store::outbox::mark_sent(db, c.library, c.id, far)
+                })
+                .unwrap();
             let m = mail_parser::MessageParser::default()
                 .parse(c.message.as_bytes())
                 .unwrap();
@@ -347,20 +344,17 @@ fn what_is_not_a_message_is_refused_and_filed_nowhere() {
 /// Recipients of every message queued so far, taken out of the outbox.
 fn recipients(store: &Store) -> Vec<(String, String)> {
     let far = Utc::now().naive_utc() + Duration::days(365);
-    let mut conn = store.conn().unwrap();
-    let claimed = store::outbox::claim(
-        &mut conn,
-        &keyring(),
-        "test",
-        far,
-        far + Duration::hours(1),
-        100,
-    )
-    .unwrap();
+    let claimed = store
+        .claim_outbox(&keyring(), "test", far, far + Duration::hours(1), 100)
+        .unwrap();
     claimed
         .iter()
         .map(|c| {
-            store::outbox::mark_sent(&mut conn, c.library, c.id, far).unwrap();
+            store
+                .consortium(Access::Write, |db| {
+                    store::outbox::mark_sent(db, c.library, c.id, far)
+                })
+                .unwrap();
             let m = mail_parser::MessageParser::default()
                 .parse(c.message.as_bytes())
                 .unwrap();

@@ -134,7 +134,7 @@ fn bench(c: &mut Criterion) {
         sqlite_dir.path().join("b.db").display()
     ))
     .unwrap();
-    store::migrations::run_pending(&mut sqlite_url.connect().unwrap()).unwrap();
+    store::migrations::apply(&sqlite_url, None).unwrap();
     let sqlite = Store::open(&sqlite_url, 2, Duration::from_secs(5)).unwrap();
     let (s_lib, s_patron) = seed(&sqlite, &k);
     read.bench_function("sqlite", |b| {

@@ -87,8 +87,8 @@ fn bench(c: &mut Criterion) {
     let mut owner = PgConnection::establish(&pg.owner_url).unwrap();
     owner.batch_execute("ANALYZE").unwrap();
     let mut app = PgConnection::establish(&pg.app_url).unwrap();
-    let mut app_scoped = app_url.connect().unwrap();
-    let mut owner_scoped = owner_url.connect().unwrap();
+    let mut app_scoped = store::testing::raw_connection(&app_url).unwrap();
+    let mut owner_scoped = store::testing::raw_connection(&owner_url).unwrap();
 
     let mut g = c.benchmark_group("tenant_scope_point_read");
     g.throughput(Throughput::Elements(1));
@@ -123,7 +123,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("scoped_rls", |b| {
         b.iter(|| {
-            store::tenant::scoped(&mut app_scoped, library, Access::Read, |tx| {
+            store::testing::scoped(&mut app_scoped, library, Access::Read, |tx| {
                 staff::role_of(tx, account)
             })
             .unwrap()
@@ -131,7 +131,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("scoped_owner_no_rls", |b| {
         b.iter(|| {
-            store::tenant::scoped(&mut owner_scoped, library, Access::Read, |tx| {
+            store::testing::scoped(&mut owner_scoped, library, Access::Read, |tx| {
                 staff::role_of(tx, account)
             })
             .unwrap()

@@ -99,8 +99,9 @@ impl DbUrl {
         (self.backend == Backend::Sqlite).then_some(self.target.as_str())
     }
 
-    /// Opens one connection, configured as custodian needs it.
-    pub fn connect(&self) -> StoreResult<DbConn> {
+    /// Opens one connection, configured as custodian needs it; only the
+    /// store opens one, so no connection outside it escapes a scope.
+    pub(crate) fn connect(&self) -> StoreResult<DbConn> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.target)
                 .map(DbConn::Pg)
@@ -138,7 +139,7 @@ fn redact_connection_error(msg: &str) -> String {
 
 /// Hands r2d2 connections opened from a [`DbUrl`].
 #[derive(Debug)]
-pub struct Manager {
+pub(crate) struct Manager {
     url: DbUrl,
 }
 
@@ -165,15 +166,15 @@ impl ManageConnection for Manager {
 }
 
 /// The connection pool.
-pub type Pool = r2d2::Pool<Manager>;
+pub(crate) type Pool = r2d2::Pool<Manager>;
 /// A connection checked out of the pool.
-pub type PooledConn = r2d2::PooledConnection<Manager>;
+pub(crate) type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Builds a pool of `size` connections.
 ///
 /// Connections are not pinged on checkout: that would add a round trip to
 /// every request, and a dead connection is caught by `has_broken` instead.
-pub fn build_pool(url: &DbUrl, size: u32, timeout: Duration) -> StoreResult<Pool> {
+pub(crate) fn build_pool(url: &DbUrl, size: u32, timeout: Duration) -> StoreResult<Pool> {
     let size = match url.backend() {
         // One writer at a time anyway; a few readers beside it.
         Backend::Sqlite => size.clamp(1, 8),

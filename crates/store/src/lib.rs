@@ -2,12 +2,18 @@
 //! embedded migrations, and the tenant scope that is the only way to reach a
 //! library's own tables.
 //!
+//! The rest of custodian never holds a connection outside a transaction: it
+//! asks [`Store`] for a library's scope ([`Store::read`], [`Store::write`]),
+//! for the consortium's tables ([`Store::consortium`]) or, for the few
+//! questions that cross libraries, goes through [`cross_library`].
+//!
 //! Everything here is blocking; callers on an async runtime run it on a
 //! blocking thread (`web::block`, `spawn_blocking`).
 
 pub mod accounts;
 pub mod audit;
 pub mod connection;
+pub mod cross_library;
 pub mod directory;
 pub mod error;
 pub mod ids;
@@ -28,7 +34,8 @@ pub mod tenant;
 pub mod testing;
 pub mod time;
 
-pub use connection::{Backend, DbConn, DbUrl, Pool, PooledConn};
+pub use connection::{Backend, DbConn, DbUrl};
+pub use cross_library::ConsortiumWrite;
 
 /// The most items any list returns in one page: one maximum for every list,
 /// the directory's included, so the README can state it once.
@@ -37,6 +44,7 @@ pub use error::{StoreError, StoreResult};
 pub use ids::{AccountId, LibraryId, MailRequestId, PatronId, RecordId};
 pub use tenant::{Access, LibraryTx};
 
+use connection::{Pool, PooledConn};
 use diesel::connection::SimpleConnection;
 use std::time::Duration;
 
@@ -62,8 +70,9 @@ impl Store {
         self.backend
     }
 
-    /// Checks a connection out of the pool.
-    pub fn conn(&self) -> StoreResult<PooledConn> {
+    /// Checks a connection out of the pool, for the store's own scopes: a
+    /// connection handed outside could run SQL outside any tenant scope.
+    pub(crate) fn conn(&self) -> StoreResult<PooledConn> {
         Ok(self.pool.get()?)
     }
 
@@ -107,6 +116,12 @@ impl Store {
     pub fn pending_migrations(&self) -> StoreResult<usize> {
         let mut conn = self.conn()?;
         migrations::pending_count(&mut conn)
+    }
+
+    /// Refuses to serve as a role that would see through row-level security.
+    pub fn check_serving_role(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        migrations::check_serving_role(&mut conn)
     }
 
     /// Idle and busy connections, for the readiness report.

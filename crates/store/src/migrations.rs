@@ -1,6 +1,6 @@
 //! Embedded migrations for each backend, and the PostgreSQL application role.
 
-use crate::connection::DbConn;
+use crate::connection::{DbConn, DbUrl};
 use crate::error::{StoreError, StoreResult};
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -10,6 +10,21 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// Any fixed number: the session-level advisory lock migrations hold on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x6375_7374_6f64; // "custod"
+
+/// Connects to `url` as the owner, applies every pending migration and, when
+/// `app_role` names one (with its password, if any), sets up the PostgreSQL
+/// application role; returns the versions applied.
+///
+/// The connection it opens is its own, so nothing outside the store ever
+/// holds a connection that is not inside a scope.
+pub fn apply(url: &DbUrl, app_role: Option<(&str, Option<&str>)>) -> StoreResult<Vec<String>> {
+    let mut conn = url.connect()?;
+    let applied = run_pending(&mut conn)?;
+    if let Some((role, password)) = app_role {
+        ensure_app_role(&mut conn, role, password)?;
+    }
+    Ok(applied)
+}
 
 /// Applies every pending migration; returns the versions applied.
 ///

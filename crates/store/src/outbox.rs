@@ -9,10 +9,11 @@
 //!
 //! A worker claims a batch (`sending`, with `locked_until`); on PostgreSQL the
 //! claim skips rows another worker has locked, so no message is claimed by
-//! two workers at once. A worker that dies mid-delivery leaves its claim to
-//! expire; the message is then claimed again and may be sent a second time,
-//! with the same Message-ID. Nothing is dropped: a message ends `sent` or
-//! `dead`, and a dead one can be put back.
+//! two workers at once (the claim crosses libraries, so it lives in
+//! [`crate::cross_library`]). A worker that dies mid-delivery leaves its
+//! claim to expire; the message is then claimed again and may be sent a
+//! second time, with the same Message-ID. Nothing is dropped: a message ends
+//! `sent` or `dead`, and a dead one can be put back.
 
 use crate::error::{StoreError, StoreResult};
 use crate::ids::LibraryId;
@@ -22,11 +23,11 @@ use crate::sequence::{self, IdSpace};
 use crate::{DbConn, LibraryTx};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::Serialize;
 
-const MESSAGE_FIELD: &str = "outbox.message";
-const ENVELOPE_FIELD: &str = "outbox.envelope";
+pub(crate) const MESSAGE_FIELD: &str = "outbox.message";
+pub(crate) const ENVELOPE_FIELD: &str = "outbox.envelope";
 
 /// A message ready to queue: already rendered, with its envelope. It belongs
 /// to the scope it is queued in ([`LibraryId::CONSORTIUM`] for the director's).
@@ -96,90 +97,6 @@ pub struct Claimed {
     pub message: String,
     /// Attempts so far, this one included.
     pub attempts: i32,
-}
-
-#[derive(QueryableByName)]
-struct ClaimedRow {
-    #[diesel(sql_type = BigInt)]
-    library_id: i64,
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    message_id: String,
-    #[diesel(sql_type = Text)]
-    envelope_sealed: String,
-    #[diesel(sql_type = Text)]
-    message_sealed: String,
-    #[diesel(sql_type = Integer)]
-    attempts: i32,
-}
-
-/// Claims up to `limit` messages that are due (or whose claim has expired) for
-/// `worker`, until `lease_until`, from every library's outbox.
-///
-/// Runs in its own short transaction, so the claim is visible to other
-/// workers before delivery starts. On PostgreSQL row-level security keeps the
-/// worker out of the table; it claims through `outbox_claim`, a SECURITY
-/// DEFINER function that skips rows another worker has locked.
-pub fn claim(
-    conn: &mut DbConn,
-    keys: &Keyring,
-    worker: &str,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    limit: i64,
-) -> StoreResult<Vec<Claimed>> {
-    let rows: Vec<ClaimedRow> = crate::tenant::consortium(conn, crate::Access::Write, |conn| {
-        Ok::<_, StoreError>(match conn {
-            DbConn::Pg(c) => diesel::sql_query(
-                "SELECT library_id, id, message_id, envelope_sealed, message_sealed, attempts \
-                 FROM outbox_claim($1, $2, $3, $4)",
-            )
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(lease_until)
-            .bind::<BigInt, _>(limit)
-            .load(c)?,
-            // SQLite: the writing transaction holds the database's write lock,
-            // so two workers cannot claim at the same time.
-            DbConn::Sqlite(c) => diesel::sql_query(
-                "UPDATE outbox SET status = 'sending', locked_by = ?, locked_until = ?, \
-                 attempts = attempts + 1 \
-                 WHERE (library_id, id) IN (SELECT library_id, id FROM outbox \
-                     WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? \
-                       AND (status = 'pending' OR locked_until < ?) \
-                     ORDER BY next_attempt_at, id LIMIT ?) \
-                 RETURNING library_id, id, message_id, envelope_sealed, message_sealed, attempts",
-            )
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(lease_until)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(c)?,
-        })
-    })?;
-    let open = |field: &str, value: &str| {
-        keys.open(LibraryId::CONSORTIUM, field, value)
-            .map_err(|e| StoreError::Sealing(e.to_string()))
-    };
-    let mut claimed = Vec::with_capacity(rows.len());
-    for row in rows {
-        let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
-        let mut lines = envelope.lines().map(str::to_owned);
-        let envelope_from = lines.next().unwrap_or_default();
-        claimed.push(Claimed {
-            library: LibraryId(row.library_id),
-            id: row.id,
-            message_id: row.message_id,
-            envelope_from,
-            envelope_to: lines.collect(),
-            message: open(MESSAGE_FIELD, &row.message_sealed)?,
-            attempts: row.attempts,
-        });
-    }
-    claimed.sort_by_key(|c| c.id);
-    Ok(claimed)
 }
 
 /// Marks a delivered message sent and drops its sealed copy: once delivered,

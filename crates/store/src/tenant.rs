@@ -6,6 +6,10 @@
 //! its own, and row-level security then hides every other library's rows even
 //! from a query that forgets its filter. On SQLite the store's queries filter
 //! by [`LibraryTx::library_id`] themselves.
+//!
+//! Nothing outside the store opens a transaction here: the rest of custodian
+//! goes through [`crate::Store`]'s methods, and a transaction that spans the
+//! consortium and libraries through [`crate::cross_library`].
 
 use crate::connection::DbConn;
 use crate::error::StoreError;
@@ -61,7 +65,7 @@ fn begin_sql(conn: &DbConn, library: LibraryId, access: Access) -> String {
 }
 
 /// Runs `f` in a transaction scoped to `library`; commits if it returns `Ok`.
-pub fn scoped<T, E>(
+pub(crate) fn scoped<T, E>(
     conn: &mut DbConn,
     library: LibraryId,
     access: Access,
@@ -75,7 +79,7 @@ where
 }
 
 /// Runs `f` in a transaction over the consortium-wide tables only.
-pub fn consortium<T, E>(
+pub(crate) fn consortium<T, E>(
     conn: &mut DbConn,
     access: Access,
     f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -122,12 +126,12 @@ where
 }
 
 /// Binds an open consortium transaction to `library` for what follows, so one
-/// transaction can write consortium rows and several libraries' rows at once
-/// (an inbound message's ledger entry and the requests it becomes).
+/// transaction can write consortium rows and several libraries' rows at once.
 ///
-/// The caller must already be inside [`consortium`] with [`Access::Write`];
-/// the binding ends with that transaction.
-pub fn rescope(conn: &mut DbConn, library: LibraryId) -> Result<LibraryTx<'_>, StoreError> {
+/// Only [`crate::cross_library::ConsortiumWrite::library`] calls it, and that
+/// type exists only inside a consortium transaction opened for writing; the
+/// binding ends with that transaction.
+pub(crate) fn bind(conn: &mut DbConn, library: LibraryId) -> Result<LibraryTx<'_>, StoreError> {
     if let DbConn::Pg(c) = conn {
         use diesel::connection::SimpleConnection;
         // An integer, so formatting it into SQL cannot inject anything.

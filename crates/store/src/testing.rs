@@ -189,6 +189,31 @@ pub fn stores(pool_size: u32) -> Vec<TestStore> {
     out
 }
 
+/// A raw connection to `url`, outside every scope, for tests that must see
+/// or tamper with rows the way an attacker with the database would.
+pub fn raw_connection(url: &DbUrl) -> crate::StoreResult<crate::DbConn> {
+    url.connect()
+}
+
+/// A connection out of `store`'s pool, outside every scope, for tests that
+/// check what the serving role itself may do.
+pub fn pooled(
+    store: &crate::Store,
+) -> crate::StoreResult<impl std::ops::DerefMut<Target = crate::DbConn>> {
+    store.conn()
+}
+
+/// Runs `f` scoped to `library` on a raw connection, for tests and benches
+/// that compare roles or connections the pool would not hand out.
+pub fn scoped<T, E: From<crate::StoreError>>(
+    conn: &mut crate::DbConn,
+    library: crate::LibraryId,
+    access: crate::Access,
+    f: impl FnOnce(&mut crate::LibraryTx<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    crate::tenant::scoped(conn, library, access, f)
+}
+
 /// A fixed key ring for tests.
 pub fn keyring() -> crate::sealing::Keyring {
     use base64::Engine;

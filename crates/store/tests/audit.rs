@@ -21,7 +21,7 @@ struct Db {
 fn backends() -> Vec<Db> {
     let dir = tempfile::tempdir().unwrap();
     let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("a.db").display())).unwrap();
-    let mut raw = url.connect().unwrap();
+    let mut raw = store::testing::raw_connection(&url).unwrap();
     store::migrations::run_pending(&mut raw).unwrap();
     let mut v = vec![Db {
         store: Store::open(&url, 4, Duration::from_secs(5)).unwrap(),
@@ -37,7 +37,7 @@ fn backends() -> Vec<Db> {
             Duration::from_secs(5),
         )
         .unwrap();
-        let raw = DbUrl::parse(&pg.owner_url).unwrap().connect().unwrap();
+        let raw = store::testing::raw_connection(&DbUrl::parse(&pg.owner_url).unwrap()).unwrap();
         v.push(Db {
             store,
             raw,
@@ -124,7 +124,7 @@ fn the_application_cannot_change_or_remove_entries() {
     for db in backends() {
         let a = library(&db.store, "a");
         fill(&db.store, a, 2);
-        let mut conn = db.store.conn().unwrap();
+        let mut conn = store::testing::pooled(&db.store).unwrap();
         let set = match &*conn {
             DbConn::Pg(_) => format!(
                 "BEGIN; SELECT set_config('custodian.library_id', '{}', true); ",

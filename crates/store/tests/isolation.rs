@@ -24,7 +24,7 @@ struct TestDb {
 fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
-    let mut conn = url.connect().unwrap();
+    let mut conn = store::testing::raw_connection(&url).unwrap();
     store::migrations::run_pending(&mut conn).unwrap();
     TestDb {
         store: Store::open(&url, 4, Duration::from_secs(5)).unwrap(),
@@ -303,7 +303,7 @@ fn postgres_raw_sql_as_the_application_role() {
     assert_eq!(owned, 0);
     let bypass = count(&mut app, "SELECT count(*) AS n FROM pg_roles WHERE rolname = current_user AND (rolbypassrls OR rolsuper)");
     assert_eq!(bypass, 0);
-    let mut conn = DbUrl::parse(&pg.app_url).unwrap().connect().unwrap();
+    let mut conn = store::testing::raw_connection(&DbUrl::parse(&pg.app_url).unwrap()).unwrap();
     store::migrations::check_serving_role(&mut conn).unwrap();
 }
 
@@ -311,7 +311,7 @@ fn postgres_raw_sql_as_the_application_role() {
 fn postgres_refuses_to_serve_as_a_role_that_bypasses_rls() {
     let Some(admin) = postgres_url() else { return };
     let pg = PgTestDb::create(&admin);
-    let mut owner = DbUrl::parse(&pg.owner_url).unwrap().connect().unwrap();
+    let mut owner = store::testing::raw_connection(&DbUrl::parse(&pg.owner_url).unwrap()).unwrap();
     let refused = store::migrations::check_serving_role(&mut owner);
     if let Err(e) = refused {
         assert!(e.to_string().contains("bypasses row-level security"), "{e}");
@@ -326,8 +326,8 @@ fn the_tenant_setting_does_not_outlive_its_transaction() {
     let db = postgres(&admin);
     let s = seed(&db.store);
     // One connection: a scope, then a raw read on the same connection.
-    let mut conn = db.store.conn().unwrap();
-    let n = store::tenant::scoped(&mut conn, s.a, Access::Read, staff::count_unfiltered).unwrap();
+    let mut conn = store::testing::pooled(&db.store).unwrap();
+    let n = store::testing::scoped(&mut conn, s.a, Access::Read, staff::count_unfiltered).unwrap();
     assert_eq!(n, 3);
     let store::DbConn::Pg(pg) = &mut *conn else {
         panic!("postgres")
@@ -361,14 +361,14 @@ fn memberships_are_answered_narrowly_across_libraries() {
 fn pending_migrations_are_counted_by_any_role() {
     let dir = tempfile::tempdir().unwrap();
     let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("p.db").display())).unwrap();
-    let mut conn = url.connect().unwrap();
+    let mut conn = store::testing::raw_connection(&url).unwrap();
     assert!(store::migrations::pending_count(&mut conn).unwrap() > 0);
     store::migrations::run_pending(&mut conn).unwrap();
     assert_eq!(store::migrations::pending_count(&mut conn).unwrap(), 0);
     if let Some(admin) = postgres_url() {
         // The application role cannot create diesel's bookkeeping table, yet can tell what is pending.
         let pg = PgTestDb::create(&admin);
-        let mut app = DbUrl::parse(&pg.app_url).unwrap().connect().unwrap();
+        let mut app = store::testing::raw_connection(&DbUrl::parse(&pg.app_url).unwrap()).unwrap();
         assert_eq!(store::migrations::pending_count(&mut app).unwrap(), 0);
     }
 }
@@ -512,17 +512,17 @@ fn postgres_outbox_rows_are_seen_only_in_their_librarys_scope() {
     app.batch_execute("ROLLBACK").unwrap();
 
     // Workers still see every library's messages, through the narrow functions.
-    let mut conn = store.conn().unwrap();
+    let mut conn = store::testing::pooled(&store).unwrap();
     let far = chrono::Utc::now().naive_utc() + chrono::Duration::days(1);
-    let claimed = store::outbox::claim(
-        &mut conn,
-        &store::testing::keyring(),
-        "w",
-        far,
-        far + chrono::Duration::minutes(5),
-        100,
-    )
-    .unwrap();
+    let claimed = store
+        .claim_outbox(
+            &store::testing::keyring(),
+            "w",
+            far,
+            far + chrono::Duration::minutes(5),
+            100,
+        )
+        .unwrap();
     assert_eq!(claimed.len(), 6);
     let c = &claimed[0];
     store::outbox::mark_failed(&mut conn, c.library, c.id, "refused", None).unwrap();
@@ -546,4 +546,48 @@ fn postgres_outbox_rows_are_seen_only_in_their_librarys_scope() {
         counts,
         vec![("pending".to_owned(), 1), ("sent".to_owned(), 5)]
     );
+}
+
+/// The scope a consortium write hands out is as narrow as one opened alone:
+/// each library in turn sees only its own staff, and on PostgreSQL even a
+/// query that forgets its filter reaches only the bound library's rows.
+#[test]
+fn a_library_scope_taken_across_libraries_sees_only_its_library() {
+    for db in backends() {
+        let s = seed(&db.store);
+        let backend = db.store.backend();
+        let (a, b, others_in_a) = db
+            .store
+            .across_libraries(|c| {
+                let a: Vec<_> = staff::list(&mut c.library(s.a)?, None, 100)?
+                    .iter()
+                    .map(|m| m.account_id)
+                    .collect();
+                let b: Vec<_> = staff::list(&mut c.library(s.b)?, None, 100)?
+                    .iter()
+                    .map(|m| m.account_id)
+                    .collect();
+                let mut again = c.library(s.a)?;
+                let mut others = Vec::new();
+                for id in &s.b_staff {
+                    others.push(staff::role_of(&mut again, *id)?);
+                }
+                Ok::<_, StoreError>((a, b, others))
+            })
+            .unwrap();
+        assert_eq!(a, s.a_staff, "{backend:?}");
+        assert_eq!(b, s.b_staff, "{backend:?}");
+        assert!(others_in_a.iter().all(Option::is_none), "{backend:?}");
+        if backend == Backend::Postgres {
+            let counts = db
+                .store
+                .across_libraries(|c| {
+                    let a = staff::count_unfiltered(&mut c.library(s.a)?)?;
+                    let b = staff::count_unfiltered(&mut c.library(s.b)?)?;
+                    Ok::<_, StoreError>((a, b))
+                })
+                .unwrap();
+            assert_eq!(counts, (3, 2));
+        }
+    }
 }

@@ -25,7 +25,7 @@ struct Db {
 fn backends() -> Vec<Db> {
     let dir = tempfile::tempdir().unwrap();
     let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("p.db").display())).unwrap();
-    let mut raw = url.connect().unwrap();
+    let mut raw = store::testing::raw_connection(&url).unwrap();
     store::migrations::run_pending(&mut raw).unwrap();
     let mut v = vec![Db {
         store: Store::open(&url, 4, Duration::from_secs(5)).unwrap(),
@@ -41,7 +41,7 @@ fn backends() -> Vec<Db> {
             Duration::from_secs(5),
         )
         .unwrap();
-        let raw = DbUrl::parse(&pg.owner_url).unwrap().connect().unwrap();
+        let raw = store::testing::raw_connection(&DbUrl::parse(&pg.owner_url).unwrap()).unwrap();
         v.push(Db {
             store,
             raw,

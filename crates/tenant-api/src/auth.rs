@@ -5,7 +5,7 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use policy::staff::{LibraryRole, Standing};
+use policy::staff::Standing;
 use store::accounts::{self, Account};
 use store::libraries::{self, Library};
 use store::{Access, AccountId};
@@ -130,17 +130,11 @@ impl FromRequest for LibraryAccess {
             let (id, director) = (caller.id, caller.is_director);
             let (library, standing) =
                 web::block(move || -> Result<(Library, Standing), ApiError> {
-                    let mut conn = store.conn()?;
-                    let library = store::tenant::consortium(&mut conn, Access::Read, |c| {
-                        libraries::by_slug(c, &slug)
-                    })?;
+                    let (library, role) =
+                        store.library_standing(&slug, (!director).then_some(id))?;
                     if director {
                         return Ok((library, Standing::Director));
                     }
-                    let role: Option<LibraryRole> =
-                        store::tenant::scoped(&mut conn, library.id, Access::Read, |tx| {
-                            store::staff::role_of(tx, id)
-                        })?;
                     Ok((library, role.map_or(Standing::Outsider, Standing::Member)))
                 })
                 .await??;

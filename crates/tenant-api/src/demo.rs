@@ -91,8 +91,7 @@ pub fn seed(store: &Store) -> Result<Vec<Credential>, SeedError> {
             password,
         });
     }
-    let mut conn = store.conn()?;
-    store::tenant::consortium(&mut conn, Access::Write, |c| {
+    store.consortium(Access::Write, |c| {
         libraries::set_consortium_name(c, "Demo Library Consortium")?;
         for (slug, name, jurisdiction) in LIBRARIES {
             match libraries::by_slug(c, slug) {
@@ -124,14 +123,10 @@ pub fn seed(store: &Store) -> Result<Vec<Credential>, SeedError> {
             is_director: slug.is_none(),
         };
         match slug {
-            None => store::tenant::consortium(&mut conn, Access::Write, |c| {
-                accounts::upsert(c, &new).map(drop)
-            })?,
+            None => store.consortium(Access::Write, |c| accounts::upsert(c, &new).map(drop))?,
             Some(slug) => {
-                let library = store::tenant::consortium(&mut conn, Access::Read, |c| {
-                    libraries::by_slug(c, slug)
-                })?;
-                store::tenant::scoped(&mut conn, library.id, Access::Write, |tx| {
+                let library = store.consortium(Access::Read, |c| libraries::by_slug(c, slug))?;
+                store.write(library.id, |tx| {
                     let account = staff::upsert_account(tx, &new)?;
                     if staff::role_of(tx, account)?.is_none() {
                         staff::add(tx, account, policy::staff::LibraryRole::Admin)?;

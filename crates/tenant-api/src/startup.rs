@@ -64,9 +64,8 @@ pub fn open_store(settings: &Settings) -> Result<Store, StartError> {
         migrate(settings)?;
     }
     let store = Store::open(&url, settings.database.pool_size, timeout)?;
-    let mut conn = store.conn()?;
-    store::migrations::check_serving_role(&mut conn)?;
-    let pending = store::migrations::pending_count(&mut conn)?;
+    store.check_serving_role()?;
+    let pending = store.pending_migrations()?;
     if pending > 0 {
         return Err(StartError::Pending(pending));
     }
@@ -76,21 +75,14 @@ pub fn open_store(settings: &Settings) -> Result<Store, StartError> {
 /// Applies pending migrations as the owner and (on PostgreSQL) sets up the application role.
 pub fn migrate(settings: &Settings) -> Result<Vec<String>, StoreError> {
     let url = DbUrl::parse(settings.migration_url().expose())?;
-    let mut conn = url.connect()?;
-    let applied = store::migrations::run_pending(&mut conn)?;
-    if url.backend() == Backend::Postgres {
-        let password = settings
-            .database
-            .app_password
-            .as_ref()
-            .map(|p| p.expose().to_owned());
-        store::migrations::ensure_app_role(
-            &mut conn,
-            &settings.database.app_role,
-            password.as_deref(),
-        )?;
-    }
-    Ok(applied)
+    let password = settings
+        .database
+        .app_password
+        .as_ref()
+        .map(|p| p.expose().to_owned());
+    let app_role = (url.backend() == Backend::Postgres)
+        .then_some((settings.database.app_role.as_str(), password.as_deref()));
+    store::migrations::apply(&url, app_role)
 }
 
 /// A built, bound, not yet running application.

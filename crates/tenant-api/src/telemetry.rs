@@ -37,11 +37,12 @@ pub fn init(log: &LogSettings) {
     };
 }
 
-/// The id of the request being served.
+/// The id of the HTTP request being served (not a disclosure request nor a
+/// patron's emailed correction request, the other two "requests").
 #[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+pub struct HttpRequestId(pub String);
 
-/// The header carrying the request id, in and out.
+/// The header carrying the HTTP request id, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
 
 fn request_id(req: &ServiceRequest) -> String {
@@ -69,7 +70,7 @@ pub async fn trace_requests(
     let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
-    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(HttpRequestId(id.clone()));
     let started = Instant::now();
     async move {
         let mut res = next.call(req).await?;

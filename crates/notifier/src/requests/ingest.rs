@@ -72,8 +72,10 @@ impl Mailroom {
     ) -> Result<Ingested, MailroomError> {
         let message = inbound::parse(raw)?;
         let size = i64::try_from(message.size).unwrap_or(i64::MAX);
-        let mut conn = self.store.conn()?;
-        if ledger::seen(&mut conn, &message.fingerprint)? {
+        if self
+            .store
+            .consortium(Access::Read, |c| ledger::seen(c, &message.fingerprint))?
+        {
             return Ok(Ingested::duplicate());
         }
         if let Some(auto) = &message.automatic {
@@ -81,7 +83,7 @@ impl Mailroom {
                 Automatic::AutoReply(r) => ("auto_reply", format!("an automatic reply: {r}")),
                 Automatic::Bounce(r) => ("bounce", format!("a delivery failure report: {r}")),
             };
-            let recorded = store::tenant::consortium(&mut conn, Access::Write, |c| {
+            let recorded = self.store.consortium(Access::Write, |c| {
                 ledger::record(
                     c,
                     &ledger::NewInbound {
@@ -119,7 +121,9 @@ impl Mailroom {
                 "no sender address to match",
             ),
             Some(address) => {
-                let contacts = store::directory::libraries_with_contact(&mut conn, address)?;
+                let contacts = self.store.consortium(Access::Read, |c| {
+                    store::directory::libraries_with_contact(c, address)
+                })?;
                 if !contacts.is_empty() {
                     (
                         "director",
@@ -128,8 +132,9 @@ impl Mailroom {
                         "the sender is a member library's directory contact",
                     )
                 } else {
-                    let libraries =
-                        store::patrons::libraries_with_email(&mut conn, &self.keys, address)?;
+                    let libraries = self.store.consortium(Access::Read, |c| {
+                        store::patrons::libraries_with_email(c, &self.keys, address)
+                    })?;
                     if libraries.is_empty() {
                         (
                             "triage",
@@ -151,7 +156,7 @@ impl Mailroom {
         let reason = format!("{kind_reason}; {route_reason}");
         let attachments =
             serde_json::to_string(&message.attachments).unwrap_or_else(|_| "[]".into());
-        let outcome = store::tenant::consortium(&mut conn, Access::Write, |conn| {
+        let outcome = self.store.across_libraries(|conn| {
             let Some(inbound_id) = ledger::record(
                 conn,
                 &ledger::NewInbound {
@@ -179,7 +184,7 @@ impl Mailroom {
                     ledger::add_route(conn, inbound_id, *scope)?;
                     slugs.push(store::libraries::by_id(conn, *scope)?.slug);
                 }
-                let mut tx = store::tenant::rescope(conn, *scope)?;
+                let mut tx = conn.library(*scope)?;
                 let confirm = kind.needs_confirmation() && sender.is_some();
                 let token = confirm.then(|| new_token(*scope));
                 let hash = token.as_deref().map(token_hash);

@@ -9,7 +9,7 @@ use policy::requests::RequestStatus;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use store::requests as stored;
-use store::{LibraryId, LibraryTx, MailRequestId, StoreError};
+use store::{Access, LibraryId, LibraryTx, MailRequestId, StoreError};
 
 pub(super) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
@@ -46,8 +46,9 @@ impl Mailroom {
         let hash = token_hash(token);
         self.store
             .read(scope, |tx| usable_link(tx, &hash, now).map(|_| ()))?;
-        let mut conn = self.store.conn()?;
-        Ok(handler_name(&mut conn, scope)?)
+        Ok(self
+            .store
+            .consortium(Access::Read, |c| handler_name(c, scope))?)
     }
 
     /// Confirms the request a link belongs to; the link is then spent.
@@ -59,8 +60,9 @@ impl Mailroom {
             let id = usable_link(tx, &hash, now)?;
             Ok::<_, MailroomError>(stored::confirm(tx, &self.keys, id, now)?)
         })?;
-        let mut conn = self.store.conn()?;
-        Ok(handler_name(&mut conn, scope)?)
+        Ok(self
+            .store
+            .consortium(Access::Read, |c| handler_name(c, scope))?)
     }
 }
 

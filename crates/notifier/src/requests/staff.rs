@@ -124,10 +124,9 @@ impl Mailroom {
         }
         // Only a closing notice is signed, so only closing looks the name up.
         let handler = match status {
-            Some(RequestStatus::Done | RequestStatus::Rejected) => {
-                let mut conn = self.store.conn()?;
-                handler_name(&mut conn, scope)?
-            }
+            Some(RequestStatus::Done | RequestStatus::Rejected) => self
+                .store
+                .consortium(Access::Read, |c| handler_name(c, scope))?,
             _ => String::new(),
         };
         let mut queued = false;
@@ -214,10 +213,9 @@ impl Mailroom {
                 message: "write the reply to send".into(),
             });
         }
-        let handler = {
-            let mut conn = self.store.conn()?;
-            handler_name(&mut conn, scope)?
-        };
+        let handler = self
+            .store
+            .consortium(Access::Read, |c| handler_name(c, scope))?;
         let detail = self.store.write(scope, |tx| {
             let request = stored::get(tx, &self.keys, id)?;
             if request.sender.is_empty() {

@@ -7,7 +7,7 @@ use crate::templates;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use store::requests as stored;
-use store::{Access, LibraryId};
+use store::{Access, LibraryId, StoreError};
 
 /// What a sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,10 +28,9 @@ impl Mailroom {
         let asked_before = now - Duration::hours(self.settings.remind_after_hours);
         let mut sweep = Sweep::default();
         for scope in scopes {
-            let (handler, consortium) = {
-                let mut conn = self.store.conn()?;
-                (handler_name(&mut conn, scope)?, consortium_name(&mut conn)?)
-            };
+            let (handler, consortium) = self.store.consortium(Access::Read, |c| {
+                Ok::<_, StoreError>((handler_name(c, scope)?, consortium_name(c)?))
+            })?;
             let done = self.store.write(scope, |tx| {
                 let mut done = Sweep::default();
                 let (remind, lapse) = stored::unconfirmed(tx, asked_before, now)?;

@@ -1,0 +1,182 @@
+//! The questions that must cross from one library to another, or from the
+//! consortium into a library, in one go. Everything else reaches one library
+//! through [`Store::read`]/[`Store::write`] or the consortium-wide tables
+//! through [`Store::consortium`]; a new crossing belongs here, with its reason.
+//!
+//! - [`Store::library_standing`]: the caller's standing in a library. The
+//!   library is found by its slug in the consortium's directory of libraries,
+//!   and the role is then read in that library's own staff table, so the
+//!   lookup starts in the consortium and ends in one library.
+//! - [`Store::claim_outbox`]: a delivery worker serves every library, and its
+//!   claim must be one atomic step over all of them so two workers never take
+//!   the same message (on PostgreSQL through `outbox_claim`, a SECURITY
+//!   DEFINER function that returns no more than delivery needs).
+//! - [`Store::across_libraries`]: an inbound message is recorded once in the
+//!   consortium's ledger and becomes a request in each library it concerns;
+//!   the ledger row and every library's request commit together or not at
+//!   all. The write scope hands out each library's scope by type
+//!   ([`ConsortiumWrite::library`]), so only a transaction opened for writing
+//!   can cross into a library.
+
+use crate::connection::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::ids::{AccountId, LibraryId};
+use crate::libraries::{self, Library};
+use crate::outbox::{Claimed, ENVELOPE_FIELD, MESSAGE_FIELD};
+use crate::sealing::Keyring;
+use crate::tenant::{self, Access, LibraryTx};
+use crate::Store;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use policy::staff::LibraryRole;
+
+/// A read-write transaction over the consortium-wide tables that can also
+/// bind itself to one library at a time (see [`ConsortiumWrite::library`]).
+///
+/// It dereferences to the connection the consortium functions take, so
+/// `libraries::by_id(c, …)` works on it as on [`Store::consortium`]'s.
+pub struct ConsortiumWrite<'c> {
+    conn: &'c mut DbConn,
+}
+
+impl ConsortiumWrite<'_> {
+    /// The scope of `library` inside this same transaction: what it writes
+    /// commits with the consortium rows. On PostgreSQL row-level security
+    /// then shows only that library's rows until the next call binds another.
+    pub fn library(&mut self, library: LibraryId) -> StoreResult<LibraryTx<'_>> {
+        tenant::bind(self.conn, library)
+    }
+}
+
+impl std::ops::Deref for ConsortiumWrite<'_> {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for ConsortiumWrite<'_> {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        self.conn
+    }
+}
+
+#[derive(QueryableByName)]
+struct ClaimedRow {
+    #[diesel(sql_type = BigInt)]
+    library_id: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    message_id: String,
+    #[diesel(sql_type = Text)]
+    envelope_sealed: String,
+    #[diesel(sql_type = Text)]
+    message_sealed: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+}
+
+impl Store {
+    /// The library named `slug` and the role `account` holds there, read on
+    /// one connection; `None` as the account skips the role (a director's
+    /// standing does not depend on it).
+    pub fn library_standing(
+        &self,
+        slug: &str,
+        account: Option<AccountId>,
+    ) -> StoreResult<(Library, Option<LibraryRole>)> {
+        let mut conn = self.conn()?;
+        let library = tenant::consortium(&mut conn, Access::Read, |c| libraries::by_slug(c, slug))?;
+        let Some(account) = account else {
+            return Ok((library, None));
+        };
+        let role = tenant::scoped(&mut conn, library.id, Access::Read, |tx| {
+            crate::staff::role_of(tx, account)
+        })?;
+        Ok((library, role))
+    }
+
+    /// Runs `f` in one read-write transaction over the consortium-wide tables
+    /// from which `f` may enter any library's scope.
+    pub fn across_libraries<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut ConsortiumWrite<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.conn()?;
+        tenant::consortium(&mut conn, Access::Write, |conn| {
+            f(&mut ConsortiumWrite { conn })
+        })
+    }
+
+    /// Claims up to `limit` messages that are due (or whose claim has expired)
+    /// for `worker`, until `lease_until`, from every library's outbox.
+    ///
+    /// Runs in its own short transaction, so the claim is visible to other
+    /// workers before delivery starts. On PostgreSQL row-level security keeps
+    /// the worker out of the table; it claims through `outbox_claim`, a
+    /// SECURITY DEFINER function that skips rows another worker has locked.
+    pub fn claim_outbox(
+        &self,
+        keys: &Keyring,
+        worker: &str,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Claimed>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<ClaimedRow> = tenant::consortium(&mut conn, Access::Write, |conn| {
+            Ok::<_, StoreError>(match conn {
+                DbConn::Pg(c) => diesel::sql_query(
+                    "SELECT library_id, id, message_id, envelope_sealed, message_sealed, attempts \
+                     FROM outbox_claim($1, $2, $3, $4)",
+                )
+                .bind::<Text, _>(worker)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<BigInt, _>(limit)
+                .load(c)?,
+                // SQLite: the writing transaction holds the database's write
+                // lock, so two workers cannot claim at the same time.
+                DbConn::Sqlite(c) => diesel::sql_query(
+                    "UPDATE outbox SET status = 'sending', locked_by = ?, locked_until = ?, \
+                     attempts = attempts + 1 \
+                     WHERE (library_id, id) IN (SELECT library_id, id FROM outbox \
+                         WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? \
+                           AND (status = 'pending' OR locked_until < ?) \
+                         ORDER BY next_attempt_at, id LIMIT ?) \
+                     RETURNING library_id, id, message_id, envelope_sealed, message_sealed, attempts",
+                )
+                .bind::<Text, _>(worker)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load(c)?,
+            })
+        })?;
+        let open = |field: &str, value: &str| {
+            keys.open(LibraryId::CONSORTIUM, field, value)
+                .map_err(|e| StoreError::Sealing(e.to_string()))
+        };
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
+            let mut lines = envelope.lines().map(str::to_owned);
+            let envelope_from = lines.next().unwrap_or_default();
+            claimed.push(Claimed {
+                library: LibraryId(row.library_id),
+                id: row.id,
+                message_id: row.message_id,
+                envelope_from,
+                envelope_to: lines.collect(),
+                message: open(MESSAGE_FIELD, &row.message_sealed)?,
+                attempts: row.attempts,
+            });
+        }
+        claimed.sort_by_key(|c| c.id);
+        Ok(claimed)
+    }
+}
