@@ -9,8 +9,8 @@ use chrono::{NaiveDateTime, Utc};
 use policy::document::PolicyDocument;
 use policy::records::{Field, FieldSet, KindSet, RecordKind};
 use serde::Deserialize;
+use store::encryption::Keyring;
 use store::patrons::{self, NewConsent, PatronData};
-use store::sealing::Keyring;
 use store::{LibraryTx, PatronId};
 
 /// A guardian's consent, as staff record it at the desk with a registration.

@@ -20,8 +20,8 @@ use policy::jurisdiction::{Jurisdiction, Profile};
 use policy::records::{FieldSet, KindSet};
 use policy::staff::StaffDecision;
 use std::collections::HashMap;
+use store::encryption::Keyring;
 use store::libraries::Library;
-use store::sealing::Keyring;
 use store::{audit, LibraryTx, StoreError};
 
 /// The policy documents in force, parsed once at start-up.

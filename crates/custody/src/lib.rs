@@ -32,7 +32,7 @@ pub use store::MAX_PAGE_LIMIT;
 pub use values::{CardNumber, EmailAddress, Purpose};
 
 use std::sync::Arc;
-use store::sealing::Keyring;
+use store::encryption::Keyring;
 use store::Store;
 
 /// What every custody function works with: the database, the keys that seal

@@ -16,8 +16,8 @@ use chrono::Utc;
 use policy::disclosure::{Basis, Relation, Request, Requester};
 use policy::document::PolicyDocument;
 use policy::records::{FieldSet, KindSet};
+use store::encryption::Keyring;
 use store::libraries::{self, Library};
-use store::sealing::Keyring;
 use store::{patrons, records, requests, Access, LibraryId, LibraryTx};
 
 pub use store::patrons::{EmailLink, Patron};

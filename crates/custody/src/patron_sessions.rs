@@ -29,7 +29,10 @@ pub enum CardHolder {
 
 /// The name failed sign-ins are counted under: the library and the card, however it was typed.
 pub fn attempt_key(slug: &str, card: &CardNumber) -> String {
-    format!("{slug}:{}", store::sealing::normalize_card(card.as_str()))
+    format!(
+        "{slug}:{}",
+        store::encryption::normalize_card(card.as_str())
+    )
 }
 
 /// Who holds `card` at the library with this slug.

@@ -231,7 +231,7 @@ pub struct Pass {
 /// An outbox worker: claims, delivers, records.
 pub struct Worker {
     store: Store,
-    keys: store::sealing::Keyring,
+    keys: store::encryption::Keyring,
     transport: Transport,
     policy: Policy,
     id: String,
@@ -249,7 +249,7 @@ impl Worker {
     /// A worker with an id that names its process (for the outbox's claims).
     pub fn new(
         store: Store,
-        keys: store::sealing::Keyring,
+        keys: store::encryption::Keyring,
         transport: Transport,
         policy: Policy,
     ) -> Self {

@@ -18,10 +18,10 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use std::time::Duration;
+use store::encryption::Keyring;
 use store::libraries::{self, NewLibrary};
 use store::patrons::{self, PatronData};
 use store::records::{self, NewRecord};
-use store::sealing::Keyring;
 use store::testing::{postgres_url, PgTestDb};
 use store::PatronId;
 use store::{Access, DbUrl, LibraryId, Store};
@@ -187,9 +187,9 @@ fn bench(c: &mut Criterion) {
                 .load(&mut owner)
                 .unwrap();
                 // Open what the scoped read opens, so both do the same work.
-                let name = k.open(lib, "name", &p.name_sealed).unwrap();
-                let card = k.open(lib, "card", &p.card_sealed).unwrap();
-                let email = p.email_sealed.map(|e| k.open(lib, "email", &e).unwrap());
+                let name = k.decrypt(lib, "name", &p.name_sealed).unwrap();
+                let card = k.decrypt(lib, "card", &p.card_sealed).unwrap();
+                let email = p.email_sealed.map(|e| k.decrypt(lib, "email", &e).unwrap());
                 (name, card, email, rows)
             })
         });

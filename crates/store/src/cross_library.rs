@@ -19,11 +19,11 @@
 //!   can cross into a library.
 
 use crate::connection::DbConn;
+use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{AccountId, LibraryId};
 use crate::libraries::{self, Library};
 use crate::outbox::{Claimed, ENVELOPE_FIELD, MESSAGE_FIELD};
-use crate::sealing::Keyring;
 use crate::tenant::{self, Access, LibraryTx};
 use crate::Store;
 use chrono::NaiveDateTime;
@@ -158,8 +158,8 @@ impl Store {
             })
         })?;
         let open = |field: &str, value: &str| {
-            keys.open(LibraryId::CONSORTIUM, field, value)
-                .map_err(|e| StoreError::Sealing(e.to_string()))
+            keys.decrypt(LibraryId::CONSORTIUM, field, value)
+                .map_err(|e| StoreError::Encryption(e.to_string()))
         };
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {

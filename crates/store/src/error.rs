@@ -21,9 +21,9 @@ pub enum StoreError {
     /// The database refused the connection's role for serving (for example it bypasses row-level security).
     #[error("{0}")]
     UnsafeRole(String),
-    /// A sealed field could not be sealed or opened (wrong or missing key, damaged value).
-    #[error("sealed data: {0}")]
-    Sealing(String),
+    /// An encrypted field could not be encrypted or decrypted (wrong or missing key, damaged value).
+    #[error("encrypted data: {0}")]
+    Encryption(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(diesel::result::Error),

@@ -15,10 +15,10 @@
 //! second time, with the same Message-ID. Nothing is dropped: a message ends
 //! `sent` or `dead`, and a dead one can be put back.
 
+use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::LibraryId;
 use crate::schema::outbox;
-use crate::sealing::Keyring;
 use crate::sequence::{self, IdSpace};
 use crate::{DbConn, LibraryTx};
 use chrono::NaiveDateTime;
@@ -53,8 +53,8 @@ pub struct NewMessage<'a> {
 /// transaction of the change that causes it.
 pub fn enqueue(tx: &mut LibraryTx<'_>, keys: &Keyring, new: &NewMessage<'_>) -> StoreResult<i64> {
     let seal = |field: &str, value: &str| {
-        keys.seal(LibraryId::CONSORTIUM, field, value)
-            .map_err(|e| StoreError::Sealing(e.to_string()))
+        keys.encrypt(LibraryId::CONSORTIUM, field, value)
+            .map_err(|e| StoreError::Encryption(e.to_string()))
     };
     let id = sequence::allocate(tx, IdSpace::Outbox, 1)?
         .first()

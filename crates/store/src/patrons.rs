@@ -1,10 +1,10 @@
 //! Patrons of the scoped library: identifying fields sealed at rest, found by
 //! blind index, never by decrypting a table.
 
+use crate::encryption::{BlindKind, Keyring};
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{LibraryId, PatronId};
 use crate::schema::{patron_consents, patrons, record_links};
-use crate::sealing::{BlindKind, Keyring};
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
 use crate::DbConn;
@@ -87,13 +87,13 @@ struct Row {
     pending_email_sealed: Option<String>,
 }
 
-/// The sealing label of a pending email: a pending ciphertext cannot be
+/// The encryption label of a pending email: a pending ciphertext cannot be
 /// copied into `email_sealed` and opened as the address in force.
 const PENDING_EMAIL: &str = "pending_email";
 
 fn seal(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
-    keys.seal(lib, field, v)
-        .map_err(|e| StoreError::Sealing(e.to_string()))
+    keys.encrypt(lib, field, v)
+        .map_err(|e| StoreError::Encryption(e.to_string()))
 }
 
 fn seal_opt(
@@ -106,8 +106,8 @@ fn seal_opt(
 }
 
 fn open(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
-    keys.open(lib, field, v)
-        .map_err(|e| StoreError::Sealing(e.to_string()))
+    keys.decrypt(lib, field, v)
+        .map_err(|e| StoreError::Encryption(e.to_string()))
 }
 
 fn open_opt(
@@ -129,7 +129,7 @@ impl Row {
         let birth_date = open_opt(keys, lib, "birth_date", self.birth_date_sealed.as_deref())?
             .map(|d| {
                 d.parse::<NaiveDate>()
-                    .map_err(|_| StoreError::Sealing("a birth date is damaged".into()))
+                    .map_err(|_| StoreError::Encryption("a birth date is damaged".into()))
             })
             .transpose()?;
         Ok(Patron {

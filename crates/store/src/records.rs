@@ -1,9 +1,9 @@
 //! Library records of the scoped library: non-identifying facts in
 //! `library_records`, the link to a patron in the narrow `record_links`.
 
+use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{library_records, patrons, record_links};
-use crate::sealing::Keyring;
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
 use crate::PatronId;
@@ -152,8 +152,8 @@ fn open_row(
     ) = row;
     let details = details
         .map(|d| {
-            keys.open(tx.library_id(), "record_details", &d)
-                .map_err(|e| StoreError::Sealing(e.to_string()))
+            keys.decrypt(tx.library_id(), "record_details", &d)
+                .map_err(|e| StoreError::Encryption(e.to_string()))
         })
         .transpose()?;
     Ok(Record {
@@ -209,8 +209,8 @@ pub fn ingest(
                 .details
                 .as_deref()
                 .map(|d| {
-                    keys.seal(lib, "record_details", d)
-                        .map_err(|e| StoreError::Sealing(e.to_string()))
+                    keys.encrypt(lib, "record_details", d)
+                        .map_err(|e| StoreError::Encryption(e.to_string()))
                 })
                 .transpose()?;
             rows.push((

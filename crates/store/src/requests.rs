@@ -5,10 +5,10 @@
 //! "Request" here is always a [`MailRequest`]: never an HTTP request, and
 //! never a disclosure request (someone asking to see library records).
 
+use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{AccountId, LibraryId, MailRequestId, PatronId};
 use crate::schema::{mail_request_events, mail_requests};
-use crate::sealing::Keyring;
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
 use base64::engine::general_purpose::STANDARD;
@@ -26,13 +26,13 @@ const REPLY_TO: &str = "mail_requests.reply_to";
 const NOTE: &str = "mail_request_events.note";
 
 fn seal(tx: &LibraryTx<'_>, keys: &Keyring, field: &str, value: &str) -> StoreResult<String> {
-    keys.seal(tx.library_id(), field, value)
-        .map_err(|e| StoreError::Sealing(e.to_string()))
+    keys.encrypt(tx.library_id(), field, value)
+        .map_err(|e| StoreError::Encryption(e.to_string()))
 }
 
 fn open(library: LibraryId, keys: &Keyring, field: &str, value: &str) -> StoreResult<String> {
-    keys.open(library, field, value)
-        .map_err(|e| StoreError::Sealing(e.to_string()))
+    keys.decrypt(library, field, value)
+        .map_err(|e| StoreError::Encryption(e.to_string()))
 }
 
 /// A request to file.
@@ -101,7 +101,7 @@ pub fn create(
         mail_requests::subject_sealed.eq(seal(tx, keys, SUBJECT, new.subject)?),
         mail_requests::body_sealed.eq(seal(tx, keys, BODY, new.body)?),
         mail_requests::attachments_sealed.eq(seal(tx, keys, ATTACHMENTS, new.attachments)?),
-        // Base64 before sealing: mail may carry 8-bit bytes in any charset,
+        // Base64 before encrypting: mail may carry 8-bit bytes in any charset,
         // and the message is kept exactly as it came.
         mail_requests::raw_sealed.eq(seal(tx, keys, RAW, &STANDARD.encode(new.raw))?),
         mail_requests::in_reply_to.eq(new.in_reply_to),
@@ -259,7 +259,7 @@ pub fn raw(tx: &mut LibraryTx<'_>, keys: &Keyring, id: MailRequestId) -> StoreRe
         .first(tx.conn())?;
     STANDARD
         .decode(open(lib, keys, RAW, &sealed)?)
-        .map_err(|e| StoreError::Sealing(format!("a stored message is not base64: {e}")))
+        .map_err(|e| StoreError::Encryption(format!("a stored message is not base64: {e}")))
 }
 
 /// Files a patron's deletion request made in the patron portal in their

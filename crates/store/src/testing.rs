@@ -215,10 +215,10 @@ pub fn scoped<T, E: From<crate::StoreError>>(
 }
 
 /// A fixed key ring for tests.
-pub fn keyring() -> crate::sealing::Keyring {
+pub fn keyring() -> crate::encryption::Keyring {
     use base64::Engine;
     let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
-    crate::sealing::Keyring::new(&[("k1".into(), b64(1))], "k1", &b64(2)).expect("test keys")
+    crate::encryption::Keyring::new(&[("k1".into(), b64(1))], "k1", &b64(2)).expect("test keys")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use crate::settings::{parse_key_list, Settings};
 use std::io::Write;
 use std::path::PathBuf;
-use store::sealing::{generate_key, Keyring};
+use store::encryption::{generate_key, Keyring};
 
 /// The file development keys live in.
 pub fn dev_key_path(settings: &Settings) -> PathBuf {
@@ -77,8 +77,11 @@ mod tests {
         let (a, dev) = load(&s).unwrap();
         assert!(dev);
         let (b, _) = load(&s).unwrap();
-        let sealed = a.seal(store::LibraryId(1), "name", "x").unwrap();
-        assert_eq!(b.open(store::LibraryId(1), "name", &sealed).unwrap(), "x");
+        let sealed = a.encrypt(store::LibraryId(1), "name", "x").unwrap();
+        assert_eq!(
+            b.decrypt(store::LibraryId(1), "name", &sealed).unwrap(),
+            "x"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -43,7 +43,7 @@ pub fn waker(settings: &Settings) -> Result<Waker, MailSetupError> {
 pub fn mailroom(
     settings: &Settings,
     store: store::Store,
-    keys: store::sealing::Keyring,
+    keys: store::encryption::Keyring,
     public_url: &str,
     waker: Waker,
 ) -> Result<Mailroom, MailSetupError> {

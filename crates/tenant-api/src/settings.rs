@@ -60,7 +60,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Demo data.
     pub demo: DemoSettings,
-    /// Keys that seal patrons' identifying data at rest.
+    /// Keys that encrypt patrons' identifying data at rest.
     pub encryption: EncryptionSettings,
 }
 
@@ -70,7 +70,7 @@ pub struct Settings {
 pub struct EncryptionSettings {
     /// Sealing keys as `id:base64,id:base64` (32 bytes each); unset generates development keys under `data.dir`.
     pub keys: Option<Secret>,
-    /// The id of the key new values are sealed with; old keys stay listed until re-sealed.
+    /// The id of the key new values are encrypted with; old keys stay listed until re-encrypted.
     pub current_key: Option<String>,
     /// The key of the blind indexes (32 bytes, base64); never rotated without re-indexing.
     pub index_key: Option<Secret>,
@@ -558,7 +558,7 @@ impl Settings {
     }
 
     /// The key ring from `[encryption]`, when keys are configured.
-    pub fn configured_keyring(&self) -> Result<store::sealing::Keyring, String> {
+    pub fn configured_keyring(&self) -> Result<store::encryption::Keyring, String> {
         let (Some(keys), Some(current), Some(index)) = (
             &self.encryption.keys,
             &self.encryption.current_key,
@@ -570,7 +570,7 @@ impl Settings {
             );
         };
         let pairs = parse_key_list(keys.expose())?;
-        store::sealing::Keyring::new(&pairs, current, index.expose()).map_err(|e| e.to_string())
+        store::encryption::Keyring::new(&pairs, current, index.expose()).map_err(|e| e.to_string())
     }
 
     /// Where outgoing mail is written as files.

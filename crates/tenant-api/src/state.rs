@@ -14,7 +14,7 @@ pub struct AppState {
     /// Failed sign-in counts.
     pub throttle: Arc<Throttle>,
     /// The keys that seal patrons' data.
-    pub keys: Arc<store::sealing::Keyring>,
+    pub keys: Arc<store::encryption::Keyring>,
     /// The privacy policies in force, per jurisdiction.
     pub policies: Arc<custody::Policies>,
     /// Patrons, records and consents, behind the gate.

@@ -31,7 +31,7 @@ use crate::wake::Waker;
 use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 use std::sync::Arc;
-use store::sealing::Keyring;
+use store::encryption::Keyring;
 use store::{outbox, DbConn, LibraryTx, Store, StoreError};
 
 /// What can go wrong in the mailroom. Never carries what a message said.

@@ -2,7 +2,7 @@
 //! keyed blind indexes (HMAC-SHA256) for finding a patron by card number or
 //! email without decrypting anything.
 //!
-//! A sealed value is `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`. The
+//! An encrypted value is `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`. The
 //! library and the field are bound in as associated data, so a ciphertext
 //! copied into another library's row, or into another column, does not open.
 //! Blind indexes deliberately leave the library out: the consortium must be
@@ -20,10 +20,10 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::fmt;
 
-/// Why a key ring could not be built or a value not sealed or opened.
+/// Why a key ring could not be built or a value not encrypted or decrypted.
 /// Never carries the value itself.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SealError {
+pub enum EncryptionError {
     /// A configured key is not 32 bytes of base64.
     #[error("key {0:?} is not 32 bytes of base64")]
     BadKey(String),
@@ -33,15 +33,15 @@ pub enum SealError {
     /// A key id has characters other than letters, digits, `-` and `_`.
     #[error("key id {0:?} may hold only letters, digits, - and _")]
     BadKeyId(String),
-    /// A sealed value names a key this ring does not hold.
-    #[error("the value was sealed with key {0:?}, which is not configured")]
+    /// An encrypted value names a key this ring does not hold.
+    #[error("the value was encrypted with key {0:?}, which is not configured")]
     UnknownKey(String),
-    /// The value is not in the sealed format, or does not authenticate.
-    #[error("a sealed value is damaged or belongs to another library or field")]
+    /// The value is not in the encrypted format, or does not authenticate.
+    #[error("an encrypted value is damaged or belongs to another library or field")]
     Damaged,
 }
 
-/// The keys custodian seals with and indexes with.
+/// The keys custodian encrypts with and indexes with.
 #[derive(Clone)]
 pub struct Keyring {
     current: String,
@@ -57,13 +57,13 @@ impl fmt::Debug for Keyring {
     }
 }
 
-fn decode_key(id: &str, b64: &str) -> Result<[u8; 32], SealError> {
+fn decode_key(id: &str, b64: &str) -> Result<[u8; 32], EncryptionError> {
     let bytes = STANDARD
         .decode(b64.trim())
-        .map_err(|_| SealError::BadKey(id.to_owned()))?;
+        .map_err(|_| EncryptionError::BadKey(id.to_owned()))?;
     bytes
         .try_into()
-        .map_err(|_| SealError::BadKey(id.to_owned()))
+        .map_err(|_| EncryptionError::BadKey(id.to_owned()))
 }
 
 /// A new random 32-byte key as base64, for generated development keys.
@@ -74,12 +74,12 @@ pub fn generate_key() -> String {
 }
 
 impl Keyring {
-    /// Builds a ring from `(id, base64 key)` pairs, the id of the key new values are sealed with, and the index key.
+    /// Builds a ring from `(id, base64 key)` pairs, the id of the key new values are encrypted with, and the index key.
     pub fn new(
         keys: &[(String, String)],
         current: &str,
         index_key: &str,
-    ) -> Result<Self, SealError> {
+    ) -> Result<Self, EncryptionError> {
         let mut ring = HashMap::new();
         for (id, b64) in keys {
             if id.is_empty()
@@ -87,13 +87,13 @@ impl Keyring {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                return Err(SealError::BadKeyId(id.clone()));
+                return Err(EncryptionError::BadKeyId(id.clone()));
             }
             let key = decode_key(id, b64)?;
             ring.insert(id.clone(), Aes256Gcm::new(&key.into()));
         }
         if !ring.contains_key(current) {
-            return Err(SealError::NoCurrentKey(current.to_owned()));
+            return Err(EncryptionError::NoCurrentKey(current.to_owned()));
         }
         let index_key = decode_key("index", index_key)?.to_vec();
         Ok(Keyring {
@@ -103,7 +103,7 @@ impl Keyring {
         })
     }
 
-    /// The id of the key new values are sealed with.
+    /// The id of the key new values are encrypted with.
     pub fn current_key_id(&self) -> &str {
         &self.current
     }
@@ -113,16 +113,16 @@ impl Keyring {
     }
 
     /// Encrypts `plaintext` for `field` of a row of `library`.
-    pub fn seal(
+    pub fn encrypt(
         &self,
         library: LibraryId,
         field: &str,
         plaintext: &str,
-    ) -> Result<String, SealError> {
+    ) -> Result<String, EncryptionError> {
         let cipher = self
             .keys
             .get(&self.current)
-            .ok_or_else(|| SealError::NoCurrentKey(self.current.clone()))?;
+            .ok_or_else(|| EncryptionError::NoCurrentKey(self.current.clone()))?;
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = Self::aad(library, field);
@@ -134,7 +134,7 @@ impl Keyring {
                     aad: &aad,
                 },
             )
-            .map_err(|_| SealError::Damaged)?;
+            .map_err(|_| EncryptionError::Damaged)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         Ok(format!(
@@ -144,34 +144,39 @@ impl Keyring {
         ))
     }
 
-    /// Decrypts a value sealed by [`Keyring::seal`] for the same library and field.
-    pub fn open(&self, library: LibraryId, field: &str, sealed: &str) -> Result<String, SealError> {
-        let mut parts = sealed.splitn(3, '.');
+    /// Decrypts a value encrypted by [`Keyring::encrypt`] for the same library and field.
+    pub fn decrypt(
+        &self,
+        library: LibraryId,
+        field: &str,
+        ciphertext: &str,
+    ) -> Result<String, EncryptionError> {
+        let mut parts = ciphertext.splitn(3, '.');
         let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(SealError::Damaged);
+            return Err(EncryptionError::Damaged);
         };
         let cipher = self
             .keys
             .get(key_id)
-            .ok_or_else(|| SealError::UnknownKey(key_id.to_owned()))?;
+            .ok_or_else(|| EncryptionError::UnknownKey(key_id.to_owned()))?;
         let raw = URL_SAFE_NO_PAD
             .decode(body)
-            .map_err(|_| SealError::Damaged)?;
+            .map_err(|_| EncryptionError::Damaged)?;
         if raw.len() < 12 + 16 {
-            return Err(SealError::Damaged);
+            return Err(EncryptionError::Damaged);
         }
         let (nonce, ct) = raw.split_at(12);
         let aad = Self::aad(library, field);
         let plain = cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
-            .map_err(|_| SealError::Damaged)?;
-        String::from_utf8(plain).map_err(|_| SealError::Damaged)
+            .map_err(|_| EncryptionError::Damaged)?;
+        String::from_utf8(plain).map_err(|_| EncryptionError::Damaged)
     }
 
-    /// Whether a sealed value was made with a key other than the current one (and should be re-sealed).
-    pub fn needs_rotation(&self, sealed: &str) -> bool {
-        sealed
+    /// Whether an encrypted value was made with a key other than the current one (and should be re-encrypted).
+    pub fn needs_rotation(&self, ciphertext: &str) -> bool {
+        ciphertext
             .split('.')
             .nth(1)
             .is_some_and(|id| id != self.current)
@@ -246,51 +251,53 @@ mod tests {
     }
 
     #[test]
-    fn sealed_values_open_only_for_their_library_and_field() {
+    fn ciphertexts_decrypt_only_for_their_library_and_field() {
         let r = ring("k1");
-        let sealed = r.seal(LibraryId(1), "name", "Ada Lovelace").unwrap();
-        assert!(sealed.starts_with("v1.k1."));
-        assert!(!sealed.contains("Ada"));
+        let ciphertext = r.encrypt(LibraryId(1), "name", "Ada Lovelace").unwrap();
+        assert!(ciphertext.starts_with("v1.k1."));
+        assert!(!ciphertext.contains("Ada"));
         assert_eq!(
-            r.open(LibraryId(1), "name", &sealed).unwrap(),
+            r.decrypt(LibraryId(1), "name", &ciphertext).unwrap(),
             "Ada Lovelace"
         );
         assert_eq!(
-            r.open(LibraryId(2), "name", &sealed),
-            Err(SealError::Damaged)
+            r.decrypt(LibraryId(2), "name", &ciphertext),
+            Err(EncryptionError::Damaged)
         );
         assert_eq!(
-            r.open(LibraryId(1), "email", &sealed),
-            Err(SealError::Damaged)
+            r.decrypt(LibraryId(1), "email", &ciphertext),
+            Err(EncryptionError::Damaged)
         );
-        let mut tampered = sealed.clone();
+        let mut tampered = ciphertext.clone();
         tampered.pop();
-        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        tampered.push(if ciphertext.ends_with('A') { 'B' } else { 'A' });
         assert_eq!(
-            r.open(LibraryId(1), "name", &tampered),
-            Err(SealError::Damaged)
+            r.decrypt(LibraryId(1), "name", &tampered),
+            Err(EncryptionError::Damaged)
         );
     }
 
     #[test]
-    fn the_same_value_seals_differently_each_time() {
+    fn the_same_value_encrypts_differently_each_time() {
         let r = ring("k1");
         assert_ne!(
-            r.seal(LibraryId(1), "name", "x").unwrap(),
-            r.seal(LibraryId(1), "name", "x").unwrap()
+            r.encrypt(LibraryId(1), "name", "x").unwrap(),
+            r.encrypt(LibraryId(1), "name", "x").unwrap()
         );
     }
 
     #[test]
     fn rotated_keys_still_open_old_values() {
-        let old = ring("k1").seal(LibraryId(1), "phone", "555-0100").unwrap();
+        let old = ring("k1")
+            .encrypt(LibraryId(1), "phone", "555-0100")
+            .unwrap();
         let rotated = ring("k2");
         assert!(rotated.needs_rotation(&old));
         assert_eq!(
-            rotated.open(LibraryId(1), "phone", &old).unwrap(),
+            rotated.decrypt(LibraryId(1), "phone", &old).unwrap(),
             "555-0100"
         );
-        let fresh = rotated.seal(LibraryId(1), "phone", "555-0100").unwrap();
+        let fresh = rotated.encrypt(LibraryId(1), "phone", "555-0100").unwrap();
         assert!(!rotated.needs_rotation(&fresh));
         let only_k2 = Keyring::new(
             &[("k2".into(), STANDARD.encode([2u8; 32]))],
@@ -299,8 +306,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            only_k2.open(LibraryId(1), "phone", &old),
-            Err(SealError::UnknownKey("k1".into()))
+            only_k2.decrypt(LibraryId(1), "phone", &old),
+            Err(EncryptionError::UnknownKey("k1".into()))
         );
     }
 
@@ -333,13 +340,16 @@ mod tests {
             "k1",
             &STANDARD.encode([9u8; 32]),
         );
-        assert_eq!(bad.unwrap_err(), SealError::BadKey("k1".into()));
+        assert_eq!(bad.unwrap_err(), EncryptionError::BadKey("k1".into()));
         let missing = Keyring::new(
             &[("k1".into(), STANDARD.encode([1u8; 32]))],
             "k9",
             &STANDARD.encode([9u8; 32]),
         );
-        assert_eq!(missing.unwrap_err(), SealError::NoCurrentKey("k9".into()));
+        assert_eq!(
+            missing.unwrap_err(),
+            EncryptionError::NoCurrentKey("k9".into())
+        );
         assert!(format!("{:?}", ring("k1")).contains("k1"));
         assert!(!format!("{:?}", ring("k1")).contains("AQEB"));
     }
