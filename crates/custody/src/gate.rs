@@ -14,7 +14,9 @@ use crate::values::Purpose;
 use crate::Custody;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use policy::clause::Clause;
-use policy::disclosure::{decide, Basis, Decision, Obligation, Relation, Request, Requester};
+use policy::disclosure::{
+    decide, Basis, Decision, DisclosureRequest, Obligation, Relation, Requester,
+};
 use policy::document::PolicyDocument;
 use policy::jurisdiction::{Jurisdiction, Profile};
 use policy::records::{FieldSet, KindSet};
@@ -74,7 +76,7 @@ pub struct Ask<'a> {
     /// Why, as stated.
     pub purpose: &'a Purpose,
     /// The question for [`policy::disclosure::decide`].
-    pub request: Request<'a>,
+    pub request: DisclosureRequest<'a>,
 }
 
 /// A decision some rule made, as the audit log records it.
@@ -241,7 +243,7 @@ impl Custody {
             action,
             subject,
             purpose,
-            request: Request {
+            request: DisclosureRequest {
                 requester: Requester::Staff(who.role),
                 requester_id: &requester_id,
                 relation: Relation::Unrelated,

@@ -13,7 +13,7 @@ use crate::gate::{record, Ask, Entry, Ruling};
 use crate::values::Purpose;
 use crate::Custody;
 use chrono::Utc;
-use policy::disclosure::{Basis, Relation, Request, Requester};
+use policy::disclosure::{Basis, DisclosureRequest, Relation, Requester};
 use policy::document::PolicyDocument;
 use policy::records::{FieldSet, KindSet};
 use store::encryption::Keyring;
@@ -48,7 +48,7 @@ impl Custody {
             action,
             subject: &subject,
             purpose: &purpose,
-            request: Request {
+            request: DisclosureRequest {
                 requester: Requester::Patron,
                 requester_id: &requester_id,
                 relation: Relation::Subject,

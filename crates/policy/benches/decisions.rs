@@ -10,7 +10,7 @@
 use chrono::{Days, NaiveDate};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use policy::disclosure::{
-    decide, Basis, Consent, LegalProcess, Relation, Request, Requester, VendorGrant,
+    decide, Basis, Consent, DisclosureRequest, LegalProcess, Relation, Requester, VendorGrant,
 };
 use policy::document::PolicyDocument;
 use policy::jurisdiction::{CourtFinding, Jurisdiction};
@@ -51,10 +51,10 @@ fn bench(c: &mut Criterion) {
         ends_on: today + Days::new(200),
     };
     let identity = FieldSet::of(&[Field::Name, Field::CardNumber, Field::Email]);
-    let mut mix: Vec<Request<'_>> = Vec::new();
+    let mut mix: Vec<DisclosureRequest<'_>> = Vec::new();
     for i in 0..100 {
         let r = match i {
-            0..=54 => Request {
+            0..=54 => DisclosureRequest {
                 requester: Requester::Staff(LibraryRole::Staff),
                 requester_id: "account:12",
                 relation: Relation::Unrelated,
@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
                     purpose: "hold pickup",
                 },
             },
-            55..=79 => Request {
+            55..=79 => DisclosureRequest {
                 requester: Requester::Patron,
                 requester_id: "patron:55",
                 relation: Relation::Subject,
@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
                     identity_verified: true,
                 },
             },
-            80..=86 => Request {
+            80..=86 => DisclosureRequest {
                 requester: Requester::Outside,
                 requester_id: "attorney-7",
                 relation: Relation::Unrelated,
@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion) {
                 fields: FieldSet::of(&[Field::Name, Field::TitlesBorrowed]),
                 basis: Basis::WrittenConsent(&consent),
             },
-            87..=92 => Request {
+            87..=92 => DisclosureRequest {
                 requester: Requester::Vendor,
                 requester_id: "ebooks-inc",
                 relation: Relation::Unrelated,
@@ -93,7 +93,7 @@ fn bench(c: &mut Criterion) {
                 fields: FieldSet::of(&[Field::CardNumber]),
                 basis: Basis::Vendor(&grant),
             },
-            93..=95 => Request {
+            93..=95 => DisclosureRequest {
                 requester: Requester::Staff(LibraryRole::Custodian),
                 requester_id: "account:3",
                 relation: Relation::Unrelated,
@@ -101,7 +101,7 @@ fn bench(c: &mut Criterion) {
                 fields: identity.with(Field::TitlesBorrowed),
                 basis: Basis::CourtOrder(&order),
             },
-            96..=97 => Request {
+            96..=97 => DisclosureRequest {
                 requester: Requester::Outside,
                 requester_id: "county-sheriff",
                 relation: Relation::Unrelated,
@@ -109,7 +109,7 @@ fn bench(c: &mut Criterion) {
                 fields: FieldSet::all(),
                 basis: Basis::Subpoena(&subpoena),
             },
-            _ => Request {
+            _ => DisclosureRequest {
                 requester: Requester::Outside,
                 requester_id: "caller",
                 relation: Relation::Unrelated,

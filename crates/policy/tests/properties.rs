@@ -2,7 +2,7 @@
 
 use chrono::{Days, NaiveDate};
 use policy::disclosure::{
-    decide, Basis, Consent, LegalProcess, Relation, Request, Requester, VendorGrant,
+    decide, Basis, Consent, DisclosureRequest, LegalProcess, Relation, Requester, VendorGrant,
 };
 use policy::document::PolicyDocument;
 use policy::jurisdiction::{CourtFinding, Jurisdiction};
@@ -187,7 +187,7 @@ proptest! {
         };
         // A subpoena is the one basis a profile may accept; none of ours does.
         prop_assume!(!(which == 0 && j.profile().subpoena.is_some() && doc.accept_subpoena()));
-        let request = Request { requester, requester_id: "x", relation: Relation::Unrelated, kinds: k, fields: f, basis };
+        let request = DisclosureRequest { requester, requester_id: "x", relation: Relation::Unrelated, kinds: k, fields: f, basis };
         let decision = decide(j.profile(), &doc, &request, today);
         prop_assert!(!decision.is_allowed(), "{:?} allowed {:?}", which, decision);
     }

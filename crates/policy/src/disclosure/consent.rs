@@ -1,6 +1,8 @@
 //! Disclosure on a patron's written consent, and to a minor's guardian.
 
-use super::{allow, deny, Consent, Decision, DenyReason as R, Relation, Request, Requester, AUDIT};
+use super::{
+    allow, deny, Consent, Decision, DenyReason as R, DisclosureRequest, Relation, Requester, AUDIT,
+};
 use crate::clause::Clause;
 use crate::document::PolicyDocument;
 use crate::jurisdiction::Profile;
@@ -11,7 +13,7 @@ use chrono::NaiveDate;
 pub(super) fn written(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     consent: &Consent<'_>,
     today: NaiveDate,
 ) -> Decision {
@@ -42,7 +44,7 @@ pub(super) fn written(
 pub(super) fn guardian(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     minor_date_of_birth: NaiveDate,
     relationship_verified: bool,
     today: NaiveDate,

@@ -3,7 +3,8 @@
 //! refused in `decide` itself.
 
 use super::{
-    allow, deny, Decision, DenyReason as R, LegalProcess, Obligation, Obligations, Request, AUDIT,
+    allow, deny, Decision, DenyReason as R, DisclosureRequest, LegalProcess, Obligation,
+    Obligations, AUDIT,
 };
 use crate::clause::Clause;
 use crate::document::PolicyDocument;
@@ -14,7 +15,7 @@ use crate::staff::LibraryRole;
 pub(super) fn court_order(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     order: &LegalProcess,
 ) -> Decision {
     if order.verified_by != Some(LibraryRole::Custodian) {
@@ -30,7 +31,7 @@ pub(super) fn court_order(
 pub(super) fn subpoena(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     subpoena: &LegalProcess,
 ) -> Decision {
     let Some(clause) = profile.subpoena else {
@@ -52,7 +53,7 @@ pub(super) fn subpoena(
 pub(super) fn emergency(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     imminent_danger: bool,
 ) -> Decision {
     let Some(clause) = profile.emergency else {

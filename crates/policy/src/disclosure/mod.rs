@@ -133,7 +133,7 @@ pub enum Basis<'a> {
 
 /// A request to see library records about one patron.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Request<'a> {
+pub struct DisclosureRequest<'a> {
     /// Who asks.
     pub requester: Requester,
     /// The requester's identifier, matched against consents and grants.
@@ -360,7 +360,7 @@ const AUDIT: Obligations = Obligations::of(&[Obligation::AuditLog]);
 
 /// An allowance of exactly what was asked, until `until`.
 fn allow(
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     obligations: Obligations,
     clause: Clause,
     until: Option<NaiveDate>,
@@ -380,7 +380,7 @@ fn allow(
 pub fn decide(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     today: NaiveDate,
 ) -> Decision {
     use DenyReason as R;

@@ -20,9 +20,9 @@ fn loans() -> (KindSet, FieldSet) {
     )
 }
 
-fn request(requester: Requester, relation: Relation, basis: Basis<'_>) -> Request<'_> {
+fn request(requester: Requester, relation: Relation, basis: Basis<'_>) -> DisclosureRequest<'_> {
     let (kinds, fields) = loans();
-    Request {
+    DisclosureRequest {
         requester,
         requester_id: "someone",
         relation,
@@ -32,7 +32,7 @@ fn request(requester: Requester, relation: Relation, basis: Basis<'_>) -> Reques
     }
 }
 
-fn run(j: Jurisdiction, r: &Request<'_>) -> Decision {
+fn run(j: Jurisdiction, r: &DisclosureRequest<'_>) -> Decision {
     decide(j.profile(), &doc(j), r, day(TODAY))
 }
 
@@ -466,8 +466,8 @@ fn grant() -> VendorGrant<'static> {
     }
 }
 
-fn card_check<'a>(g: &'a VendorGrant<'a>) -> Request<'a> {
-    Request {
+fn card_check<'a>(g: &'a VendorGrant<'a>) -> DisclosureRequest<'a> {
+    DisclosureRequest {
         requester: Requester::Vendor,
         requester_id: "someone",
         relation: Relation::Unrelated,

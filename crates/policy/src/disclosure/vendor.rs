@@ -1,6 +1,8 @@
 //! Disclosure to a contracted vendor, within its contract and the library's policy.
 
-use super::{allow, deny, Decision, DenyReason as R, Request, Requester, VendorGrant, AUDIT};
+use super::{
+    allow, deny, Decision, DenyReason as R, DisclosureRequest, Requester, VendorGrant, AUDIT,
+};
 use crate::clause::Clause;
 use crate::document::PolicyDocument;
 use crate::jurisdiction::Profile;
@@ -10,7 +12,7 @@ use chrono::NaiveDate;
 pub(super) fn grant(
     profile: &Profile,
     doc: &PolicyDocument,
-    request: &Request<'_>,
+    request: &DisclosureRequest<'_>,
     grant: &VendorGrant<'_>,
     today: NaiveDate,
 ) -> Decision {
