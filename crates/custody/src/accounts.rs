@@ -14,11 +14,11 @@ use crate::values::looks_like_email;
 use chrono::{NaiveDateTime, Utc};
 use policy::staff::{decide_staff, LibraryRole, StaffAction, StaffDecision, Standing};
 use serde::Serialize;
-use store::accounts::{self, Account, NewAccount};
+use store::accounts::{self, NewAccount};
 use store::libraries::{self, Library};
 use store::{security_log, staff, Access, LibraryId, Store, StoreError};
 
-pub use store::accounts::normalize_email;
+pub use store::accounts::{normalize_email, Account};
 pub use store::staff::StaffMember as StaffAccount;
 pub use store::time::rfc3339;
 pub use store::AccountId;
@@ -499,4 +499,36 @@ pub fn close_session(store: &Store, token_hash: &[u8], now: NaiveDateTime) -> Cu
         accounts::revoke_session(c, token_hash, now)
     })?;
     Ok(())
+}
+
+/// The account whose session or token has this hash, if it is live now.
+pub fn session_account(store: &Store, token_hash: &[u8]) -> CustodyResult<Option<Account>> {
+    let now = Utc::now().naive_utc();
+    match store.consortium(Access::Read, |c| {
+        accounts::session_account(c, token_hash, now)
+    }) {
+        Ok(a) => Ok(Some(a)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The library with this slug and how `account` stands there; the director
+/// stands as the director everywhere and is never a member.
+pub fn standing(
+    store: &Store,
+    slug: &str,
+    account: AccountId,
+    is_director: bool,
+) -> CustodyResult<(Library, Standing)> {
+    if !libraries::valid_slug(slug) {
+        return Err(CustodyError::NotFound);
+    }
+    let (library, role) = store.library_standing(slug, (!is_director).then_some(account))?;
+    let standing = if is_director {
+        Standing::Director
+    } else {
+        role.map_or(Standing::Outsider, Standing::Member)
+    };
+    Ok((library, standing))
 }

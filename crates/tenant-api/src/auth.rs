@@ -4,11 +4,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
+use custody::accounts::{self, Account, AccountId};
+use custody::Library;
 use futures_util::future::LocalBoxFuture;
 use policy::staff::Standing;
-use store::accounts::{self, Account};
-use store::libraries::{self, Library};
-use store::{Access, AccountId};
 
 /// The name of the session cookie.
 pub const COOKIE: &str = "custodian_session";
@@ -84,15 +83,10 @@ impl FromRequest for Caller {
             let hash = crate::passwords::token_hash(&token);
             let store = state.store.clone();
             let lookup = hash.clone();
-            let account = web::block(move || {
-                let now = chrono::Utc::now().naive_utc();
-                store.consortium(Access::Read, |c| accounts::session_account(c, &lookup, now))
-            })
-            .await?;
+            let account = web::block(move || accounts::session_account(&store, &lookup)).await??;
             match account {
-                Ok(a) => Ok(Caller::from_account(&a, hash)),
-                Err(store::StoreError::NotFound) => Err(ApiError::Unauthenticated),
-                Err(e) => Err(e.into()),
+                Some(a) => Ok(Caller::from_account(&a, hash)),
+                None => Err(ApiError::Unauthenticated),
             }
         })
     }
@@ -123,21 +117,10 @@ impl FromRequest for LibraryAccess {
             let caller = caller.await?;
             let state = state?;
             let slug = slug.ok_or(ApiError::NotFound)?;
-            if !libraries::valid_slug(&slug) {
-                return Err(ApiError::NotFound);
-            }
             let store = state.store.clone();
             let (id, director) = (caller.id, caller.is_director);
             let (library, standing) =
-                web::block(move || -> Result<(Library, Standing), ApiError> {
-                    let (library, role) =
-                        store.library_standing(&slug, (!director).then_some(id))?;
-                    if director {
-                        return Ok((library, Standing::Director));
-                    }
-                    Ok((library, role.map_or(Standing::Outsider, Standing::Member)))
-                })
-                .await??;
+                web::block(move || accounts::standing(&store, &slug, id, director)).await??;
             Ok(LibraryAccess {
                 caller,
                 library,
