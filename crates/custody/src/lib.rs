@@ -59,7 +59,7 @@ impl Custody {
         &self.store
     }
 
-    /// The keys that seal patrons' data.
+    /// The keys that encrypt patrons' data.
     pub fn keys(&self) -> &Keyring {
         &self.keys
     }

@@ -123,7 +123,7 @@ impl Application {
         if development {
             tracing::warn!(
                 path = %crate::keys::dev_key_path(&settings).display(),
-                "patron data is sealed with development keys generated under the data directory; configure [encryption] keys for production"
+                "patron data is encrypted with development keys generated under the data directory; configure [encryption] keys for production"
             );
         }
         if let Some(warning) = settings.public_url_warning() {

@@ -13,7 +13,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed sign-in counts.
     pub throttle: Arc<Throttle>,
-    /// The keys that seal patrons' data.
+    /// The keys that encrypt patrons' data.
     pub keys: Arc<store::encryption::Keyring>,
     /// The privacy policies in force, per jurisdiction.
     pub policies: Arc<custody::Policies>,
