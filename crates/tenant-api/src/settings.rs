@@ -68,7 +68,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EncryptionSettings {
-    /// Sealing keys as `id:base64,id:base64` (32 bytes each); unset generates development keys under `data.dir`.
+    /// Encryption keys as `id:base64,id:base64` (32 bytes each); unset generates development keys under `data.dir`.
     pub keys: Option<Secret>,
     /// The id of the key new values are encrypted with; old keys stay listed until re-encrypted.
     pub current_key: Option<String>,
