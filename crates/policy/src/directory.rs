@@ -42,11 +42,6 @@ pub fn decide_entry(standing: Standing, action: EntryAction) -> DirectoryDecisio
     }
 }
 
-/// Whether the caller may approve or reject changes and read entries' history.
-pub fn may_moderate(is_director: bool) -> bool {
-    is_director
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +69,5 @@ mod tests {
             decide_entry(Standing::Outsider, View),
             DirectoryDecision::Hidden
         );
-        assert!(may_moderate(true) && !may_moderate(false));
     }
 }

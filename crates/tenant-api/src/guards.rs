@@ -145,3 +145,62 @@ impl FromRequest for Director {
         })
     }
 }
+
+/// A part of the consortium's work only the director does, and what anyone
+/// else is told when they try it.
+pub trait DirectorsWork {
+    /// The refusal, naming the work.
+    const REFUSAL: &'static str;
+}
+
+/// The director, at one part of their work: the [`Director`] guard with the
+/// refusal that names that work, so a caller learns what they cannot do.
+pub struct DirectorAt<W: DirectorsWork>(pub Director, pub std::marker::PhantomData<W>);
+
+impl<W: DirectorsWork> DirectorAt<W> {
+    /// How the audit log names the director.
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+}
+
+impl<W: DirectorsWork + 'static> FromRequest for DirectorAt<W> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let director = Director::from_request(req, payload);
+        Box::pin(async move {
+            match director.await {
+                Ok(d) => Ok(DirectorAt(d, std::marker::PhantomData)),
+                Err(ApiError::Forbidden(_)) => Err(ApiError::Forbidden(W::REFUSAL)),
+                Err(other) => Err(other),
+            }
+        })
+    }
+}
+
+/// The director's inbox of emailed requests.
+pub enum Inbox {}
+impl DirectorsWork for Inbox {
+    const REFUSAL: &'static str = "only the consortium director works the director's inbox";
+}
+
+/// Moderating the public directory.
+pub enum Moderation {}
+impl DirectorsWork for Moderation {
+    const REFUSAL: &'static str = "only the consortium director moderates the directory";
+}
+
+/// The consortium's member libraries.
+pub enum MemberLibraries {}
+impl DirectorsWork for MemberLibraries {
+    const REFUSAL: &'static str = "only the consortium director manages member libraries";
+}
+
+/// The consortium's security log.
+pub enum SecurityLog {}
+impl DirectorsWork for SecurityLog {
+    const REFUSAL: &'static str =
+        "only the consortium director reads the consortium's security log";
+}

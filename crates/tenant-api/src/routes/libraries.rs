@@ -1,8 +1,8 @@
 //! The consortium's member libraries, for the director: `/api/v1/libraries`.
 
 use super::{blocking, PageQuery, Paged};
-use crate::error::{ApiError, ApiResult};
-use crate::guards::Director;
+use crate::error::ApiResult;
+use crate::guards::{DirectorAt, MemberLibraries, SecurityLog};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use custody::libraries::{self, Onboarding, SecurityLogEntry};
@@ -10,24 +10,12 @@ use serde::Deserialize;
 
 pub use custody::libraries::JURISDICTIONS;
 
-/// The director guard, refusing everybody else with `why`; an unauthenticated
-/// caller still gets the guard's own answer.
-fn director(guard: Result<Director, ApiError>, why: &'static str) -> ApiResult<Director> {
-    guard.map_err(|e| match e {
-        ApiError::Forbidden(_) => ApiError::Forbidden(why),
-        other => other,
-    })
-}
-
-const MANAGES_LIBRARIES: &str = "only the consortium director manages member libraries";
-
 /// Lists member libraries.
 pub async fn list(
     state: web::Data<AppState>,
-    guard: Result<Director, ApiError>,
+    _director: DirectorAt<MemberLibraries>,
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    director(guard, MANAGES_LIBRARIES)?;
     let page = q.parse()?;
     let store = state.store.clone();
     let (after, limit) = (page.after.map(libraries::LibraryId), page.limit);
@@ -47,10 +35,9 @@ pub struct Onboard {
 /// Onboards a member library.
 pub async fn create(
     state: web::Data<AppState>,
-    guard: Result<Director, ApiError>,
+    _director: DirectorAt<MemberLibraries>,
     body: web::Json<Onboard>,
 ) -> ApiResult<HttpResponse> {
-    director(guard, MANAGES_LIBRARIES)?;
     let body = body.into_inner();
     let store = state.store.clone();
     let library = blocking(move || {
@@ -69,13 +56,9 @@ pub async fn create(
 /// `GET /api/v1/director/security-log`: refusals of callers in libraries they have no standing in, oldest first.
 pub async fn security_log(
     state: web::Data<AppState>,
-    guard: Result<Director, ApiError>,
+    _director: DirectorAt<SecurityLog>,
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    director(
-        guard,
-        "only the consortium director reads the consortium's security log",
-    )?;
     let page = q.parse()?;
     let store = state.store.clone();
     let (after, limit) = (page.after, page.limit);

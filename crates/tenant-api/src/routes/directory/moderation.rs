@@ -3,41 +3,19 @@
 //! and reads an entry's history.
 
 use super::entry_id;
-use crate::auth::{Caller, LibraryAccess};
+use crate::auth::LibraryAccess;
 use crate::error::{ApiError, ApiResult};
-use crate::guards::Director;
+use crate::guards::{DirectorAt, Moderation};
 use crate::routes::{Page, PageQuery, Paged};
 use crate::state::AppState;
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use directory::moderation::Patch;
-use futures_util::future::LocalBoxFuture;
-use policy::directory::{decide_entry, may_moderate, DirectoryDecision, EntryAction};
+use policy::directory::{decide_entry, DirectoryDecision, EntryAction};
 use serde::Deserialize;
 
-/// The director, as the one who moderates the directory: the `Director`
-/// guard, with the directory's own refusal so callers see why.
-pub struct Moderator(pub Director);
-
-impl FromRequest for Moderator {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
-            if may_moderate(caller.is_director) {
-                Ok(Moderator(Director(caller)))
-            } else {
-                Err(ApiError::Forbidden(
-                    "only the consortium director moderates the directory",
-                ))
-            }
-        })
-    }
-}
+/// The director at the directory's moderation queue.
+pub type Moderator = DirectorAt<Moderation>;
 
 fn entry_decision(access: &LibraryAccess, action: EntryAction) -> ApiResult<()> {
     match decide_entry(access.standing, action) {
@@ -145,7 +123,7 @@ fn check_reason_length(reason: &str) -> ApiResult<()> {
 /// none) approves, and `{"reason": "..."}` records why.
 pub async fn approve(
     state: web::Data<AppState>,
-    Moderator(director): Moderator,
+    DirectorAt(director, _): Moderator,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
@@ -169,7 +147,7 @@ pub async fn approve(
 /// `POST /api/v1/directory/changes/{id}/reject`: refuse it, saying why.
 pub async fn reject(
     state: web::Data<AppState>,
-    Moderator(director): Moderator,
+    DirectorAt(director, _): Moderator,
     path: web::Path<String>,
     body: web::Json<Decision>,
 ) -> ApiResult<HttpResponse> {

@@ -6,6 +6,7 @@ use super::queue::{
 };
 use super::MailDirector;
 use crate::error::ApiResult;
+use crate::guards::DirectorAt;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use notifier::requests::{MailRequestId, DIRECTOR_SCOPE};
@@ -24,7 +25,7 @@ pub async fn director_list(
 /// `GET /api/v1/director/requests/{id}`
 pub async fn director_get(
     state: web::Data<AppState>,
-    MailDirector(director): MailDirector,
+    DirectorAt(director, _): MailDirector,
     id: web::Path<MailRequestId>,
 ) -> ApiResult<HttpResponse> {
     get_in(&state, DIRECTOR_SCOPE, id.into_inner(), director.0.id).await
@@ -33,7 +34,7 @@ pub async fn director_get(
 /// `GET /api/v1/director/requests/{id}/message`
 pub async fn director_raw(
     state: web::Data<AppState>,
-    MailDirector(director): MailDirector,
+    DirectorAt(director, _): MailDirector,
     id: web::Path<MailRequestId>,
 ) -> ApiResult<HttpResponse> {
     raw_in(&state, DIRECTOR_SCOPE, id.into_inner(), director.0.id).await
@@ -42,7 +43,7 @@ pub async fn director_raw(
 /// `PATCH /api/v1/director/requests/{id}`
 pub async fn director_update(
     state: web::Data<AppState>,
-    MailDirector(director): MailDirector,
+    DirectorAt(director, _): MailDirector,
     id: web::Path<MailRequestId>,
     body: web::Json<ChangeBody>,
 ) -> ApiResult<HttpResponse> {
@@ -53,7 +54,7 @@ pub async fn director_update(
 /// `POST /api/v1/director/requests/{id}/replies`
 pub async fn director_reply(
     state: web::Data<AppState>,
-    MailDirector(director): MailDirector,
+    DirectorAt(director, _): MailDirector,
     id: web::Path<MailRequestId>,
     body: web::Json<ReplyBody>,
 ) -> ApiResult<HttpResponse> {

@@ -14,36 +14,16 @@ mod outbox;
 mod queue;
 
 use crate::error::{ApiError, ApiResult};
-use crate::guards::Director;
-use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use crate::guards::{DirectorAt, Inbox};
+use actix_web::web;
 use chrono::Utc;
-use futures_util::future::LocalBoxFuture;
 
 fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-/// The director at the mail desk: the [`Director`] guard, refusing in the
-/// words the director's inbox has always used.
-pub struct MailDirector(pub Director);
-
-impl FromRequest for MailDirector {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let director = Director::from_request(req, payload);
-        Box::pin(async move {
-            director.await.map(MailDirector).map_err(|e| match e {
-                ApiError::Forbidden(_) => {
-                    ApiError::Forbidden("only the consortium director works the director's inbox")
-                }
-                other => other,
-            })
-        })
-    }
-}
+/// The director at the inbox.
+pub type MailDirector = DirectorAt<Inbox>;
 
 /// An optional query parameter that must be one of `allowed`.
 fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> ApiResult<Option<String>> {
