@@ -22,9 +22,9 @@ use store::libraries::{self, NewLibrary};
 use store::patrons::{self, PatronData};
 use store::records::{self, NewRecord};
 use store::sealing::Keyring;
-use store::testing::{postgres_url, PgTestDb};
 use store::PatronId;
 use store::{Access, DbUrl, LibraryId, Store};
+use testkit::{postgres_url, PgTestDb};
 
 fn keys() -> Keyring {
     let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);

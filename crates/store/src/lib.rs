@@ -24,8 +24,6 @@ pub mod security_log;
 pub mod sequence;
 pub mod staff;
 pub mod tenant;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod time;
 
 pub use connection::{Backend, DbConn, DbUrl, Pool, PooledConn};

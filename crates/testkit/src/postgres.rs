@@ -1,16 +1,13 @@
-//! Test support: a throw-away PostgreSQL database per test, dropped afterwards.
+//! A throw-away PostgreSQL database per test, dropped afterwards.
 //!
 //! Tests find the server through `CUSTODIAN_TEST_POSTGRES_URL`, a URL of a role
 //! that may create databases (for example `postgres://postgres@127.0.0.1:5432/postgres`).
 //! Each test gets its own database, so tests run in parallel without sharing rows.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-use crate::connection::DbUrl;
-use crate::migrations;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use std::sync::atomic::{AtomicU32, Ordering};
+use store::{migrations, DbUrl};
 
 /// The variable naming the PostgreSQL server for tests.
 pub const POSTGRES_ENV: &str = "CUSTODIAN_TEST_POSTGRES_URL";
@@ -135,65 +132,6 @@ impl Drop for PgTestDb {
             ));
         }
     }
-}
-
-/// A migrated store for one test, on one backend, and what keeps it alive.
-pub struct TestStore {
-    /// The store, connected as the serving (application) role.
-    pub store: crate::Store,
-    /// "sqlite" or "postgresql", for assertion messages.
-    pub backend: &'static str,
-    _pg: Option<PgTestDb>,
-    _dir: Option<std::path::PathBuf>,
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some(dir) = &self._dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-/// A fresh SQLite store, and a fresh PostgreSQL one when
-/// `CUSTODIAN_TEST_POSTGRES_URL` is set: run a test body over each.
-pub fn stores(pool_size: u32) -> Vec<TestStore> {
-    static SEQ: AtomicU32 = AtomicU32::new(0);
-    let timeout = std::time::Duration::from_secs(10);
-    let dir = std::env::temp_dir().join(format!(
-        "custodian-test-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let url =
-        DbUrl::parse(&format!("sqlite://{}", dir.join("test.db").display())).expect("sqlite url");
-    let mut conn = url.connect().expect("sqlite connects");
-    migrations::run_pending(&mut conn).expect("sqlite migrations");
-    let mut out = vec![TestStore {
-        store: crate::Store::open(&url, pool_size, timeout).expect("sqlite store"),
-        backend: "sqlite",
-        _pg: None,
-        _dir: Some(dir),
-    }];
-    if let Some(admin) = postgres_url() {
-        let pg = PgTestDb::create(&admin);
-        let url = DbUrl::parse(&pg.app_url).expect("postgres url");
-        out.push(TestStore {
-            store: crate::Store::open(&url, pool_size, timeout).expect("postgres store"),
-            backend: "postgresql",
-            _pg: Some(pg),
-            _dir: None,
-        });
-    }
-    out
-}
-
-/// A fixed key ring for tests.
-pub fn keyring() -> crate::sealing::Keyring {
-    use base64::Engine;
-    let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
-    crate::sealing::Keyring::new(&[("k1".into(), b64(1))], "k1", &b64(2)).expect("test keys")
 }
 
 #[cfg(test)]
