@@ -11,10 +11,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod operations;
+mod patrons;
+mod sign_in;
 mod staff;
+mod testkit_app;
+mod trust_c;
+mod web;
 
 /// What every test file here reads: the app, its backends and the client.
 mod support {
-    pub use testkit::app::{each_backend, on_backend, Backend, Client, TestApp};
+    pub use testkit::app::{each_backend, Backend, TestApp};
     pub use testkit::http::*;
 }

@@ -1,106 +1,12 @@
-//! Sign-in and self-service hardening: card spellings, proxies, cookies,
-//! the hashing gate, a child's own changes, and email confirmation.
+//! Self-service hardening a process shows: a proxy setting that stops
+//! start-up, a child's own changes checked in the database, and email
+//! confirmation through the outbox. Card spellings, proxies, cookies and
+//! the hashing gate run in process (tests/app/trust_c.rs).
 
 use crate::harness::*;
 use serde_json::{json, Value};
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";
-
-fn register(server: &Server, token: &str, library: &str, body: Value) -> Value {
-    let r = post(
-        &server.url(&format!("/api/v1/libraries/{library}/patrons")),
-        Some(token),
-        &body,
-    );
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body
-}
-
-fn patron_sign_in(server: &Server, library: &str, card: &str, pin: &str) -> Reply {
-    post(
-        &server.url(&format!("/api/v1/libraries/{library}/patron/sign-in")),
-        None,
-        &json!({"card_number": card, "pin": pin}),
-    )
-}
-
-#[test]
-fn a_card_written_differently_shares_one_lockout() {
-    for backend in backends() {
-        let s = Server::start(
-            backend,
-            &[
-                ("CUSTODIAN__AUTH__FAILURES_PER_ACCOUNT", "20"),
-                ("CUSTODIAN__AUTH__FAILURES_PER_ADDRESS", "1000"),
-            ],
-        );
-        let staff = s.sign_in(ADMIN_A);
-        register(
-            &s,
-            &staff,
-            "riverbend",
-            json!({"card_number": "9206355424", "pin": "4321", "name": "Tess Lockwood"}),
-        );
-        let variants = [
-            "9206355424",
-            "9206.355424",
-            "/9206355424",
-            "9206355424_",
-            "9206-355424",
-        ];
-        assert_eq!(
-            patron_sign_in(&s, "riverbend", "9206.355424", "4321").status,
-            200
-        );
-        for i in 0..20 {
-            patron_sign_in(&s, "riverbend", variants[i % variants.len()], "0000")
-                .assert_problem(401, "bad-credentials");
-        }
-        // The right PIN waits now, however the card is written.
-        for v in variants {
-            patron_sign_in(&s, "riverbend", v, "4321").assert_problem(429, "too-many-attempts");
-        }
-    }
-}
-
-#[test]
-fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
-    for backend in backends() {
-        for trusted in [false, true] {
-            let mut env = vec![
-                ("CUSTODIAN__AUTH__FAILURES_PER_ACCOUNT", "100"),
-                ("CUSTODIAN__AUTH__FAILURES_PER_ADDRESS", "3"),
-            ];
-            if trusted {
-                env.push(("CUSTODIAN__SERVER__TRUSTED_PROXIES", "127.0.0.1/32, ::1"));
-            }
-            let s = Server::start(backend, &env);
-            let url = s.url("/api/v1/auth/sign-in");
-            for i in 0..3 {
-                post_with_headers(
-                    &url,
-                    // What a client writes on the left does not count, only the proxy's hop.
-                    &[("X-Forwarded-For", &format!("198.51.100.{i}, 203.0.113.5"))],
-                    &json!({"email": ADMIN_A, "password": "guess-guess-guess"}),
-                )
-                .assert_problem(401, "bad-credentials");
-            }
-            let good = json!({"email": ADMIN_A, "password": s.password(ADMIN_A)});
-            let other_client =
-                post_with_headers(&url, &[("X-Forwarded-For", "203.0.113.6")], &good);
-            let same_client = post_with_headers(&url, &[("X-Forwarded-For", "203.0.113.5")], &good);
-            if trusted {
-                // Behind the proxy another client is not locked out by the first one's failures.
-                assert_eq!(other_client.status, 200, "{:?}", other_client.body);
-                same_client.assert_problem(429, "too-many-attempts");
-            } else {
-                // From an untrusted peer the header is ignored: the peer is the client.
-                other_client.assert_problem(429, "too-many-attempts");
-                same_client.assert_problem(429, "too-many-attempts");
-            }
-        }
-    }
-}
 
 #[test]
 fn a_trusted_proxy_setting_that_is_not_a_cidr_stops_start_up() {
@@ -117,80 +23,6 @@ fn a_trusted_proxy_setting_that_is_not_a_cidr_stops_start_up() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("server.trusted_proxies"), "{err}");
     assert!(err.contains("proxy.local"), "{err}");
-}
-
-#[test]
-fn cookies_are_secure_when_the_public_url_is_https() {
-    for backend in backends() {
-        let s = Server::start(
-            backend,
-            &[(
-                "CUSTODIAN__SERVER__PUBLIC_URL",
-                "https://library.example.org",
-            )],
-        );
-        let r = post(
-            &s.url("/api/v1/auth/sign-in"),
-            None,
-            &json!({"email": ADMIN_A, "password": s.password(ADMIN_A)}),
-        );
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        let cookie = r.header("set-cookie").unwrap();
-        assert!(cookie.contains("Secure"), "{cookie}");
-        let staff = r.body["token"].as_str().unwrap().to_owned();
-        register(
-            &s,
-            &staff,
-            "riverbend",
-            json!({"card_number": "21000111222", "pin": "4321", "name": "Una Secure"}),
-        );
-        let p = patron_sign_in(&s, "riverbend", "21000111222", "4321");
-        assert!(p.header("set-cookie").unwrap().contains("Secure"));
-    }
-}
-
-#[test]
-fn a_full_hashing_queue_answers_503_with_retry_after() {
-    for backend in backends() {
-        let s = Server::start(
-            backend,
-            &[
-                ("CUSTODIAN__AUTH__HASH_CONCURRENCY", "1"),
-                ("CUSTODIAN__AUTH__HASH_QUEUE", "0"),
-                ("CUSTODIAN__AUTH__FAILURES_PER_ADDRESS", "1000"),
-                ("CUSTODIAN__SERVER__WORKERS", "4"),
-            ],
-        );
-        let url = s.url("/api/v1/auth/sign-in");
-        let good = json!({"email": ADMIN_A, "password": s.password(ADMIN_A)});
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
-        let replies: Vec<Reply> = (0..6)
-            .map(|_| {
-                let (url, good, barrier) = (url.clone(), good.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    post(&url, None, &good)
-                })
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .collect();
-        assert!(replies.iter().any(|r| r.status == 200), "{replies:?}");
-        let busy = replies
-            .iter()
-            .find(|r| r.status == 503)
-            .unwrap_or_else(|| panic!("no 503 among simultaneous sign-ins: {replies:?}"));
-        busy.assert_problem(503, "busy");
-        let retry: u64 = busy
-            .header("retry-after")
-            .expect("Retry-After")
-            .parse()
-            .unwrap();
-        assert!(retry >= 1);
-        // Once the burst is over the same sign-in goes through.
-        assert_eq!(post(&url, None, &good).status, 200);
-    }
 }
 
 #[test]

@@ -341,6 +341,12 @@ impl TestApp {
     }
 }
 
+impl http::Served for TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Not graceful: a finished test has nothing in flight worth waiting for.

@@ -207,3 +207,30 @@ pub fn post_with_headers(url: &str, headers: &[(&str, &str)], body: &Value) -> R
     }
     finish(req.send_json(body.clone()))
 }
+
+/// A running custodian at some base URL: the real binary or the app in
+/// process, so the same request helpers serve both suites.
+pub trait Served {
+    /// The full URL of `path`.
+    fn url(&self, path: &str) -> String;
+}
+
+/// Registers a patron as the staff member holding `token`; asserts 201 and returns the body.
+pub fn register(server: &impl Served, token: &str, library: &str, body: Value) -> Value {
+    let r = post(
+        &server.url(&format!("/api/v1/libraries/{library}/patrons")),
+        Some(token),
+        &body,
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body
+}
+
+/// A patron's sign-in attempt at `library`, whatever it answers.
+pub fn patron_sign_in(server: &impl Served, library: &str, card: &str, pin: &str) -> Reply {
+    post(
+        &server.url(&format!("/api/v1/libraries/{library}/patron/sign-in")),
+        None,
+        &serde_json::json!({"card_number": card, "pin": pin}),
+    )
+}
