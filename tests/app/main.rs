@@ -17,6 +17,7 @@ mod sign_in;
 mod staff;
 mod testkit_app;
 mod trust_c;
+mod trust_staff;
 mod web;
 
 /// What every test file here reads: the app, its backends and the client.

@@ -7,10 +7,6 @@ const RIVERBEND_ADMIN: &str = "admin.riverbend@demo.custodian.test";
 const PRAIRIE_ADMIN: &str = "admin.prairie-hills@demo.custodian.test";
 const DIRECTOR: &str = "director@demo.custodian.test";
 
-fn staff_url(server: &TestApp, library: &str) -> String {
-    server.url(&format!("/api/v1/libraries/{library}/staff"))
-}
-
 #[test]
 fn an_admin_manages_the_staff_of_their_own_library() {
     each_backend(|backend| {

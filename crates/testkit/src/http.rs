@@ -234,3 +234,13 @@ pub fn patron_sign_in(server: &impl Served, library: &str, card: &str, pin: &str
         &serde_json::json!({"card_number": card, "pin": pin}),
     )
 }
+
+/// Where a library's staff are listed and added.
+pub fn staff_url(server: &impl Served, library: &str) -> String {
+    server.url(&format!("/api/v1/libraries/{library}/staff"))
+}
+
+/// A sign-in attempt with any body, whatever it answers.
+pub fn sign_in_with(server: &impl Served, body: Value) -> Reply {
+    post(&server.url("/api/v1/auth/sign-in"), None, &body)
+}
