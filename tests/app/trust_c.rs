@@ -1,9 +1,10 @@
 //! Issue #10, in process: one lockout however a card is written, forwarded-for
-//! believed only from a trusted proxy, secure cookies behind https, and a
-//! full hashing queue answering 503.
+//! believed only from a trusted proxy, secure cookies behind https, a full
+//! hashing queue answering 503, and a child's own changes checked like
+//! registration.
 
 use crate::support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";
 
@@ -152,5 +153,47 @@ fn a_full_hashing_queue_answers_503_with_retry_after() {
         assert!(retry >= 1);
         // Once the burst is over the same sign-in goes through.
         assert_eq!(post(&url, None, &good).status, 200);
+    });
+}
+
+#[test]
+fn a_childs_own_contact_change_needs_a_guardians_consent_like_registration() {
+    each_backend(|backend| {
+        let s = TestApp::spawn(backend);
+        let staff = s.sign_in(ADMIN_A);
+        let registering = post(
+            &s.url("/api/v1/libraries/riverbend/patrons"),
+            Some(&staff),
+            &json!({"card_number": "21000999006", "pin": "2468", "name": "Pim Oakley", "birth_date": "2017-06-01", "email": "pim@example.org"}),
+        );
+        registering.assert_problem(409, "guardian-consent-required");
+        register(
+            &s,
+            &staff,
+            "riverbend",
+            json!({"card_number": "21000999005", "pin": "2468", "name": "Pip Oakley", "birth_date": "2017-06-01",
+                   "guardian": "Ann Oakley", "guardian_consent": {"given_by": "Ann Oakley"}}),
+        );
+        // The guardian withdraws the consent (no endpoint for that yet, so in the database).
+        let mut raw = store::DbUrl::parse(&s.raw_url).unwrap().connect().unwrap();
+        use diesel::connection::SimpleConnection;
+        raw.batch_execute(
+            "UPDATE patron_consents SET revoked_at = CURRENT_TIMESTAMP WHERE kind = 'guardian'",
+        )
+        .unwrap();
+
+        let r = patron_sign_in(&s, "riverbend", "21000999005", "2468");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let child = r.body["token"].as_str().unwrap().to_owned();
+        let refused = patch(
+            &s.url("/api/v1/patron/me"),
+            Some(&child),
+            &json!({"email": "pip@example.org"}),
+        );
+        refused.assert_problem(409, "guardian-consent-required");
+        assert_eq!(refused.body["detail"], registering.body["detail"]);
+        let me = get(&s.url("/api/v1/patron/me"), Some(&child));
+        assert_eq!(me.status, 200, "{:?}", me.body);
+        assert_eq!(me.body["data"]["email"], Value::Null, "{:?}", me.body);
     });
 }

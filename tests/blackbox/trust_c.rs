@@ -1,10 +1,10 @@
 //! Self-service hardening a process shows: a proxy setting that stops
-//! start-up, a child's own changes checked in the database, and email
-//! confirmation through the outbox. Card spellings, proxies, cookies and
-//! the hashing gate run in process (tests/app/trust_c.rs).
+//! start-up, and email confirmation through the outbox and the gateway.
+//! Card spellings, proxies, cookies, the hashing gate and a child's own
+//! changes run in process (tests/app/trust_c.rs).
 
 use crate::harness::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";
 
@@ -23,48 +23,6 @@ fn a_trusted_proxy_setting_that_is_not_a_cidr_stops_start_up() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("server.trusted_proxies"), "{err}");
     assert!(err.contains("proxy.local"), "{err}");
-}
-
-#[test]
-fn a_childs_own_contact_change_needs_a_guardians_consent_like_registration() {
-    for backend in backends() {
-        let s = Server::start(backend, &[]);
-        let staff = s.sign_in(ADMIN_A);
-        let registering = post(
-            &s.url("/api/v1/libraries/riverbend/patrons"),
-            Some(&staff),
-            &json!({"card_number": "21000999006", "pin": "2468", "name": "Pim Oakley", "birth_date": "2017-06-01", "email": "pim@example.org"}),
-        );
-        registering.assert_problem(409, "guardian-consent-required");
-        register(
-            &s,
-            &staff,
-            "riverbend",
-            json!({"card_number": "21000999005", "pin": "2468", "name": "Pip Oakley", "birth_date": "2017-06-01",
-                   "guardian": "Ann Oakley", "guardian_consent": {"given_by": "Ann Oakley"}}),
-        );
-        // The guardian withdraws the consent (no endpoint for that yet, so in the database).
-        let mut raw = store::DbUrl::parse(&s.raw_url).unwrap().connect().unwrap();
-        use diesel::connection::SimpleConnection;
-        raw.batch_execute(
-            "UPDATE patron_consents SET revoked_at = CURRENT_TIMESTAMP WHERE kind = 'guardian'",
-        )
-        .unwrap();
-
-        let r = patron_sign_in(&s, "riverbend", "21000999005", "2468");
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        let child = r.body["token"].as_str().unwrap().to_owned();
-        let refused = patch(
-            &s.url("/api/v1/patron/me"),
-            Some(&child),
-            &json!({"email": "pip@example.org"}),
-        );
-        refused.assert_problem(409, "guardian-consent-required");
-        assert_eq!(refused.body["detail"], registering.body["detail"]);
-        let me = get(&s.url("/api/v1/patron/me"), Some(&child));
-        assert_eq!(me.status, 200, "{:?}", me.body);
-        assert_eq!(me.body["data"]["email"], Value::Null, "{:?}", me.body);
-    }
 }
 
 fn outbox_mail_to(server: &Server, to: &str) -> Option<String> {
