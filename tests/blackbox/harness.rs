@@ -1,13 +1,13 @@
-//! Starting and stopping the real binary, and a small HTTP client.
+//! Starting and stopping the real binary; the HTTP client is testkit's.
 
-use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use store::testing::{postgres_url, redis_url, PgTestDb};
+pub use testkit::http::*;
+use testkit::{postgres_url, redis_url, PgTestDb};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_custodian");
 
@@ -210,6 +210,12 @@ impl Server {
     }
 }
 
+impl Served for Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -217,161 +223,4 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
-}
-
-/// What a response showed.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: HashMap<String, Vec<String>>,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.first())
-            .map(String::as_str)
-    }
-
-    /// Asserts a problem+json answer of the given status and type slug.
-    pub fn assert_problem(&self, status: u16, slug: &str) {
-        assert_eq!(self.status, status, "{:?}", self.body);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{:?}",
-            self.headers
-        );
-        assert_eq!(
-            self.body["type"],
-            format!("urn:custodian:problem:{slug}"),
-            "{:?}",
-            self.body
-        );
-        assert_eq!(self.body["status"], status);
-        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
-        assert!(self.body["detail"].as_str().is_some_and(|t| !t.is_empty()));
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(30))
-        .build()
-}
-
-fn finish(result: Result<ureq::Response, ureq::Error>) -> Reply {
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("request failed: {e}"),
-    };
-    let status = resp.status();
-    let mut headers: HashMap<String, Vec<String>> = HashMap::new();
-    for name in resp.headers_names() {
-        let values = resp.all(&name).into_iter().map(str::to_owned).collect();
-        headers.insert(name.to_lowercase(), values);
-    }
-    let text = resp.into_string().unwrap_or_default();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn with_auth(req: ureq::Request, token: Option<&str>) -> ureq::Request {
-    match token {
-        Some(t) => req.set("Authorization", &format!("Bearer {t}")),
-        None => req,
-    }
-}
-
-pub fn get(url: &str, token: Option<&str>) -> Reply {
-    finish(with_auth(agent().get(url), token).call())
-}
-
-pub fn get_with_cookie(url: &str, cookie: &str) -> Reply {
-    finish(agent().get(url).set("Cookie", cookie).call())
-}
-
-pub fn post(url: &str, token: Option<&str>, body: &Value) -> Reply {
-    finish(with_auth(agent().post(url), token).send_json(body.clone()))
-}
-
-pub fn post_raw(url: &str, content_type: &str, body: &str) -> Reply {
-    finish(
-        agent()
-            .post(url)
-            .set("Content-Type", content_type)
-            .send_string(body),
-    )
-}
-
-pub fn post_with_cookie(url: &str, cookie: &str) -> Reply {
-    finish(agent().post(url).set("Cookie", cookie).call())
-}
-
-pub fn patch(url: &str, token: Option<&str>, body: &Value) -> Reply {
-    finish(with_auth(agent().request("PATCH", url), token).send_json(body.clone()))
-}
-
-pub fn delete(url: &str, token: Option<&str>) -> Reply {
-    finish(with_auth(agent().delete(url), token).call())
-}
-
-pub fn put(url: &str, token: Option<&str>, body: &Value) -> Reply {
-    finish(with_auth(agent().put(url), token).send_json(body.clone()))
-}
-
-pub fn post_raw_auth(url: &str, token: &str, content_type: &str, body: &str) -> Reply {
-    finish(
-        with_auth(agent().post(url), Some(token))
-            .set("Content-Type", content_type)
-            .send_string(body),
-    )
-}
-
-pub fn post_raw_auth_opt(url: &str, token: Option<&str>, body: &str) -> Reply {
-    finish(
-        with_auth(agent().post(url), token)
-            .set("Content-Type", "application/x-ndjson")
-            .send_string(body),
-    )
-}
-
-pub fn post_bytes_auth(url: &str, token: &str, content_type: &str, body: &[u8]) -> Reply {
-    finish(
-        with_auth(agent().post(url), Some(token))
-            .set("Content-Type", content_type)
-            .send_bytes(body),
-    )
-}
-
-/// Any request with the given headers and an optional JSON body, for tests
-/// that vary the credentials' form (cookie, scheme spelling).
-pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
-    let mut req = agent().request(method, url);
-    for (k, v) in headers {
-        req = req.set(k, v);
-    }
-    finish(match body {
-        Some(b) => req.send_json(b.clone()),
-        None => req.call(),
-    })
-}
-
-pub fn post_with_headers(url: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
-    let mut req = agent().post(url);
-    for (k, v) in headers {
-        req = req.set(k, v);
-    }
-    finish(req.send_json(body.clone()))
 }

@@ -46,6 +46,7 @@ fn send(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> Re
         status,
         headers,
         body,
+        backend: "",
     }
 }
 

@@ -2,17 +2,14 @@
 //! the queues and who sees them, confirmation by link, replies through the
 //! outbox, and a delivery worker killed mid-run.
 
-#[path = "../support/smtp_sink.rs"]
-mod smtp_sink;
-
 use crate::harness::*;
 use serde_json::{json, Value};
-use smtp_sink::{SinkOptions, SmtpSink};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+use testkit::smtp_sink::{SinkOptions, SmtpSink};
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";
 const ADMIN_B: &str = "admin.prairie-hills@demo.custodian.test";

@@ -16,7 +16,6 @@ mod mail;
 mod operations;
 mod patrons;
 mod sign_in;
-mod staff;
 mod trust_c;
 mod trust_staff;
 mod web;

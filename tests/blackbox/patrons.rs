@@ -21,16 +21,6 @@ const SEEDED: [&str; 9] = [
     "cyd@example.org",
 ];
 
-fn register(server: &Server, token: &str, library: &str, body: Value) -> Value {
-    let r = post(
-        &server.url(&format!("/api/v1/libraries/{library}/patrons")),
-        Some(token),
-        &body,
-    );
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body
-}
-
 fn patron_sign_in(server: &Server, library: &str, card: &str, pin: &str) -> String {
     let r = post(
         &server.url(&format!("/api/v1/libraries/{library}/patron/sign-in")),
@@ -356,53 +346,6 @@ fn staff_work_and_patron_self_service() {
             String::from_utf8_lossy(&verify.stdout)
         );
         assert_log_clean(s);
-    }
-}
-
-#[test]
-fn a_child_needs_a_guardians_consent_before_gated_fields_are_stored() {
-    for backend in backends() {
-        let s = Server::start(backend, &[]);
-        let staff = s.sign_in(ADMIN_A);
-        let child = json!({"card_number": "21000999001", "pin": "2468", "name": "Pip Quillfeather", "email": "pip@example.org", "birth_date": "2017-06-01"});
-        let refused = post(
-            &s.url("/api/v1/libraries/riverbend/patrons"),
-            Some(&staff),
-            &child,
-        );
-        refused.assert_problem(409, "guardian-consent-required");
-        assert!(
-            refused.body["detail"].as_str().unwrap().contains("email"),
-            "{:?}",
-            refused.body
-        );
-        let mut with_consent = child.clone();
-        with_consent["guardian"] = json!("Ada Quillfeather (mother)");
-        with_consent["guardian_consent"] = json!({"given_by": "Ada Quillfeather"});
-        let made = post(
-            &s.url("/api/v1/libraries/riverbend/patrons"),
-            Some(&staff),
-            &with_consent,
-        );
-        assert_eq!(made.status, 201, "{:?}", made.body);
-        let id = made.body["id"].as_i64().unwrap();
-        let fix = patch(
-            &s.url(&format!("/api/v1/libraries/riverbend/patrons/{id}")),
-            Some(&staff),
-            &json!({"purpose": "phone for hold notices", "phone": "816-555-0199"}),
-        );
-        assert_eq!(fix.status, 200, "{:?}", fix.body);
-        // An adult needs none.
-        let adult = json!({"card_number": "21000999002", "pin": "2468", "name": "Quinn Adult", "email": "q@example.org", "birth_date": "1970-01-01"});
-        assert_eq!(
-            post(
-                &s.url("/api/v1/libraries/riverbend/patrons"),
-                Some(&staff),
-                &adult
-            )
-            .status,
-            201
-        );
     }
 }
 

@@ -9,8 +9,8 @@ use custody::accounts::{self, NewStaff, OperatorAccount, StaffChange, StaffManag
 use custody::libraries::{self, Onboarding};
 use custody::CustodyError;
 use policy::staff::{LibraryRole, StaffAction, Standing};
-use store::testing::stores;
 use store::{audit, security_log, Access, AccountId, LibraryId, Store};
+use testkit::stores;
 
 fn onboard(store: &Store, slug: &str) -> store::libraries::Library {
     libraries::onboard(

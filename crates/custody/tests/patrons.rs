@@ -12,8 +12,8 @@ use policy::staff::LibraryRole;
 use std::sync::Arc;
 use store::libraries::{self, NewLibrary};
 use store::records::{self, NewRecord};
-use store::testing::{keyring, stores, TestStore};
 use store::{audit, Access, AccountId};
+use testkit::{keyring, stores, TestStore};
 
 /// One backend's store, the custody over it, and a staff member of library `a`.
 struct Desk {

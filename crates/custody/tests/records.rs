@@ -14,8 +14,8 @@ use policy::staff::LibraryRole;
 use std::sync::Arc;
 use store::libraries::{self, NewLibrary};
 use store::patrons::{self, PatronData};
-use store::testing::{keyring, stores, TestStore};
 use store::{Access, AccountId, PatronId};
+use testkit::{keyring, stores, TestStore};
 
 /// One backend's store, the custody over it, a staff member of library `a` and two of its patrons.
 struct Desk {

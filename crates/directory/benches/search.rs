@@ -12,8 +12,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use directory::import::{self, Outlet};
 use directory::search::{self, RawQuery};
 use std::time::Duration;
-use store::testing::{postgres_url, PgTestDb};
 use store::{DbUrl, Store};
+use testkit::{postgres_url, PgTestDb};
 
 const OUTLETS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::accounts::{self, NewAccount};
 use store::libraries::{self, Library, NewLibrary};
-use store::testing::redis_url;
 use store::{Access, AccountId, DbUrl, Store};
+use testkit::redis_url;
 
 struct Fixture {
     _dir: tempfile::TempDir,

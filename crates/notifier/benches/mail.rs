@@ -7,9 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../../tests/support/smtp_sink.rs"]
-mod smtp_sink;
-
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use notifier::delivery::{Policy, Transport, Worker};
@@ -20,8 +17,9 @@ use notifier::Mailroom;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use store::outbox::{self, NewMessage};
-use store::testing::{keyring, stores};
 use store::{Access, LibraryId, Store};
+use testkit::smtp_sink;
+use testkit::{keyring, stores};
 
 const BATCH: usize = 100;
 

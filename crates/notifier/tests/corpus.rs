@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use store::directory::{EntryFields, Origin};
 use store::libraries::{self, NewLibrary};
 use store::patrons::{self, PatronData};
-use store::testing::{keyring, stores};
 use store::{Access, LibraryId, Store};
+use testkit::{keyring, stores};
 
 #[derive(Deserialize)]
 struct Expected {

@@ -5,20 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../../tests/support/smtp_sink.rs"]
-mod smtp_sink;
-
 use chrono::Utc;
 use notifier::delivery::{Policy, Transport};
 use notifier::message::{compose, Draft};
-use smtp_sink::{SinkOptions, SmtpSink};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::outbox::{self, NewMessage};
-use store::testing::{keyring, stores};
 use store::{Access, LibraryId, Store};
+use testkit::smtp_sink::{SinkOptions, SmtpSink};
+use testkit::{keyring, stores};
 
 fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc()
@@ -353,7 +350,7 @@ fn a_message_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
 
 #[test]
 fn redis_wakes_a_worker_in_another_process() {
-    let Some(url) = store::testing::redis_url() else {
+    let Some(url) = testkit::redis_url() else {
         return;
     };
     let channel = format!("custodian-test:{}:outbox", std::process::id());

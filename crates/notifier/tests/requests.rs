@@ -7,8 +7,8 @@ use chrono::{Duration, Utc};
 use notifier::requests::{Channel, Settings, StaffChange};
 use notifier::wake::Waker;
 use notifier::{Mailroom, MailroomError};
-use store::testing::{keyring, stores};
 use store::{Access, AccountId, LibraryId, Store};
+use testkit::{keyring, stores};
 
 fn room(store: &Store) -> Mailroom {
     Mailroom::new(

@@ -12,23 +12,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use base64::Engine;
 use chrono::{NaiveDate, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use std::time::Duration;
 use store::encryption::Keyring;
-use store::libraries::{self, NewLibrary};
+use store::libraries;
 use store::patrons::{self, PatronData};
 use store::records::{self, NewRecord};
-use store::testing::{postgres_url, PgTestDb};
 use store::PatronId;
 use store::{Access, DbUrl, LibraryId, Store};
+use testkit::{postgres_url, PgTestDb};
 
 fn keys() -> Keyring {
-    let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
-    Keyring::new(&[("k1".into(), b64(1))], "k1", &b64(2)).unwrap()
+    testkit::keyring()
 }
 
 fn loan(i: usize, patron: Option<PatronId>) -> NewRecord {
@@ -57,19 +55,7 @@ fn loan(i: usize, patron: Option<PatronId>) -> NewRecord {
 fn seed(store: &Store, k: &Keyring) -> (LibraryId, PatronId) {
     let mut target = None;
     for slug in ["alpha", "beta"] {
-        let lib = store
-            .consortium(Access::Write, |c| {
-                libraries::create(
-                    c,
-                    &NewLibrary {
-                        slug,
-                        name: slug,
-                        jurisdiction: "missouri",
-                    },
-                )
-            })
-            .unwrap()
-            .id;
+        let lib = testkit::library(store, slug);
         let now = Utc::now().naive_utc();
         let ids: Vec<PatronId> = store
             .write(lib, |tx| {

@@ -20,8 +20,8 @@ use policy::staff::LibraryRole;
 use std::time::Duration;
 use store::accounts::NewAccount;
 use store::libraries::{self, NewLibrary};
-use store::testing::{postgres_url, PgTestDb};
 use store::{staff, Access, AccountId, DbConn, DbUrl, LibraryId, Store, StoreError};
+use testkit::{postgres_url, PgTestDb};
 
 #[derive(QueryableByName)]
 struct Role {

@@ -4,64 +4,16 @@
 
 use chrono::Utc;
 use diesel::connection::SimpleConnection;
-use std::time::Duration;
 use store::audit::{self, NewEntry};
-use store::libraries::{self, NewLibrary};
-use store::testing::{postgres_url, PgTestDb};
-use store::{Access, DbConn, DbUrl, LibraryId, Store, StoreError};
-
-struct Db {
-    store: Store,
-    /// A connection that can reach past the application's rules, as someone with the owner's keys or the file could.
-    raw: DbConn,
-    _pg: Option<PgTestDb>,
-    _dir: Option<tempfile::TempDir>,
-}
+use store::{DbConn, LibraryId, Store, StoreError};
+use testkit::RawStore as Db;
 
 fn backends() -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("a.db").display())).unwrap();
-    let mut raw = store::testing::raw_connection(&url).unwrap();
-    store::migrations::run_pending(&mut raw).unwrap();
-    let mut v = vec![Db {
-        store: Store::open(&url, 4, Duration::from_secs(5)).unwrap(),
-        raw,
-        _pg: None,
-        _dir: Some(dir),
-    }];
-    if let Some(admin) = postgres_url() {
-        let pg = PgTestDb::create(&admin);
-        let store = Store::open(
-            &DbUrl::parse(&pg.app_url).unwrap(),
-            4,
-            Duration::from_secs(5),
-        )
-        .unwrap();
-        let raw = store::testing::raw_connection(&DbUrl::parse(&pg.owner_url).unwrap()).unwrap();
-        v.push(Db {
-            store,
-            raw,
-            _pg: Some(pg),
-            _dir: None,
-        });
-    }
-    v
+    testkit::raw_stores()
 }
 
 fn library(store: &Store, slug: &str) -> LibraryId {
-    store
-        .consortium(Access::Write, |c| {
-            libraries::create(
-                c,
-                &NewLibrary {
-                    slug,
-                    name: slug,
-                    jurisdiction: "missouri",
-                },
-            )
-        })
-        .unwrap()
-        .id
+    testkit::library(store, slug)
 }
 
 fn entry(i: usize) -> NewEntry<'static> {

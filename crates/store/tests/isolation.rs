@@ -11,8 +11,8 @@ use policy::staff::LibraryRole;
 use std::time::Duration;
 use store::accounts::{self, NewAccount};
 use store::libraries::{self, NewLibrary};
-use store::testing::{postgres_url, PgTestDb};
 use store::{staff, Access, AccountId, Backend, DbUrl, LibraryId, Store, StoreError};
+use testkit::{postgres_url, PgTestDb};
 
 /// A database for one test, and the store serving it (as the application role on PostgreSQL).
 struct TestDb {
@@ -426,7 +426,7 @@ fn every_tenant_table_has_forced_row_level_security() {
 }
 
 fn queue(store: &Store, library: LibraryId, n: usize) {
-    let keys = store::testing::keyring();
+    let keys = testkit::keyring();
     let now = chrono::Utc::now().naive_utc();
     store
         .write(library, |tx| {
@@ -516,7 +516,7 @@ fn postgres_outbox_rows_are_seen_only_in_their_librarys_scope() {
     let far = chrono::Utc::now().naive_utc() + chrono::Duration::days(1);
     let claimed = store
         .claim_outbox(
-            &store::testing::keyring(),
+            &testkit::keyring(),
             "w",
             far,
             far + chrono::Duration::minutes(5),

@@ -2,59 +2,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use std::time::Duration;
 use store::encryption::Keyring;
-use store::libraries::{self, NewLibrary};
 use store::patrons::{self, PatronChange, PatronData};
 use store::records::{self, NewRecord};
-use store::testing::{postgres_url, PgTestDb};
 use store::PatronId;
-use store::{Access, DbConn, DbUrl, LibraryId, Store, StoreError};
-
-struct Db {
-    store: Store,
-    raw: DbConn,
-    _pg: Option<PgTestDb>,
-    _dir: Option<tempfile::TempDir>,
-}
+use store::{Access, DbConn, LibraryId, Store, StoreError};
+use testkit::RawStore as Db;
 
 fn backends() -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("p.db").display())).unwrap();
-    let mut raw = store::testing::raw_connection(&url).unwrap();
-    store::migrations::run_pending(&mut raw).unwrap();
-    let mut v = vec![Db {
-        store: Store::open(&url, 4, Duration::from_secs(5)).unwrap(),
-        raw,
-        _pg: None,
-        _dir: Some(dir),
-    }];
-    if let Some(admin) = postgres_url() {
-        let pg = PgTestDb::create(&admin);
-        let store = Store::open(
-            &DbUrl::parse(&pg.app_url).unwrap(),
-            4,
-            Duration::from_secs(5),
-        )
-        .unwrap();
-        let raw = store::testing::raw_connection(&DbUrl::parse(&pg.owner_url).unwrap()).unwrap();
-        v.push(Db {
-            store,
-            raw,
-            _pg: Some(pg),
-            _dir: None,
-        });
-    }
-    v
+    testkit::raw_stores()
 }
 
 fn keys() -> Keyring {
-    let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
-    Keyring::new(&[("k1".into(), b64(1))], "k1", &b64(2)).unwrap()
+    testkit::keyring()
 }
 
 fn now() -> NaiveDateTime {
@@ -62,19 +25,7 @@ fn now() -> NaiveDateTime {
 }
 
 fn library(store: &Store, slug: &str) -> LibraryId {
-    store
-        .consortium(Access::Write, |c| {
-            libraries::create(
-                c,
-                &NewLibrary {
-                    slug,
-                    name: slug,
-                    jurisdiction: "missouri",
-                },
-            )
-        })
-        .unwrap()
-        .id
+    testkit::library(store, slug)
 }
 
 fn patron(store: &Store, lib: LibraryId, card: &str, name: &str, email: &str) -> PatronId {

@@ -5,8 +5,8 @@
 use chrono::{Duration, Utc};
 use store::libraries::{self, NewLibrary};
 use store::security_log::{self, Refusal};
-use store::testing::stores;
 use store::{Access, LibraryId, StoreError};
+use testkit::stores;
 
 #[test]
 fn one_caller_writes_at_most_the_bound_per_minute_and_the_rest_is_counted() {

@@ -239,17 +239,27 @@ impl Application {
         self.port
     }
 
-    /// Where to point a browser.
-    pub fn url(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+    /// The address actually bound: the configured host with the bound port.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
         } else {
-            self.host.clone()
-        };
-        format!("http://{host}:{}", self.port)
+            format!("{}:{}", self.host, self.port)
+        }
     }
 
-    /// Serves until SIGTERM or SIGINT, letting requests in flight finish.
+    /// A handle that stops the server from outside (an in-process test
+    /// has no SIGTERM to send); `run_until_stopped` then returns.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Where to point a browser.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address())
+    }
+
+    /// Serves until SIGTERM, SIGINT or a `handle()` stop, letting requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         // Let delivery finish the message in hand; whatever is left stays

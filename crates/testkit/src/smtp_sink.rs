@@ -6,8 +6,6 @@
 //! line saying so, unless `CUSTODIAN_TEST_SMTP=required` (as `.ci/run` sets),
 //! in which case they fail.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,20 +1,16 @@
 //! Staff management: a library admin manages their own library only.
 
-use crate::harness::*;
+use crate::support::*;
 use serde_json::json;
 
 const RIVERBEND_ADMIN: &str = "admin.riverbend@demo.custodian.test";
 const PRAIRIE_ADMIN: &str = "admin.prairie-hills@demo.custodian.test";
 const DIRECTOR: &str = "director@demo.custodian.test";
 
-fn staff_url(server: &Server, library: &str) -> String {
-    server.url(&format!("/api/v1/libraries/{library}/staff"))
-}
-
 #[test]
 fn an_admin_manages_the_staff_of_their_own_library() {
-    for backend in backends() {
-        let server = Server::start(backend, &[]);
+    each_backend(|backend| {
+        let server = TestApp::spawn(backend);
         let admin = server.sign_in(RIVERBEND_ADMIN);
         let list = get(&staff_url(&server, "riverbend"), Some(&admin));
         assert_eq!(list.status, 200, "{:?}", list.body);
@@ -101,13 +97,13 @@ fn an_admin_manages_the_staff_of_their_own_library() {
             &json!({"email": "clerk@riverbend.example", "password": "a-much-longer-password"}),
         );
         assert_eq!(gone.status, 401);
-    }
+    });
 }
 
 #[test]
 fn an_admin_of_one_library_gets_404_for_another_librarys_staff() {
-    for backend in backends() {
-        let server = Server::start(backend, &[]);
+    each_backend(|backend| {
+        let server = TestApp::spawn(backend);
         let riverbend = server.sign_in(RIVERBEND_ADMIN);
         let prairie = server.sign_in(PRAIRIE_ADMIN);
         let prairie_list = get(&staff_url(&server, "prairie-hills"), Some(&prairie));
@@ -150,13 +146,13 @@ fn an_admin_of_one_library_gets_404_for_another_librarys_staff() {
 
         // Anonymous callers are asked to sign in.
         get(&staff_url(&server, "riverbend"), None).assert_problem(401, "unauthenticated");
-    }
+    });
 }
 
 #[test]
 fn the_director_onboards_libraries_and_lists_them_with_pagination() {
-    for backend in backends() {
-        let server = Server::start(backend, &[]);
+    each_backend(|backend| {
+        let server = TestApp::spawn(backend);
         let director = server.sign_in(DIRECTOR);
         let first = get(&server.url("/api/v1/libraries?limit=3"), Some(&director));
         assert_eq!(first.status, 200);
@@ -207,5 +203,5 @@ fn the_director_onboards_libraries_and_lists_them_with_pagination() {
         // Library admins do not manage the consortium.
         let admin = server.sign_in(RIVERBEND_ADMIN);
         get(&server.url("/api/v1/libraries"), Some(&admin)).assert_problem(403, "forbidden");
-    }
+    });
 }

@@ -1,0 +1,27 @@
+//! In-process tests: the whole application (`Application::build` on port 0)
+//! in the test's own process, with a temporary data directory and the demo
+//! consortium, driven over HTTP as a client would. What only a separate
+//! process shows (signals, the CLI, the log, a worker killed mid-delivery)
+//! stays in the black-box suite.
+//!
+//! Every test runs on SQLite with in-process fallbacks and, when
+//! `CUSTODIAN_TEST_POSTGRES_URL` and `CUSTODIAN_TEST_REDIS_URL` are set, again
+//! on PostgreSQL (as the application role) with Redis; a failure names the
+//! backend it happened on.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod operations;
+mod patrons;
+mod sign_in;
+mod staff;
+mod testkit_app;
+mod trust_c;
+mod trust_staff;
+mod web;
+
+/// What every test file here reads: the app, its backends and the client.
+mod support {
+    pub use testkit::app::{each_backend, Backend, TestApp};
+    pub use testkit::http::*;
+}
