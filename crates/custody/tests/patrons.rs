@@ -10,9 +10,8 @@ use policy::records::RecordKind;
 use policy::retention::PurgeMethod;
 use policy::staff::LibraryRole;
 use std::sync::Arc;
-use store::libraries::{self, NewLibrary};
 use store::records::{self, NewRecord};
-use store::{audit, Access, AccountId};
+use store::{audit, AccountId};
 use testkit::{keyring, stores, TestStore};
 
 /// One backend's store, the custody over it, and a staff member of library `a`.
@@ -27,19 +26,7 @@ fn desks() -> Vec<Desk> {
     stores(4)
         .into_iter()
         .map(|db| {
-            let library = db
-                .store
-                .consortium(Access::Write, |c| {
-                    libraries::create(
-                        c,
-                        &NewLibrary {
-                            slug: "a",
-                            name: "Library A",
-                            jurisdiction: "missouri",
-                        },
-                    )
-                })
-                .unwrap();
+            let library = testkit::member_library(&db.store, "a");
             let custody = Custody::new(db.store.clone(), Arc::new(keyring()), policies.clone());
             let staff = StaffMember {
                 library,

@@ -12,9 +12,8 @@ use custody::{CardNumber, Custody, CustodyError, PatronSelf, Policies, Purpose, 
 use policy::records::RecordKind;
 use policy::staff::LibraryRole;
 use std::sync::Arc;
-use store::libraries::{self, NewLibrary};
 use store::patrons::{self, PatronData};
-use store::{Access, AccountId, PatronId};
+use store::{AccountId, PatronId};
 use testkit::{keyring, stores, TestStore};
 
 /// One backend's store, the custody over it, a staff member of library `a` and two of its patrons.
@@ -31,19 +30,7 @@ fn desks() -> Vec<Desk> {
     stores(4)
         .into_iter()
         .map(|db| {
-            let library = db
-                .store
-                .consortium(Access::Write, |c| {
-                    libraries::create(
-                        c,
-                        &NewLibrary {
-                            slug: "a",
-                            name: "Library A",
-                            jurisdiction: "missouri",
-                        },
-                    )
-                })
-                .unwrap();
+            let library = testkit::member_library(&db.store, "a");
             let custody = Custody::new(db.store.clone(), Arc::new(keyring()), policies.clone());
             let [ann, ben] = ["21000555001", "21000555002"].map(|card| {
                 db.store

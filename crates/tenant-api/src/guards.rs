@@ -74,6 +74,25 @@ impl FromRequest for LibraryStaff {
     }
 }
 
+/// [`LibraryStaff`], narrowed to the roles `allowed` lets through; anyone else
+/// who works there is told `refusal`.
+fn staff_in_role(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    allowed: fn(LibraryRole) -> bool,
+    refusal: &'static str,
+) -> LocalBoxFuture<'static, Result<LibraryStaff, ApiError>> {
+    let staff = LibraryStaff::from_request(req, payload);
+    Box::pin(async move {
+        let staff = staff.await?;
+        if allowed(staff.role) {
+            Ok(staff)
+        } else {
+            Err(ApiError::Forbidden(refusal))
+        }
+    })
+}
+
 /// An admin of the library in the path.
 pub struct LibraryAdmin(pub LibraryStaff);
 
@@ -82,17 +101,13 @@ impl FromRequest for LibraryAdmin {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let staff = LibraryStaff::from_request(req, payload);
-        Box::pin(async move {
-            let staff = staff.await?;
-            if staff.role == LibraryRole::Admin {
-                Ok(LibraryAdmin(staff))
-            } else {
-                Err(ApiError::Forbidden(
-                    "only a library admin may do this; ask your library's admin",
-                ))
-            }
-        })
+        let staff = staff_in_role(
+            req,
+            payload,
+            |role| role == LibraryRole::Admin,
+            "only a library admin may do this; ask your library's admin",
+        );
+        Box::pin(async move { staff.await.map(LibraryAdmin) })
     }
 }
 
@@ -104,16 +119,13 @@ impl FromRequest for Custodian {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let staff = LibraryStaff::from_request(req, payload);
-        Box::pin(async move {
-            let staff = staff.await?;
-            match staff.role {
-                LibraryRole::Admin | LibraryRole::Custodian => Ok(Custodian(staff)),
-                LibraryRole::Staff => Err(ApiError::Forbidden(
-                    "only a library admin or the custodian of records may read the audit log",
-                )),
-            }
-        })
+        let staff = staff_in_role(
+            req,
+            payload,
+            |role| matches!(role, LibraryRole::Admin | LibraryRole::Custodian),
+            "only a library admin or the custodian of records may read the audit log",
+        );
+        Box::pin(async move { staff.await.map(Custodian) })
     }
 }
 

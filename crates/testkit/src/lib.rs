@@ -17,4 +17,4 @@ pub mod smtp_sink;
 pub mod stores;
 
 pub use postgres::{postgres_url, redis_url, PgTestDb, APP_ROLE, POSTGRES_ENV, REDIS_ENV};
-pub use stores::{keyring, library, raw_stores, stores, RawStore, TestStore};
+pub use stores::{keyring, library, member_library, raw_stores, stores, RawStore, TestStore};

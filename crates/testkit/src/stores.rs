@@ -121,6 +121,11 @@ pub fn keyring() -> Keyring {
 
 /// A member library under Missouri's rules, named by its slug.
 pub fn library(store: &Store, slug: &str) -> LibraryId {
+    member_library(store, slug).id
+}
+
+/// A member library under Missouri's rules, named by its slug: the whole row.
+pub fn member_library(store: &Store, slug: &str) -> libraries::Library {
     store
         .consortium(Access::Write, |c| {
             libraries::create(
@@ -133,5 +138,4 @@ pub fn library(store: &Store, slug: &str) -> LibraryId {
             )
         })
         .expect("create a library")
-        .id
 }
