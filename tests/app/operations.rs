@@ -1,6 +1,6 @@
 //! Health, readiness and errors: what any client sees.
 
-use crate::support::*;
+use crate::app::support::*;
 
 #[test]
 fn healthz_and_readyz_report_as_json() {

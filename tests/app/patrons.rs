@@ -1,6 +1,6 @@
 //! Patrons in process: a child's gated fields wait for a guardian's consent.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::json;
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";

@@ -1,6 +1,6 @@
 //! Sign-in, wrong passwords, throttling, sign-out.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::json;
 
 const DIRECTOR: &str = "director@demo.custodian.test";

@@ -1,6 +1,6 @@
 //! Staff management: a library admin manages their own library only.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::json;
 
 const RIVERBEND_ADMIN: &str = "admin.riverbend@demo.custodian.test";

@@ -2,7 +2,7 @@
 //! staff and patrons, mail read back from the outbox, and failures that
 //! name their backend.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::json;
 use std::time::Duration;
 use testkit::app::on_backend;

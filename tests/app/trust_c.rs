@@ -3,7 +3,7 @@
 //! hashing queue answering 503, and a child's own changes checked like
 //! registration.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::{json, Value};
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";

@@ -1,7 +1,7 @@
 //! Issue #10 item 9, in process: adding staff reveals nothing about other
 //! libraries, and one password for two libraries asks which library.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::json;
 
 const RIVERBEND_ADMIN: &str = "admin.riverbend@demo.custodian.test";

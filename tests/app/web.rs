@@ -1,7 +1,7 @@
 //! HTTP-wide behaviour: security and cache headers on every kind of
 //! response, and 405 with `Allow` for a wrong method.
 
-use crate::support::*;
+use crate::app::support::*;
 use serde_json::json;
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";

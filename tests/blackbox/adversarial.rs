@@ -10,7 +10,7 @@
 //! emails, and every 404 for a library is checked to be the same, byte for
 //! byte, as the 404 for a library that does not exist.
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::{json, Value};
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";

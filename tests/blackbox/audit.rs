@@ -1,6 +1,6 @@
 //! The audit log from outside: decisions land in it, and tampering is found.
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use diesel::connection::SimpleConnection;
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 //! place and nearness, pagination, exports, validators, moderation with the
 //! cache (in process and Redis), and the HTML pages parsed as a browser would.
 
-use crate::harness::{backends, get, post, Backend, Reply, Server};
+use crate::blackbox::harness::{backends, get, post, Backend, Reply, Server};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -562,7 +562,7 @@ fn formula_names_are_inert_in_csv_and_approve_needs_no_body() {
         );
         assert_eq!(submitted.status, 202, "{:?}", submitted.body);
         let id = submitted.body["id"].as_i64().unwrap();
-        let approved = crate::harness::post_raw_auth(
+        let approved = crate::blackbox::harness::post_raw_auth(
             &server.url(&format!("/api/v1/directory/changes/{id}/approve")),
             &director,
             "application/json",

@@ -4,7 +4,7 @@
 //! are refused naming the field; CR/LF and formulas are kept as text where a
 //! name may hold them, and break neither a header nor a CSV.
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 

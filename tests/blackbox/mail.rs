@@ -2,7 +2,7 @@
 //! the queues and who sees them, confirmation by link, replies through the
 //! outbox, and a delivery worker killed mid-run.
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Write;

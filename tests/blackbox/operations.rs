@@ -1,6 +1,6 @@
 //! Health, readiness, request ids, errors, configuration and shutdown.
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 
 #[test]
 fn every_response_carries_a_request_id_that_reaches_the_log() {

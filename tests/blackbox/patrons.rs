@@ -1,7 +1,7 @@
 //! Patrons and their records, from the outside: staff work, self-service,
 //! minors, the bulk feed, and who gets what.
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::{json, Value};
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";

@@ -1,7 +1,7 @@
 //! Sign-in as a process shows it: nothing secret reaches the log. The rest
 //! of sign-in runs in process (tests/app/sign_in.rs).
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::json;
 
 const ADMIN: &str = "admin.riverbend@demo.custodian.test";

@@ -3,7 +3,7 @@
 //! Card spellings, proxies, cookies, the hashing gate and a child's own
 //! changes run in process (tests/app/trust_c.rs).
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::json;
 
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";

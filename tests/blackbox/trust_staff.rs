@@ -4,7 +4,7 @@
 //! adding staff reveals nothing about other libraries runs in process
 //! (tests/app/trust_staff.rs).
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::{json, Value};
 
 const RIVERBEND_ADMIN: &str = "admin.riverbend@demo.custodian.test";

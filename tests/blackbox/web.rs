@@ -2,7 +2,7 @@
 //! every setting, and one public base URL for every subcommand. Headers on
 //! every response and 405 with `Allow` run in process (tests/app/web.rs).
 
-use crate::harness::*;
+use crate::blackbox::harness::*;
 use serde_json::json;
 use std::io::Write;
 use std::process::Stdio;
