@@ -19,6 +19,7 @@ mod testkit_app;
 mod trust_c;
 mod trust_staff;
 mod web;
+mod web_pages;
 
 /// What every test file here reads: the app, its backends and the client.
 mod support {

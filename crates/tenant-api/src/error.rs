@@ -104,6 +104,9 @@ pub enum ApiError {
         /// Seconds after which a retry is likely to be served.
         retry_after_secs: u64,
     },
+    /// A form was posted without the CSRF token of the page it came from.
+    #[error("form token missing or wrong")]
+    CsrfRejected,
 }
 
 impl From<StoreError> for ApiError {
@@ -217,6 +220,7 @@ impl ApiError {
                 "This address does not take that method",
             ),
             ApiError::Busy { .. } => ("busy", "Too many sign-ins at once"),
+            ApiError::CsrfRejected => ("form-expired", "This form has expired"),
         }
     }
 
@@ -247,6 +251,7 @@ impl ApiError {
             ApiError::BodyTooLarge { limit } => format!("The body is larger than {limit} bytes, the most this endpoint takes. Send less in one request."),
             ApiError::MethodNotAllowed { allow } => format!("Use one of: {allow} (the Allow header lists them)."),
             ApiError::Busy { retry_after_secs } => format!("custodian is checking many passwords right now. Try again in {retry_after_secs} second(s); nothing was changed and this attempt does not count as a failure."),
+            ApiError::CsrfRejected => "The form was sent without the token of the page it came from, so nothing was changed. Reload the page (or open it again from custodian) and submit the form again.".into(),
         }
     }
 }
@@ -273,6 +278,7 @@ impl ResponseError for ApiError {
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::CsrfRejected => StatusCode::FORBIDDEN,
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client_ip;
+pub mod csrf;
 pub mod demo;
 pub mod error;
 pub mod guards;

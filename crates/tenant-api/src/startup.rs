@@ -299,6 +299,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("")
             .wrap(from_fn(crate::input::validate))
+            .wrap(from_fn(routes::web::errors::html_errors))
             .wrap(from_fn(crate::headers::secure))
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::trace_requests))
@@ -307,6 +308,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::mail::configure_root)
             .configure(routes::me_email::configure_root)
             .configure(routes::directory::configure_root)
+            .configure(routes::web::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
             .service(
                 web::scope("/api/v1")

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod filters;
 pub mod form;
 pub mod home;
+pub mod signin;
 pub mod layout;
 
 use crate::error::ApiError;

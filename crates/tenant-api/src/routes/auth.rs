@@ -24,13 +24,14 @@ pub struct SignIn {
     library: Option<String>,
 }
 
+/// A staff session just opened: the token, when it ends, and who it is for.
 #[derive(Serialize)]
-struct SignedIn {
-    token: String,
+pub(crate) struct SignedIn {
+    pub(crate) token: String,
     token_type: &'static str,
     #[serde(with = "accounts::rfc3339")]
     expires_at: NaiveDateTime,
-    account: Me,
+    pub(crate) account: Me,
 }
 
 /// One sign-in attempt's failure counters: its subject's (an account, or a
@@ -141,6 +142,26 @@ pub async fn sign_in(
         password,
         library,
     } = body.into_inner();
+    let signed_in = open_staff_session(&state, &req, email, password, library).await?;
+    let hours = i64::from(state.settings.auth.session_hours);
+    let cookie = session_cookie(
+        COOKIE,
+        signed_in.token.clone(),
+        hours,
+        state.settings.server.cookies_secure(),
+    );
+    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
+}
+
+/// Checks an email and password and opens a session: the one sign-in the
+/// JSON endpoint and the sign-in page share (throttling, timing, refusals).
+pub(crate) async fn open_staff_session(
+    state: &AppState,
+    req: &HttpRequest,
+    email: String,
+    password: String,
+    library: Option<String>,
+) -> ApiResult<SignedIn> {
     if email.trim().is_empty() || password.is_empty() {
         return Err(ApiError::Invalid {
             field: if email.trim().is_empty() {
@@ -152,8 +173,8 @@ pub async fn sign_in(
             detail: "email and password are both required".into(),
         });
     }
-    let attempt = Attempt::new(&state, &req, "account", &accounts::normalize_email(&email));
-    attempt.check(&state).await?;
+    let attempt = Attempt::new(state, req, "account", &accounts::normalize_email(&email));
+    attempt.check(state).await?;
 
     let store = state.store.clone();
     let hours = i64::from(state.settings.auth.session_hours);
@@ -193,23 +214,25 @@ pub async fn sign_in(
     .await?;
 
     let Some(signed_in) = outcome else {
-        attempt.failed(&state).await?;
+        attempt.failed(state).await?;
         tracing::info!("sign-in refused");
         return Err(ApiError::BadCredentials);
     };
-    attempt.succeeded(&state).await?;
+    attempt.succeeded(state).await?;
     tracing::info!(account = signed_in.account.id, "signed in");
-    let cookie = session_cookie(
-        COOKIE,
-        signed_in.token.clone(),
-        hours,
-        state.settings.server.cookies_secure(),
-    );
-    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
+    Ok(signed_in)
 }
 
 /// Revokes the session or token this request carries and clears the cookie.
 pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    close_staff_session(&state, &caller).await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(COOKIE))
+        .finish())
+}
+
+/// Ends the caller's session: the one sign-out the JSON endpoint and the page share.
+pub(crate) async fn close_staff_session(state: &AppState, caller: &Caller) -> ApiResult<()> {
     let store = state.store.clone();
     let hash = caller.token_hash.clone();
     blocking(move || {
@@ -218,9 +241,7 @@ pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<H
     })
     .await?;
     tracing::info!(account = caller.id.0, "signed out");
-    Ok(HttpResponse::NoContent()
-        .cookie(removal_cookie(COOKIE))
-        .finish())
+    Ok(())
 }
 
 /// The signed-in account and the libraries it works in.

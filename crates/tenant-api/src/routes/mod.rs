@@ -28,6 +28,7 @@ pub mod patron_session;
 pub mod patrons;
 pub mod records;
 pub mod staff;
+pub mod web;
 
 use crate::error::ApiError;
 use actix_web::HttpResponse;

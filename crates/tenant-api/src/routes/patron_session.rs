@@ -19,9 +19,10 @@ pub struct PatronSignIn {
     pin: String,
 }
 
+/// A patron session just opened.
 #[derive(Serialize)]
-struct PatronSignedIn {
-    token: String,
+pub(crate) struct PatronSignedIn {
+    pub(crate) token: String,
     token_type: &'static str,
     #[serde(with = "custody::patron_sessions::rfc3339")]
     expires_at: NaiveDateTime,
@@ -37,6 +38,26 @@ pub async fn sign_in(
 ) -> ApiResult<HttpResponse> {
     let slug = path.into_inner();
     let PatronSignIn { card_number, pin } = body.into_inner();
+    let signed_in = open_patron_session(&state, &req, slug, card_number, pin).await?;
+    let hours = i64::from(state.settings.auth.session_hours);
+    let cookie = session_cookie(
+        COOKIE,
+        signed_in.token.clone(),
+        hours,
+        state.settings.server.cookies_secure(),
+    );
+    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
+}
+
+/// Checks a card number and PIN at the library `slug` and opens a session:
+/// the one patron sign-in the JSON endpoint and the sign-in page share.
+pub(crate) async fn open_patron_session(
+    state: &AppState,
+    req: &HttpRequest,
+    slug: String,
+    card_number: String,
+    pin: String,
+) -> ApiResult<PatronSignedIn> {
     let card = match CardNumber::parse(&card_number) {
         Ok(card) if !pin.is_empty() => card,
         Ok(_) | Err(_) => {
@@ -52,12 +73,12 @@ pub async fn sign_in(
         }
     };
     let attempt = Attempt::new(
-        &state,
-        &req,
+        state,
+        req,
         "patron",
         &patron_sessions::attempt_key(&slug, &card),
     );
-    attempt.check(&state).await?;
+    attempt.check(state).await?;
 
     let custody = state.custody.clone();
     let hours = i64::from(state.settings.auth.session_hours);
@@ -92,22 +113,25 @@ pub async fn sign_in(
         })
         .await?;
     let Some(signed_in) = outcome else {
-        attempt.failed(&state).await?;
+        attempt.failed(state).await?;
         return Err(ApiError::BadPatronCredentials);
     };
-    attempt.succeeded(&state).await?;
-    let cookie = session_cookie(
-        COOKIE,
-        signed_in.token.clone(),
-        hours,
-        state.settings.server.cookies_secure(),
-    );
-    Ok(HttpResponse::Ok().cookie(cookie).json(signed_in))
+    attempt.succeeded(state).await?;
+    Ok(signed_in)
 }
 
 /// Ends the patron's session.
 pub async fn sign_out(state: web::Data<AppState>, caller: Patron) -> ApiResult<HttpResponse> {
+    close_patron_session(&state, &caller).await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(COOKIE))
+        .finish())
+}
+
+/// Ends the patron's session: the one sign-out the JSON endpoint and the page share.
+pub(crate) async fn close_patron_session(state: &AppState, caller: &Patron) -> ApiResult<()> {
     let custody = state.custody.clone();
+    let caller = caller.clone();
     blocking(move || {
         let now = Utc::now().naive_utc();
         Ok(patron_sessions::end(
@@ -118,9 +142,7 @@ pub async fn sign_out(state: web::Data<AppState>, caller: Patron) -> ApiResult<H
         )?)
     })
     .await?;
-    Ok(HttpResponse::NoContent()
-        .cookie(removal_cookie(COOKIE))
-        .finish())
+    Ok(())
 }
 
 /// Registers the patron's sign-in and sign-out under `/api/v1`.

@@ -1,0 +1,98 @@
+//! Failures as pages for browsers: a request outside `/api/` from a client
+//! that accepts `text/html` gets the problem's own title and detail in the
+//! layout instead of problem+json. API clients, and anything that does not ask
+//! for HTML, keep problem+json, so no JSON endpoint changes.
+
+use crate::pages::layout::NavLink;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+
+/// The problem fields an error page shows.
+#[derive(serde::Deserialize)]
+struct Problem {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    detail: String,
+}
+
+/// Whether the client asks for HTML (a browser's navigation does).
+fn wants_html(req: &ServiceRequest) -> bool {
+    !req.path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+fn is_problem(res: &ServiceResponse<impl MessageBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+}
+
+/// The detail a browser reads: the API's, except where it speaks of API calls.
+fn browser_detail(p: &Problem) -> (String, Option<NavLink>) {
+    match p.kind.as_str() {
+        "urn:custodian:problem:unauthenticated" => (
+            "This page is for signed-in users, and you are not signed in (or your session has ended). Sign in, then open the page again.".into(),
+            Some(NavLink { href: "/sign-in", label: "Staff sign-in" }),
+        ),
+        "urn:custodian:problem:form-expired" => (p.detail.clone(), None),
+        "urn:custodian:problem:too-many-attempts" => (p.detail.clone(), None),
+        _ => (p.detail.clone(), None),
+    }
+}
+
+/// Turns a problem+json answer into an error page for a browser.
+pub async fn html_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let html = wants_html(&req);
+    let res = next.call(req).await?;
+    if !html || !is_problem(&res) {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let status = res.status();
+    let mut headers = res.headers().clone();
+    let body = actix_web::body::to_bytes(res.into_body())
+        .await
+        .unwrap_or_default();
+    let problem: Problem = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(_) => Problem {
+            kind: String::new(),
+            title: "Something went wrong".into(),
+            detail: String::new(),
+        },
+    };
+    let (detail, next) = browser_detail(&problem);
+    let page = match crate::pages::signin::error_page(status.as_u16(), &problem.title, &detail, next)
+    {
+        Ok(page) => page,
+        // The template is compiled in; if it ever fails, the problem itself still says what happened.
+        Err(_) => {
+            let mut res = actix_web::HttpResponse::build(status);
+            for (k, v) in headers.iter() {
+                res.insert_header((k.clone(), v.clone()));
+            }
+            return Ok(ServiceResponse::new(req, res.body(body)));
+        }
+    };
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::WWW_AUTHENTICATE);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::pages::HTML));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut out = actix_web::HttpResponse::build(status);
+    for (k, v) in headers.iter() {
+        out.append_header((k.clone(), v.clone()));
+    }
+    Ok(ServiceResponse::new(req, out.body(page)))
+}

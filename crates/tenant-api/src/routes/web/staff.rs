@@ -1,0 +1,171 @@
+//! `/sign-in`, `/sign-out`, and the landing pages `/director` and `/libraries/{library}`.
+
+use super::{form_error, page, refused, see_other};
+use crate::auth::{Caller, COOKIE};
+use crate::error::{ApiError, ApiResult};
+use crate::guards::{Director, LibraryStaff};
+use crate::pages::signin::{self, SignInForm};
+use crate::routes::auth::{close_staff_session, open_staff_session, removal_cookie, session_cookie};
+use crate::routes::blocking;
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use custody::accounts;
+use serde::Deserialize;
+
+/// The sign-in form as posted.
+#[derive(Deserialize)]
+pub struct SignInPost {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    library: Option<String>,
+}
+
+/// A form that only carries its CSRF token (sign-out).
+#[derive(Deserialize)]
+pub struct TokenOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl TokenOnly {
+    /// The token the form carried.
+    pub fn token(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The staff sign-in form.
+pub async fn sign_in_form(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let (csrf, cookie) = crate::csrf::pre_session(&req, state.settings.server.cookies_secure());
+    let mut res = page(signin::sign_in_page(&csrf, &SignInForm::default())?);
+    if let Some(c) = cookie {
+        res.add_cookie(&c)
+            .map_err(|e| ApiError::Internal(format!("setting the form cookie: {e}")))?;
+    }
+    Ok(res)
+}
+
+/// Signs in from the form: 303 to the account's landing page, or the form
+/// again with the refusal beside its field.
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignInPost>,
+) -> ApiResult<HttpResponse> {
+    let SignInPost {
+        csrf,
+        email,
+        password,
+        library,
+    } = form.into_inner();
+    // Before anything is counted or opened.
+    crate::csrf::check_pre_session(&req, &csrf)?;
+    let library = library.filter(|l| !l.trim().is_empty());
+    let signed_in =
+        match open_staff_session(&state, &req, email.clone(), password, library.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                let Some((field, text)) = form_error(&e) else {
+                    return Err(e);
+                };
+                let form = SignInForm {
+                    email: &email,
+                    library: library.as_deref(),
+                    ask_library: library.is_some() || field == "library",
+                    error: Some((field, &text)),
+                };
+                return Ok(refused(e.status_code(), signin::sign_in_page(&csrf, &form)?));
+            }
+        };
+    let to = landing(&signed_in.account);
+    let hours = i64::from(state.settings.auth.session_hours);
+    let cookie = session_cookie(
+        COOKIE,
+        signed_in.token.clone(),
+        hours,
+        state.settings.server.cookies_secure(),
+    );
+    Ok(see_other(&to).cookie(cookie).finish())
+}
+
+/// Where an account lands after sign-in: the director's page, else its first library's.
+fn landing(me: &accounts::Me) -> String {
+    if me.is_director {
+        return "/director".into();
+    }
+    match me.libraries.first() {
+        Some(m) => format!("/libraries/{}", m.slug),
+        None => "/".into(),
+    }
+}
+
+/// Ends the session from the sign-out button and goes home.
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    form: web::Form<TokenOnly>,
+) -> ApiResult<HttpResponse> {
+    crate::csrf::check_session(&req, COOKIE, &form.csrf)?;
+    close_staff_session(&state, &caller).await?;
+    Ok(see_other("/").cookie(removal_cookie(COOKIE)).finish())
+}
+
+/// The token the sign-out button of this request's session carries.
+fn session_csrf(req: &HttpRequest) -> ApiResult<String> {
+    crate::csrf::for_request(req, COOKIE).ok_or(ApiError::Unauthenticated)
+}
+
+/// The director's landing page.
+pub async fn director_home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    director: Director,
+) -> ApiResult<HttpResponse> {
+    let csrf = session_csrf(&req)?;
+    let store = state.store.clone();
+    let id = director.0.id;
+    let me = blocking(move || Ok(accounts::whoami(&store, id)?)).await?;
+    Ok(page(signin::director_home(&me.display_name, &csrf)?))
+}
+
+/// A library account's landing page; another library's answers 404 like one that does not exist.
+pub async fn library_home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: LibraryStaff,
+) -> ApiResult<HttpResponse> {
+    let csrf = session_csrf(&req)?;
+    let store = state.store.clone();
+    let id = staff.caller.id;
+    let me = blocking(move || Ok(accounts::whoami(&store, id)?)).await?;
+    Ok(page(signin::library_home(
+        &me.display_name,
+        role_name(staff.role),
+        &staff.library.name,
+        &csrf,
+    )?))
+}
+
+/// A role as a librarian says it.
+fn role_name(role: policy::staff::LibraryRole) -> &'static str {
+    use policy::staff::LibraryRole as R;
+    match role {
+        R::Admin => "library admin",
+        R::Staff => "staff",
+        R::Custodian => "custodian of records",
+    }
+}
+
+/// Registers the staff pages.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/sign-in", get => sign_in_form, post => sign_in))
+        .service(resource!("/sign-out", post => sign_out))
+        .service(resource!("/director", get => director_home))
+        .service(resource!("/libraries/{library}", get => library_home));
+}
