@@ -118,7 +118,11 @@ fn the_director_and_an_admin_sign_in_through_the_form_and_out_again() {
         let (to, page) = sign_in(&mut b, DIRECTOR, &app.password(DIRECTOR));
         assert_eq!(to, "/director", "[{backend}]");
         assert_eq!(page.status, 200, "[{backend}] {}", page.body);
-        assert!(page.body.contains("the consortium director"), "{}", page.body);
+        assert!(
+            page.body.contains("the consortium director"),
+            "{}",
+            page.body
+        );
         assert!(b.cookies.contains_key("custodian_session"));
         // Sign out with the page's own token: the session is gone server-side.
         let token = b.cookies["custodian_session"].clone();
@@ -134,7 +138,12 @@ fn the_director_and_an_admin_sign_in_through_the_form_and_out_again() {
         let (to, page) = sign_in(&mut b, ADMIN_A, &app.password(ADMIN_A));
         assert_eq!(to, "/libraries/riverbend", "[{backend}]");
         assert_eq!(page.status, 200, "[{backend}] {}", page.body);
-        assert!(page.body.contains("library admin at Riverbend Public Library"), "{}", page.body);
+        assert!(
+            page.body
+                .contains("library admin at Riverbend Public Library"),
+            "{}",
+            page.body
+        );
         // An admin is not the director.
         assert_eq!(b.get("/director").status, 403, "[{backend}]");
     });
@@ -148,17 +157,33 @@ fn a_wrong_password_is_shown_beside_the_field_and_the_email_kept() {
         let csrf = csrf_of(&b.get("/sign-in").body);
         let r = b.post(
             "/sign-in",
-            &[("csrf", &csrf), ("email", ADMIN_A), ("password", "not-it-at-all")],
+            &[
+                ("csrf", &csrf),
+                ("email", ADMIN_A),
+                ("password", "not-it-at-all"),
+            ],
         );
         assert_eq!(r.status, 401, "[{backend}]");
         assert!(r.content_type.starts_with("text/html"), "[{backend}]");
         let html = &r.body;
         assert!(html.contains("<title>Error: Staff sign-in"), "{html}");
-        assert!(html.contains("id=\"password-error\">Wrong email or password."), "{html}");
-        assert!(html.contains("aria-describedby=\"password-error\" aria-invalid=\"true\""), "{html}");
-        assert!(html.contains("<a href=\"#password\">Wrong email or password."), "{html}");
+        assert!(
+            html.contains("id=\"password-error\">Wrong email or password."),
+            "{html}"
+        );
+        assert!(
+            html.contains("aria-describedby=\"password-error\" aria-invalid=\"true\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"#password\">Wrong email or password."),
+            "{html}"
+        );
         assert!(html.contains(&format!("value=\"{ADMIN_A}\"")), "{html}");
-        assert!(!html.contains("not-it-at-all"), "the password is never shown again");
+        assert!(
+            !html.contains("not-it-at-all"),
+            "the password is never shown again"
+        );
         assert!(!b.cookies.contains_key("custodian_session"));
     });
 }
@@ -182,7 +207,11 @@ fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
         let other = csrf_of(&Browser::new(&app).get("/sign-in").body);
         let r = b.post(
             "/sign-in",
-            &[("csrf", &other), ("email", ADMIN_A), ("password", &app.password(ADMIN_A))],
+            &[
+                ("csrf", &other),
+                ("email", ADMIN_A),
+                ("password", &app.password(ADMIN_A)),
+            ],
         );
         assert_eq!(r.status, 403, "[{backend}]");
 
@@ -190,8 +219,16 @@ fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
         let (_, page) = sign_in(&mut b, ADMIN_A, &app.password(ADMIN_A));
         let token = b.cookies["custodian_session"].clone();
         assert_eq!(b.post("/sign-out", &[]).status, 403, "[{backend}]");
-        assert_eq!(b.post("/sign-out", &[("csrf", "0".repeat(64).as_str())]).status, 403);
-        assert_eq!(get(&app.url("/api/v1/auth/me"), Some(&token)).status, 200, "[{backend}]");
+        assert_eq!(
+            b.post("/sign-out", &[("csrf", "0".repeat(64).as_str())])
+                .status,
+            403
+        );
+        assert_eq!(
+            get(&app.url("/api/v1/auth/me"), Some(&token)).status,
+            200,
+            "[{backend}]"
+        );
         assert_eq!(b.get("/libraries/riverbend").status, 200);
         let out = b.post("/sign-out", &[("csrf", &csrf_of(&page.body))]);
         assert_eq!(out.status, 303, "[{backend}]");
@@ -208,7 +245,10 @@ fn another_librarys_page_answers_like_one_that_does_not_exist() {
         let nowhere = b.get("/libraries/no-such-library");
         assert_eq!(theirs.status, 404, "[{backend}]");
         assert_eq!(nowhere.status, 404, "[{backend}]");
-        assert_eq!(theirs.body, nowhere.body, "[{backend}] the two must not differ");
+        assert_eq!(
+            theirs.body, nowhere.body,
+            "[{backend}] the two must not differ"
+        );
         assert!(theirs.content_type.starts_with("text/html"));
     });
 }
@@ -220,14 +260,22 @@ fn a_browser_gets_an_html_404_and_an_api_client_problem_json() {
         let mut b = Browser::new(&app);
         let page = b.get("/no/such/page");
         assert_eq!(page.status, 404, "[{backend}]");
-        assert!(page.content_type.starts_with("text/html"), "{}", page.content_type);
+        assert!(
+            page.content_type.starts_with("text/html"),
+            "{}",
+            page.content_type
+        );
         assert!(page.body.starts_with("<!doctype html>"), "{}", page.body);
         assert!(page.body.contains("<h1>Not found</h1>"), "{}", page.body);
         assert!(page.body.contains("Check the address"), "{}", page.body);
         // The API keeps problem+json, even for a browser.
         let api = b.get("/api/v1/no-such-thing");
         assert_eq!(api.status, 404);
-        assert!(api.content_type.starts_with("application/problem+json"), "{}", api.content_type);
+        assert!(
+            api.content_type.starts_with("application/problem+json"),
+            "{}",
+            api.content_type
+        );
         // And so does a client that does not ask for HTML.
         let r = get(&app.url("/no/such/page"), None);
         r.assert_problem(404, "not-found");
@@ -247,19 +295,48 @@ fn a_patron_signs_in_with_library_card_and_pin_and_out_again() {
         assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
         let mut b = Browser::new(&app);
         let form = b.get("/my/sign-in");
-        assert!(form.body.contains("<option value=\"riverbend\">Riverbend Public Library</option>"), "{}", form.body);
+        assert!(
+            form.body
+                .contains("<option value=\"riverbend\">Riverbend Public Library</option>"),
+            "{}",
+            form.body
+        );
         let csrf = csrf_of(&form.body);
         let wrong = b.post(
             "/my/sign-in",
-            &[("csrf", &csrf), ("library", "riverbend"), ("card_number", "21000999002"), ("pin", "1111")],
+            &[
+                ("csrf", &csrf),
+                ("library", "riverbend"),
+                ("card_number", "21000999002"),
+                ("pin", "1111"),
+            ],
         );
         assert_eq!(wrong.status, 401, "[{backend}]");
-        assert!(wrong.body.contains("id=\"pin-error\">Wrong card number or PIN."), "{}", wrong.body);
-        assert!(wrong.body.contains("value=\"21000999002\""), "{}", wrong.body);
-        assert!(wrong.body.contains("<option value=\"riverbend\" selected>"), "{}", wrong.body);
+        assert!(
+            wrong
+                .body
+                .contains("id=\"pin-error\">Wrong card number or PIN."),
+            "{}",
+            wrong.body
+        );
+        assert!(
+            wrong.body.contains("value=\"21000999002\""),
+            "{}",
+            wrong.body
+        );
+        assert!(
+            wrong.body.contains("<option value=\"riverbend\" selected>"),
+            "{}",
+            wrong.body
+        );
         let r = b.post(
             "/my/sign-in",
-            &[("csrf", &csrf), ("library", "riverbend"), ("card_number", "21000999002"), ("pin", "2468")],
+            &[
+                ("csrf", &csrf),
+                ("library", "riverbend"),
+                ("card_number", "21000999002"),
+                ("pin", "2468"),
+            ],
         );
         assert_eq!(r.status, 303, "[{backend}] {}", r.body);
         assert_eq!(r.location.as_deref(), Some("/my"));

@@ -91,16 +91,14 @@ pub fn check_pre_session(req: &HttpRequest, sent: &str) -> Result<(), ApiError> 
 /// so a planted empty or odd cookie is never taken as a token.
 fn valid_shape(v: &str) -> bool {
     v.len() == 43
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Compares in time independent of where the strings differ.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0

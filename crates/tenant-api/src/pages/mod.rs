@@ -12,8 +12,8 @@ pub mod directory;
 pub mod filters;
 pub mod form;
 pub mod home;
-pub mod signin;
 pub mod layout;
+pub mod signin;
 
 use crate::error::ApiError;
 

@@ -36,17 +36,27 @@ fn is_problem(res: &ServiceResponse<impl MessageBody>) -> bool {
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
 }
 
-/// The detail a browser reads: the API's, except where it speaks of API calls.
-fn browser_detail(p: &Problem) -> (String, Option<NavLink>) {
-    match p.kind.as_str() {
-        "urn:custodian:problem:unauthenticated" => (
-            "This page is for signed-in users, and you are not signed in (or your session has ended). Sign in, then open the page again.".into(),
-            Some(NavLink { href: "/sign-in", label: "Staff sign-in" }),
-        ),
-        "urn:custodian:problem:form-expired" => (p.detail.clone(), None),
-        "urn:custodian:problem:too-many-attempts" => (p.detail.clone(), None),
-        _ => (p.detail.clone(), None),
+/// The detail a browser reads: the API's, except where it speaks of API calls,
+/// with the sign-in that fits the page (a patron's under `/my`).
+fn browser_detail(p: &Problem, patron_page: bool) -> (String, Option<NavLink>) {
+    if p.kind != "urn:custodian:problem:unauthenticated" {
+        return (p.detail.clone(), None);
     }
+    let link = if patron_page {
+        NavLink {
+            href: "/my/sign-in",
+            label: "Patron sign-in",
+        }
+    } else {
+        NavLink {
+            href: "/sign-in",
+            label: "Staff sign-in",
+        }
+    };
+    (
+        "This page is for signed-in users, and you are not signed in (or your session has ended). Sign in, then open the page again.".into(),
+        Some(link),
+    )
 }
 
 /// Turns a problem+json answer into an error page for a browser.
@@ -55,6 +65,7 @@ pub async fn html_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let html = wants_html(&req);
+    let patron_page = req.path() == "/my" || req.path().starts_with("/my/");
     let res = next.call(req).await?;
     if !html || !is_problem(&res) {
         return Ok(res.map_into_boxed_body());
@@ -73,22 +84,25 @@ pub async fn html_errors(
             detail: String::new(),
         },
     };
-    let (detail, next) = browser_detail(&problem);
-    let page = match crate::pages::signin::error_page(status.as_u16(), &problem.title, &detail, next)
-    {
-        Ok(page) => page,
-        // The template is compiled in; if it ever fails, the problem itself still says what happened.
-        Err(_) => {
-            let mut res = actix_web::HttpResponse::build(status);
-            for (k, v) in headers.iter() {
-                res.insert_header((k.clone(), v.clone()));
+    let (detail, next) = browser_detail(&problem, patron_page);
+    let page =
+        match crate::pages::signin::error_page(status.as_u16(), &problem.title, &detail, next) {
+            Ok(page) => page,
+            // The template is compiled in; if it ever fails, the problem itself still says what happened.
+            Err(_) => {
+                let mut res = actix_web::HttpResponse::build(status);
+                for (k, v) in headers.iter() {
+                    res.insert_header((k.clone(), v.clone()));
+                }
+                return Ok(ServiceResponse::new(req, res.body(body)));
             }
-            return Ok(ServiceResponse::new(req, res.body(body)));
-        }
-    };
+        };
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::WWW_AUTHENTICATE);
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::pages::HTML));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::pages::HTML),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let mut out = actix_web::HttpResponse::build(status);
     for (k, v) in headers.iter() {

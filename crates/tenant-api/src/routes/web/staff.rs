@@ -5,7 +5,9 @@ use crate::auth::{Caller, COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::guards::{Director, LibraryStaff};
 use crate::pages::signin::{self, SignInForm};
-use crate::routes::auth::{close_staff_session, open_staff_session, removal_cookie, session_cookie};
+use crate::routes::auth::{
+    close_staff_session, open_staff_session, removal_cookie, session_cookie,
+};
 use crate::routes::blocking;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -79,7 +81,10 @@ pub async fn sign_in(
                     ask_library: library.is_some() || field == "library",
                     error: Some((field, &text)),
                 };
-                return Ok(refused(e.status_code(), signin::sign_in_page(&csrf, &form)?));
+                return Ok(refused(
+                    e.status_code(),
+                    signin::sign_in_page(&csrf, &form)?,
+                ));
             }
         };
     let to = landing(&signed_in.account);
