@@ -229,6 +229,46 @@ def keyboard(page, url, path):
     )
     if landed != "MAIN":
         out.append(f"{path}: the skip link moved focus to {landed}, not <main>")
+    out.extend(focus_visible(page, url, path))
+    return out
+
+
+# Enough Tab presses for the longest page today (a page of directory results);
+# a page with more stops is still checked up to here.
+MAX_TABS = 80
+FOCUS_STYLE = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  // Marked, not compared by name: two links may look alike.
+  if (e.dataset.browserTestSeen) return {repeat: true};
+  e.dataset.browserTestSeen = '1';
+  const s = getComputedStyle(e);
+  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+  const r = e.getBoundingClientRect();
+  return {
+    name: e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.getAttribute('href') ? '[href=' + e.getAttribute('href') + ']' : ''),
+    visible: outline || s.boxShadow !== 'none',
+    seen: r.width > 0 && r.height > 0,
+  };
+}"""
+
+
+def focus_visible(page, url, path):
+    """Every Tab stop shows where focus is (WCAG 2.4.7) and Tab goes through the page."""
+    page.goto(url, wait_until="load")
+    out = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUS_STYLE)
+        if stop is None:
+            break  # focus left the document's last stop: no trap
+        if stop.get("repeat"):
+            break  # back at a stop already checked: Tab went all the way round
+        key = stop["name"]
+        if not stop["seen"]:
+            out.append(f"{path}: the Tab stop {key} has focus but no size on screen")
+        elif not stop["visible"]:
+            out.append(f"{path}: the Tab stop {key} shows no focus outline")
     return out
 
 
