@@ -9,7 +9,10 @@ tests/browser/node_modules, never fetched), run it, save a full-page
 screenshot, and print one line: path, width, axe violations by impact, HTML
 bytes. Fails (exit 1) on any serious or critical violation, on any request
 that would leave 127.0.0.1, or when Tab from the top does not reach the skip
-link first or the skip link does not move focus to <main>.
+link first or the skip link does not move focus to <main>, or a Tab stop
+shows no focus outline. Then the FLOWS (forms driven as a user would) run in
+the same browser, checking every page they reach the same way; a new page
+adds its path to PAGES or a flow to FLOWS, nothing else.
 
 Exit codes: 0 all passed, 1 a check failed, 2 the browser or axe-core is
 missing (the Rust test tells "skip" from "fail" by it).
@@ -92,6 +95,7 @@ def main():
     shots.mkdir(parents=True, exist_ok=True)
     failures = []
     leaks = []
+    run = Run(axe_source, shots, f"{opts.label}-" if opts.label else "", failures)
 
     def guard(route):
         # Everything not on the server's loopback address is refused and
@@ -159,40 +163,13 @@ def main():
                 if not ctype.startswith("text/html"):
                     print(f"{path:<40} {width:>4}px  status {status}  not HTML ({ctype}): not checked further")
                     continue
-                # axe-core is read from disk and evaluated through the DevTools
-                # protocol, never fetched. Not add_script_tag: an inline <script>
-                # is refused by the page's CSP (script-src 'self'), and the CSP
-                # must stay on so the pages are checked as users get them.
-                page.evaluate(axe_source)
-                result = page.evaluate(
-                    "async () => await axe.run(document, {resultTypes: ['violations']})"
-                )
-                counts = {k: 0 for k in IMPACTS}
-                for v in result["violations"]:
-                    counts[v.get("impact") or "minor"] += 1
-                    if v.get("impact") in FATAL:
-                        nodes = "; ".join(
-                            " ".join(n.get("target", [])) if isinstance(n.get("target"), list) else str(n.get("target"))
-                            for n in v["nodes"][:5]
-                        )
-                        failures.append(
-                            f"{path} at {width}px: axe {v['impact']} {v['id']}: {v['help']} ({v['helpUrl']}) at {nodes}"
-                        )
-                    elif v.get("impact"):
-                        print(f"  note {path} at {width}px: axe {v['impact']} {v['id']}: {v['help']}")
-                # WCAG 1.4.10 (reflow): at 390 px nothing may need sideways scrolling.
-                overflow = page.evaluate(
-                    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                )
-                if overflow > 0:
-                    failures.append(f"{path} at {width}px: the page is {overflow}px wider than the window (sideways scrolling)")
-                name = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
-                prefix = f"{opts.label}-" if opts.label else ""
-                page.screenshot(path=str(shots / f"{prefix}{name}-{width}.png"), full_page=True)
-                by_impact = " ".join(f"{k}={counts[k]}" for k in IMPACTS)
-                print(f"{path:<40} {width:>4}px  status {status}  axe {by_impact}  html {len(html)} bytes")
+                run.audit(page, path, width, status, len(html))
                 if width == WIDTHS[0]:
                     failures.extend(keyboard(page, base + path, path))
+        for flow in FLOWS:
+            current["path"] = flow.__name__
+            page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+            flow(page, base, run)
         ctx.close()
 
     for url in leaks:
@@ -204,6 +181,81 @@ def main():
         return 1
     print(f"all browser checks passed; screenshots in {shots}")
     return 0
+
+
+class Run:
+    """The checks every page gets, and where their results go."""
+
+    def __init__(self, axe_source, shots, prefix, failures):
+        self.axe_source = axe_source
+        self.shots = shots
+        self.prefix = prefix
+        self.failures = failures
+
+    def here(self, page, name):
+        """Check the page a flow is on, at every width, without reloading it
+        (it may be the answer to a POST): for flows, after each step."""
+        html = len(page.content().encode("utf-8"))
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            self.audit(page, name, width, "-", html)
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+    def audit(self, page, path, width, status, html_bytes):
+        """axe-core, reflow and a screenshot of the page as it is now; one line printed."""
+        failures = self.failures
+        # axe-core is read from disk and evaluated through the DevTools
+        # protocol, never fetched. Not add_script_tag: an inline <script>
+        # is refused by the page's CSP (script-src 'self'), and the CSP
+        # must stay on so the pages are checked as users get them.
+        page.evaluate(self.axe_source)
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        counts = {k: 0 for k in IMPACTS}
+        for v in result["violations"]:
+            counts[v.get("impact") or "minor"] += 1
+            if v.get("impact") in FATAL:
+                nodes = "; ".join(
+                    " ".join(n.get("target", [])) if isinstance(n.get("target"), list) else str(n.get("target"))
+                    for n in v["nodes"][:5]
+                )
+                failures.append(
+                    f"{path} at {width}px: axe {v['impact']} {v['id']}: {v['help']} ({v['helpUrl']}) at {nodes}"
+                )
+            elif v.get("impact"):
+                print(f"  note {path} at {width}px: axe {v['impact']} {v['id']}: {v['help']}")
+        # WCAG 1.4.10 (reflow): at 390 px nothing may need sideways scrolling.
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            failures.append(f"{path} at {width}px: the page is {overflow}px wider than the window (sideways scrolling)")
+        name = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
+        page.screenshot(path=str(self.shots / f"{self.prefix}{name}-{width}.png"), full_page=True)
+        by_impact = " ".join(f"{k}={counts[k]}" for k in IMPACTS)
+        print(f"{path:<40} {width:>4}px  status {status}  axe {by_impact}  html {html_bytes} bytes")
+
+
+# Flows that sign in and submit forms, run after PAGES in the same browser:
+# each is a function (page, base_url, run) that drives `page` with Playwright
+# and calls `run.here(page, "a name")` on every page it reaches; it records a
+# broken step with `run.failures.append("...")`.
+
+
+def directory_search_by_keyboard(page, base, run):
+    """A visitor types a name into the directory's form and presses Enter."""
+    page.goto(base + "/directory", wait_until="load")
+    page.get_by_label("Name or words").fill("public library")
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
+    hits = page.locator("ol.results li").count()
+    if hits == 0:
+        run.failures.append(f"directory search by keyboard: no results at {page.url}")
+    if "q=public+library" not in page.url:
+        run.failures.append(f"directory search by keyboard: the form sent {page.url}")
+    run.here(page, "flow: directory search by keyboard")
+
+
+FLOWS = [directory_search_by_keyboard]
 
 
 def keyboard(page, url, path):
