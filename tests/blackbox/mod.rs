@@ -9,6 +9,7 @@
 
 mod adversarial;
 mod audit;
+mod browser;
 mod directory;
 mod harness;
 mod hostile;
