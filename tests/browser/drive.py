@@ -56,6 +56,8 @@ PAGES = [
     (ENTRY, 200),
     ("/requests/confirm/not-a-real-link", None),
     ("/no-such-page", 404),
+    ("/sign-in", 200),
+    ("/my/sign-in", 200),
 ]
 
 
