@@ -15,7 +15,11 @@ fn the_demo_seeds_staff_patrons_and_records_and_its_patron_line_signs_in() {
         let policies = Arc::new(custody::Policies::load().unwrap());
         let custody = custody::Custody::new(store.clone(), Arc::new(keys), policies);
         let (staff, patrons) = tenant_api::demo::seed_patrons(&custody, 50).unwrap();
-        assert_eq!(staff.len(), 10, "a staff member and a custodian per library");
+        assert_eq!(
+            staff.len(),
+            10,
+            "a staff member and a custodian per library"
+        );
         assert_eq!(patrons.len(), 5, "one printed patron per library");
         for c in &staff {
             let r = post(

@@ -1,9 +1,9 @@
 //! The demo consortium seeded on an empty database, so a first start shows something.
 
 use crate::passwords;
+use policy::staff::LibraryRole;
 use store::accounts::{self, NewAccount};
 use store::libraries::{self, NewLibrary};
-use policy::staff::LibraryRole;
 use store::{staff, Access, Store, StoreError};
 
 /// The five demo member libraries: slug, name, jurisdiction profile.
@@ -222,7 +222,9 @@ pub fn seed_patrons(
                 .consortium(Access::Read, |c| accounts::by_email(c, &email));
             match known {
                 Ok(_) => {}
-                Err(StoreError::NotFound) => plan.push((format!("{what} of {slug}"), email, Some((slug, role)))),
+                Err(StoreError::NotFound) => {
+                    plan.push((format!("{what} of {slug}"), email, Some((slug, role))))
+                }
                 Err(e) => return Err(e.into()),
             }
         }
