@@ -52,6 +52,20 @@ fn the_demo_seeds_staff_patrons_and_records_and_its_patron_line_signs_in() {
                 assert_eq!(r.status, 200, "{} patron {n}: {:?}", p.slug, r.body);
             }
         }
+        // Every member library is in the public directory with hours and
+        // services, and one change waits for the director.
+        let director = server.sign_in("director@demo.custodian.test");
+        let pending = get(
+            &server.url("/api/v1/directory/changes?status=pending"),
+            Some(&director),
+        );
+        assert_eq!(pending.status, 200, "{:?}", pending.body);
+        assert_eq!(
+            pending.body["items"].as_array().map(Vec::len),
+            Some(1),
+            "{:?}",
+            pending.body
+        );
         // A second run finds every library seeded and adds nothing.
         let (again, none) = tenant_api::demo::seed_patrons(&custody, 50).unwrap();
         assert!(again.is_empty() && none.is_empty());

@@ -41,6 +41,9 @@ pub enum SeedError {
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Seeding the demo directory entries failed.
+    #[error("demo directory entries: {0}")]
+    Directory(#[from] directory::DirectoryError),
     /// Seeding the demo patrons and records failed.
     #[error("demo patrons and records: {0}")]
     Custody(#[from] custody::CustodyError),
@@ -263,6 +266,7 @@ pub fn seed_patrons(
             continue;
         }
         let seeded = custody::demo::seed_library(custody, &who, i, per_library, &hash)?;
+        seed_directory(store, &library, admin.id, i)?;
         sign_ins.push(PatronSignIn {
             slug: (*slug).to_owned(),
             card: seeded.card.into_string(),
@@ -270,6 +274,37 @@ pub fn seed_patrons(
         });
     }
     Ok((creds, sign_ins))
+}
+
+/// Gives library `i`'s directory entry hours and services the way a real
+/// one gets them: its admin proposes, the director approves. The last demo
+/// library also leaves one change pending, for the director's queue.
+fn seed_directory(
+    store: &Store,
+    library: &store::libraries::Library,
+    admin: store::AccountId,
+    i: usize,
+) -> Result<(), SeedError> {
+    use directory::moderation::{self, Patch};
+    let director = store.consortium(Access::Read, |c| {
+        accounts::by_email(c, "director@demo.custodian.test")
+    })?;
+    let patch = Patch {
+        phone: Some(format!("555-02{i:02}")),
+        hours: Some("Mon-Thu 9-20, Fri-Sat 9-17, Sun closed".to_owned()),
+        services: Some("Wi-Fi, public computers, printing, story time, meeting rooms".to_owned()),
+        ..Default::default()
+    };
+    let (change, _) = moderation::submit(store, library, admin, &patch)?;
+    moderation::approve(store, change.id, director.id, Some("demo entry"))?;
+    if i + 1 == LIBRARIES.len() {
+        let pending = Patch {
+            hours: Some("Mon-Sat 10-18, Sun 13-17".to_owned()),
+            ..Default::default()
+        };
+        moderation::submit(store, library, admin, &pending)?;
+    }
+    Ok(())
 }
 
 /// Prints one demo patron per library, after the staff sign-ins: one line
