@@ -66,6 +66,20 @@ fn the_demo_seeds_staff_patrons_and_records_and_its_patron_line_signs_in() {
             "{:?}",
             pending.body
         );
+        // The emailed requests are real requests, filed in their queues.
+        let mailroom = tenant_api::mail::mailroom(
+            &server.settings,
+            store.clone(),
+            tenant_api::keys::load(&server.settings).unwrap().0,
+            &server.base,
+            tenant_api::mail::waker(&server.settings).unwrap(),
+        )
+        .unwrap();
+        let routes = tenant_api::demo::seed_requests(&mailroom).unwrap();
+        assert_eq!(routes.len(), 4, "{routes:?}");
+        for route in ["library", "triage", "director"] {
+            assert!(routes.contains(&route), "{route}: {routes:?}");
+        }
         // A second run finds every library seeded and adds nothing.
         let (again, none) = tenant_api::demo::seed_patrons(&custody, 50).unwrap();
         assert!(again.is_empty() && none.is_empty());

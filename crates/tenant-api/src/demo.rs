@@ -41,6 +41,9 @@ pub enum SeedError {
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Taking in the demo's emailed requests failed.
+    #[error("demo emailed requests: {0}")]
+    Mail(String),
     /// Seeding the demo directory entries failed.
     #[error("demo directory entries: {0}")]
     Directory(#[from] directory::DirectoryError),
@@ -276,6 +279,38 @@ pub fn seed_patrons(
     Ok((creds, sign_ins))
 }
 
+/// The demo's emailed requests: a demo patron of Riverbend asking for a
+/// correction (their library's queue), a patron of two libraries asking for
+/// deletion, and one from an address no library knows (triage or the
+/// director, as the classifier decides), and one from a member library's
+/// public address (the director's inbox). Small RFC 5322 messages, taken in
+/// through the mailroom like any other mail, so they are real requests.
+/// Returns each request's route (`director`, `library` or `triage`).
+pub fn seed_requests(mailroom: &notifier::Mailroom) -> Result<Vec<&'static str>, SeedError> {
+    let riverbend = custody::demo::card_number(0, 3);
+    let cedar = custody::demo::card_number(1, 4);
+    let messages = [
+        format!(
+            "From: patron{riverbend}@demo.custodian.test\r\nTo: privacy@demo.custodian.test\r\nSubject: Please correct my address\r\nMessage-ID: <demo-1@demo.custodian.test>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nHello, I moved. Please correct the address on my library card to 12 Oak Lane.\r\n"
+        ),
+        format!(
+            "From: patron{cedar}@demo.custodian.test\r\nTo: privacy@demo.custodian.test\r\nSubject: Delete my data\r\nMessage-ID: <demo-2@demo.custodian.test>\r\nDate: Mon, 30 Nov 2026 11:00:00 +0000\r\n\r\nPlease delete my records and close my account.\r\n"
+        ),
+        // From a member library's public address: the director's inbox.
+        "From: info.lakeshore@demo.custodian.test\r\nTo: privacy@demo.custodian.test\r\nSubject: Records request from a former patron\r\nMessage-ID: <demo-4@demo.custodian.test>\r\nDate: Mon, 30 Nov 2026 13:00:00 +0000\r\n\r\nA former patron asks what the consortium holds about them; please advise.\r\n".to_owned(),
+        "From: someone@elsewhere.example\r\nTo: privacy@demo.custodian.test\r\nSubject: A question about my records\r\nMessage-ID: <demo-3@demo.custodian.test>\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\n\r\nWhich library holds records about me, and how do I see them?\r\n".to_owned(),
+    ];
+    let now = chrono::Utc::now().naive_utc();
+    let mut routes = Vec::new();
+    for m in &messages {
+        let done = mailroom
+            .ingest(m.as_bytes(), notifier::requests::Channel::Stdin, now)
+            .map_err(|e| SeedError::Mail(e.to_string()))?;
+        routes.extend(done.route);
+    }
+    Ok(routes)
+}
+
 /// Gives library `i`'s directory entry hours and services the way a real
 /// one gets them: its admin proposes, the director approves. The last demo
 /// library also leaves one change pending, for the director's queue.
@@ -291,6 +326,7 @@ fn seed_directory(
     })?;
     let patch = Patch {
         phone: Some(format!("555-02{i:02}")),
+        email: Some(format!("info.{}@demo.custodian.test", library.slug)),
         hours: Some("Mon-Thu 9-20, Fri-Sat 9-17, Sun closed".to_owned()),
         services: Some("Wi-Fi, public computers, printing, story time, meeting rooms".to_owned()),
         ..Default::default()

@@ -196,12 +196,16 @@ impl Application {
         if settings.demo.seed_on_empty {
             let store = state.store.clone();
             let custody = state.custody.clone();
+            let mailroom = state.mailroom.clone();
             let per_library = settings.demo.patrons;
             let base = base_url(&settings, local.port());
             let seeded = actix_web::rt::task::spawn_blocking(move || {
                 if crate::demo::should_seed(&store)? {
                     let creds = crate::demo::seed(&store)?;
                     let patrons = crate::demo::seed_patrons(&custody, per_library)?;
+                    if per_library > 0 {
+                        crate::demo::seed_requests(&mailroom)?;
+                    }
                     Ok::<_, crate::demo::SeedError>(Some((creds, patrons)))
                 } else {
                     Ok(None)
