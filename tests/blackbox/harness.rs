@@ -89,6 +89,8 @@ impl Server {
         cmd.arg("serve")
             .env("CUSTODIAN__SERVER__BIND", "127.0.0.1:0")
             .env("CUSTODIAN__SERVER__WORKERS", "2")
+            // The black-box tests do not need the demo's patrons; skipping them keeps every start quick.
+            .env("CUSTODIAN__DEMO__PATRONS", "0")
             .env("CUSTODIAN__SERVER__SHUTDOWN_TIMEOUT_SECS", "5");
         for (k, v) in &env {
             cmd.env(k, v);

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod consents;
+pub mod demo;
 pub mod error;
 pub mod gate;
 pub mod libraries;

@@ -130,41 +130,65 @@ pub fn register(
     registration: Registration,
     pin: &PinHash,
 ) -> CustodyResult<Patron> {
-    let consent = registration.guardian_consent;
-    let data = PatronData {
-        card_number: registration.card_number.into_string(),
-        name: registration.name,
-        address: registration.address,
-        email: registration.email,
-        phone: registration.phone,
-        birth_date: registration.birth_date,
-        guardian: registration.guardian,
-    };
+    let mut made = register_many(custody, who, vec![(registration, pin)], "registration")?;
+    made.pop().ok_or_else(|| CustodyError::Invalid {
+        field: "registration",
+        detail: "nothing was registered".into(),
+    })
+}
+
+/// Registers several patrons in one transaction and one audit entry, each
+/// under the same minors rule as [`register`]; all or nothing. For bulk
+/// loads (the demo), where a transaction per patron is what costs.
+pub fn register_many(
+    custody: &Custody,
+    who: &StaffMember,
+    registrations: Vec<(Registration, &PinHash)>,
+    purpose: &str,
+) -> CustodyResult<Vec<Patron>> {
     let (_, document) = custody.policies().for_library(&who.library)?;
-    let gated = gated_fields(document, &data, consent.is_some());
-    if !gated.is_empty() {
-        return Err(CustodyError::GuardianConsentRequired(gated));
+    let mut checked = Vec::with_capacity(registrations.len());
+    for (registration, pin) in registrations {
+        let consent = registration.guardian_consent;
+        let data = PatronData {
+            card_number: registration.card_number.into_string(),
+            name: registration.name,
+            address: registration.address,
+            email: registration.email,
+            phone: registration.phone,
+            birth_date: registration.birth_date,
+            guardian: registration.guardian,
+        };
+        let gated = gated_fields(document, &data, consent.is_some());
+        if !gated.is_empty() {
+            return Err(CustodyError::GuardianConsentRequired(gated));
+        }
+        checked.push((data, consent, pin));
     }
     custody.staff_decided(
         who,
         "patron.register",
         &Subject::Nobody,
-        &Purpose::stated_by_custodian("registration"),
+        &Purpose::stated_by_custodian(purpose),
         KindSet::of(&[RecordKind::CardRegistration]),
         FieldSet::of(&REGISTRATION_FIELDS),
         |tx, keys| {
             let now = Utc::now().naive_utc();
-            let patron =
-                patrons::create(tx, keys, &data, pin.as_str(), now).map_err(|e| match e {
-                    StoreError::Conflict(_) => CustodyError::Conflict(
-                        "this card number is already registered at this library".into(),
-                    ),
-                    other => other.into(),
-                })?;
-            if let Some(c) = &consent {
-                consents::record_guardian_consent(tx, keys, patron.id, c, now)?;
+            let mut made = Vec::with_capacity(checked.len());
+            for (data, consent, pin) in &checked {
+                let patron =
+                    patrons::create(tx, keys, data, pin.as_str(), now).map_err(|e| match e {
+                        StoreError::Conflict(_) => CustodyError::Conflict(
+                            "this card number is already registered at this library".into(),
+                        ),
+                        other => other.into(),
+                    })?;
+                if let Some(c) = consent {
+                    consents::record_guardian_consent(tx, keys, patron.id, c, now)?;
+                }
+                made.push(patron);
             }
-            Ok(patron)
+            Ok(made)
         },
     )
 }

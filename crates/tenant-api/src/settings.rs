@@ -344,12 +344,15 @@ impl Default for AuthSettings {
 pub struct DemoSettings {
     /// Seed a demo consortium when `serve` starts on an empty database.
     pub seed_on_empty: bool,
+    /// Demo patrons (with their records) seeded per library; 0 seeds none.
+    pub patrons: usize,
 }
 
 impl Default for DemoSettings {
     fn default() -> Self {
         Self {
             seed_on_empty: true,
+            patrons: custody::demo::PATRONS_PER_LIBRARY,
         }
     }
 }

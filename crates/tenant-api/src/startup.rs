@@ -195,18 +195,30 @@ impl Application {
 
         if settings.demo.seed_on_empty {
             let store = state.store.clone();
+            let custody = state.custody.clone();
+            let mailroom = state.mailroom.clone();
+            let per_library = settings.demo.patrons;
             let base = base_url(&settings, local.port());
             let seeded = actix_web::rt::task::spawn_blocking(move || {
                 if crate::demo::should_seed(&store)? {
-                    crate::demo::seed(&store).map(Some)
+                    let creds = crate::demo::seed(&store)?;
+                    let patrons = crate::demo::seed_patrons(&custody, per_library)?;
+                    if per_library > 0 {
+                        crate::demo::seed_requests(&mailroom)?;
+                    }
+                    Ok::<_, crate::demo::SeedError>(Some((creds, patrons)))
                 } else {
                     Ok(None)
                 }
             })
             .await
             .map_err(|e| StartError::Store(StoreError::Unavailable(e.to_string())))??;
-            if let Some(creds) = seeded {
+            if let Some((mut creds, (staff, patrons))) = seeded {
+                // The staff and custodians go before the director's line, last.
+                let at = creds.len().saturating_sub(1);
+                creds.splice(at..at, staff);
                 crate::demo::print(&creds, &base);
+                crate::demo::print_patrons(&patrons);
             }
         }
 
