@@ -361,10 +361,9 @@ pub fn print(creds: &[Credential], base_url: &str) {
     println!();
     println!("Demo consortium created. These passwords are shown only now; keep them:");
     for c in creds {
-        println!("  {:<26} {:<42} {}", c.role, c.email, c.password);
+        println!("  {:<27} {:<44} {}", c.role, c.email, c.password);
     }
-    println!(
-        "Sign in with POST {base_url}/api/v1/auth/sign-in {{\"email\": ..., \"password\": ...}}"
-    );
+    println!("Staff sign in at {base_url}/sign-in; patrons at {base_url}/my/sign-in.");
+    println!("Scripts: POST {base_url}/api/v1/auth/sign-in {{\"email\": ..., \"password\": ...}}");
     println!();
 }
