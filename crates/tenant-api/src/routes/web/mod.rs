@@ -18,10 +18,20 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 
 /// A rendered page, never cached: every page here is about one session.
 fn page(html: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(crate::pages::HTML)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html)
+    refused(actix_web::http::StatusCode::OK, html)
+}
+
+/// A sign-in form's page, setting the form's double-submit cookie when it is new.
+fn form_page(
+    html: String,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, ApiError> {
+    let mut res = page(html);
+    if let Some(c) = cookie {
+        res.add_cookie(&c)
+            .map_err(|e| ApiError::Internal(format!("setting the form cookie: {e}")))?;
+    }
+    Ok(res)
 }
 
 /// A 303 to `to`, the answer to a form that worked (so reloading does not post again).
@@ -31,7 +41,7 @@ fn see_other(to: &str) -> actix_web::HttpResponseBuilder {
     res
 }
 
-/// A refused form shown again, with the status the JSON endpoint answers.
+/// A page with `status`: a refused form shown again answers what the JSON endpoint answers.
 fn refused(status: actix_web::http::StatusCode, html: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(crate::pages::HTML)

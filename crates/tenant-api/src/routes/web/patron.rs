@@ -1,7 +1,7 @@
 //! `/my/sign-in`, `/my/sign-out` and the patron's landing page `/my`.
 
 use super::staff::TokenOnly;
-use super::{form_error, page, refused, see_other};
+use super::{form_error, form_page, page, refused, see_other};
 use crate::error::{ApiError, ApiResult};
 use crate::guards::Patron;
 use crate::pages::signin::{self, LibraryChoice, MySignInForm};
@@ -43,16 +43,10 @@ async fn choices(state: &AppState) -> ApiResult<Vec<LibraryChoice>> {
 pub async fn sign_in_form(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (csrf, cookie) = crate::csrf::pre_session(&req, state.settings.server.cookies_secure());
     let libraries = choices(&state).await?;
-    let mut res = page(signin::my_sign_in_page(
-        &csrf,
-        &libraries,
-        &MySignInForm::default(),
-    )?);
-    if let Some(c) = cookie {
-        res.add_cookie(&c)
-            .map_err(|e| ApiError::Internal(format!("setting the form cookie: {e}")))?;
-    }
-    Ok(res)
+    form_page(
+        signin::my_sign_in_page(&csrf, &libraries, &MySignInForm::default())?,
+        cookie,
+    )
 }
 
 /// Signs a patron in from the form: 303 to `/my`, or the form again with the refusal beside its field.

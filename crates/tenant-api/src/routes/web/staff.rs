@@ -1,6 +1,6 @@
 //! `/sign-in`, `/sign-out`, and the landing pages `/director` and `/libraries/{library}`.
 
-use super::{form_error, page, refused, see_other};
+use super::{form_error, form_page, page, refused, see_other};
 use crate::auth::{Caller, COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::guards::{Director, LibraryStaff};
@@ -44,12 +44,7 @@ impl TokenOnly {
 /// The staff sign-in form.
 pub async fn sign_in_form(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (csrf, cookie) = crate::csrf::pre_session(&req, state.settings.server.cookies_secure());
-    let mut res = page(signin::sign_in_page(&csrf, &SignInForm::default())?);
-    if let Some(c) = cookie {
-        res.add_cookie(&c)
-            .map_err(|e| ApiError::Internal(format!("setting the form cookie: {e}")))?;
-    }
-    Ok(res)
+    form_page(signin::sign_in_page(&csrf, &SignInForm::default())?, cookie)
 }
 
 /// Signs in from the form: 303 to the account's landing page, or the form
