@@ -54,7 +54,9 @@ fn pages_pass_axe_in_chromium() {
         return;
     }
     for backend in backends() {
-        let server = Server::start(backend, &[]);
+        // A dozen patrons a library: enough for every flow (the child, one
+        // keeping history) and quick to seed.
+        let server = Server::start(backend, &[("CUSTODIAN__DEMO__PATRONS", "12")]);
         let import = server.cli(&["directory", "import", OUTLETS]);
         assert!(
             import.status.success(),
@@ -66,6 +68,8 @@ fn pages_pass_axe_in_chromium() {
             .arg(DRIVER)
             .arg(&server.base)
             .args(["--label", &label])
+            .arg("--accounts")
+            .arg(server.accounts_file())
             .output()
             .expect("start python3 for the browser driver");
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -36,6 +36,8 @@ pub struct Server {
     pub base: String,
     /// Demo sign-ins printed at first start: email → password.
     pub passwords: HashMap<String, String>,
+    /// Demo patrons printed at first start: library slug → (card number, PIN).
+    pub patrons: HashMap<String, (String, String)>,
     /// The server's standard error (its log).
     pub log_path: PathBuf,
     /// The configuration variables the server runs with, for CLI commands against its database.
@@ -114,6 +116,7 @@ impl Server {
             }
         });
         let mut passwords = HashMap::new();
+        let mut patrons = HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(90);
         let base = loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -123,6 +126,9 @@ impl Server {
                         break url.trim().to_owned();
                     }
                     let words: Vec<&str> = line.split_whitespace().collect();
+                    if let ["patron", slug, "card", card, "PIN", pin] = words[..] {
+                        patrons.insert(slug.to_owned(), (card.to_owned(), pin.to_owned()));
+                    }
                     if let Some(i) = words
                         .iter()
                         .position(|w| w.ends_with("@demo.custodian.test"))
@@ -145,6 +151,7 @@ impl Server {
             child: Some(child),
             base,
             passwords,
+            patrons,
             log_path,
             env,
             raw_url,
@@ -163,6 +170,22 @@ impl Server {
             .get(email)
             .cloned()
             .unwrap_or_else(|| panic!("no demo password for {email}"))
+    }
+
+    /// Writes the demo's sign-ins as JSON (`{"staff": {email: password},
+    /// "patrons": {slug: {"card": …, "pin": …}}}`) for the browser driver; returns its path.
+    pub fn accounts_file(&self) -> PathBuf {
+        let patrons: serde_json::Map<String, serde_json::Value> = self
+            .patrons
+            .iter()
+            .map(|(slug, (card, pin))| {
+                (slug.clone(), serde_json::json!({"card": card, "pin": pin}))
+            })
+            .collect();
+        let path = self._dir.path().join("accounts.json");
+        let body = serde_json::json!({"staff": self.passwords, "patrons": patrons});
+        std::fs::write(&path, body.to_string()).unwrap();
+        path
     }
 
     /// Signs in and returns the bearer token.

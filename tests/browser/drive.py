@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drive the pages of a running custodian in headless Chromium.
 
-Usage: drive.py BASE_URL [--shots DIR] [--label NAME]
+Usage: drive.py BASE_URL [--shots DIR] [--label NAME] [--accounts FILE] [--only NAME]
        drive.py --check      (only: are Playwright, Chromium and axe-core here?)
 
 For every page, at 1280 and at 390 px wide: load it, inject axe-core (read from
@@ -10,15 +10,19 @@ screenshot, and print one line: path, width, axe violations by impact, HTML
 bytes. Fails (exit 1) on any serious or critical violation, on any request
 that would leave 127.0.0.1, or when Tab from the top does not reach the skip
 link first or the skip link does not move focus to <main>, or a Tab stop
-shows no focus outline. Then the FLOWS (forms driven as a user would) run in
-the same browser, checking every page they reach the same way; a new page
-adds its path to PAGES or a flow to FLOWS, nothing else.
+shows no focus outline. Then the flows (forms driven as a user would) run in
+the same browser, each with its cookies cleared first, checking every page
+they reach the same way. A public page adds its path to PAGES; a signed-in
+page is reached by a flow in tests/browser/flows/<area>.py (each module's
+FLOWS list; see flows/__init__.py for what a flow gets).
 
 Exit codes: 0 all passed, 1 a check failed, 2 the browser or axe-core is
 missing (the Rust test tells "skip" from "fail" by it).
 """
 
 import argparse
+import importlib
+import json
 import os
 import re
 import sys
@@ -72,6 +76,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="only check the prerequisites")
     ap.add_argument("--shots", default=None, help="directory for the screenshots")
     ap.add_argument("--label", default="", help="prefix for screenshot names (the backend)")
+    ap.add_argument("--accounts", default=None, help="JSON of the demo's sign-ins (the test harness writes it)")
+    ap.add_argument("--only", default=None, help="run only the flows whose name contains this (and no PAGES)")
     opts = ap.parse_args()
     try:
         from playwright.sync_api import sync_playwright
@@ -97,7 +103,8 @@ def main():
     shots.mkdir(parents=True, exist_ok=True)
     failures = []
     leaks = []
-    run = Run(axe_source, shots, f"{opts.label}-" if opts.label else "", failures)
+    accounts = json.loads(Path(opts.accounts).read_text()) if opts.accounts else {"staff": {}, "patrons": {}}
+    run = Run(axe_source, shots, f"{opts.label}-" if opts.label else "", failures, accounts, base)
 
     def guard(route):
         # Everything not on the server's loopback address is refused and
@@ -138,7 +145,7 @@ def main():
         page.on("console", on_console)
         page.on("response", on_response)
         entry_path = None
-        for path, want_status in PAGES:
+        for path, want_status in ([] if opts.only else PAGES):
             if path == ENTRY:
                 if entry_path is None:
                     failures.append(f"{RESULTS} links to no entry page (does the directory have entries?)")
@@ -168,10 +175,19 @@ def main():
                 run.audit(page, path, width, status, len(html))
                 if width == WIDTHS[0]:
                     failures.extend(keyboard(page, base + path, path))
-        for flow in FLOWS:
+        for flow in all_flows():
+            if opts.only and opts.only not in flow.__name__:
+                continue
             current["path"] = flow.__name__
+            # Each flow starts signed out, whoever the last one signed in as.
+            ctx.clear_cookies()
             page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-            flow(page, base, run)
+            try:
+                flow(page, base, run)
+            except Exception as e:  # a step that timed out or found no element
+                failures.append(f"flow {flow.__name__} stopped at {page.url}: {type(e).__name__}: {e}")
+                name = re.sub(r"[^A-Za-z0-9]+", "_", flow.__name__)
+                page.screenshot(path=str(shots / f"{run.prefix}FAILED-{name}.png"), full_page=True)
         ctx.close()
 
     for url in leaks:
@@ -188,11 +204,28 @@ def main():
 class Run:
     """The checks every page gets, and where their results go."""
 
-    def __init__(self, axe_source, shots, prefix, failures):
+    def __init__(self, axe_source, shots, prefix, failures, accounts, base):
         self.axe_source = axe_source
         self.shots = shots
         self.prefix = prefix
         self.failures = failures
+        # {"staff": {email: password}, "patrons": {slug: {"card": .., "pin": ..}}}
+        self.accounts = accounts
+        self.base = base
+
+    def password(self, email):
+        """The demo password printed for `email` at first start."""
+        return self.accounts["staff"][email]
+
+    def patron(self, slug):
+        """The demo patron printed for the library `slug`: {"card": .., "pin": ..}."""
+        return self.accounts["patrons"][slug]
+
+    def check(self, ok, what):
+        """Records `what` as a failure unless `ok`; returns `ok`."""
+        if not ok:
+            self.failures.append(what)
+        return ok
 
     def here(self, page, name):
         """Check the page a flow is on, at every width, without reloading it
@@ -258,6 +291,17 @@ def directory_search_by_keyboard(page, base, run):
 
 
 FLOWS = [directory_search_by_keyboard]
+
+
+def all_flows():
+    """The flows above, then every module's FLOWS in tests/browser/flows/, by file name."""
+    flows = list(FLOWS)
+    sys.path.insert(0, str(HERE))
+    for f in sorted((HERE / "flows").glob("*.py")):
+        if f.name.startswith("_"):
+            continue
+        flows.extend(importlib.import_module(f"flows.{f.stem}").FLOWS)
+    return flows
 
 
 def keyboard(page, url, path):

@@ -19,6 +19,8 @@ pub struct Caller {
     pub id: AccountId,
     /// Whether it is the consortium director.
     pub is_director: bool,
+    /// The name colleagues see (the header of every signed-in page shows it).
+    pub display_name: String,
     /// The stored hash of the token that authenticated this request.
     pub token_hash: Vec<u8>,
 }
@@ -28,6 +30,7 @@ impl Caller {
         Caller {
             id: a.id,
             is_director: a.is_director,
+            display_name: a.display_name.clone(),
             token_hash,
         }
     }

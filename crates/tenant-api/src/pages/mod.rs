@@ -13,6 +13,8 @@ pub mod filters;
 pub mod form;
 pub mod home;
 pub mod layout;
+pub mod nav;
+pub mod paging;
 pub mod signin;
 
 use crate::error::ApiError;

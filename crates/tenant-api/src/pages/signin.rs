@@ -3,12 +3,10 @@
 
 use super::filters;
 use super::form::Field;
-use super::layout::{Layout, NavLink, DIRECTORY_NAV};
+use super::layout::{Layout, NavLink, SessionBar, DIRECTORY_NAV};
+use super::nav;
 use crate::error::ApiError;
 use askama::Template;
-
-/// The header once signed in: no links yet beyond the directory.
-const SIGNED_IN_NAV: &[NavLink] = DIRECTORY_NAV;
 
 /// A refused field, for the error summary above the form.
 pub struct Problem<'a> {
@@ -172,15 +170,13 @@ fn title(base: &str, problems: &[Problem<'_>]) -> String {
 struct DirectorHome<'a> {
     layout: Layout,
     name: &'a str,
-    csrf: &'a str,
 }
 
 /// The director's landing page.
-pub fn director_home(name: &str, csrf: &str) -> Result<String, ApiError> {
+pub fn director_home(name: &str, bar: SessionBar) -> Result<String, ApiError> {
     super::render(&DirectorHome {
-        layout: Layout::new("Director – custodian", SIGNED_IN_NAV),
+        layout: Layout::signed_in("Director – custodian", nav::director(), "/director", bar),
         name,
-        csrf,
     })
 }
 
@@ -191,17 +187,27 @@ struct LibraryHome<'a> {
     name: &'a str,
     role: &'a str,
     library: &'a str,
-    csrf: &'a str,
 }
 
-/// A library account's landing page.
-pub fn library_home(name: &str, role: &str, library: &str, csrf: &str) -> Result<String, ApiError> {
+/// A library account's landing page: what each of its pages is for.
+pub fn library_home(
+    name: &str,
+    role: policy::staff::LibraryRole,
+    slug: &str,
+    library: &str,
+    bar: SessionBar,
+) -> Result<String, ApiError> {
+    let here = format!("/libraries/{slug}");
     super::render(&LibraryHome {
-        layout: Layout::new(format!("{library} – custodian"), SIGNED_IN_NAV),
+        layout: Layout::signed_in(
+            format!("{library} – custodian"),
+            nav::library(slug, role),
+            here,
+            bar,
+        ),
         name,
-        role,
+        role: nav::role_name(role),
         library,
-        csrf,
     })
 }
 
@@ -210,15 +216,18 @@ pub fn library_home(name: &str, role: &str, library: &str, csrf: &str) -> Result
 struct MyHome<'a> {
     layout: Layout,
     library: &'a str,
-    csrf: &'a str,
 }
 
 /// The patron's landing page.
-pub fn my_home(library: &str, csrf: &str) -> Result<String, ApiError> {
+pub fn my_home(library: &str, bar: SessionBar) -> Result<String, ApiError> {
     super::render(&MyHome {
-        layout: Layout::new("Your library account – custodian", SIGNED_IN_NAV),
+        layout: Layout::signed_in(
+            "Your library account – custodian",
+            nav::patron(),
+            "/my",
+            bar,
+        ),
         library,
-        csrf,
     })
 }
 

@@ -43,15 +43,9 @@ fn browser_detail(p: &Problem, patron_page: bool) -> (String, Option<NavLink>) {
         return (p.detail.clone(), None);
     }
     let link = if patron_page {
-        NavLink {
-            href: "/my/sign-in",
-            label: "Patron sign-in",
-        }
+        NavLink::fixed("/my/sign-in", "Patron sign-in")
     } else {
-        NavLink {
-            href: "/sign-in",
-            label: "Staff sign-in",
-        }
+        NavLink::fixed("/sign-in", "Staff sign-in")
     };
     (
         "This page is for signed-in users, and you are not signed in (or your session has ended). Sign in, then open the page again.".into(),

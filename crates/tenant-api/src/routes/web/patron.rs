@@ -116,7 +116,6 @@ pub async fn my_home(
     req: HttpRequest,
     patron: Patron,
 ) -> ApiResult<HttpResponse> {
-    let csrf = crate::csrf::for_request(&req, COOKIE).ok_or(ApiError::Unauthenticated)?;
     let store = state.store.clone();
     let all = blocking(move || Ok(custody::libraries::all(&store)?)).await?;
     let library = all
@@ -124,7 +123,8 @@ pub async fn my_home(
         .find(|l| l.id.0 == patron.library.0)
         .map(|l| l.name)
         .ok_or(ApiError::NotFound)?;
-    Ok(page(signin::my_home(&library, &csrf)?))
+    let bar = super::patron_bar(&req, &library)?;
+    Ok(page(signin::my_home(&library, bar)?))
 }
 
 /// Registers the patron's pages.

@@ -2,13 +2,12 @@
 
 use super::{form_error, form_page, page, refused, see_other};
 use crate::auth::{Caller, COOKIE};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::guards::{Director, LibraryStaff};
 use crate::pages::signin::{self, SignInForm};
 use crate::routes::auth::{
     close_staff_session, open_staff_session, removal_cookie, session_cookie,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use custody::accounts;
@@ -116,50 +115,22 @@ pub async fn sign_out(
     Ok(see_other("/").cookie(removal_cookie(COOKIE)).finish())
 }
 
-/// The token the sign-out button of this request's session carries.
-fn session_csrf(req: &HttpRequest) -> ApiResult<String> {
-    crate::csrf::for_request(req, COOKIE).ok_or(ApiError::Unauthenticated)
-}
-
 /// The director's landing page.
-pub async fn director_home(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    director: Director,
-) -> ApiResult<HttpResponse> {
-    let csrf = session_csrf(&req)?;
-    let store = state.store.clone();
-    let id = director.0.id;
-    let me = blocking(move || Ok(accounts::whoami(&store, id)?)).await?;
-    Ok(page(signin::director_home(&me.display_name, &csrf)?))
+pub async fn director_home(req: HttpRequest, director: Director) -> ApiResult<HttpResponse> {
+    let bar = super::staff_bar(&req, &director.0, None)?;
+    Ok(page(signin::director_home(&director.0.display_name, bar)?))
 }
 
 /// A library account's landing page; another library's answers 404 like one that does not exist.
-pub async fn library_home(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    staff: LibraryStaff,
-) -> ApiResult<HttpResponse> {
-    let csrf = session_csrf(&req)?;
-    let store = state.store.clone();
-    let id = staff.caller.id;
-    let me = blocking(move || Ok(accounts::whoami(&store, id)?)).await?;
+pub async fn library_home(req: HttpRequest, staff: LibraryStaff) -> ApiResult<HttpResponse> {
+    let bar = super::staff_bar(&req, &staff.caller, Some((staff.role, &staff.library.name)))?;
     Ok(page(signin::library_home(
-        &me.display_name,
-        role_name(staff.role),
+        &staff.caller.display_name,
+        staff.role,
+        &staff.library.slug,
         &staff.library.name,
-        &csrf,
+        bar,
     )?))
-}
-
-/// A role as a librarian says it.
-fn role_name(role: policy::staff::LibraryRole) -> &'static str {
-    use policy::staff::LibraryRole as R;
-    match role {
-        R::Admin => "library admin",
-        R::Staff => "staff",
-        R::Custodian => "custodian of records",
-    }
 }
 
 /// Registers the staff pages.

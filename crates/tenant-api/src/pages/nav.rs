@@ -1,0 +1,75 @@
+//! The header links of each signed-in role, and the paths of the pages they
+//! lead to. Every page of a role shows the same links, so a librarian finds
+//! the same thing in the same place; a link a role cannot use is not shown
+//! (the page itself still refuses).
+
+use super::layout::NavLink;
+use policy::staff::LibraryRole;
+
+/// The director's pages.
+pub fn director() -> Vec<NavLink> {
+    vec![
+        NavLink::fixed("/director", "Inbox"),
+        NavLink::fixed("/director/moderation", "Directory changes"),
+        NavLink::fixed("/director/libraries", "Member libraries"),
+        NavLink::fixed("/director/dead-letters", "Dead letters"),
+        NavLink::fixed("/director/mail-ledger", "Mail ledger"),
+    ]
+}
+
+/// A library account's pages at the library `slug`, for its `role`.
+pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
+    let at = |rest: &str| format!("/libraries/{slug}{rest}");
+    let mut links = vec![
+        NavLink::to(at(""), "Library home"),
+        NavLink::to(at("/patrons"), "Patrons"),
+        NavLink::to(at("/requests"), "Requests"),
+    ];
+    if role == LibraryRole::Admin {
+        links.push(NavLink::to(at("/staff"), "Staff"));
+        links.push(NavLink::to(at("/directory-entry"), "Directory entry"));
+    }
+    if matches!(role, LibraryRole::Admin | LibraryRole::Custodian) {
+        links.push(NavLink::to(at("/audit"), "Audit log"));
+    }
+    links
+}
+
+/// A patron's own pages.
+pub fn patron() -> Vec<NavLink> {
+    vec![
+        NavLink::fixed("/my", "My account"),
+        NavLink::fixed("/my/records", "My records"),
+        NavLink::fixed("/my/access-log", "Who saw my data"),
+        NavLink::fixed("/my/requests", "My requests"),
+        NavLink::fixed("/my/settings", "Settings"),
+    ]
+}
+
+/// A role as a librarian says it.
+pub fn role_name(role: LibraryRole) -> &'static str {
+    match role {
+        LibraryRole::Admin => "library admin",
+        LibraryRole::Staff => "staff",
+        LibraryRole::Custodian => "custodian of records",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_see_staff_and_only_admins_and_custodians_the_audit_log() {
+        let hrefs = |role| -> Vec<String> {
+            library("riverbend", role)
+                .into_iter()
+                .map(|l| l.href.into_owned())
+                .collect()
+        };
+        assert!(hrefs(LibraryRole::Admin).contains(&"/libraries/riverbend/staff".to_owned()));
+        assert!(!hrefs(LibraryRole::Staff).contains(&"/libraries/riverbend/staff".to_owned()));
+        assert!(!hrefs(LibraryRole::Staff).contains(&"/libraries/riverbend/audit".to_owned()));
+        assert!(hrefs(LibraryRole::Custodian).contains(&"/libraries/riverbend/audit".to_owned()));
+    }
+}
