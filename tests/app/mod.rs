@@ -20,7 +20,11 @@ mod testkit_app;
 mod trust_c;
 mod trust_staff;
 mod web;
+mod web_directory_admin;
+mod web_my;
 mod web_pages;
+mod web_patrons;
+mod web_requests;
 
 /// What every test file here reads: the app, its backends and the client.
 mod support {

@@ -7,15 +7,23 @@
 //! A page module turns domain data into a page; the handler that serves it
 //! stays in `routes`, so a page never decides anything itself.
 
+pub mod audit;
 pub mod confirm;
 pub mod directory;
 pub mod filters;
 pub mod form;
 pub mod home;
 pub mod layout;
+pub mod mailroom;
+pub mod members;
+pub mod moderation;
+pub mod my;
 pub mod nav;
 pub mod paging;
+pub mod patrons;
+pub mod requests;
 pub mod signin;
+pub mod staff;
 
 use crate::error::ApiError;
 

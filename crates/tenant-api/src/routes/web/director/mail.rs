@@ -1,6 +1,6 @@
-//! The library pages.
+//! Pages: the dead letters and the mail ledger.
 
 use actix_web::web;
 
-/// Registers the library pages.
+/// Registers these pages.
 pub fn configure_root(_cfg: &mut web::ServiceConfig) {}

@@ -1,6 +1,6 @@
-//! The director pages.
+//! Pages: the member libraries and onboarding.
 
 use actix_web::web;
 
-/// Registers the director pages.
+/// Registers these pages.
 pub fn configure_root(_cfg: &mut web::ServiceConfig) {}

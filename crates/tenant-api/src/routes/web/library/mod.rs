@@ -1,0 +1,18 @@
+//! The library pages, one module per page family.
+
+use actix_web::web;
+
+pub mod audit;
+pub mod directory_entry;
+pub mod patrons;
+pub mod requests;
+pub mod staff;
+
+/// Registers the library pages.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    requests::configure_root(cfg);
+    patrons::configure_root(cfg);
+    staff::configure_root(cfg);
+    directory_entry::configure_root(cfg);
+    audit::configure_root(cfg);
+}

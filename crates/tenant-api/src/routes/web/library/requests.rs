@@ -1,0 +1,6 @@
+//! Pages: the library's request queue.
+
+use actix_web::web;
+
+/// Registers these pages.
+pub fn configure_root(_cfg: &mut web::ServiceConfig) {}

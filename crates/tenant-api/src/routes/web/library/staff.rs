@@ -1,0 +1,6 @@
+//! Pages: staff management (admins).
+
+use actix_web::web;
+
+/// Registers these pages.
+pub fn configure_root(_cfg: &mut web::ServiceConfig) {}

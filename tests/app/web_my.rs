@@ -1,0 +1,1 @@
+//! Pages in a client's hands: web_my (in-process, both backends).

@@ -1,0 +1,3 @@
+"""Flows: directory_admin pages."""
+
+FLOWS = []

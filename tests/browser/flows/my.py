@@ -1,0 +1,3 @@
+"""Flows: my pages."""
+
+FLOWS = []

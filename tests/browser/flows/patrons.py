@@ -1,0 +1,3 @@
+"""Flows: patrons pages."""
+
+FLOWS = []

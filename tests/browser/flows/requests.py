@@ -1,0 +1,3 @@
+"""Flows: requests pages."""
+
+FLOWS = []
