@@ -29,5 +29,7 @@ mod web_requests;
 /// What every test file here reads: the app, its backends and the client.
 mod support {
     pub use testkit::app::{each_backend, Backend, TestApp};
+    #[allow(unused_imports)]
+    pub use testkit::browser::{csrf_of, my_sign_in, sign_in, Browser, Page};
     pub use testkit::http::*;
 }

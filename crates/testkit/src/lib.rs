@@ -11,6 +11,8 @@
 #[cfg(feature = "app")]
 pub mod app;
 #[cfg(feature = "app")]
+pub mod browser;
+#[cfg(feature = "app")]
 pub mod http;
 pub mod postgres;
 pub mod smtp_sink;

@@ -1,0 +1,139 @@
+//! A browser for the in-process page tests: a cookie jar, `Accept:
+//! text/html`, forms posted urlencoded, and no automatic redirects, so each
+//! 303 is checked by the test that follows it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::app::TestApp;
+use std::collections::HashMap;
+
+/// A browser: a cookie jar, `Accept: text/html`, no automatic redirects.
+pub struct Browser {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    agent: ureq::Agent,
+    /// The cookies the server set, by name.
+    pub cookies: HashMap<String, String>,
+    /// The backend, for failure messages.
+    pub backend: &'static str,
+}
+
+/// One answer: status, the headers that matter, the body.
+pub struct Page {
+    /// The status code.
+    pub status: u16,
+    /// Where a redirect points.
+    pub location: Option<String>,
+    /// The content type.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
+impl Browser {
+    /// A browser with no cookies, pointed at `app`.
+    pub fn new(app: &TestApp) -> Self {
+        Browser {
+            base: app.url(""),
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            cookies: HashMap::new(),
+            backend: app.backend.name(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn finish(&mut self, r: Result<ureq::Response, ureq::Error>) -> Page {
+        let r = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("[{}] {e}", self.backend),
+        };
+        for c in r.all("set-cookie") {
+            let pair = c.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Page {
+            status: r.status(),
+            location: r.header("location").map(str::to_owned),
+            content_type: r.header("content-type").unwrap_or_default().to_owned(),
+            body: r.into_string().unwrap(),
+        }
+    }
+
+    /// GETs `path` as a browser would.
+    pub fn get(&mut self, path: &str) -> Page {
+        let r = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("accept", "text/html,application/xhtml+xml")
+            .set("cookie", &self.cookie_header())
+            .call();
+        self.finish(r)
+    }
+
+    /// Posts `form` urlencoded to `path`.
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("accept", "text/html,application/xhtml+xml")
+            .set("cookie", &self.cookie_header())
+            .send_form(form);
+        self.finish(r)
+    }
+}
+
+/// The value of the hidden CSRF field on a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no CSRF field in {html}"));
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Signs in through the form and follows the 303, returning where it led.
+pub fn sign_in(b: &mut Browser, email: &str, password: &str) -> (String, Page) {
+    let form = b.get("/sign-in");
+    assert_eq!(form.status, 200, "[{}] {}", b.backend, form.body);
+    let csrf = csrf_of(&form.body);
+    let r = b.post(
+        "/sign-in",
+        &[("csrf", &csrf), ("email", email), ("password", password)],
+    );
+    assert_eq!(r.status, 303, "[{}] {}", b.backend, r.body);
+    let to = r.location.unwrap();
+    let landed = b.get(&to);
+    (to, landed)
+}
+
+/// Signs a patron in through `/my/sign-in` and follows the 303.
+pub fn my_sign_in(b: &mut Browser, library: &str, card: &str, pin: &str) -> (String, Page) {
+    let form = b.get("/my/sign-in");
+    assert_eq!(form.status, 200, "[{}] {}", b.backend, form.body);
+    let csrf = csrf_of(&form.body);
+    let r = b.post(
+        "/my/sign-in",
+        &[
+            ("csrf", &csrf),
+            ("library", library),
+            ("card_number", card),
+            ("pin", pin),
+        ],
+    );
+    assert_eq!(r.status, 303, "[{}] {}", b.backend, r.body);
+    let to = r.location.unwrap();
+    let landed = b.get(&to);
+    (to, landed)
+}
