@@ -247,3 +247,55 @@ fn a_patron_signs_in_with_library_card_and_pin_and_out_again() {
         assert_eq!(b.get("/my").status, 401, "[{backend}]");
     });
 }
+
+#[test]
+fn a_session_left_idle_ends_for_staff_and_patrons_alike() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let mut b = Browser::new(&app);
+        let (to, page) = sign_in(&mut b, DIRECTOR, &app.password(DIRECTOR));
+        assert_eq!(page.status, 200, "[{backend}] {}", page.body);
+        let admin = app.sign_in(ADMIN_A);
+        register(
+            &app,
+            &admin,
+            "riverbend",
+            json!({"card_number": "21000999100", "pin": "2468", "name": "Ida Lowe", "birth_date": "1980-02-03"}),
+        );
+        let patron = patron_sign_in(&app, "riverbend", "21000999100", "2468");
+        let patron = patron.body["token"].as_str().unwrap().to_owned();
+        // Still in use: both sessions live.
+        assert_eq!(b.get(&to).status, 200, "[{backend}]");
+        assert_eq!(
+            get(&app.url("/api/v1/patron/me"), Some(&patron)).status,
+            200
+        );
+
+        // Unused for longer than the idle time (30 minutes by default).
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&app.raw_url).unwrap()).unwrap();
+        use diesel::connection::SimpleConnection;
+        let back = match backend {
+            Backend::Sqlite => "datetime('now', '-31 minutes')",
+            Backend::Postgres => "(now() at time zone 'utc') - interval '31 minutes'",
+        };
+        raw.batch_execute(&format!(
+            "UPDATE sessions SET last_seen_at = {back}; UPDATE patron_sessions SET last_seen_at = {back}"
+        ))
+        .unwrap();
+
+        let ended = b.get(&to);
+        assert_eq!(ended.status, 401, "[{backend}] {}", ended.body);
+        assert!(
+            ended.body.contains("your session has ended"),
+            "[{backend}] the page says what happened: {}",
+            ended.body
+        );
+        assert!(ended.body.contains("href=\"/sign-in\""), "{}", ended.body);
+        let me = get(&app.url("/api/v1/patron/me"), Some(&patron));
+        assert_eq!(
+            me.status, 401,
+            "[{backend}] the patron's session is over too"
+        );
+    });
+}

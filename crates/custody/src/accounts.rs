@@ -502,16 +502,32 @@ pub fn close_session(store: &Store, token_hash: &[u8], now: NaiveDateTime) -> Cu
 }
 
 /// The account whose session or token has this hash, if it is live now.
-pub fn session_account(store: &Store, token_hash: &[u8]) -> CustodyResult<Option<Account>> {
+pub fn session_account(
+    store: &Store,
+    token_hash: &[u8],
+    idle: chrono::Duration,
+) -> CustodyResult<Option<Account>> {
     let now = Utc::now().naive_utc();
     match store.consortium(Access::Read, |c| {
-        accounts::session_account(c, token_hash, now)
+        accounts::session_account(c, token_hash, now, now - idle)
     }) {
-        Ok(a) => Ok(Some(a)),
+        Ok((a, seen)) => {
+            // Written at most once a minute per session, not on every request.
+            if seen < now - SESSION_TOUCH_EVERY {
+                store.consortium(Access::Write, |c| {
+                    accounts::touch_session(c, token_hash, now)
+                })?;
+            }
+            Ok(Some(a))
+        }
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
+
+/// How stale a session's last use may be before a request records it again:
+/// the idle expiry is this precise, and a busy session costs one write a minute.
+pub const SESSION_TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The library with this slug and how `account` stands there; the director
 /// stands as the director everywhere and is never a member.

@@ -69,18 +69,26 @@ pub fn start(
     })?)
 }
 
-/// The patron behind a live session token hash at `library`, if any.
+/// The patron behind a live session token hash at `library`, if any: a
+/// session unused for `idle` has ended.
 pub fn patron_of(
     custody: &Custody,
     library: LibraryId,
     token_hash: &[u8],
     now: NaiveDateTime,
+    idle: chrono::Duration,
 ) -> CustodyResult<Option<PatronId>> {
-    match custody
-        .store()
-        .read(library, |tx| patrons::session_patron(tx, token_hash, now))
-    {
-        Ok(p) => Ok(Some(p)),
+    match custody.store().read(library, |tx| {
+        patrons::session_patron(tx, token_hash, now, now - idle)
+    }) {
+        Ok((p, seen)) => {
+            if seen < now - crate::accounts::SESSION_TOUCH_EVERY {
+                custody
+                    .store()
+                    .write(library, |tx| patrons::touch_session(tx, token_hash, now))?;
+            }
+            Ok(Some(p))
+        }
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }

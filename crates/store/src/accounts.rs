@@ -200,25 +200,37 @@ pub fn create_session(
             sessions::account_id.eq(account.0),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
+            sessions::last_seen_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// The enabled account behind a live (unexpired, unrevoked) session token hash.
+/// The enabled account behind a live session token hash (unrevoked, before
+/// its expiry, and used since `idle_since`), with when it was last used.
 pub fn session_account(
     conn: &mut DbConn,
     token_hash: &[u8],
     now: NaiveDateTime,
-) -> StoreResult<Account> {
+    idle_since: NaiveDateTime,
+) -> StoreResult<(Account, NaiveDateTime)> {
     Ok(sessions::table
         .inner_join(accounts::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(idle_since))
         .filter(accounts::disabled.eq(false))
-        .select(Account::as_select())
+        .select((Account::as_select(), sessions::last_seen_at))
         .first(conn)?)
+}
+
+/// Marks a session used at `now` (it then lasts another idle period).
+pub fn touch_session(conn: &mut DbConn, token_hash: &[u8], now: NaiveDateTime) -> StoreResult<()> {
+    diesel::update(sessions::table.filter(sessions::token_hash.eq(token_hash)))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Revokes one session; true if it was live.

@@ -685,27 +685,49 @@ pub fn create_session(
             s::patron_id.eq(patron.0),
             s::created_at.eq(now),
             s::expires_at.eq(expires_at),
+            s::last_seen_at.eq(now),
         ))
         .execute(tx.conn())?;
     Ok(())
 }
 
-/// The patron behind a live session token hash.
+/// The patron behind a live session token hash (unrevoked, before its
+/// expiry, used since `idle_since`), with when it was last used.
 pub fn session_patron(
     tx: &mut LibraryTx<'_>,
     token_hash: &[u8],
     now: NaiveDateTime,
-) -> StoreResult<PatronId> {
+    idle_since: NaiveDateTime,
+) -> StoreResult<(PatronId, NaiveDateTime)> {
     use crate::schema::patron_sessions as s;
     let lib = tx.library_id();
-    let id: i64 = s::table
+    let (id, seen): (i64, NaiveDateTime) = s::table
         .filter(s::library_id.eq(lib.0))
         .filter(s::token_hash.eq(token_hash))
         .filter(s::revoked_at.is_null())
         .filter(s::expires_at.gt(now))
-        .select(s::patron_id)
+        .filter(s::last_seen_at.gt(idle_since))
+        .select((s::patron_id, s::last_seen_at))
         .first(tx.conn())?;
-    Ok(PatronId(id))
+    Ok((PatronId(id), seen))
+}
+
+/// Marks a patron's session used at `now`.
+pub fn touch_session(
+    tx: &mut LibraryTx<'_>,
+    token_hash: &[u8],
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    use crate::schema::patron_sessions as s;
+    let lib = tx.library_id();
+    diesel::update(
+        s::table
+            .filter(s::library_id.eq(lib.0))
+            .filter(s::token_hash.eq(token_hash)),
+    )
+    .set(s::last_seen_at.eq(now))
+    .execute(tx.conn())?;
+    Ok(())
 }
 
 /// Revokes one patron session; with `all`, every session of that patron (after a PIN change).

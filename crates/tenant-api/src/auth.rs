@@ -86,7 +86,9 @@ impl FromRequest for Caller {
             let hash = crate::passwords::token_hash(&token);
             let store = state.store.clone();
             let lookup = hash.clone();
-            let account = web::block(move || accounts::session_account(&store, &lookup)).await??;
+            let idle = state.settings.auth.idle();
+            let account =
+                web::block(move || accounts::session_account(&store, &lookup, idle)).await??;
             match account {
                 Some(a) => Ok(Caller::from_account(&a, hash)),
                 None => Err(ApiError::Unauthenticated),

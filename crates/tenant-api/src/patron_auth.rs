@@ -92,9 +92,10 @@ impl FromRequest for PatronCaller {
             let hash = crate::passwords::token_hash(&token);
             let lookup = hash.clone();
             let custody = state.custody.clone();
+            let idle = state.settings.auth.idle();
             let found = web::block(move || {
                 let now = chrono::Utc::now().naive_utc();
-                patron_sessions::patron_of(&custody, library, &lookup, now)
+                patron_sessions::patron_of(&custody, library, &lookup, now, idle)
             })
             .await??;
             let patron = found.ok_or(ApiError::Unauthenticated)?;

@@ -310,6 +310,8 @@ impl Default for LogSettings {
 pub struct AuthSettings {
     /// How long a sign-in lasts, in hours.
     pub session_hours: u32,
+    /// A sign-in unused for this many minutes ends (staff and patrons alike).
+    pub idle_minutes: u32,
     /// Failed sign-ins allowed per account within the window.
     pub failures_per_account: u32,
     /// Failed sign-ins allowed per client address within the window.
@@ -324,10 +326,18 @@ pub struct AuthSettings {
     pub email_confirm_hours: u32,
 }
 
+impl AuthSettings {
+    /// How long a session may go unused before it ends.
+    pub fn idle(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.idle_minutes))
+    }
+}
+
 impl Default for AuthSettings {
     fn default() -> Self {
         Self {
             session_hours: 12,
+            idle_minutes: 30,
             failures_per_account: 5,
             failures_per_address: 20,
             failure_window_secs: 900,
@@ -532,6 +542,9 @@ impl Settings {
         }
         if self.auth.session_hours == 0 {
             return invalid("auth.session_hours", "expected at least 1".into());
+        }
+        if self.auth.idle_minutes == 0 {
+            return invalid("auth.idle_minutes", "expected at least 1".into());
         }
         if self.auth.failures_per_account == 0 || self.auth.failures_per_address == 0 {
             return invalid(

@@ -1,0 +1,6 @@
+-- Sessions end after idle time as well as at their hard expiry: each keeps
+-- when it was last used. Existing sessions count as last used when they began.
+ALTER TABLE sessions ADD COLUMN last_seen_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+UPDATE sessions SET last_seen_at = created_at;
+ALTER TABLE patron_sessions ADD COLUMN last_seen_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+UPDATE patron_sessions SET last_seen_at = created_at;
