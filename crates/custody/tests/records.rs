@@ -389,6 +389,9 @@ fn a_patron_sees_their_data_and_who_else_looked() {
     }
 }
 
+/// The idle time the sessions below are checked with.
+const IDLE: chrono::Duration = chrono::Duration::minutes(30);
+
 #[test]
 fn a_pin_change_checks_the_current_pin_and_ends_every_session() {
     for d in desks() {
@@ -399,18 +402,25 @@ fn a_pin_change_checks_the_current_pin_and_ends_every_session() {
         patron_sessions::start(&d.custody, &ann, b"s1", t, later).unwrap();
         patron_sessions::start(&d.custody, &ann, b"s2", t, later).unwrap();
         assert_eq!(
-            patron_sessions::patron_of(&d.custody, lib, b"s1", t).unwrap(),
+            patron_sessions::patron_of(&d.custody, lib, b"s1", t, IDLE).unwrap(),
             Some(d.ann),
+            "{b}"
+        );
+        // Unused for longer than the idle time: over, though not yet expired.
+        let idle_later = t + IDLE + chrono::Duration::minutes(1);
+        assert_eq!(
+            patron_sessions::patron_of(&d.custody, lib, b"s1", idle_later, IDLE).unwrap(),
+            None,
             "{b}"
         );
         patron_sessions::end(&d.custody, &ann, b"s1", t).unwrap();
         assert_eq!(
-            patron_sessions::patron_of(&d.custody, lib, b"s1", t).unwrap(),
+            patron_sessions::patron_of(&d.custody, lib, b"s1", t, IDLE).unwrap(),
             None,
             "{b}"
         );
         assert_eq!(
-            patron_sessions::patron_of(&d.custody, lib, b"s2", t).unwrap(),
+            patron_sessions::patron_of(&d.custody, lib, b"s2", t, IDLE).unwrap(),
             Some(d.ann),
             "{b}"
         );
@@ -428,7 +438,7 @@ fn a_pin_change_checks_the_current_pin_and_ends_every_session() {
         );
         me::change_pin(&d.custody, &ann, "new-hash", |stored| stored == "pin-hash").unwrap();
         assert_eq!(
-            patron_sessions::patron_of(&d.custody, lib, b"s2", t).unwrap(),
+            patron_sessions::patron_of(&d.custody, lib, b"s2", t, IDLE).unwrap(),
             None,
             "{b}"
         );
