@@ -83,6 +83,13 @@ fn wait_for_mail(
     }
 }
 
+/// The library id in the request number a confirmation page shows (`R-<library>-<id>`).
+fn page_library_id(page: &str) -> String {
+    let at =
+        page.find("Confirm request R-").expect("a request number") + "Confirm request R-".len();
+    page[at..].split('-').next().unwrap().to_owned()
+}
+
 fn confirm_path(text: &str) -> String {
     let at = text
         .find("/requests/confirm/")
@@ -213,6 +220,16 @@ fn a_patrons_emailed_request_goes_to_their_library_and_waits_for_confirmation() 
             page.contains("<button"),
             "opening the link shows a button and changes nothing"
         );
+        // It says what is being confirmed: the kind of request and its number.
+        let number = format!("R-{}-{id}", page_library_id(&page));
+        assert!(
+            page.contains(&format!("<h1>Confirm request {number}</h1>")),
+            "{page}"
+        );
+        assert!(
+            page.contains("asks us to delete your account and the information held about you"),
+            "{page}"
+        );
         let still = get(
             &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
             Some(&admin_a),
@@ -222,7 +239,12 @@ fn a_patrons_emailed_request_goes_to_their_library_and_waits_for_confirmation() 
         assert_eq!(status, 200, "{page}");
         assert!(page.contains("confirmed"));
         let (status, page) = html(&server.url(&link), true);
-        assert_eq!(status, 404, "the link works once: {page}");
+        assert_eq!(status, 410, "the link works once: {page}");
+        assert!(
+            page.contains("This link was already used")
+                && page.contains(&format!("request {number} was confirmed")),
+            "a spent link says so: {page}"
+        );
         let (status, _) = html(&server.url("/requests/confirm/c1.nonsense"), false);
         assert_eq!(status, 404);
 

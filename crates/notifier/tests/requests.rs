@@ -134,12 +134,17 @@ fn a_confirmed_deletion_is_closed_with_the_backup_notice() {
         room.ingest(&message("b@x", "Delete my data"), Channel::Stdin, t0)
             .unwrap();
         let link = token(&sent(&db.store)[0]);
-        room.check_link(&link, t0).unwrap();
-        room.confirm(&link, t0).unwrap();
-        assert!(
-            matches!(room.confirm(&link, t0), Err(MailroomError::LinkInvalid)),
-            "a link works once"
+        let asked = room.check_link(&link, t0).unwrap();
+        assert_eq!(
+            asked.asks_to,
+            "delete the information your message describes"
         );
+        assert!(asked.reference.starts_with("R-0-"), "{asked:?}");
+        assert_eq!(room.confirm(&link, t0).unwrap(), asked);
+        match room.confirm(&link, t0) {
+            Err(MailroomError::LinkSpent { reference }) => assert_eq!(reference, asked.reference),
+            other => panic!("a link works once, then says it was used: {other:?}"),
+        }
         assert!(matches!(
             room.confirm("c0.short", t0),
             Err(MailroomError::LinkInvalid)

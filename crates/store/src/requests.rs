@@ -367,26 +367,47 @@ pub fn list(
     rows.into_iter().map(|r| r.open(keys)).collect()
 }
 
-/// The request a confirmation token (by its hash) belongs to, with its status
-/// and the token's expiry.
-pub fn by_confirm_hash(
-    tx: &mut LibraryTx<'_>,
-    hash: &[u8],
-) -> StoreResult<(MailRequestId, String, Option<NaiveDateTime>)> {
+/// What a confirmation token (by its hash) says about its request.
+#[derive(Debug, Clone)]
+pub struct ConfirmTarget {
+    /// The request.
+    pub id: MailRequestId,
+    /// Its status now (`awaiting_confirmation` while the link still works).
+    pub status: String,
+    /// When the link stops working; none once it was used.
+    pub expires: Option<NaiveDateTime>,
+    /// The kind of request (`correct`, `update`, `delete`, …).
+    pub kind: String,
+    /// The queue it is in (who it is for).
+    pub queue: String,
+}
+
+/// The request a confirmation token (by its hash) belongs to. A used token
+/// keeps pointing at its request, so its page can say it was used already.
+pub fn by_confirm_hash(tx: &mut LibraryTx<'_>, hash: &[u8]) -> StoreResult<ConfirmTarget> {
     let lib = tx.library_id().0;
-    let (id, status, expires) = mail_requests::table
+    let (id, status, expires, kind, queue) = mail_requests::table
         .filter(mail_requests::library_id.eq(lib))
         .filter(mail_requests::confirm_hash.eq(hash))
         .select((
             mail_requests::id,
             mail_requests::status,
             mail_requests::confirm_expires_at,
+            mail_requests::kind,
+            mail_requests::queue,
         ))
         .first(tx.conn())?;
-    Ok((MailRequestId(id), status, expires))
+    Ok(ConfirmTarget {
+        id: MailRequestId(id),
+        status,
+        expires,
+        kind,
+        queue,
+    })
 }
 
-/// Marks a request confirmed: its token is spent, and it waits for staff.
+/// Marks a request confirmed: its token is spent (kept, without an expiry,
+/// so the link can say it was used), and the request waits for staff.
 pub fn confirm(
     tx: &mut LibraryTx<'_>,
     keys: &Keyring,
@@ -398,7 +419,6 @@ pub fn confirm(
         .set((
             mail_requests::status.eq("received"),
             mail_requests::confirmed_at.eq(Some(now)),
-            mail_requests::confirm_hash.eq(None::<Vec<u8>>),
             mail_requests::confirm_expires_at.eq(None::<NaiveDateTime>),
             mail_requests::updated_at.eq(now),
         ))

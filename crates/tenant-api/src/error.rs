@@ -152,7 +152,7 @@ impl From<notifier::MailroomError> for ApiError {
                 detail: message,
             },
             M::Unreadable(why) => ApiError::NotAMessage(why.to_string()),
-            M::LinkInvalid | M::LinkExpired => ApiError::NotFound,
+            M::LinkInvalid | M::LinkExpired | M::LinkSpent { .. } => ApiError::NotFound,
             M::Compose(why) => ApiError::Internal(why),
         }
     }

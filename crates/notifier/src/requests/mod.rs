@@ -18,6 +18,7 @@ mod staff;
 mod sweeps;
 
 pub use ingest::{Channel, Ingested};
+pub use links::LinkRequest;
 pub use staff::{parse_due, RequestDetail, StaffChange};
 pub use sweeps::Sweep;
 // The vocabulary of the mailroom's calls, so its callers need not reach into the store.
@@ -57,9 +58,15 @@ pub enum MailroomError {
         /// What is wrong and what to do.
         message: String,
     },
-    /// A confirmation link that is unknown, used already or replaced by a reminder's.
-    #[error("this confirmation link is not valid: it may have been used already, or replaced by the link in a later reminder")]
+    /// A confirmation link that is unknown or replaced by a reminder's.
+    #[error("this confirmation link is not valid: it may have been replaced by the link in a later reminder, or copied incompletely from the email")]
     LinkInvalid,
+    /// A confirmation link that was used already: its request is confirmed.
+    #[error("this link was already used: request {reference} was confirmed, and nothing more is needed from you")]
+    LinkSpent {
+        /// The request's number, as its emails give it.
+        reference: String,
+    },
     /// A confirmation link past its expiry.
     #[error("this confirmation link has expired, so the request has lapsed and nothing was changed; send a new email to start again")]
     LinkExpired,

@@ -18,6 +18,12 @@ fn link_problem(e: MailroomError) -> ApiResult<HttpResponse> {
             &e.to_string(),
             None,
         ),
+        MailroomError::LinkSpent { .. } => confirmation_page(
+            StatusCode::GONE,
+            "This link was already used",
+            &e.to_string(),
+            None,
+        ),
         MailroomError::LinkInvalid => confirmation_page(
             StatusCode::NOT_FOUND,
             "This link does not work",
@@ -38,10 +44,13 @@ pub async fn confirm_page(
     let token = token.into_inner();
     let checked = blocking(move || Ok(room.check_link(&token, now()))).await?;
     match checked {
-        Ok(handler) => confirmation_page(
+        Ok(asked) => confirmation_page(
             StatusCode::OK,
-            "Confirm your request",
-            &format!("Press the button to confirm that you sent this request. {handler} will then handle it."),
+            &format!("Confirm request {}", asked.reference),
+            &format!(
+                "Request {} asks us to {}. Press the button to confirm that you sent it; {} will then handle it.",
+                asked.reference, asked.asks_to, asked.handler
+            ),
             Some(ConfirmButton {
                 label: "Yes, I sent this request",
                 otherwise: "If you did not send it, close this page: nothing will change.",
@@ -60,10 +69,13 @@ pub async fn confirm(
     let token = token.into_inner();
     let confirmed = blocking(move || Ok(room.confirm(&token, now()))).await?;
     match confirmed {
-        Ok(handler) => confirmation_page(
+        Ok(asked) => confirmation_page(
             StatusCode::OK,
-            "Thank you: your request is confirmed",
-            &format!("{handler} will handle your request and answer you by email."),
+            &format!("Thank you: request {} is confirmed", asked.reference),
+            &format!(
+                "{} will handle your request to {} and answer you by email.",
+                asked.handler, asked.asks_to
+            ),
             None,
         ),
         Err(e) => link_problem(e),
