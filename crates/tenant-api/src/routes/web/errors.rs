@@ -53,6 +53,28 @@ fn browser_detail(p: &Problem, patron_page: bool) -> (String, Option<NavLink>) {
     )
 }
 
+/// The words of a failure on our side, for someone who cannot read headers:
+/// the reference an administrator needs is in the text. `None` for a problem
+/// whose own detail already says what to do.
+fn failure_words(kind: &str, reference: Option<&str>) -> Option<String> {
+    let what = match kind {
+        "urn:custodian:problem:internal" => {
+            "Something failed on our side and was logged; nothing you did caused it."
+        }
+        "urn:custodian:problem:unavailable" => {
+            "custodian cannot reach its database or a service it depends on."
+        }
+        _ => return None,
+    };
+    let tell = match reference {
+        Some(id) => format!("tell your administrator and give this reference: {id}"),
+        None => "tell your administrator the time it happened".into(),
+    };
+    Some(format!(
+        "{what} Try again in a minute. If it keeps happening, {tell}."
+    ))
+}
+
 /// Turns a problem+json answer into an error page for a browser.
 pub async fn html_errors(
     req: ServiceRequest,
@@ -78,7 +100,14 @@ pub async fn html_errors(
             detail: String::new(),
         },
     };
-    let (detail, next) = browser_detail(&problem, patron_page);
+    let (mut detail, next) = browser_detail(&problem, patron_page);
+    let reference = headers
+        .get(crate::telemetry::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(words) = failure_words(&problem.kind, reference.as_deref()) {
+        detail = words;
+    }
     let page =
         match crate::pages::signin::error_page(status.as_u16(), &problem.title, &detail, next) {
             Ok(page) => page,
@@ -103,4 +132,23 @@ pub async fn html_errors(
         out.append_header((k.clone(), v.clone()));
     }
     Ok(ServiceResponse::new(req, out.body(page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_words;
+
+    #[test]
+    fn a_failure_page_gives_the_reference_in_words_not_a_header_name() {
+        let words = failure_words("urn:custodian:problem:internal", Some("7f3a")).unwrap();
+        assert!(words.ends_with("give this reference: 7f3a."), "{words}");
+        assert!(!words.contains("header"), "{words}");
+        assert!(failure_words("urn:custodian:problem:unavailable", None)
+            .unwrap()
+            .contains("the time it happened"));
+        assert_eq!(
+            failure_words("urn:custodian:problem:not-found", Some("x")),
+            None
+        );
+    }
 }
