@@ -235,6 +235,15 @@ class Run:
             page.set_viewport_size({"width": width, "height": 900})
             self.audit(page, name, width, "-", html)
         page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        # Keyboard alone, on the page as it is (it may be a POST's answer, so
+        # it is not reloaded): from the skip link, every Tab stop shows focus.
+        has_skip = page.evaluate(
+            "() => { const s = document.querySelector('a.skip'); if (!s) return false; s.focus(); return document.activeElement === s; }"
+        )
+        if not has_skip:
+            self.failures.append(f"{name}: no skip link to start the keyboard from")
+        else:
+            self.failures.extend(tab_walk(page, name))
 
     def audit(self, page, path, width, status, html_bytes):
         """axe-core, reflow and a screenshot of the page as it is now; one line printed."""
@@ -354,6 +363,11 @@ FOCUS_STYLE = """() => {
 def focus_visible(page, url, path):
     """Every Tab stop shows where focus is (WCAG 2.4.7) and Tab goes through the page."""
     page.goto(url, wait_until="load")
+    return tab_walk(page, path)
+
+
+def tab_walk(page, path):
+    """Tab from where focus is now until it leaves the page or comes round again."""
     out = []
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
