@@ -736,7 +736,7 @@ pub fn for_patron(
             }
         }
     }
-    out.sort_by(|a, b| b.id.0.cmp(&a.id.0));
+    out.sort_by_key(|r| std::cmp::Reverse(r.id.0));
     out.truncate(limit.max(0) as usize);
     Ok(out)
 }
