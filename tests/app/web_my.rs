@@ -494,3 +494,32 @@ fn only_a_signed_in_patron_opens_the_patron_pages() {
         assert_eq!(me_json(&app)["keep_history"], false);
     });
 }
+
+#[test]
+fn emailed_requests_from_the_patrons_address_are_listed_with_theirs() {
+    const TOKEN: &str = "gateway-token-0123456789abcdef";
+    each_backend(|backend| {
+        let app = TestApp::builder(backend)
+            .with_config(|s| s.mail.inbound_token = Some(TOKEN.into()))
+            .spawn();
+        patron(&app);
+        let send = |from: &str, id: &str| {
+            let raw = format!("From: {from}\r\nTo: privacy@demo.custodian.test\r\nSubject: Please correct my address\r\nMessage-ID: <{id}@mail.example.org>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nI moved. Please correct my address to 12 Oak Lane. My card is {CARD}.\r\n");
+            let r = post_raw_auth(
+                &app.url("/api/v1/director/inbound-mail"),
+                TOKEN,
+                "message/rfc822",
+                &raw,
+            );
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        };
+        send("Wren Ashdown <Wren@Example.org>", "w1");
+        send("Someone Else <someone@example.net>", "w2");
+        let mut b = signed_in(&app);
+        let list = b.get("/my/requests");
+        let h = &list.body;
+        assert_eq!(h.matches("<td>R-").count(), 1, "{h}");
+        assert!(h.contains("Correct my data"), "{h}");
+        assert!(h.contains("By email"), "{h}");
+    });
+}
