@@ -310,3 +310,50 @@ pub fn update_contact(
 fn same_email(current: Option<&str>, new: &str) -> bool {
     current.is_some_and(|c| c.trim().eq_ignore_ascii_case(new.trim()))
 }
+
+pub use store::patrons::ConsentRecord;
+pub use store::requests::MailRequest;
+
+/// What the patron's account page shows at a glance: the account, the
+/// consents recorded for them, and how many records of each kind are linked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Overview {
+    /// The account, as [`profile`] gives it.
+    pub patron: Patron,
+    /// The consents recorded for them, oldest first.
+    pub consents: Vec<ConsentRecord>,
+    /// How many records of each kind are linked to them, by kind name.
+    pub record_kinds: Vec<(String, i64)>,
+}
+
+/// Everything held about the patron at a glance: [`profile`] with the
+/// consents and a count of the records (one read through the gate).
+pub fn overview(custody: &Custody, who: &PatronSelf) -> CustodyResult<Overview> {
+    custody.as_patron(who, "patron.self.read", |tx, keys, _, _| {
+        Ok(Overview {
+            patron: patrons::get(tx, keys, who.patron)?,
+            consents: patrons::consents(tx, keys, who.patron)?,
+            record_kinds: records::kind_counts_for_patron(tx, who.patron)?,
+        })
+    })
+}
+
+/// How many of the newest emailed requests [`own_requests`] looks through for the patron's address.
+const EMAILED_SCAN: i64 = 500;
+
+/// The patron's own requests, newest first (at most 100): deletion requests
+/// they filed in the portal, and emailed requests sent from (or answered to)
+/// their email address in force.
+pub fn own_requests(custody: &Custody, who: &PatronSelf) -> CustodyResult<Vec<MailRequest>> {
+    custody.as_patron(who, "patron.self.requests", |tx, keys, _, _| {
+        let email = patrons::get(tx, keys, who.patron)?.data.email;
+        Ok(requests::for_patron(
+            tx,
+            keys,
+            who.patron,
+            email.as_deref(),
+            EMAILED_SCAN,
+            100,
+        )?)
+    })
+}

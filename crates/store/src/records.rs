@@ -451,3 +451,27 @@ pub fn history_opt_ins(tx: &mut LibraryTx<'_>, ids: &[PatronId]) -> StoreResult<
     }
     Ok(found)
 }
+
+/// How many records are linked to the patron, by kind (kind names in order).
+/// Reads only the kinds, never the records' sealed details.
+pub fn kind_counts_for_patron(
+    tx: &mut LibraryTx<'_>,
+    patron: PatronId,
+) -> StoreResult<Vec<(String, i64)>> {
+    let lib = tx.library_id();
+    let kinds: Vec<String> = record_links::table
+        .inner_join(
+            library_records::table.on(library_records::library_id
+                .eq(record_links::library_id)
+                .and(library_records::id.eq(record_links::record_id))),
+        )
+        .filter(record_links::library_id.eq(lib.0))
+        .filter(record_links::patron_id.eq(patron.0))
+        .select(library_records::kind)
+        .load(tx.conn())?;
+    let mut counts = std::collections::BTreeMap::<String, i64>::new();
+    for k in kinds {
+        *counts.entry(k).or_default() += 1;
+    }
+    Ok(counts.into_iter().collect())
+}

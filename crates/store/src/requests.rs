@@ -714,3 +714,49 @@ pub fn scopes_awaiting_confirmation(conn: &mut crate::DbConn) -> StoreResult<Vec
     };
     Ok(rows.into_iter().map(|s| LibraryId(s.library_id)).collect())
 }
+
+/// The requests a patron made or that came from their address, newest first:
+/// those filed for `patron` in the patron portal, and emailed ones whose
+/// sender or Reply-To is `email` (compared without case), among the newest
+/// `scan` emailed requests of the scope. At most `limit`.
+pub fn for_patron(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    patron: PatronId,
+    email: Option<&str>,
+    scan: i64,
+    limit: i64,
+) -> StoreResult<Vec<MailRequest>> {
+    let lib = tx.library_id().0;
+    let own: Vec<Row> = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .filter(mail_requests::patron_id.eq(patron.0))
+        .select(Row::as_select())
+        .order(mail_requests::id.desc())
+        .limit(limit)
+        .load(tx.conn())?;
+    let mut out = own
+        .into_iter()
+        .map(|r| r.open(keys))
+        .collect::<StoreResult<Vec<_>>>()?;
+    if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
+        let emailed: Vec<Row> = mail_requests::table
+            .filter(mail_requests::library_id.eq(lib))
+            .filter(mail_requests::patron_id.is_null())
+            .filter(mail_requests::source.eq("email"))
+            .select(Row::as_select())
+            .order(mail_requests::id.desc())
+            .limit(scan)
+            .load(tx.conn())?;
+        let same = |a: &str| a.trim().eq_ignore_ascii_case(email);
+        for row in emailed {
+            let r = row.open(keys)?;
+            if same(&r.sender) || r.reply_to.as_deref().is_some_and(same) {
+                out.push(r);
+            }
+        }
+    }
+    out.sort_by_key(|r| std::cmp::Reverse(r.id.0));
+    out.truncate(limit.max(0) as usize);
+    Ok(out)
+}

@@ -212,26 +212,6 @@ pub fn library_home(
 }
 
 #[derive(Template)]
-#[template(path = "my_home.html")]
-struct MyHome<'a> {
-    layout: Layout,
-    library: &'a str,
-}
-
-/// The patron's landing page.
-pub fn my_home(library: &str, bar: SessionBar) -> Result<String, ApiError> {
-    super::render(&MyHome {
-        layout: Layout::signed_in(
-            "Your library account – custodian",
-            nav::patron(),
-            "/my",
-            bar,
-        ),
-        library,
-    })
-}
-
-#[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     layout: Layout,

@@ -48,13 +48,33 @@ pub async fn update_me(
     body: web::Json<ContactChange>,
 ) -> ApiResult<HttpResponse> {
     let c = body.into_inner();
+    let change = me::ContactChange {
+        address: c.address,
+        email: c.email,
+        phone: c.phone,
+        contact_by: c.contact_by,
+    };
+    let (patron, email_confirmation) = change_contact(&state, &caller, change).await?;
+    Ok(HttpResponse::Ok().json(UpdatedProfile {
+        profile: OwnProfile { patron },
+        email_confirmation,
+    }))
+}
+
+/// Checks and makes a patron's change of their own contact data, sending the
+/// confirmation link for a new email address (`PATCH /api/v1/patron/me` and
+/// the settings page both call it). Returns the profile after the change and,
+/// when a link went out, what to tell the patron about it.
+pub async fn change_contact(
+    state: &AppState,
+    caller: &PatronCaller,
+    c: me::ContactChange,
+) -> ApiResult<(Patron, Option<String>)> {
     super::check_email(c.email.as_ref().and_then(|e| e.as_deref()))?;
     super::check_contact_by(c.contact_by.as_deref())?;
     let change = me::ContactChange {
-        address: c.address,
         email: c.email.map(|e| e.map(|e| e.trim().to_owned())),
-        phone: c.phone,
-        contact_by: c.contact_by,
+        ..c
     };
     let room = state.mailroom.clone();
     let link_hours = i64::from(state.settings.auth.email_confirm_hours);
@@ -94,10 +114,7 @@ pub async fn update_me(
     if confirmation.is_some() {
         state.mailroom.waker().notify();
     }
-    Ok(HttpResponse::Ok().json(UpdatedProfile {
-        profile: OwnProfile { patron },
-        email_confirmation: confirmation,
-    }))
+    Ok((patron, confirmation))
 }
 
 /// The answer to a contact change: the profile, and what to do about a new email.
@@ -130,6 +147,18 @@ pub async fn change_pin(
         current_pin,
         new_pin,
     } = body.into_inner();
+    change_own_pin(&state, &caller, current_pin, new_pin).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": true, "detail": "Your PIN is changed. Sign in again with the new PIN." })))
+}
+
+/// Checks the new PIN's length and the current PIN, then changes it; every
+/// session of the patron ends (`PUT /api/v1/patron/me/pin` and the settings page).
+pub async fn change_own_pin(
+    state: &AppState,
+    caller: &PatronCaller,
+    current_pin: String,
+    new_pin: String,
+) -> ApiResult<()> {
     if new_pin.chars().count() < MIN_PIN || new_pin.len() > 64 {
         return Err(ApiError::Invalid {
             field: "new_pin".into(),
@@ -149,8 +178,7 @@ pub async fn change_pin(
             passwords::verify(&current_pin, stored)
         })?)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": true, "detail": "Your PIN is changed. Sign in again with the new PIN." })))
+    .await
 }
 
 /// `PUT /api/v1/patron/me/history`
@@ -178,14 +206,28 @@ pub async fn request_deletion(
     state: web::Data<AppState>,
     caller: PatronCaller,
 ) -> ApiResult<HttpResponse> {
-    let due = chrono::Duration::days(state.settings.requests.due_days);
-    let (custody, who) = (state.custody.clone(), caller.own());
-    let request = blocking(move || Ok(me::request_deletion(&custody, &who, due)?)).await?;
+    let request = file_deletion_request(&state, &caller).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({
         "requested": true,
-        "request": format!("R-{}-{request}", caller.library.0),
-        "detail": "Your library has your request and will delete your account and unlink your records. Deleted data may persist on backup media until those backups expire.",
+        "request": request_number(&caller, request),
+        "detail": DELETION_DETAIL,
     })))
+}
+
+/// What happens after a deletion request, as the patron reads it.
+pub const DELETION_DETAIL: &str = "Your library has your request and will delete your account and unlink your records. Deleted data may persist on backup media until those backups expire.";
+
+/// A request's number as the patron and staff quote it (`R-<library>-<id>`).
+pub fn request_number(caller: &PatronCaller, request: i64) -> String {
+    format!("R-{}-{request}", caller.library.0)
+}
+
+/// Files the patron's deletion request in the library's queue with the
+/// configured deadline; returns its id (the JSON endpoint and the settings page).
+pub async fn file_deletion_request(state: &AppState, caller: &PatronCaller) -> ApiResult<i64> {
+    let due = chrono::Duration::days(state.settings.requests.due_days);
+    let (custody, who) = (state.custody.clone(), caller.own());
+    blocking(move || Ok(me::request_deletion(&custody, &who, due)?)).await
 }
 /// Registers the patron's own endpoints under `/api/v1/patron/me`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

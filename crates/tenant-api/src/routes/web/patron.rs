@@ -1,7 +1,7 @@
-//! `/my/sign-in`, `/my/sign-out` and the patron's landing page `/my`.
+//! `/my/sign-in` and `/my/sign-out` (the patron's pages themselves are in `my.rs`).
 
 use super::staff::TokenOnly;
-use super::{form_error, form_page, page, refused, see_other};
+use super::{form_error, form_page, refused, see_other};
 use crate::error::{ApiError, ApiResult};
 use crate::guards::Patron;
 use crate::pages::signin::{self, LibraryChoice, MySignInForm};
@@ -110,26 +110,8 @@ pub async fn sign_out(
     Ok(see_other("/").cookie(removal_cookie(COOKIE)).finish())
 }
 
-/// The patron's landing page: who is signed in, and the sign-out button.
-pub async fn my_home(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    patron: Patron,
-) -> ApiResult<HttpResponse> {
-    let store = state.store.clone();
-    let all = blocking(move || Ok(custody::libraries::all(&store)?)).await?;
-    let library = all
-        .into_iter()
-        .find(|l| l.id.0 == patron.library.0)
-        .map(|l| l.name)
-        .ok_or(ApiError::NotFound)?;
-    let bar = super::patron_bar(&req, &library)?;
-    Ok(page(signin::my_home(&library, bar)?))
-}
-
 /// Registers the patron's pages.
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/my/sign-in", get => sign_in_form, post => sign_in))
-        .service(resource!("/my/sign-out", post => sign_out))
-        .service(resource!("/my", get => my_home));
+        .service(resource!("/my/sign-out", post => sign_out));
 }
