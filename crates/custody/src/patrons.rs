@@ -376,3 +376,18 @@ pub fn set_keep_history(
     }
     Ok(records::unlink_returned_loans(tx, id)?)
 }
+
+/// The purposes the staff pages offer for reading a patron's data. The
+/// policy allows a read for any purpose of the library's own business
+/// (`Basis::LibraryOperations`), and the JSON API takes any such text; the
+/// pages offer these, so the audit log reads the same words for the same work.
+pub const STAFF_PURPOSES: [&str; 8] = [
+    "circulation at the desk",
+    "hold pickup",
+    "overdue notice",
+    "the patron's own request",
+    "correcting the patron's registration",
+    "merging duplicate registrations",
+    "deleting at the patron's request",
+    "answering a mail request",
+];

@@ -145,32 +145,36 @@ pub async fn read(
 }
 
 /// `PATCH …/patrons/{id}`: absent fields stay, `null` clears.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Correction {
-    purpose: Option<String>,
-    name: Option<String>,
+    /// Why the data is read and changed.
+    pub purpose: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New address, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    address: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    /// New email, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    email: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    /// New phone, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    phone: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    /// New date of birth, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    birth_date: Option<Option<NaiveDate>>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    /// New guardian, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    guardian: Option<Option<String>>,
-    contact_by: Option<String>,
+    pub guardian: Option<Option<String>>,
+    /// How to be contacted.
+    pub contact_by: Option<String>,
 }
 
-/// Corrects a patron's data.
-pub async fn correct(
-    state: web::Data<AppState>,
-    staff: LibraryStaff,
-    path: PatronPath,
-    body: web::Json<Correction>,
-) -> ApiResult<HttpResponse> {
-    let c = body.into_inner();
+/// Checks a correction (the purpose first, then the fields, naming the one
+/// that is wrong) and turns it into the change custody applies; the JSON
+/// endpoint and the correction page both check through here.
+pub fn correction(c: Correction) -> ApiResult<(Purpose, PatronChange)> {
     let purpose = Purpose::parse(c.purpose.as_deref())?;
     if matches!(&c.name, Some(n) if n.trim().is_empty()) {
         return Err(ApiError::Invalid {
@@ -189,6 +193,17 @@ pub async fn correct(
         contact_by: c.contact_by,
     };
     super::check_email(change.email.as_ref().and_then(|e| e.as_deref()))?;
+    Ok((purpose, change))
+}
+
+/// Corrects a patron's data.
+pub async fn correct(
+    state: web::Data<AppState>,
+    staff: LibraryStaff,
+    path: PatronPath,
+    body: web::Json<Correction>,
+) -> ApiResult<HttpResponse> {
+    let (purpose, change) = correction(body.into_inner())?;
     let id = patron_in(path);
     let (custody, who) = (state.custody.clone(), staff.member());
     let patron =
