@@ -637,7 +637,7 @@ fn records_come_a_page_at_a_time() {
         assert_eq!(rows(&first.body), 20, "[{backend}] {}", first.body);
         assert!(first
             .body
-            .contains("<caption>Records, newest first</caption>"));
+            .contains("<caption>Records, the latest received first</caption>"));
         assert!(first.body.contains("<th scope=\"col\">What</th>"));
         assert!(
             first.body.contains("loan title 24"),

@@ -404,7 +404,7 @@ fn record_row(r: &Record) -> RecordRow {
         status = if status.is_empty() {
             format!("ended {}", date(end.date()))
         } else {
-            format!("{status}, {}", date(end.date()))
+            format!("{status}, ended {}", date(end.date()))
         };
     }
     let amount = match r.amount_cents {
@@ -433,6 +433,7 @@ pub fn patron_page(
     patron: &Patron,
     consents: &[ConsentRecord],
     records: &[Record],
+    limit: Option<i64>,
     cursor: Option<&str>,
     next_cursor: Option<&str>,
     notice: Option<&'static str>,
@@ -512,7 +513,11 @@ pub fn patron_page(
         .then_some("No guardian's consent is in force for this patron.");
     let here = desk.patron(patron.id.0);
     let purpose_q = urlencode(purpose);
-    let pager = Pager::new(&here, &format!("purpose={purpose_q}"), cursor, next_cursor);
+    let filters = match limit {
+        Some(n) => format!("purpose={purpose_q}&limit={n}"),
+        None => format!("purpose={purpose_q}"),
+    };
+    let pager = Pager::new(&here, &filters, cursor, next_cursor);
     let mut layout = desk.layout("Patron record", false);
     if let Some(n) = notice {
         layout = layout.notice(n);

@@ -166,10 +166,11 @@ pub async fn search(
     )?))
 }
 
-/// `?purpose=&cursor=&done=`
+/// `?purpose=&limit=&cursor=&done=`
 #[derive(Deserialize)]
 pub struct PatronQuery {
     purpose: Option<String>,
+    limit: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
 }
@@ -191,10 +192,12 @@ pub async fn patron(
         Err(answer) => return Ok(answer),
     };
     let page_q = PageQuery {
-        limit: Some(RECORDS_PER_PAGE.into()),
+        limit: Some(q.limit.clone().unwrap_or_else(|| RECORDS_PER_PAGE.into())),
         cursor: q.cursor.clone(),
     }
     .parse()?;
+    // A page size asked for stays on the page links, as the JSON API's does.
+    let limit_kept = q.limit.as_ref().map(|_| page_q.limit);
     let shown = purpose.as_str().to_owned();
     let (custody, who) = (state.custody.clone(), staff.member());
     let (before, limit) = (page_q.after, page_q.limit);
@@ -216,6 +219,7 @@ pub async fn patron(
         &file.patron,
         &file.consents,
         &recs.items,
+        limit_kept,
         q.cursor.as_deref(),
         recs.next_cursor.as_deref(),
         notice,
