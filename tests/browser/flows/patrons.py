@@ -145,6 +145,20 @@ def staff_reach_merge_and_delete_confirmations(page, base, run):
     run.check(page.locator("h1").inner_text().strip() == name, "cancelling the deletion did not lead back to the patron")
 
 
+def staff_read_a_child_patrons_guardian_consent(page, base, run):
+    """The demo's child under 13: their page shows the guardian and the guardian's consent."""
+    staff_sign_in(page, base, run, STAFF)
+    page.goto(f"{base}/libraries/riverbend/patrons?purpose={PURPOSE_Q}&q=", wait_until="load")
+    hrefs = [a.get_attribute("href") for a in page.locator("table a").all()]
+    for href in hrefs:
+        page.goto(base + href, wait_until="load")
+        if page.locator("table.patrons td", has_text="Guardian's consent").count():
+            run.check("In force" in page.locator("main").inner_text(), "the child's guardian's consent is not shown in force")
+            run.here(page, "flow: patron page of a child with a guardian's consent")
+            return
+    run.failures.append("no riverbend patron's page shows a guardian's consent")
+
+
 def another_librarys_patron_is_not_found(page, base, run):
     """Riverbend's patron under cedar-county, for riverbend's and cedar-county's staff: 404 like a missing one."""
     card = run.patron("riverbend")["card"]
@@ -171,5 +185,6 @@ def another_librarys_patron_is_not_found(page, base, run):
 FLOWS = [
     staff_search_read_and_correct_a_patron,
     staff_reach_merge_and_delete_confirmations,
+    staff_read_a_child_patrons_guardian_consent,
     another_librarys_patron_is_not_found,
 ]

@@ -19,7 +19,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::NaiveDate;
 use custody::patrons::{self, PatronId, Search, STAFF_PURPOSES};
-use custody::records;
 use custody::Purpose;
 use serde::Deserialize;
 
@@ -202,9 +201,9 @@ pub async fn patron(
     let (custody, who) = (state.custody.clone(), staff.member());
     let (before, limit) = (page_q.after, page_q.limit);
     let (file, items) = blocking(move || {
-        let file = patrons::read(&custody, &who, &purpose, id)?;
-        let items = records::of_patron(&custody, &who, id, &purpose, before, limit)?;
-        Ok((file, items))
+        Ok(patrons::read_with_records(
+            &custody, &who, &purpose, id, before, limit,
+        )?)
     })
     .await?;
     let recs = Paged::new(items, &page_q, |r| r.id);
@@ -444,16 +443,13 @@ pub async fn merge_confirm(
     let (custody, who) = (state.custody.clone(), staff.member());
     let wanted = card.clone().filter(|c| !c.is_empty());
     let (keep, found) = blocking(move || {
-        let keep = patrons::read(&custody, &who, &purpose, id)?;
-        let found = match wanted {
-            Some(c) => patrons::search(&custody, &who, &purpose, Search::Card(c))?,
-            None => Vec::new(),
-        };
-        Ok((keep, found))
+        Ok(patrons::merge_preview(
+            &custody, &who, &purpose, id, wanted,
+        )?)
     })
     .await?;
     let typed = card.as_deref().unwrap_or("");
-    let problem = match (&card, found.first()) {
+    let problem = match (&card, found.as_ref()) {
         (None, _) => None,
         (Some(c), _) if c.is_empty() => {
             Some("Enter the card number of the duplicate registration.")
