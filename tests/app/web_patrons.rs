@@ -667,3 +667,147 @@ fn records_come_a_page_at_a_time() {
         assert!(list.body.contains(NAME), "{}", list.body);
     });
 }
+
+#[test]
+fn staff_register_a_patron_through_the_form_refusals_beside_their_fields() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        register_one(&app, CARD, NAME, EMAIL);
+        let (mut b, csrf) = signed_in(&app, STAFF);
+        let form = b.get("/libraries/riverbend/patrons/new");
+        assert_eq!(form.status, 200, "[{backend}] {}", form.body);
+        assert!(form
+            .body
+            .contains("<title>Register a patron – custodian</title>"));
+        assert!(form.body.contains(
+            "<label for=\"pin\">PIN</label><input id=\"pin\" name=\"pin\" type=\"password\""
+        ));
+        let post =
+            |b: &mut Browser, csrf: &str, card: &str, pin: &str, birth: &str, consent: &str| {
+                b.post(
+                    "/libraries/riverbend/patrons/new",
+                    &[
+                        ("csrf", csrf),
+                        ("card_number", card),
+                        ("pin", pin),
+                        ("name", "Ada Finch"),
+                        ("address", ""),
+                        ("email", "ada.finch@example.org"),
+                        ("phone", ""),
+                        ("birth_date", birth),
+                        ("guardian", ""),
+                        ("consent_by", consent),
+                    ],
+                )
+            };
+        let cases = [
+            (
+                "",
+                "7391",
+                "",
+                "",
+                400,
+                "card_number",
+                "A card number is required.",
+            ),
+            (
+                "21000555009",
+                "12",
+                "",
+                "",
+                400,
+                "pin",
+                "A PIN has at least 4 characters.",
+            ),
+            (
+                "21000555009",
+                "7391",
+                "2014/05/30",
+                "",
+                400,
+                "birth_date",
+                "Expected a date",
+            ),
+            (
+                CARD,
+                "7391",
+                "",
+                "",
+                409,
+                "card_number",
+                "This card number is already registered",
+            ),
+            (
+                "21000555009",
+                "7391",
+                "2020-01-01",
+                "",
+                409,
+                "consent_by",
+                "This patron is under the library's age",
+            ),
+        ];
+        for (card, pin, birth, consent, status, field, says) in cases {
+            let r = post(&mut b, &csrf, card, pin, birth, consent);
+            assert_eq!(r.status, status, "[{backend}] {field}: {}", r.body);
+            assert!(
+                r.body.contains("<title>Error: Register a patron"),
+                "{}",
+                r.body
+            );
+            assert!(
+                r.body.contains(&format!("id=\"{field}-error\">{says}")),
+                "[{backend}] {field}: {}",
+                r.body
+            );
+            assert!(
+                r.body.contains(&format!("<a href=\"#{field}\">")),
+                "{}",
+                r.body
+            );
+            assert!(
+                r.body.contains("value=\"ada.finch@example.org\""),
+                "what was typed is kept: {}",
+                r.body
+            );
+            assert!(
+                !r.body.contains("7391"),
+                "[{backend}] the PIN is never shown again"
+            );
+        }
+        // Without the session's token: refused, nobody registered.
+        let r = post(&mut b, "", "21000555009", "7391", "", "");
+        assert_eq!(r.status, 403, "[{backend}]");
+        let found = |b: &mut Browser| {
+            b.get(&format!(
+                "/libraries/riverbend/patrons?purpose={PURPOSE_Q}&q=21000555009"
+            ))
+            .body
+            .contains("Ada Finch")
+        };
+        assert!(
+            !found(&mut b),
+            "[{backend}] a refused form registers nobody"
+        );
+
+        // A child with the guardian's consent given at the desk: registered.
+        let r = post(
+            &mut b,
+            &csrf,
+            "21000555009",
+            "7391",
+            "2020-01-01",
+            "Bea Finch (mother)",
+        );
+        assert_eq!(r.status, 303, "[{backend}] {}", r.body);
+        let to = r.location.unwrap();
+        assert_eq!(to, "/libraries/riverbend/patrons?done=registered");
+        assert!(b
+            .get(&to)
+            .body
+            .contains("role=\"status\">The patron was registered."));
+        assert!(found(&mut b), "[{backend}]");
+        // The patron signs in with the PIN given.
+        app.as_patron("riverbend", "21000555009", "7391");
+    });
+}

@@ -5,6 +5,7 @@ confirmations (nothing merged or deleted: other flows use these patrons);
 another library's patron page answers like one that does not exist."""
 
 import re
+import time
 
 from flows._steps import sign_out, staff_sign_in
 
@@ -159,6 +160,32 @@ def staff_read_a_child_patrons_guardian_consent(page, base, run):
     run.failures.append("no riverbend patron's page shows a guardian's consent")
 
 
+def staff_register_a_patron(page, base, run):
+    """Staff register a patron: a short PIN is refused beside its field, then the patron is registered and found."""
+    card = "2900199" + str(int(time.time() * 1000))[-7:]
+    staff_sign_in(page, base, run, STAFF)
+    page.goto(base + "/libraries/riverbend/patrons", wait_until="load")
+    _follow(page, page.get_by_role("link", name="Register a new patron"))
+    run.here(page, "flow: patron register form")
+    page.get_by_label("Card number").fill(card)
+    page.get_by_label("PIN", exact=True).fill("12")
+    page.get_by_label("Full name").fill("Robin Flowtest")
+    page.get_by_label("Email address").fill("robin.flowtest@example.org")
+    _submit(page, "Register the patron")
+    run.check(page.title().startswith("Error: "), f"a short PIN is titled {page.title()!r}")
+    run.check(page.get_by_label("PIN", exact=True).get_attribute("aria-invalid") == "true", "a short PIN is not refused beside its field")
+    run.check(page.get_by_label("Full name").input_value() == "Robin Flowtest", "the name typed was not kept")
+    run.here(page, "flow: patron register refused")
+    page.get_by_label("PIN", exact=True).fill("482913")
+    _submit(page, "Register the patron")
+    run.check("The patron was registered." in page.locator("main").inner_text(), "no notice after registering")
+    run.here(page, "flow: patron registered")
+    page.get_by_label("Purpose", exact=True).select_option("the patron's own request")
+    page.get_by_label("Card number or email address").fill(card)
+    _submit(page, "Search")
+    run.check(page.locator("table a", has_text="Robin Flowtest").count() == 1, "the new patron is not found by card")
+
+
 def another_librarys_patron_is_not_found(page, base, run):
     """Riverbend's patron under cedar-county, for riverbend's and cedar-county's staff: 404 like a missing one."""
     card = run.patron("riverbend")["card"]
@@ -186,5 +213,6 @@ FLOWS = [
     staff_search_read_and_correct_a_patron,
     staff_reach_merge_and_delete_confirmations,
     staff_read_a_child_patrons_guardian_consent,
+    staff_register_a_patron,
     another_librarys_patron_is_not_found,
 ]

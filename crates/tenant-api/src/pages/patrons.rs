@@ -766,6 +766,104 @@ pub fn delete_page(desk: &Desk, purpose: &str, patron: &Patron) -> Result<String
     })
 }
 
+// ---- registering ----
+
+/// The registration form as typed (never the PIN).
+#[derive(Debug, Clone, Default)]
+pub struct NewPatron {
+    /// The library card number.
+    pub card_number: String,
+    /// Full name.
+    pub name: String,
+    /// Postal address.
+    pub address: String,
+    /// Email address.
+    pub email: String,
+    /// Telephone number.
+    pub phone: String,
+    /// Date of birth, `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Name and contact of the guardian of a minor.
+    pub guardian: String,
+    /// Who gave a guardian's consent at the desk, if someone did.
+    pub consent_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "patrons/new.html")]
+struct NewPage<'a> {
+    layout: Layout,
+    csrf: &'a str,
+    action: String,
+    back: String,
+    problems: Vec<Problem<'a>>,
+    card: Field<'a>,
+    pin_error: Option<&'a str>,
+    fields: Vec<Field<'a>>,
+}
+
+/// The registration form, with a refusal beside its field and what was typed kept (the PIN never).
+pub fn new_patron_page(
+    desk: &Desk,
+    typed: &NewPatron,
+    error: Option<(&'static str, &str)>,
+) -> Result<String, ApiError> {
+    let mut card = Field::new(
+        "card_number",
+        "Card number",
+        Some(&typed.card_number),
+        "The number on the new library card",
+    );
+    let mut fields = vec![
+        Field::new("name", "Full name", Some(&typed.name), ""),
+        Field::new("address", "Postal address", Some(&typed.address), ""),
+        Field::new("email", "Email address", Some(&typed.email), ""),
+        Field::new("phone", "Phone", Some(&typed.phone), ""),
+        Field::new(
+            "birth_date",
+            "Date of birth",
+            Some(&typed.birth_date),
+            "Year-month-day, for example 2014-05-30",
+        ),
+        Field::new(
+            "guardian",
+            "Guardian",
+            Some(&typed.guardian),
+            "Name and contact of a minor's guardian",
+        ),
+        Field::new(
+            "consent_by",
+            "Guardian's consent given by",
+            Some(&typed.consent_by),
+            "For a child under the library's age: who gave consent at the desk; leave empty when no one did",
+        ),
+    ];
+    let mut problems = Vec::new();
+    let mut pin_error = None;
+    if let Some((field, text)) = error {
+        match field {
+            "card_number" => card.error = Some(text),
+            "pin" => pin_error = Some(text),
+            other => {
+                if let Some(f) = fields.iter_mut().find(|f| f.name == other) {
+                    f.error = Some(text);
+                }
+            }
+        }
+        problems.push(Problem { field, text });
+    }
+    super::render(&NewPage {
+        layout: desk.layout("Register a patron", !problems.is_empty()),
+        csrf: &desk.bar.csrf,
+        action: format!("{}/new", desk.patrons()),
+        back: desk.patrons(),
+        problems,
+        card,
+        pin_error,
+        fields,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
