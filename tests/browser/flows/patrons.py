@@ -73,6 +73,15 @@ def staff_search_read_and_correct_a_patron(page, base, run):
     run.here(page, "flow: patron page")
     patron_url = page.url
 
+    # The same page without a purpose: the purpose form first, nothing about the patron.
+    page.goto(patron_url.split("?")[0], wait_until="load")
+    run.check(name not in page.locator("main").inner_text(), "a patron's page without a purpose shows their name")
+    run.check(page.get_by_label("Purpose", exact=True).count() == 1, "a patron's page without a purpose does not ask for one")
+    run.here(page, "flow: patron purpose form")
+    page.get_by_label("Purpose", exact=True).select_option(PURPOSE)
+    _submit(page, "Continue")
+    run.check(page.locator("h1").inner_text().strip() == name, "choosing a purpose did not open the patron's page")
+
     # The records, one at a time: the second page.
     page.goto(patron_url + "&limit=1", wait_until="load")
     nxt = page.get_by_role("link", name="Next page")
