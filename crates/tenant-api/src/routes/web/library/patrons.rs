@@ -1,5 +1,6 @@
 //! Pages: patron search (purpose first) and a patron's page, with correct,
-//! merge and delete behind their own confirmation steps.
+//! merge and delete behind their own confirmation steps; and registering a
+//! patron at the desk.
 //!
 //! No page shows a patron's data before a purpose is chosen, and each read
 //! goes through the custody function its JSON endpoint calls
@@ -76,7 +77,7 @@ fn stated(
     }
 }
 
-/// `?purpose=&q=&cursor=` (and, after a deletion, `done=deleted&removed=&kept=`)
+/// `?purpose=&q=&cursor=` (and, after a deletion or a registration, `done=` with the counts)
 #[derive(Deserialize)]
 pub struct SearchQuery {
     purpose: Option<String>,
