@@ -376,3 +376,55 @@ pub fn set_keep_history(
     }
     Ok(records::unlink_returned_loans(tx, id)?)
 }
+
+/// The purposes the staff pages offer for reading a patron's data. The
+/// policy allows a read for any purpose of the library's own business
+/// (`Basis::LibraryOperations`), and the JSON API takes any such text; the
+/// pages offer these, so the audit log reads the same words for the same work.
+pub const STAFF_PURPOSES: [&str; 8] = [
+    "circulation at the desk",
+    "hold pickup",
+    "overdue notice",
+    "the patron's own request",
+    "correcting the patron's registration",
+    "merging duplicate registrations",
+    "deleting at the patron's request",
+    "answering a mail request",
+];
+
+/// A patron's page for staff: their data, as [`read`] gives it, and one page
+/// of their records, as [`crate::records::of_patron`] gives it (newest
+/// first, before record `before`). Each read is decided and audited with the
+/// purpose exactly as the JSON API's two reads are.
+pub fn read_with_records(
+    custody: &Custody,
+    who: &StaffMember,
+    purpose: &Purpose,
+    id: PatronId,
+    before: Option<i64>,
+    limit: i64,
+) -> CustodyResult<(PatronFile, Vec<records::Record>)> {
+    let file = read(custody, who, purpose, id)?;
+    let records = crate::records::of_patron(custody, who, id, purpose, before, limit)?;
+    Ok((file, records))
+}
+
+/// What a merge into `keep` would join, before anything changes: the patron
+/// kept, as [`read`] gives it, and the patron with the card `card`, found as
+/// [`search`] finds by card (none when no card is given or none matches).
+pub fn merge_preview(
+    custody: &Custody,
+    who: &StaffMember,
+    purpose: &Purpose,
+    keep: PatronId,
+    card: Option<String>,
+) -> CustodyResult<(PatronFile, Option<PatronSummary>)> {
+    let file = read(custody, who, purpose, keep)?;
+    let duplicate = match card {
+        Some(card) => search(custody, who, purpose, Search::Card(card))?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    Ok((file, duplicate))
+}

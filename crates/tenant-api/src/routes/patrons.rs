@@ -68,25 +68,30 @@ pub async fn search(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationBody {
-    card_number: String,
-    pin: String,
-    name: String,
-    address: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    birth_date: Option<NaiveDate>,
-    guardian: Option<String>,
+    /// The library card number.
+    pub card_number: String,
+    /// The PIN, in clear until hashed.
+    pub pin: String,
+    /// Full name.
+    pub name: String,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Telephone number.
+    pub phone: Option<String>,
+    /// Date of birth.
+    pub birth_date: Option<NaiveDate>,
+    /// Name and contact of the guardian of a minor.
+    pub guardian: Option<String>,
     /// A guardian's consent given at the desk with the registration.
-    guardian_consent: Option<GuardianConsent>,
+    pub guardian_consent: Option<GuardianConsent>,
 }
 
-/// Registers a patron. Storing a guardian-gated field for a patron under the library's age needs a guardian's consent.
-pub async fn register(
-    state: web::Data<AppState>,
-    staff: LibraryStaff,
-    body: web::Json<RegistrationBody>,
-) -> ApiResult<HttpResponse> {
-    let r = body.into_inner();
+/// Checks a registration (naming the field that is wrong) and turns it into
+/// custody's registration and the PIN to hash; the JSON endpoint and the
+/// registration page both check through here.
+pub fn registration(r: RegistrationBody) -> ApiResult<(Registration, String)> {
     let card_number = CardNumber::parse(&r.card_number)?;
     if r.name.trim().is_empty() {
         return Err(ApiError::Invalid {
@@ -111,16 +116,36 @@ pub async fn register(
         guardian: r.guardian,
         guardian_consent: r.guardian_consent,
     };
-    let pin = r.pin;
+    Ok((registration, r.pin))
+}
+
+/// Registers a patron. Storing a guardian-gated field for a patron under the library's age needs a guardian's consent.
+pub async fn register(
+    state: web::Data<AppState>,
+    staff: LibraryStaff,
+    body: web::Json<RegistrationBody>,
+) -> ApiResult<HttpResponse> {
+    let (registration, pin) = registration(body.into_inner())?;
+    let patron = register_checked(&state, &staff, registration, pin).await?;
+    Ok(HttpResponse::Created().json(patron))
+}
+
+/// Hashes the PIN off the request threads and registers the checked
+/// registration; the JSON endpoint and the registration page both register through here.
+pub async fn register_checked(
+    state: &AppState,
+    staff: &LibraryStaff,
+    registration: Registration,
+    pin: String,
+) -> ApiResult<patrons::Patron> {
     let (custody, who) = (state.custody.clone(), staff.member());
-    let patron = state
+    state
         .hashing
         .run(move || {
             let hash = PinHash::new(passwords::hash(&pin).map_err(ApiError::Internal)?);
             Ok(patrons::register(&custody, &who, registration, &hash)?)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(patron))
+        .await
 }
 
 /// `?purpose=`
@@ -145,32 +170,36 @@ pub async fn read(
 }
 
 /// `PATCH …/patrons/{id}`: absent fields stay, `null` clears.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Correction {
-    purpose: Option<String>,
-    name: Option<String>,
+    /// Why the data is read and changed.
+    pub purpose: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New address, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    address: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    /// New email, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    email: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    /// New phone, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    phone: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    /// New date of birth, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    birth_date: Option<Option<NaiveDate>>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    /// New guardian, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    guardian: Option<Option<String>>,
-    contact_by: Option<String>,
+    pub guardian: Option<Option<String>>,
+    /// How to be contacted.
+    pub contact_by: Option<String>,
 }
 
-/// Corrects a patron's data.
-pub async fn correct(
-    state: web::Data<AppState>,
-    staff: LibraryStaff,
-    path: PatronPath,
-    body: web::Json<Correction>,
-) -> ApiResult<HttpResponse> {
-    let c = body.into_inner();
+/// Checks a correction (the purpose first, then the fields, naming the one
+/// that is wrong) and turns it into the change custody applies; the JSON
+/// endpoint and the correction page both check through here.
+pub fn correction(c: Correction) -> ApiResult<(Purpose, PatronChange)> {
     let purpose = Purpose::parse(c.purpose.as_deref())?;
     if matches!(&c.name, Some(n) if n.trim().is_empty()) {
         return Err(ApiError::Invalid {
@@ -189,6 +218,17 @@ pub async fn correct(
         contact_by: c.contact_by,
     };
     super::check_email(change.email.as_ref().and_then(|e| e.as_deref()))?;
+    Ok((purpose, change))
+}
+
+/// Corrects a patron's data.
+pub async fn correct(
+    state: web::Data<AppState>,
+    staff: LibraryStaff,
+    path: PatronPath,
+    body: web::Json<Correction>,
+) -> ApiResult<HttpResponse> {
+    let (purpose, change) = correction(body.into_inner())?;
     let id = patron_in(path);
     let (custody, who) = (state.custody.clone(), staff.member());
     let patron =
