@@ -45,7 +45,7 @@ req = urllib.request.Request(f"{base}/api/v1/libraries/riverbend/patrons?{q}", h
 found = json.load(urllib.request.urlopen(req))
 patron = found["items"][0]["id"]
 print(f"inbox {director} {base}/director")
-print(f"records {staff} {base}/libraries/riverbend/patrons/{patron}/records?purpose=benchmark")
+print(f"records {staff} {base}/libraries/riverbend/patrons/{patron}?purpose=circulation+at+the+desk")
 PY
 
 while read -r name token url; do
