@@ -70,7 +70,7 @@ pub fn dead_letters_page(
 /// One message of the ledger as the page shows it.
 pub struct Entry {
     when: String,
-    channel: String,
+    channel: &'static str,
     outcome: &'static str,
     route: String,
     reason: String,
@@ -107,7 +107,11 @@ pub fn ledger_page(items: &[Logged], pager: Pager, bar: SessionBar) -> Result<St
             .iter()
             .map(|l| Entry {
                 when: moment(&l.received_at),
-                channel: l.channel.clone(),
+                channel: match l.channel.as_str() {
+                    "gateway" => "The mail gateway",
+                    "maildir" => "A Maildir",
+                    _ => "The command line",
+                },
                 outcome: outcome_label(&l.outcome),
                 route: match l.route.as_deref() {
                     Some("director") => "The director's inbox".into(),

@@ -142,7 +142,8 @@ pub struct Row {
     href: String,
     id: i64,
     kind: &'static str,
-    from: String,
+    /// The sender's address, split after its `@` so it may wrap there.
+    from: (String, String),
     subject: String,
     status: &'static str,
     owner: String,
@@ -185,10 +186,10 @@ pub fn list_page(
                 href: queue.request_path(r.id.0),
                 id: r.id.0,
                 kind: kind_label(&r.kind),
-                from: if r.sender.is_empty() {
-                    "(no address)".into()
-                } else {
-                    r.sender.clone()
+                from: match r.sender.split_once('@') {
+                    _ if r.sender.is_empty() => ("(no address)".into(), String::new()),
+                    Some((local, domain)) => (format!("{local}@"), domain.to_owned()),
+                    None => (r.sender.clone(), String::new()),
                 },
                 subject: if r.subject.trim().is_empty() {
                     "(no subject)".into()
@@ -264,6 +265,40 @@ pub struct HistoryItem {
     who: String,
     what: String,
     note: Option<String>,
+}
+
+/// An event's action and detail in words: statuses by their labels, an
+/// owner by name, due dates as dates.
+fn event_words(action: &str, detail: &str, me: AccountId, names: &[(AccountId, String)]) -> String {
+    let label = action_label(action);
+    let status =
+        |s: &str| policy::requests::RequestStatus::parse(s.trim()).map(|_| status_label(s.trim()));
+    let due = |s: &str| store::time::parse(s).map(|t| day(&t));
+    if detail.is_empty() {
+        return label.to_owned();
+    }
+    if let Some((from, to)) = detail.split_once(" → ") {
+        if let (Some(f), Some(t)) = (status(from), status(to)) {
+            return format!("{label}: from {f} to {t}");
+        }
+        if let (Some(f), Some(t)) = (due(from), due(to)) {
+            return format!("{label}: from {f} to {t}");
+        }
+    }
+    if let Some(s) = status(detail) {
+        return format!("{label}: {s}");
+    }
+    if action == "owner" {
+        let who = match detail
+            .strip_prefix("account ")
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            Some(n) => owner_label(Some(AccountId(n)), me, names),
+            None => "Unassigned".into(),
+        };
+        return format!("{label}: now {who}");
+    }
+    format!("{label}: {detail}")
 }
 
 fn action_label(action: &str) -> &'static str {
@@ -407,14 +442,11 @@ pub fn request_page<'a>(
         .map(|e| HistoryItem {
             when: moment(&e.at),
             who: match e.actor_id {
-                None => "custodian".into(),
+                None => "custodian, automatically".into(),
+                Some(a) if a == me => "you".into(),
                 Some(a) => owner_label(Some(a), me, names),
             },
-            what: if e.detail.is_empty() {
-                action_label(&e.action).to_owned()
-            } else {
-                format!("{}: {}", action_label(&e.action), e.detail)
-            },
+            what: event_words(&e.action, &e.detail, me, names),
             note: e.note.clone(),
         })
         .collect();
