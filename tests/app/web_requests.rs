@@ -404,7 +404,8 @@ fn the_director_replies_and_closes_a_request_through_the_forms() {
         assert_eq!(r.status, 409, "{}", r.body);
         assert!(
             r.body.contains("<a href=\"#status\">the request is closed")
-                && r.body.contains("id=\"status\" class=\"error\">the request is closed"),
+                && r.body
+                    .contains("id=\"status\" class=\"error\">the request is closed"),
             "{}",
             r.body
         );
