@@ -115,7 +115,10 @@ fn the_inbox_filters_by_status_queue_and_due_date_with_overdue_first() {
             "[{backend}] {html}"
         );
         assert!(html.contains("<title>Inbox – custodian</title>"), "{html}");
-        assert!(html.contains("<th scope=\"col\">Due</th>"), "{html}");
+        assert!(
+            html.contains("<th scope=\"col\" role=\"columnheader\">Due</th>"),
+            "{html}"
+        );
         // The overdue one first, though it is the oldest; said in words.
         let at_old = html
             .find(&format!(">Request {old}</a>"))
@@ -196,6 +199,25 @@ fn the_inbox_filters_by_status_queue_and_due_date_with_overdue_first() {
             "{}",
             second.body
         );
+        // The JSON list reads the same worklist: newest first unless asked.
+        let list = |q: &str| {
+            let r = get(
+                &app.url(&format!("/api/v1/director/requests{q}")),
+                Some(&token),
+            );
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(list("?order=overdue_first")[0], old, "[{backend}]");
+        assert_ne!(list("")[0], old, "[{backend}] newest first by default");
+        assert_eq!(list("?due=overdue"), vec![old], "[{backend}]");
+        get(&app.url("/api/v1/director/requests?due=soon"), Some(&token))
+            .assert_problem(400, "invalid-parameter");
         // A filter that is not one is an error page, not an empty list.
         assert_eq!(b.get("/director?status=bogus").status, 400);
     });
