@@ -749,3 +749,102 @@ fn an_organizational_correction_links_the_entry_and_files_the_change() {
         );
     });
 }
+
+#[test]
+fn a_dead_letter_is_listed_and_its_retry_button_puts_it_back_in_the_queue() {
+    each_backend(|backend| {
+        // Nothing listens on port 1: every attempt fails, and one attempt is all there is.
+        let app = TestApp::builder(backend)
+            .with_config(|s| {
+                s.mail.smtp_url = Some(tenant_api::settings::Secret::from("smtp://127.0.0.1:1"));
+                s.mail.max_attempts = 1;
+                s.mail.smtp_timeout_secs = 1;
+                s.mail.poll_secs = 1;
+                s.mail.workers = 1;
+            })
+            .spawn();
+        let room = mailroom(&app);
+        mail(
+            &room,
+            1,
+            "asker@elsewhere.example",
+            "A question",
+            "Which library has my records?",
+            now(),
+        );
+        let token = app.sign_in(DIRECTOR);
+        let id = id_of(&app, &token, "/api/v1/director/requests", "A question");
+        let r = post(
+            &app.url(&format!("/api/v1/director/requests/{id}/replies")),
+            Some(&token),
+            &json!({"text": "We hold nothing."}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let (dead, tried_at) = loop {
+            let r = get(
+                &app.url("/api/v1/director/outbox?status=dead"),
+                Some(&token),
+            );
+            if let Some(first) = r.body["items"].as_array().and_then(|a| a.first()) {
+                break (
+                    first["id"].as_i64().unwrap(),
+                    first["next_attempt_at"].clone(),
+                );
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "[{backend}] no dead letter: {:?}",
+                r.body
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        };
+        let mut b = Browser::new(&app);
+        sign_in(&mut b, DIRECTOR, &app.password(DIRECTOR));
+        let page = b.get("/director/dead-letters");
+        assert_eq!(page.status, 200, "[{backend}] {}", page.body);
+        let button = format!("action=\"/director/dead-letters/{dead}/retry\"");
+        assert!(page.body.contains(&button), "{}", page.body);
+        assert!(
+            page.body
+                .contains(&format!("aria-label=\"Retry message {dead}\"")),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("asker@elsewhere.example"),
+            "recipients are masked: {}",
+            page.body
+        );
+        let csrf = csrf_of(&page.body);
+        let r = b.post(
+            &format!("/director/dead-letters/{dead}/retry"),
+            &[("csrf", &csrf)],
+        );
+        assert_eq!(r.status, 303, "[{backend}] {}", r.body);
+        assert_eq!(
+            r.location.as_deref(),
+            Some("/director/dead-letters?done=retry")
+        );
+        let after = get(&app.url("/api/v1/director/outbox"), Some(&token));
+        let letter = after.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == dead)
+            .cloned()
+            .unwrap();
+        // Back in the queue: taken again at once (and, with nothing listening,
+        // dead again after its one attempt), so it was tried anew.
+        assert!(
+            letter["status"] != "dead" || letter["next_attempt_at"] != tried_at,
+            "[{backend}] not retried: {letter:?}"
+        );
+        let page = b.get("/director/dead-letters?done=retry");
+        assert!(
+            page.body.contains("The message is back in the queue"),
+            "{}",
+            page.body
+        );
+    });
+}
