@@ -76,7 +76,7 @@ fn the_demo_seeds_staff_patrons_and_records_and_its_patron_line_signs_in() {
         )
         .unwrap();
         let routes = tenant_api::demo::seed_requests(&mailroom).unwrap();
-        assert_eq!(routes.len(), 4, "{routes:?}");
+        assert_eq!(routes.len(), 6, "{routes:?}");
         for route in ["library", "triage", "director"] {
             assert!(routes.contains(&route), "{route}: {routes:?}");
         }

@@ -17,7 +17,8 @@ fn the_director_and_an_admin_sign_in_through_the_form_and_out_again() {
         assert_eq!(to, "/director", "[{backend}]");
         assert_eq!(page.status, 200, "[{backend}] {}", page.body);
         assert!(
-            page.body.contains("the consortium director"),
+            page.body.contains("<h1>Inbox and triage</h1>")
+                && page.body.contains(", consortium director"),
             "{}",
             page.body
         );

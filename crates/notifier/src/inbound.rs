@@ -382,3 +382,37 @@ fn automatic(message: &Message<'_>, from: Option<&str>, subject: &str) -> Option
     }
     None
 }
+
+/// The headers a person reads a message by that [`parse`] does not keep:
+/// whom it was addressed to, and the date its sender's program wrote on it.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    /// The addresses in To.
+    pub to: Vec<String>,
+    /// The Date header, in UTC; none when missing or unreadable.
+    pub date: Option<chrono::NaiveDateTime>,
+}
+
+/// Reads the [`Envelope`] of a raw message; an unreadable one has an empty envelope.
+pub fn envelope(raw: &[u8]) -> Envelope {
+    let body = if raw.starts_with(b"From ") {
+        raw.iter()
+            .position(|b| *b == b'\n')
+            .map_or(raw, |nl| &raw[nl + 1..])
+    } else {
+        raw
+    };
+    let Some(message) = MessageParser::default().parse(body) else {
+        return Envelope::default();
+    };
+    let to = message
+        .headers_raw()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("To"))
+        .flat_map(|(_, v)| sender::addresses(&no_nul(v)))
+        .collect();
+    let date = message
+        .date()
+        .and_then(|d| chrono::DateTime::from_timestamp(d.to_timestamp(), 0))
+        .map(|d| d.naive_utc());
+    Envelope { to, date }
+}

@@ -760,3 +760,76 @@ pub fn for_patron(
     out.truncate(limit.max(0) as usize);
     Ok(out)
 }
+
+/// The statuses of a request still being worked (neither done, rejected nor lapsed).
+pub const OPEN_STATUSES: [&str; 3] = ["awaiting_confirmation", "received", "in_progress"];
+
+/// Whether a request is overdue at `now`: still open and past its due time.
+pub fn is_overdue(request: &MailRequest, now: NaiveDateTime) -> bool {
+    OPEN_STATUSES.contains(&request.status.as_str()) && request.due_at < now
+}
+
+/// A worklist's cut by due time, beside [`Filter`].
+#[derive(Debug, Clone, Copy)]
+pub struct DueFilter {
+    /// `Some(true)`: only overdue requests; `Some(false)`: only those that are not.
+    pub overdue: Option<bool>,
+    /// Only open requests due by then (overdue ones included).
+    pub due_by: Option<NaiveDateTime>,
+    /// The time "overdue" is measured at.
+    pub now: NaiveDateTime,
+}
+
+/// Requests of the scope, newest first, before the id `before`, cut by
+/// `filter` and by their due time.
+pub fn list_due(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    filter: &Filter,
+    due: &DueFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<MailRequest>> {
+    let lib = tx.library_id().0;
+    let open: Vec<String> = OPEN_STATUSES.iter().map(|s| (*s).to_owned()).collect();
+    let mut q = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .select(Row::as_select())
+        .order(mail_requests::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(queue) = &filter.queue {
+        q = q.filter(mail_requests::queue.eq(queue.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        q = q.filter(mail_requests::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(owner) = filter.owner {
+        q = q.filter(mail_requests::owner_id.eq(owner.0));
+    }
+    match due.overdue {
+        Some(true) => {
+            q = q
+                .filter(mail_requests::status.eq_any(open.clone()))
+                .filter(mail_requests::due_at.lt(due.now));
+        }
+        Some(false) => {
+            q = q.filter(
+                mail_requests::status
+                    .ne_all(open.clone())
+                    .or(mail_requests::due_at.ge(due.now)),
+            );
+        }
+        None => {}
+    }
+    if let Some(by) = due.due_by {
+        q = q
+            .filter(mail_requests::status.eq_any(open))
+            .filter(mail_requests::due_at.le(by));
+    }
+    if let Some(b) = before {
+        q = q.filter(mail_requests::id.lt(b));
+    }
+    let rows: Vec<Row> = q.load(tx.conn())?;
+    rows.into_iter().map(|r| r.open(keys)).collect()
+}

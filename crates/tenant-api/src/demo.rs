@@ -283,7 +283,9 @@ pub fn seed_patrons(
 /// correction (their library's queue), a patron of two libraries asking for
 /// deletion, and one from an address no library knows (triage or the
 /// director, as the classifier decides), and one from a member library's
-/// public address (the director's inbox). Small RFC 5322 messages, taken in
+/// public address (the director's inbox), one from another library's public
+/// address asking to correct its directory entry (an organizational
+/// correction), and one weeks old and overdue. Small RFC 5322 messages, taken in
 /// through the mailroom like any other mail, so they are real requests.
 /// Returns each request's route (`director`, `library` or `triage`).
 pub fn seed_requests(mailroom: &notifier::Mailroom) -> Result<Vec<&'static str>, SeedError> {
@@ -299,6 +301,9 @@ pub fn seed_requests(mailroom: &notifier::Mailroom) -> Result<Vec<&'static str>,
         // From a member library's public address: the director's inbox.
         "From: info.lakeshore@demo.custodian.test\r\nTo: privacy@demo.custodian.test\r\nSubject: Records request from a former patron\r\nMessage-ID: <demo-4@demo.custodian.test>\r\nDate: Mon, 30 Nov 2026 13:00:00 +0000\r\n\r\nA former patron asks what the consortium holds about them; please advise.\r\n".to_owned(),
         "From: someone@elsewhere.example\r\nTo: privacy@demo.custodian.test\r\nSubject: A question about my records\r\nMessage-ID: <demo-3@demo.custodian.test>\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\n\r\nWhich library holds records about me, and how do I see them?\r\n".to_owned(),
+        // An organizational correction: a member library's public address
+        // asks to fix its own directory entry (the director's inbox).
+        "From: info.blue-ridge@demo.custodian.test\r\nTo: privacy@demo.custodian.test\r\nSubject: Our Saturday hours are wrong in the directory\r\nMessage-ID: <demo-5@demo.custodian.test>\r\nDate: Tue, 1 Dec 2026 09:00:00 +0000\r\n\r\nHello, our opening hours in the library directory are wrong: on Saturdays we now open 10-16. Please correct the entry.\r\n".to_owned(),
     ];
     let now = chrono::Utc::now().naive_utc();
     let mut routes = Vec::new();
@@ -308,6 +313,16 @@ pub fn seed_requests(mailroom: &notifier::Mailroom) -> Result<Vec<&'static str>,
             .map_err(|e| SeedError::Mail(e.to_string()))?;
         routes.extend(done.route);
     }
+    // One that came in weeks ago and was never answered: overdue in triage.
+    let old = "From: reader@elsewhere.example\r\nTo: privacy@demo.custodian.test\r\nSubject: Who keeps my reading history?\r\nMessage-ID: <demo-6@demo.custodian.test>\r\nDate: Mon, 12 Oct 2026 08:30:00 +0000\r\n\r\nI would like to know which of your libraries keeps my reading history, and for how long.\r\n";
+    let done = mailroom
+        .ingest(
+            old.as_bytes(),
+            notifier::requests::Channel::Stdin,
+            now - chrono::Duration::days(50),
+        )
+        .map_err(|e| SeedError::Mail(e.to_string()))?;
+    routes.extend(done.route);
     Ok(routes)
 }
 

@@ -229,3 +229,7 @@ impl Mailroom {
         self.settings.public_url.trim_end_matches('/')
     }
 }
+
+// The worklists and a request's page (tenant-api's pages and their JSON endpoints).
+pub use staff::{worklist_key, Due, Received, Worklist};
+pub use store::requests::is_overdue;

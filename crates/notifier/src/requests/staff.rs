@@ -357,3 +357,166 @@ fn audit(
         now,
     )
 }
+
+/// A request as its page shows it: the request and its history, the
+/// headers of the message as it arrived, and the names of the staff in it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The request and its history.
+    pub detail: RequestDetail,
+    /// To and Date of the message as it arrived (empty for a portal request).
+    pub envelope: crate::inbound::Envelope,
+    /// The display names of its owner and of the staff in its history.
+    pub names: Vec<(AccountId, String)>,
+    /// For an organizational correction (a correction or update in the
+    /// director's inbox, from a member library's directory contact): the
+    /// libraries whose contact sent it, with their directory entry's id.
+    pub member_libraries: Vec<(store::libraries::Library, Option<i64>)>,
+}
+
+/// Which requests a worklist shows by their due time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Due {
+    /// Any due time.
+    #[default]
+    Any,
+    /// Open and past due.
+    Overdue,
+    /// Open and due within this many days (overdue ones included).
+    Within(i64),
+}
+
+/// A queue as staff work it: the filter, the cut by due time, and whether
+/// overdue requests come first (then the rest, each part newest first).
+#[derive(Debug, Clone, Default)]
+pub struct Worklist {
+    /// Queue, statuses, owner.
+    pub filter: stored::Filter,
+    /// The cut by due time.
+    pub due: Due,
+    /// Overdue first, or simply newest first.
+    pub overdue_first: bool,
+}
+
+/// The key a page of a worklist continues after: the request's id, negated
+/// while still among the overdue ones of an overdue-first list.
+pub fn worklist_key(list: &Worklist, request: &MailRequest, now: NaiveDateTime) -> i64 {
+    if list.overdue_first && stored::is_overdue(request, now) {
+        -request.id.0
+    } else {
+        request.id.0
+    }
+}
+
+impl Mailroom {
+    /// A page of a worklist after `cursor` (a [`worklist_key`]), at most `limit`.
+    pub fn worklist(
+        &self,
+        scope: LibraryId,
+        list: &Worklist,
+        cursor: Option<i64>,
+        limit: i64,
+        now: NaiveDateTime,
+    ) -> Result<Vec<MailRequest>, MailroomError> {
+        let due_by = match list.due {
+            Due::Within(days) => Some(now + chrono::Duration::days(days)),
+            _ => None,
+        };
+        let cut = |overdue: Option<bool>| stored::DueFilter {
+            overdue: match list.due {
+                Due::Overdue => Some(true),
+                _ => overdue,
+            },
+            due_by,
+            now,
+        };
+        Ok(self.store.read(scope, |tx| {
+            if !list.overdue_first {
+                return stored::list_due(tx, &self.keys, &list.filter, &cut(None), cursor, limit);
+            }
+            // The overdue part first (a negative cursor is still in it), then the rest.
+            let mut items = Vec::new();
+            let mut rest_before = cursor.filter(|c| *c > 0);
+            if cursor.is_none_or(|c| c < 0) {
+                let before = cursor.map(|c| -c);
+                items = stored::list_due(
+                    tx,
+                    &self.keys,
+                    &list.filter,
+                    &cut(Some(true)),
+                    before,
+                    limit,
+                )?;
+                rest_before = None;
+            }
+            let left = limit - items.len() as i64;
+            if left > 0 && list.due != Due::Overdue {
+                items.extend(stored::list_due(
+                    tx,
+                    &self.keys,
+                    &list.filter,
+                    &cut(Some(false)),
+                    rest_before,
+                    left,
+                )?);
+            }
+            Ok(items)
+        })?)
+    }
+
+    /// One request for its page: as [`Mailroom::get`] (and audited the
+    /// same), with the headers of the message as it arrived and the names
+    /// of the staff it mentions.
+    pub fn read_received(
+        &self,
+        scope: LibraryId,
+        id: MailRequestId,
+        reader: AccountId,
+        now: NaiveDateTime,
+    ) -> Result<Received, MailroomError> {
+        let (detail, raw) = self.store.write(scope, |tx| {
+            let request = stored::get(tx, &self.keys, id)?;
+            let history = stored::events(tx, &self.keys, id)?;
+            let raw = match stored::raw(tx, &self.keys, id) {
+                Ok(raw) => raw,
+                Err(StoreError::NotFound) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+            audit(tx, reader, "request.read", id, now)?;
+            Ok::<_, MailroomError>((RequestDetail { request, history }, raw))
+        })?;
+        let envelope = crate::inbound::envelope(&raw);
+        let mut ids: Vec<AccountId> = detail
+            .history
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .chain(detail.request.owner_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let request = &detail.request;
+        let organizational = request.queue == "inbox"
+            && matches!(request.kind.as_str(), "correct" | "update")
+            && !request.sender.is_empty();
+        let (names, member_libraries) = self.store.consortium(Access::Read, |c| {
+            let names = ids
+                .iter()
+                .map(|id| store::accounts::by_id(c, *id).map(|a| (*id, a.display_name)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let mut members = Vec::new();
+            if organizational {
+                for library in store::directory::libraries_with_contact(c, &request.sender)? {
+                    let entry = store::directory::by_library(c, library)?.map(|e| e.id);
+                    members.push((store::libraries::by_id(c, library)?, entry));
+                }
+            }
+            Ok::<_, StoreError>((names, members))
+        })?;
+        Ok(Received {
+            detail,
+            envelope,
+            names,
+            member_libraries,
+        })
+    }
+}

@@ -166,21 +166,6 @@ fn title(base: &str, problems: &[Problem<'_>]) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "director_home.html")]
-struct DirectorHome<'a> {
-    layout: Layout,
-    name: &'a str,
-}
-
-/// The director's landing page.
-pub fn director_home(name: &str, bar: SessionBar) -> Result<String, ApiError> {
-    super::render(&DirectorHome {
-        layout: Layout::signed_in("Director – custodian", nav::director(), "/director", bar),
-        name,
-    })
-}
-
-#[derive(Template)]
 #[template(path = "library_home.html")]
 struct LibraryHome<'a> {
     layout: Layout,

@@ -59,20 +59,20 @@ pub async fn inbound(
 }
 
 /// `?route=&limit=&cursor=`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct LedgerQuery {
-    route: Option<String>,
+    /// director, library or triage.
+    pub route: Option<String>,
+    /// The page.
     #[serde(flatten)]
-    page: PageQuery,
+    pub page: PageQuery,
 }
 
-/// `GET /api/v1/director/inbound-mail`: every message taken in and where it
-/// went; for a patron's request only the library, never what they wrote.
-pub async fn ledger(
-    state: web::Data<AppState>,
-    _director: MailDirector,
-    q: web::Query<LedgerQuery>,
-) -> ApiResult<HttpResponse> {
+/// A page of the inbound ledger: the JSON list and the ledger's page read it.
+pub(crate) async fn ledger_page(
+    state: &AppState,
+    q: &LedgerQuery,
+) -> ApiResult<Paged<store::inbound::Logged>> {
     let page = q.page.parse()?;
     let route = one_of(
         "route",
@@ -82,7 +82,17 @@ pub async fn ledger(
     let room = state.mailroom.clone();
     let (limit, before) = (page.limit, page.after);
     let items = blocking(move || Ok(room.ledger(route.as_deref(), before, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |l| l.id)))
+    Ok(Paged::new(items, &page, |l| l.id))
+}
+
+/// `GET /api/v1/director/inbound-mail`: every message taken in and where it
+/// went; for a patron's request only the library, never what they wrote.
+pub async fn ledger(
+    state: web::Data<AppState>,
+    _director: MailDirector,
+    q: web::Query<LedgerQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(ledger_page(&state, &q).await?))
 }
 
 /// Registers the gateway's endpoint and the ledger under `/api/v1`.

@@ -11,7 +11,8 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use notifier::requests::{MailRequestId, DIRECTOR_SCOPE};
 
-const DIRECTOR_QUEUES: [&str; 2] = ["inbox", "triage"];
+/// The director's queues.
+pub(crate) const DIRECTOR_QUEUES: [&str; 2] = ["inbox", "triage"];
 
 /// `GET /api/v1/director/requests`
 pub async fn director_list(

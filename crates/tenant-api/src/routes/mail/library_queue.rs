@@ -11,7 +11,8 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use notifier::requests::MailRequestId;
 
-const LIBRARY_QUEUES: [&str; 1] = ["library"];
+/// A library's queue.
+pub(crate) const LIBRARY_QUEUES: [&str; 1] = ["library"];
 
 /// `GET /api/v1/libraries/{library}/requests`
 pub async fn library_list(

@@ -7,18 +7,18 @@
 //! Every handler here calls the notifier's mailroom and nothing beneath it.
 
 mod confirm;
-mod inbound;
-mod inbox;
-mod library_queue;
-mod outbox;
-mod queue;
+pub(crate) mod inbound;
+pub(crate) mod inbox;
+pub(crate) mod library_queue;
+pub(crate) mod outbox;
+pub(crate) mod queue;
 
 use crate::error::{ApiError, ApiResult};
 use crate::guards::{DirectorAt, Inbox};
 use actix_web::web;
 use chrono::Utc;
 
-fn now() -> chrono::NaiveDateTime {
+pub(crate) fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc()
 }
 
@@ -26,7 +26,11 @@ fn now() -> chrono::NaiveDateTime {
 pub type MailDirector = DirectorAt<Inbox>;
 
 /// An optional query parameter that must be one of `allowed`.
-fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> ApiResult<Option<String>> {
+pub(crate) fn one_of(
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+) -> ApiResult<Option<String>> {
     match value {
         None | Some("") => Ok(None),
         Some(v) if allowed.contains(&v) => Ok(Some(v.to_owned())),

@@ -7,21 +7,23 @@ use crate::routes::{blocking, PageQuery, Paged};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use store::outbox;
 
 /// `?status=&limit=&cursor=`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct OutboxQuery {
-    status: Option<String>,
+    /// pending, sending, sent or dead.
+    pub status: Option<String>,
+    /// The page.
     #[serde(flatten)]
-    page: PageQuery,
+    pub page: PageQuery,
 }
 
-/// `GET /api/v1/director/outbox`: queued, sent and dead messages (masked recipients, no content).
-pub async fn outbox(
-    state: web::Data<AppState>,
-    _director: MailDirector,
-    q: web::Query<OutboxQuery>,
-) -> ApiResult<HttpResponse> {
+/// A page of the outbox: the JSON list and the dead letters' page read it.
+pub(crate) async fn outbox_page(
+    state: &AppState,
+    q: &OutboxQuery,
+) -> ApiResult<Paged<outbox::Summary>> {
     let page = q.page.parse()?;
     let status = one_of(
         "status",
@@ -31,7 +33,22 @@ pub async fn outbox(
     let room = state.mailroom.clone();
     let (limit, before) = (page.limit, page.after);
     let items = blocking(move || Ok(room.outbox(status.as_deref(), before, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |m| m.id)))
+    Ok(Paged::new(items, &page, |m| m.id))
+}
+
+/// Puts a dead letter back in the queue: the JSON retry and the page's button.
+pub(crate) async fn retry_letter(state: &AppState, id: i64) -> ApiResult<outbox::Summary> {
+    let room = state.mailroom.clone();
+    blocking(move || Ok(room.retry(id, now())?)).await
+}
+
+/// `GET /api/v1/director/outbox`: queued, sent and dead messages (masked recipients, no content).
+pub async fn outbox(
+    state: web::Data<AppState>,
+    _director: MailDirector,
+    q: web::Query<OutboxQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(outbox_page(&state, &q).await?))
 }
 
 /// `POST /api/v1/director/outbox/{id}/retry`: a dead message goes back in the queue.
@@ -40,10 +57,7 @@ pub async fn retry(
     _director: MailDirector,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let room = state.mailroom.clone();
-    let id = id.into_inner();
-    let summary = blocking(move || Ok(room.retry(id, now())?)).await?;
-    Ok(HttpResponse::Ok().json(summary))
+    Ok(HttpResponse::Ok().json(retry_letter(&state, id.into_inner()).await?))
 }
 
 /// Registers the outbox under `/api/v1`.

@@ -8,16 +8,26 @@ use crate::routes::{blocking, PageQuery, Paged};
 use crate::state::AppState;
 use actix_web::{http::header, HttpResponse};
 use chrono::NaiveDateTime;
-use notifier::requests::{parse_due, AccountId, Filter, LibraryId, MailRequestId, StaffChange};
+use notifier::requests::{
+    parse_due, worklist_key, AccountId, Due, Filter, LibraryId, MailRequest, MailRequestId,
+    Received, RequestDetail, StaffChange, Worklist,
+};
 use serde::Deserialize;
 
-/// `?queue=&status=&limit=&cursor=`
-#[derive(Debug, Deserialize)]
+/// `?queue=&status=&due=&order=&limit=&cursor=`
+#[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    queue: Option<String>,
-    status: Option<String>,
+    /// inbox, triage or library (each queue's own).
+    pub queue: Option<String>,
+    /// open, or a comma-separated list of statuses.
+    pub status: Option<String>,
+    /// overdue, week (due within 7 days, overdue included), or any.
+    pub due: Option<String>,
+    /// newest (the default) or overdue_first.
+    pub order: Option<String>,
+    /// The page.
     #[serde(flatten)]
-    page: PageQuery,
+    pub page: PageQuery,
 }
 
 impl ListQuery {
@@ -49,21 +59,55 @@ impl ListQuery {
             owner: None,
         })
     }
+
+    fn worklist(&self, queues: &[&str]) -> ApiResult<Worklist> {
+        let due = match self.due.as_deref() {
+            None | Some("" | "any") => Due::Any,
+            Some("overdue") => Due::Overdue,
+            Some("week") => Due::Within(7),
+            Some(d) => {
+                return Err(ApiError::Invalid {
+                    field: "due".into(),
+                    detail: format!("expected overdue, week or any, got {d:?}"),
+                })
+            }
+        };
+        let overdue_first = match self.order.as_deref() {
+            None | Some("" | "newest") => false,
+            Some("overdue_first") => true,
+            Some(o) => {
+                return Err(ApiError::Invalid {
+                    field: "order".into(),
+                    detail: format!("expected newest or overdue_first, got {o:?}"),
+                })
+            }
+        };
+        Ok(Worklist {
+            filter: self.filter(queues)?,
+            due,
+            overdue_first,
+        })
+    }
 }
 
 /// What staff may change: `{"status", "owner_id", "due", "note", "notice"}`.
 /// `note` is internal (kept in the history, never sent); `notice` is what
 /// the closing notice tells the requester.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
-    status: Option<String>,
+    /// The new status.
+    pub status: Option<String>,
+    /// The new owner (`Some(None)` clears it).
     #[serde(default, with = "crate::routes::double_option")]
-    owner_id: Option<Option<i64>>,
+    pub owner_id: Option<Option<i64>>,
+    /// The new due time.
     #[serde(default, deserialize_with = "due_date")]
-    due: Option<NaiveDateTime>,
-    note: Option<String>,
-    notice: Option<String>,
+    pub due: Option<NaiveDateTime>,
+    /// Staff's internal note.
+    pub note: Option<String>,
+    /// Words for the requester in the closing notice.
+    pub notice: Option<String>,
 }
 
 /// A due date as staff give it (see [`parse_due`]).
@@ -102,7 +146,28 @@ impl ChangeBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
-    text: String,
+    /// The reply.
+    pub text: String,
+}
+
+/// The queue's requests a page at a time: newest first, or overdue first.
+/// The JSON list and the pages' lists both read it.
+pub(crate) async fn list_requests(
+    state: &AppState,
+    scope: LibraryId,
+    q: &ListQuery,
+    queues: &[&str],
+) -> ApiResult<Paged<MailRequest>> {
+    let page = q.page.parse()?;
+    let list = q.worklist(queues)?;
+    let room = state.mailroom.clone();
+    let (limit, cursor, at) = (page.limit, page.after, now());
+    let (items, list) = blocking(move || {
+        let items = room.worklist(scope, &list, cursor, limit, at)?;
+        Ok((items, list))
+    })
+    .await?;
+    Ok(Paged::new(items, &page, |r| worklist_key(&list, r, at)))
 }
 
 /// The queue's requests, newest first, a page at a time.
@@ -112,13 +177,19 @@ pub(super) async fn list_in(
     q: &ListQuery,
     queues: &[&str],
 ) -> ApiResult<HttpResponse> {
-    let page = q.page.parse()?;
-    let filter = q.filter(queues)?;
+    Ok(HttpResponse::Ok().json(list_requests(state, scope, q, queues).await?))
+}
+
+/// One request as it arrived, its history and the staff it names (the
+/// reading audited): the JSON detail and the request's page both read it.
+pub(crate) async fn read_request(
+    state: &AppState,
+    scope: LibraryId,
+    id: MailRequestId,
+    reader: AccountId,
+) -> ApiResult<Received> {
     let room = state.mailroom.clone();
-    let limit = page.limit;
-    let before = page.after;
-    let items = blocking(move || Ok(room.list(scope, &filter, before, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, &page, |r| r.id.0)))
+    blocking(move || Ok(room.read_received(scope, id, reader, now())?)).await
 }
 
 /// One request and its history.
@@ -128,9 +199,8 @@ pub(super) async fn get_in(
     id: MailRequestId,
     reader: AccountId,
 ) -> ApiResult<HttpResponse> {
-    let room = state.mailroom.clone();
-    let detail = blocking(move || Ok(room.get(scope, id, reader, now())?)).await?;
-    Ok(HttpResponse::Ok().json(detail))
+    let read = read_request(state, scope, id, reader).await?;
+    Ok(HttpResponse::Ok().json(read.detail))
 }
 
 /// The message as it arrived, as a download.
@@ -151,6 +221,19 @@ pub(super) async fn raw_in(
         .body(raw))
 }
 
+/// Staff's change to a request: the JSON PATCH and the pages' form apply it.
+pub(crate) async fn update_request(
+    state: &AppState,
+    scope: LibraryId,
+    id: MailRequestId,
+    actor: AccountId,
+    body: ChangeBody,
+) -> ApiResult<RequestDetail> {
+    let change = body.into_change()?;
+    let room = state.mailroom.clone();
+    blocking(move || Ok(room.update(scope, id, actor, &change, now())?)).await
+}
+
 /// Staff's change to a request.
 pub(super) async fn update_in(
     state: &AppState,
@@ -159,10 +242,26 @@ pub(super) async fn update_in(
     actor: AccountId,
     body: ChangeBody,
 ) -> ApiResult<HttpResponse> {
-    let change = body.into_change()?;
-    let room = state.mailroom.clone();
-    let detail = blocking(move || Ok(room.update(scope, id, actor, &change, now())?)).await?;
+    let detail = update_request(state, scope, id, actor, body).await?;
     Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Staff's reply to a request's sender: the JSON reply and the pages' form send it.
+pub(crate) async fn reply_request(
+    state: &AppState,
+    scope: LibraryId,
+    id: MailRequestId,
+    actor: AccountId,
+    body: ReplyBody,
+) -> ApiResult<RequestDetail> {
+    if body.text.len() > 20_000 {
+        return Err(ApiError::Invalid {
+            field: "text".into(),
+            detail: "the reply is longer than 20,000 characters".into(),
+        });
+    }
+    let room = state.mailroom.clone();
+    blocking(move || Ok(room.reply(scope, id, actor, &body.text, now())?)).await
 }
 
 /// Staff's reply to a request's sender.
@@ -173,13 +272,6 @@ pub(super) async fn reply_in(
     actor: AccountId,
     body: ReplyBody,
 ) -> ApiResult<HttpResponse> {
-    if body.text.len() > 20_000 {
-        return Err(ApiError::Invalid {
-            field: "text".into(),
-            detail: "the reply is longer than 20,000 characters".into(),
-        });
-    }
-    let room = state.mailroom.clone();
-    let detail = blocking(move || Ok(room.reply(scope, id, actor, &body.text, now())?)).await?;
+    let detail = reply_request(state, scope, id, actor, body).await?;
     Ok(HttpResponse::Created().json(detail))
 }

@@ -1,9 +1,10 @@
-//! `/sign-in`, `/sign-out`, and the landing pages `/director` and `/libraries/{library}`.
+//! `/sign-in`, `/sign-out`, and the landing page `/libraries/{library}` (the
+//! director's, `/director`, is the inbox: `director::inbox`).
 
 use super::{form_error, form_page, page, refused, see_other};
 use crate::auth::{Caller, COOKIE};
 use crate::error::ApiResult;
-use crate::guards::{Director, LibraryStaff};
+use crate::guards::LibraryStaff;
 use crate::pages::signin::{self, SignInForm};
 use crate::routes::auth::{
     close_staff_session, open_staff_session, removal_cookie, session_cookie,
@@ -115,12 +116,6 @@ pub async fn sign_out(
     Ok(see_other("/").cookie(removal_cookie(COOKIE)).finish())
 }
 
-/// The director's landing page.
-pub async fn director_home(req: HttpRequest, director: Director) -> ApiResult<HttpResponse> {
-    let bar = super::staff_bar(&req, &director.0, None)?;
-    Ok(page(signin::director_home(&director.0.display_name, bar)?))
-}
-
 /// A library account's landing page; another library's answers 404 like one that does not exist.
 pub async fn library_home(req: HttpRequest, staff: LibraryStaff) -> ApiResult<HttpResponse> {
     let bar = super::staff_bar(&req, &staff.caller, Some((staff.role, &staff.library.name)))?;
@@ -137,6 +132,5 @@ pub async fn library_home(req: HttpRequest, staff: LibraryStaff) -> ApiResult<Ht
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/sign-in", get => sign_in_form, post => sign_in))
         .service(resource!("/sign-out", post => sign_out))
-        .service(resource!("/director", get => director_home))
         .service(resource!("/libraries/{library}", get => library_home));
 }
