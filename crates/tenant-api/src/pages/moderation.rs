@@ -346,3 +346,40 @@ pub fn entry_page(
         areas,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_marks_only_the_fields_it_alters() {
+        let mut item: Item = serde_json::from_value(serde_json::json!({
+            "id": 3, "name": "Lakeshore", "address": "", "city": "", "county": "",
+            "state": "MI", "zip": "", "phone": "555", "website": null, "email": null,
+            "hours": "Mon-Fri 9-5", "services": null, "latitude": null, "longitude": null,
+            "system_id": null, "parent_id": null
+        }))
+        .unwrap();
+        item.id = 3;
+        let change: ChangeView = ChangeView {
+            id: 1,
+            entry_id: 3,
+            library_id: 5,
+            submitted_by: 2,
+            submitted_at: chrono::NaiveDateTime::default(),
+            changes: serde_json::json!({"hours": "Mon-Sat 10-18", "phone": "555", "state": "mi"}),
+            status: "pending".into(),
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+        };
+        let rows = compare(Some(&item), &change);
+        let changed: Vec<&str> = rows.iter().filter(|r| r.changed).map(|r| r.label).collect();
+        assert_eq!(changed, ["Opening hours"]);
+        let hours = rows.iter().find(|r| r.label == "Opening hours").unwrap();
+        assert_eq!(
+            (hours.current.as_str(), hours.proposed.as_str()),
+            ("Mon-Fri 9-5", "Mon-Sat 10-18")
+        );
+    }
+}
