@@ -374,6 +374,55 @@ fn an_admin_adds_and_removes_staff_and_nobody_else_manages_them() {
         assert_eq!(role.status, 303, "[{backend}] {}", role.body);
         let l = b.get(&role.location.unwrap());
         assert!(l.body.contains("The role was changed."), "{}", l.body);
+        assert!(
+            l.body.contains(&format!("<select id=\"role-{id}\" name=\"role\"><option value=\"staff\">staff</option><option value=\"custodian\" selected>")),
+            "{}",
+            l.body
+        );
+        // Disabling: Ada can no longer sign in; without the token nothing changes.
+        let forged = b.post(
+            &format!("/libraries/riverbend/staff/{id}/enabled"),
+            &[("csrf", "forged"), ("enabled", "no")],
+        );
+        assert_eq!(forged.status, 403, "[{backend}]");
+        let off = b.post(
+            &format!("/libraries/riverbend/staff/{id}/enabled"),
+            &[("csrf", &csrf), ("enabled", "no")],
+        );
+        assert_eq!(off.status, 303, "[{backend}] {}", off.body);
+        let l = b.get(&off.location.unwrap());
+        assert!(l.body.contains("The account was disabled"), "{}", l.body);
+        assert!(l.body.contains("<td>Disabled</td>"), "{}", l.body);
+        let token = app.sign_in(ADMIN_A);
+        let member = get(
+            &app.url(&format!("/api/v1/libraries/riverbend/staff/{id}")),
+            Some(&token),
+        );
+        assert_eq!(
+            member.body["disabled"], true,
+            "[{backend}] {:?}",
+            member.body
+        );
+        assert_eq!(
+            member.body["role"], "custodian",
+            "[{backend}] {:?}",
+            member.body
+        );
+        // Adding without the token adds nobody.
+        let forged = b.post(
+            "/libraries/riverbend/staff",
+            &[
+                ("csrf", "forged"),
+                ("email", "eve@riverbend.example"),
+                ("display_name", "Eve"),
+                ("role", "staff"),
+            ],
+        );
+        assert_eq!(forged.status, 403, "[{backend}]");
+        assert!(!b
+            .get("/libraries/riverbend/staff")
+            .body
+            .contains("eve@riverbend.example"));
         // Removal asks first; without the token nothing happens.
         let confirm = b.get(&format!("/libraries/riverbend/staff/{id}/remove"));
         assert_eq!(confirm.status, 200, "[{backend}] {}", confirm.body);
