@@ -93,3 +93,226 @@ pub fn access_entries(
     out.truncate(limit as usize);
     Ok(out)
 }
+
+pub use store::audit::Filter;
+pub use store::staff::AccountName;
+
+fn may_read_log(who: &StaffMember) -> CustodyResult<()> {
+    if who.role == LibraryRole::Staff {
+        return Err(CustodyError::Forbidden(
+            "only a library admin or the custodian of records may read the audit log",
+        ));
+    }
+    Ok(())
+}
+
+/// The kinds of actor a reader may filter by, as their stored prefixes.
+pub const ACTOR_KINDS: [&str; 3] = ["patron:", "system:", "vendor-key:"];
+
+fn check_filter(filter: &Filter) -> CustodyResult<()> {
+    if let Some(actor) = &filter.actor {
+        let account = actor
+            .strip_prefix("account:")
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        if !account && !ACTOR_KINDS.contains(&actor.as_str()) {
+            return Err(CustodyError::Invalid {
+                field: "actor",
+                detail: "choose who acted from the list".into(),
+            });
+        }
+    }
+    if filter
+        .action
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 100)
+    {
+        return Err(CustodyError::Invalid {
+            field: "action",
+            detail: "choose an action from the list".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The library's audit log matching `filter`, for its admins and its
+/// custodian of records: oldest first after `cursor`, or newest first before it.
+pub fn search(
+    custody: &Custody,
+    who: &StaffMember,
+    filter: &Filter,
+    cursor: Option<i64>,
+    limit: i64,
+) -> CustodyResult<Vec<Entry>> {
+    may_read_log(who)?;
+    check_filter(filter)?;
+    Ok(custody.store().read(who.library.id, |tx| {
+        audit::search(tx, filter, cursor, limit)
+    })?)
+}
+
+/// Who acted, as the log's reader should read it (never `account:7`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorName {
+    /// A staff account: its name, and its role here if it still works here.
+    Staff {
+        /// The account's name.
+        name: String,
+        /// Its role at the library; none when it no longer works there.
+        role: Option<LibraryRole>,
+    },
+    /// The consortium director.
+    Director {
+        /// The director's name.
+        name: String,
+    },
+    /// A patron acting on their own data.
+    Patron,
+    /// A contracted vendor's key.
+    Vendor,
+    /// A job of custodian itself (`cli`, `retention`, `mail`).
+    System(String),
+    /// An account that no longer exists, or a name the log does not know.
+    Unknown,
+}
+
+/// An audit entry with its actor and subject in words.
+#[derive(Debug, Clone)]
+pub struct NamedEntry {
+    /// The entry as stored.
+    pub entry: Entry,
+    /// Who acted.
+    pub actor: ActorName,
+    /// What it concerned, in words (empty when nothing in particular).
+    pub subject: String,
+}
+
+/// One choice of the "who acted" filter: its value and who it is.
+#[derive(Debug, Clone)]
+pub struct ActorChoice {
+    /// The filter's value (`account:7`, `patron:`).
+    pub value: String,
+    /// Who it names.
+    pub actor: ActorName,
+}
+
+/// A page of the audit log as its readers see it, with the filters' choices.
+#[derive(Debug, Clone)]
+pub struct NamedLog {
+    /// The entries, in the order asked for.
+    pub entries: Vec<NamedEntry>,
+    /// Every action the log holds.
+    pub actions: Vec<String>,
+    /// Everybody the log can be filtered by.
+    pub actors: Vec<ActorChoice>,
+}
+
+fn account_id(raw: &str) -> Option<i64> {
+    raw.strip_prefix("account:")?.parse().ok()
+}
+
+fn name_of(names: &[AccountName], id: i64) -> ActorName {
+    match names.iter().find(|n| n.account_id.0 == id) {
+        Some(n) if n.is_director => ActorName::Director {
+            name: n.display_name.clone(),
+        },
+        Some(n) => ActorName::Staff {
+            name: n.display_name.clone(),
+            role: n.role,
+        },
+        None => ActorName::Unknown,
+    }
+}
+
+fn actor_name(names: &[AccountName], actor: &str) -> ActorName {
+    if let Some(id) = account_id(actor) {
+        return name_of(names, id);
+    }
+    match actor.split_once(':') {
+        Some(("patron", _)) => ActorName::Patron,
+        Some(("vendor-key", _)) => ActorName::Vendor,
+        Some(("system", job)) => ActorName::System(job.to_owned()),
+        _ => ActorName::Unknown,
+    }
+}
+
+fn subject_words(names: &[AccountName], subject: &str) -> String {
+    if let Some(id) = account_id(subject) {
+        return match name_of(names, id) {
+            ActorName::Staff { name, .. } | ActorName::Director { name } => {
+                format!("the account of {name}")
+            }
+            _ => "an account that no longer exists".into(),
+        };
+    }
+    match subject.split_once(':') {
+        Some(("patron", id)) => format!("patron no. {id}"),
+        Some(("record", id)) => format!("record no. {id}"),
+        Some(("request", id)) => format!("emailed request no. {id}"),
+        Some((_, _)) => subject.to_owned(),
+        None => String::new(),
+    }
+}
+
+/// [`search`], with every actor and subject named, and the filters' choices:
+/// the page an admin or custodian of records reads.
+pub fn named_log(
+    custody: &Custody,
+    who: &StaffMember,
+    filter: &Filter,
+    cursor: Option<i64>,
+    limit: i64,
+) -> CustodyResult<NamedLog> {
+    let entries = search(custody, who, filter, cursor, limit)?;
+    Ok(custody.store().read(who.library.id, |tx| {
+        let staff = store::staff::list(tx, None, 1_000)?;
+        let directors = store::staff::directors(tx)?;
+        let mut ids: Vec<i64> = entries
+            .iter()
+            .flat_map(|e| [account_id(&e.actor), account_id(&e.subject)])
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let names = store::staff::names(tx, &ids)?;
+        let actions = audit::actions(tx)?;
+        let mut actors: Vec<ActorChoice> = staff
+            .into_iter()
+            .map(|m| ActorChoice {
+                value: Actor::Staff(m.account_id).to_string(),
+                actor: ActorName::Staff {
+                    name: m.display_name,
+                    role: Some(m.role),
+                },
+            })
+            .collect();
+        actors.extend(directors.into_iter().map(|(id, name)| ActorChoice {
+            value: Actor::Director(id).to_string(),
+            actor: ActorName::Director { name },
+        }));
+        actors.push(ActorChoice {
+            value: "patron:".into(),
+            actor: ActorName::Patron,
+        });
+        actors.push(ActorChoice {
+            value: "system:".into(),
+            actor: ActorName::System(String::new()),
+        });
+        actors.push(ActorChoice {
+            value: "vendor-key:".into(),
+            actor: ActorName::Vendor,
+        });
+        let entries = entries
+            .into_iter()
+            .map(|entry| NamedEntry {
+                actor: actor_name(&names, &entry.actor),
+                subject: subject_words(&names, &entry.subject),
+                entry,
+            })
+            .collect();
+        Ok::<_, StoreError>(NamedLog {
+            entries,
+            actions,
+            actors,
+        })
+    })?)
+}

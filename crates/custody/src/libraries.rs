@@ -104,3 +104,39 @@ pub use store::audit::Verification;
 pub fn verify_audit_chain(store: &Store, library: LibraryId) -> CustodyResult<Verification> {
     Ok(store.read(library, store::audit::verify)?)
 }
+
+/// A member library as the director's list shows it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The library.
+    pub library: Library,
+    /// Its admins (name and address), in the order they were added.
+    pub admins: Vec<store::staff::StaffMember>,
+    /// Its entry in the public directory, when it has one.
+    pub entry_id: Option<i64>,
+}
+
+/// [`list`], with each library's admins and directory entry: the director's
+/// list of member libraries.
+pub fn members(store: &Store, after: Option<LibraryId>, limit: i64) -> CustodyResult<Vec<Member>> {
+    let mut out = Vec::new();
+    for library in list(store, after, limit)? {
+        let admins = store.read(library.id, |tx| {
+            Ok::<_, StoreError>(
+                store::staff::list(tx, None, 1_000)?
+                    .into_iter()
+                    .filter(|m| m.role == policy::staff::LibraryRole::Admin)
+                    .collect::<Vec<_>>(),
+            )
+        })?;
+        let entry_id = store.consortium(Access::Read, |c| {
+            store::directory::by_library(c, library.id).map(|e| e.map(|e| e.id))
+        })?;
+        out.push(Member {
+            library,
+            admins,
+            entry_id,
+        });
+    }
+    Ok(out)
+}

@@ -277,3 +277,59 @@ pub fn verify(tx: &mut LibraryTx<'_>) -> StoreResult<Verification> {
         first_break: None,
     })
 }
+
+/// Which entries a reader of a library's whole log asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only entries with this action (`staff.create`).
+    pub action: Option<String>,
+    /// Only entries by this actor, exactly as stored (`account:7`), or of one
+    /// kind, given as its prefix ending in `:` (`patron:`).
+    pub actor: Option<String>,
+    /// Newest first, read backwards from the cursor; else oldest first.
+    pub newest_first: bool,
+}
+
+/// Entries of the scoped library matching `filter`, at most `limit`, after
+/// (or, newest first, before) the entry with `cursor` as its `seq`.
+pub fn search(
+    tx: &mut LibraryTx<'_>,
+    filter: &Filter,
+    cursor: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Entry>> {
+    let library = tx.library_id().0;
+    let mut q = audit_log::table
+        .filter(audit_log::library_id.eq(library))
+        .select(Entry::as_select())
+        .into_boxed();
+    if let Some(action) = &filter.action {
+        q = q.filter(audit_log::action.eq(action.clone()));
+    }
+    match filter.actor.as_deref() {
+        Some(kind) if kind.ends_with(':') => {
+            q = q.filter(audit_log::actor.like(format!("{kind}%")));
+        }
+        Some(actor) => q = q.filter(audit_log::actor.eq(actor.to_owned())),
+        None => {}
+    }
+    q = if filter.newest_first {
+        q.filter(audit_log::seq.lt(cursor.unwrap_or(i64::MAX)))
+            .order(audit_log::seq.desc())
+    } else {
+        q.filter(audit_log::seq.gt(cursor.unwrap_or(0)))
+            .order(audit_log::seq)
+    };
+    Ok(q.limit(limit).load(tx.conn())?)
+}
+
+/// The actions the scoped library's log holds, in alphabetical order (a filter's choices).
+pub fn actions(tx: &mut LibraryTx<'_>) -> StoreResult<Vec<String>> {
+    let library = tx.library_id().0;
+    Ok(audit_log::table
+        .filter(audit_log::library_id.eq(library))
+        .select(audit_log::action)
+        .distinct()
+        .order(audit_log::action)
+        .load(tx.conn())?)
+}

@@ -268,3 +268,59 @@ pub fn upsert_account(
 ) -> StoreResult<AccountId> {
     crate::accounts::upsert(tx.conn(), new)
 }
+
+/// An account as the audit log's readers see it: its name, whether it is the
+/// director's, and its role at the scoped library if it still works there.
+#[derive(Debug, Clone)]
+pub struct AccountName {
+    /// The account's id.
+    pub account_id: AccountId,
+    /// Display name.
+    pub display_name: String,
+    /// Whether it is the consortium director's account.
+    pub is_director: bool,
+    /// Its role at the scoped library; none if it no longer works there.
+    pub role: Option<LibraryRole>,
+}
+
+/// The names of the accounts `ids` (unknown ids are left out).
+pub fn names(tx: &mut LibraryTx<'_>, ids: &[i64]) -> StoreResult<Vec<AccountName>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let library = tx.library_id();
+    let rows: Vec<(i64, String, bool)> = accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select((accounts::id, accounts::display_name, accounts::is_director))
+        .load(tx.conn())?;
+    let roles: Vec<(i64, String)> = library_staff::table
+        .filter(library_staff::library_id.eq(library.0))
+        .filter(library_staff::account_id.eq_any(ids))
+        .select((library_staff::account_id, library_staff::role))
+        .load(tx.conn())?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, display_name, is_director)| AccountName {
+            account_id: AccountId(id),
+            display_name,
+            is_director,
+            role: roles
+                .iter()
+                .find(|(a, _)| *a == id)
+                .and_then(|(_, r)| r.parse().ok()),
+        })
+        .collect())
+}
+
+/// The consortium director's accounts (id and name): the audit log's readers
+/// may look for what the director did in their library.
+pub fn directors(tx: &mut LibraryTx<'_>) -> StoreResult<Vec<(AccountId, String)>> {
+    Ok(accounts::table
+        .filter(accounts::is_director.eq(true))
+        .select((accounts::id, accounts::display_name))
+        .order(accounts::id)
+        .load::<(i64, String)>(tx.conn())?
+        .into_iter()
+        .map(|(id, name)| (AccountId(id), name))
+        .collect())
+}

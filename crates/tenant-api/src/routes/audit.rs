@@ -15,7 +15,16 @@ pub async fn audit_log(
     let page = q.parse()?;
     let (custody, who) = (state.custody.clone(), staff.member());
     let (after, limit) = (page.after, page.limit);
-    let items = blocking(move || Ok(audit::list(&custody, &who, after, limit)?)).await?;
+    let items = blocking(move || {
+        Ok(audit::search(
+            &custody,
+            &who,
+            &audit::Filter::default(),
+            after,
+            limit,
+        )?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &Entry| e.seq)))
 }
 

@@ -27,9 +27,12 @@ pub async fn list(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Onboard {
-    slug: String,
-    name: String,
-    jurisdiction: String,
+    /// The library's slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// Its jurisdiction profile.
+    pub jurisdiction: String,
 }
 
 /// Onboards a member library.
@@ -38,7 +41,12 @@ pub async fn create(
     _director: DirectorAt<MemberLibraries>,
     body: web::Json<Onboard>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+    let library = onboard(&state, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(library))
+}
+
+/// Onboards a member library: the JSON endpoint and the member libraries page both call this.
+pub async fn onboard(state: &AppState, body: Onboard) -> ApiResult<libraries::Library> {
     let store = state.store.clone();
     let library = blocking(move || {
         let new = Onboarding {
@@ -50,7 +58,7 @@ pub async fn create(
     })
     .await?;
     tracing::info!(library = %library.slug, "library onboarded");
-    Ok(HttpResponse::Created().json(library))
+    Ok(library)
 }
 
 /// `GET /api/v1/director/security-log`: refusals of callers in libraries they have no standing in, oldest first.

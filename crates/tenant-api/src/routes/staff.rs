@@ -64,20 +64,25 @@ pub async fn list(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaff {
-    email: String,
-    display_name: String,
-    role: String,
+    /// Sign-in address.
+    pub email: String,
+    /// The name colleagues see.
+    pub display_name: String,
+    /// `admin`, `staff` or `custodian`.
+    pub role: String,
     /// Omit to have one generated and returned once.
-    password: Option<String>,
+    pub password: Option<String>,
 }
 
+/// A staff account just added.
 #[derive(Serialize)]
-struct Created {
+pub struct Created {
+    /// The account.
     #[serde(flatten)]
-    member: StaffAccount,
+    pub member: StaffAccount,
     /// Present only when custodian generated the password; shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
-    initial_password: Option<String>,
+    pub initial_password: Option<String>,
 }
 
 /// Adds a staff account to the library.
@@ -95,23 +100,29 @@ pub async fn create(
     access: LibraryAccess,
     body: web::Json<NewStaff>,
 ) -> ApiResult<HttpResponse> {
-    let who = manager(&access);
+    let created = add_staff(&state, manager(&access), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Adds a staff account to `who`'s library, generating its password when none
+/// is given: the JSON endpoint and the staff pages both call this.
+pub async fn add_staff(state: &AppState, who: StaffManager, body: NewStaff) -> ApiResult<Created> {
     // Everybody but the director is decided before the body is looked at, so
     // an outsider's answer cannot depend on it; the director's depends on
     // whether the library has an admin yet, read in the creating transaction.
-    if access.standing != Standing::Director {
+    if who.standing != Standing::Director {
         let create = StaffAction::Create {
             role: LibraryRole::Staff,
             library_has_admin: true,
         };
-        authorize(&state, &who, create).await?;
+        authorize(state, &who, create).await?;
     }
     let NewStaff {
         email,
         display_name,
         role,
         password,
-    } = body.into_inner();
+    } = body;
     let role = accounts::parse_role("role", &role)?;
     let email = accounts::sign_in_email(&email)?;
     if display_name.trim().is_empty() {
@@ -124,6 +135,7 @@ pub async fn create(
         check_password(p)?;
     }
     let store = state.store.clone();
+    let created_in = who.library.slug.clone();
     let created = state
         .hashing
         .run(move || {
@@ -142,8 +154,8 @@ pub async fn create(
             })
         })
         .await?;
-    tracing::info!(library = %access.library.slug, account = created.member.account_id.0, role = %role, "staff account added");
-    Ok(HttpResponse::Created().json(created))
+    tracing::info!(library = %created_in, account = created.member.account_id.0, role = %role, "staff account added");
+    Ok(created)
 }
 
 /// One staff member.
@@ -163,11 +175,16 @@ pub async fn get(
 /// `PATCH …/staff/{account}`
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(Default)]
 pub struct StaffChange {
-    role: Option<String>,
-    display_name: Option<String>,
-    disabled: Option<bool>,
-    password: Option<String>,
+    /// A new role.
+    pub role: Option<String>,
+    /// A new name.
+    pub display_name: Option<String>,
+    /// Disable or enable the account.
+    pub disabled: Option<bool>,
+    /// A new password.
+    pub password: Option<String>,
 }
 
 /// Changes a staff member's role, name, password or disabled flag.
@@ -177,9 +194,20 @@ pub async fn update(
     path: web::Path<(String, i64)>,
     body: web::Json<StaffChange>,
 ) -> ApiResult<HttpResponse> {
-    let permit = authorize(&state, &manager(&access), StaffAction::Manage).await?;
     let account = AccountId(path.into_inner().1);
-    let change = body.into_inner();
+    let member = change_staff(&state, manager(&access), account, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(member))
+}
+
+/// Changes a staff member's role, name, password or disabled flag: the JSON
+/// endpoint and the staff pages both call this.
+pub async fn change_staff(
+    state: &AppState,
+    who: StaffManager,
+    account: AccountId,
+    change: StaffChange,
+) -> ApiResult<StaffAccount> {
+    let permit = authorize(state, &who, StaffAction::Manage).await?;
     let role = change
         .role
         .as_deref()
@@ -217,8 +245,8 @@ pub async fn update(
         Ok(accounts::change(&store, &permit, account, &wanted)?)
     })
     .await?;
-    tracing::info!(library = %access.library.slug, account = account.0, "staff account changed");
-    Ok(HttpResponse::Ok().json(member))
+    tracing::info!(library = %who.library.slug, account = account.0, "staff account changed");
+    Ok(member)
 }
 
 /// Removes a staff member from the library (and their account, if they work nowhere else).
@@ -227,12 +255,23 @@ pub async fn remove(
     access: LibraryAccess,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
-    let permit = authorize(&state, &manager(&access), StaffAction::Manage).await?;
     let account = AccountId(path.into_inner().1);
+    remove_staff(&state, manager(&access), account).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a staff member from `who`'s library: the JSON endpoint and the
+/// staff pages both call this.
+pub async fn remove_staff(
+    state: &AppState,
+    who: StaffManager,
+    account: AccountId,
+) -> ApiResult<()> {
+    let permit = authorize(state, &who, StaffAction::Manage).await?;
     let store = state.store.clone();
     blocking(move || Ok(accounts::remove(&store, &permit, account)?)).await?;
-    tracing::info!(library = %access.library.slug, account = account.0, "staff account removed");
-    Ok(HttpResponse::NoContent().finish())
+    tracing::info!(library = %who.library.slug, account = account.0, "staff account removed");
+    Ok(())
 }
 
 /// Registers a library's staff endpoints under `/api/v1`.

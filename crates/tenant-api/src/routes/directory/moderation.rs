@@ -136,12 +136,23 @@ pub async fn approve(
             detail: format!("expected nothing, or JSON such as {{\"reason\": \"...\"}}: {e}"),
         })?
     };
-    let reason = decision.reason.filter(|r| !r.trim().is_empty());
+    let view = approve_change(&state, &director, id, decision.reason).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Approves and publishes change `id`, recording the reason if one is given:
+/// the JSON endpoint and the moderation page both call this.
+pub async fn approve_change(
+    state: &AppState,
+    director: &crate::guards::Director,
+    id: i64,
+    reason: Option<String>,
+) -> ApiResult<directory::moderation::ChangeView> {
+    let reason = reason.filter(|r| !r.trim().is_empty());
     if let Some(r) = &reason {
         check_reason_length(r)?;
     }
-    let view = state.directory.approve(id, director.0.id, reason).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(state.directory.approve(id, director.0.id, reason).await?)
 }
 
 /// `POST /api/v1/directory/changes/{id}/reject`: refuse it, saying why.
@@ -153,9 +164,20 @@ pub async fn reject(
 ) -> ApiResult<HttpResponse> {
     let id = change_id(&path)?;
     let reason = body.into_inner().reason.unwrap_or_default();
-    check_reason_length(&reason)?;
-    let view = state.directory.reject(id, director.0.id, reason).await?;
+    let view = reject_change(&state, &director, id, reason).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Rejects change `id` with the director's reason (required): the JSON
+/// endpoint and the moderation page both call this.
+pub async fn reject_change(
+    state: &AppState,
+    director: &crate::guards::Director,
+    id: i64,
+    reason: String,
+) -> ApiResult<directory::moderation::ChangeView> {
+    check_reason_length(&reason)?;
+    Ok(state.directory.reject(id, director.0.id, reason).await?)
 }
 
 /// `GET /api/v1/directory/libraries/{id}/history`: every version and change, for the director.
