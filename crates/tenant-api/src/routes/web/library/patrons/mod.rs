@@ -78,8 +78,6 @@ pub(super) fn stated(
     }
 }
 
-/// `?purpose=&q=&cursor=` (and, after a deletion or a registration, `done=` with the counts)
-
 /// `?purpose=`
 #[derive(Deserialize)]
 pub struct PurposeQuery {
