@@ -18,7 +18,7 @@ bin="$PWD/target/release/custodian"
 work="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18999
-(cd "$work" && CUSTODIAN__SERVER__BIND="127.0.0.1:$port" CUSTODIAN__LOG__LEVEL=warn "$bin" serve >out.txt 2>err.txt) &
+(cd "$work" && CUSTODIAN__SERVER__BIND="127.0.0.1:$port" CUSTODIAN__LOG__LEVEL=warn exec "$bin" serve >out.txt 2>err.txt) &
 pid=$!
 for _ in $(seq 1 120); do grep -q "custodian listening" "$work/out.txt" 2>/dev/null && break; sleep 1; done
 grep -q "custodian listening" "$work/out.txt" || { echo "the server did not start:" >&2; cat "$work/err.txt" >&2; exit 1; }

@@ -16,3 +16,9 @@ pub mod templates;
 pub mod wake;
 
 pub use requests::{Mailroom, MailroomError};
+/// A message taken in, as the inbound ledger lists it.
+pub use store::inbound::Logged;
+/// A message in the outbox, as the director's outbox lists it (masked recipient, no content).
+pub use store::outbox::Summary as OutboxLetter;
+/// How request dates are written and read in the API (RFC 3339).
+pub use store::time;

@@ -10,8 +10,8 @@ use super::paging::Pager;
 use super::requests::moment;
 use crate::error::ApiError;
 use askama::Template;
-use store::inbound::Logged;
-use store::outbox::Summary;
+use notifier::Logged;
+use notifier::OutboxLetter as Summary;
 
 /// One dead letter as the page shows it.
 pub struct Letter {

@@ -273,7 +273,7 @@ fn event_words(action: &str, detail: &str, me: AccountId, names: &[(AccountId, S
     let label = action_label(action);
     let status =
         |s: &str| policy::requests::RequestStatus::parse(s.trim()).map(|_| status_label(s.trim()));
-    let due = |s: &str| store::time::parse(s).map(|t| day(&t));
+    let due = |s: &str| notifier::time::parse(s).map(|t| day(&t));
     if detail.is_empty() {
         return label.to_owned();
     }

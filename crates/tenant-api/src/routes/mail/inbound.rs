@@ -72,7 +72,7 @@ pub struct LedgerQuery {
 pub(crate) async fn ledger_page(
     state: &AppState,
     q: &LedgerQuery,
-) -> ApiResult<Paged<store::inbound::Logged>> {
+) -> ApiResult<Paged<notifier::Logged>> {
     let page = q.page.parse()?;
     let route = one_of(
         "route",

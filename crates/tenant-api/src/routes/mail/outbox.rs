@@ -7,7 +7,6 @@ use crate::routes::{blocking, PageQuery, Paged};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use store::outbox;
 
 /// `?status=&limit=&cursor=`
 #[derive(Debug, Default, Deserialize)]
@@ -23,7 +22,7 @@ pub struct OutboxQuery {
 pub(crate) async fn outbox_page(
     state: &AppState,
     q: &OutboxQuery,
-) -> ApiResult<Paged<outbox::Summary>> {
+) -> ApiResult<Paged<notifier::OutboxLetter>> {
     let page = q.page.parse()?;
     let status = one_of(
         "status",
@@ -37,7 +36,7 @@ pub(crate) async fn outbox_page(
 }
 
 /// Puts a dead letter back in the queue: the JSON retry and the page's button.
-pub(crate) async fn retry_letter(state: &AppState, id: i64) -> ApiResult<outbox::Summary> {
+pub(crate) async fn retry_letter(state: &AppState, id: i64) -> ApiResult<notifier::OutboxLetter> {
     let room = state.mailroom.clone();
     blocking(move || Ok(room.retry(id, now())?)).await
 }

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod library;
 pub mod my;
 pub mod patron;
+pub mod request_forms;
 pub mod staff;
 
 use crate::auth::Caller;

@@ -8,7 +8,7 @@ use crate::pages::nav;
 use crate::pages::requests::{Queue, Typed};
 use crate::routes::mail::inbox::DIRECTOR_QUEUES;
 use crate::routes::mail::MailDirector;
-use crate::routes::web::library::requests::{
+use crate::routes::web::request_forms::{
     self as shared, form_error, ChangeForm, Done, ListParams, ReplyForm,
 };
 use crate::routes::web::{check_staff_form, see_other, staff_bar};
