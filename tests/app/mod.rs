@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod demo;
+mod legal;
 mod operations;
 mod patrons;
 mod sign_in;

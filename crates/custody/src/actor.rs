@@ -77,6 +77,8 @@ pub enum Subject {
     Account(AccountId),
     /// One emailed correction request.
     MailRequest(MailRequestId),
+    /// One legal request for library records.
+    LegalRequest(i64),
 }
 
 impl fmt::Display for Subject {
@@ -87,6 +89,7 @@ impl fmt::Display for Subject {
             Subject::Record(id) => write!(f, "record:{id}"),
             Subject::Account(id) => write!(f, "account:{id}"),
             Subject::MailRequest(id) => write!(f, "request:{id}"),
+            Subject::LegalRequest(id) => write!(f, "legal-request:{id}"),
         }
     }
 }

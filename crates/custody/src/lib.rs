@@ -16,6 +16,7 @@ pub mod consents;
 pub mod demo;
 pub mod error;
 pub mod gate;
+pub mod legal;
 pub mod libraries;
 pub mod me;
 pub mod patron_sessions;

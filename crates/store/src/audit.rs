@@ -186,7 +186,9 @@ pub fn list(tx: &mut LibraryTx<'_>, after_seq: Option<i64>, limit: i64) -> Store
         .load(tx.conn())?)
 }
 
-/// Entries about `subject` that are not sealed, newest first: what a patron's access log shows.
+/// Entries about `subject` that are not sealed, or whose seal (a legal
+/// request's non-disclosure order) has lapsed, newest first: what a patron's
+/// access log shows.
 pub fn about(
     tx: &mut LibraryTx<'_>,
     subject: &str,
@@ -194,10 +196,21 @@ pub fn about(
     limit: i64,
 ) -> StoreResult<Vec<Entry>> {
     let library = tx.library_id().0;
+    // The chain is append-only, so a seal cannot be lifted in place: the
+    // releases whose order has ended are looked up and shown beside it.
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let lapsed = crate::legal::unsealed_releases(tx, subject, &today)?;
     Ok(audit_log::table
         .filter(audit_log::library_id.eq(library))
         .filter(audit_log::subject.eq(subject))
-        .filter(audit_log::sealed.eq(false))
+        .filter(
+            audit_log::sealed
+                .eq(false)
+                .or(audit_log::seq.eq_any(lapsed)),
+        )
         .filter(audit_log::seq.lt(before_seq.unwrap_or(i64::MAX)))
         .order(audit_log::seq.desc())
         .limit(limit)

@@ -19,6 +19,7 @@ pub mod encryption;
 pub mod error;
 pub mod ids;
 pub mod inbound;
+pub mod legal;
 pub mod libraries;
 pub mod migrations;
 pub mod outbox;

@@ -277,6 +277,42 @@ pub fn for_patron(
         .collect()
 }
 
+/// The records linked to `patrons`, of `kinds`, that happened in
+/// `[from, until)` (either end open), by patron then id: exactly the scope
+/// of a legal request, nothing else.
+pub fn in_scope(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    patrons: &[PatronId],
+    kinds: &[String],
+    from: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+) -> StoreResult<Vec<Record>> {
+    let lib = tx.library_id();
+    let mut q = record_links::table
+        .inner_join(
+            library_records::table.on(library_records::library_id
+                .eq(record_links::library_id)
+                .and(library_records::id.eq(record_links::record_id))),
+        )
+        .filter(record_links::library_id.eq(lib.0))
+        .filter(record_links::patron_id.eq_any(patrons.iter().map(|p| p.0).collect::<Vec<_>>()))
+        .filter(library_records::kind.eq_any(kinds.to_vec()))
+        .order((record_links::patron_id, record_links::record_id))
+        .select((record_columns!(), record_links::patron_id))
+        .into_boxed();
+    if let Some(f) = from {
+        q = q.filter(library_records::occurred_at.ge(f));
+    }
+    if let Some(u) = until {
+        q = q.filter(library_records::occurred_at.lt(u));
+    }
+    let rows: Vec<(Row, i64)> = q.load(tx.conn())?;
+    rows.into_iter()
+        .map(|(r, p)| open_row(tx, keys, r, Some(PatronId(p))))
+        .collect()
+}
+
 /// One record of the scoped library.
 pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<Record> {
     let lib = tx.library_id();

@@ -268,3 +268,41 @@ diesel::table! {
         repeats -> BigInt,
     }
 }
+
+diesel::table! {
+    legal_requests (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        instrument -> Text,
+        requester_name -> Text,
+        requester_agency -> Text,
+        requester_email -> Text,
+        court -> Text,
+        case_number -> Text,
+        issued_on -> Nullable<Text>,
+        good_cause_shown -> Bool,
+        finding -> Text,
+        patron_ids -> Text,
+        kinds -> Text,
+        from_date -> Nullable<Text>,
+        to_date -> Nullable<Text>,
+        non_disclosure_until -> Nullable<Text>,
+        consent_id -> Nullable<BigInt>,
+        status -> Text,
+        registered_by -> BigInt,
+        created_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        clause -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    legal_releases (library_id, audit_seq) {
+        library_id -> BigInt,
+        audit_seq -> BigInt,
+        legal_request_id -> BigInt,
+        subject -> Text,
+    }
+}

@@ -22,6 +22,8 @@ pub enum IdSpace {
     MailRequests,
     /// `outbox.id`
     Outbox,
+    /// `legal_requests.id`
+    LegalRequests,
 }
 
 impl IdSpace {
@@ -32,6 +34,7 @@ impl IdSpace {
             IdSpace::Consents => "consent_ids",
             IdSpace::MailRequests => "mail_request_ids",
             IdSpace::Outbox => "outbox_id_seq",
+            IdSpace::LegalRequests => "legal_request_ids",
         }
     }
 
@@ -43,6 +46,7 @@ impl IdSpace {
             IdSpace::Consents => "patron_consents",
             IdSpace::MailRequests => "mail_requests",
             IdSpace::Outbox => "outbox",
+            IdSpace::LegalRequests => "legal_requests",
         }
     }
 }

@@ -335,6 +335,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::records::configure)
                     .configure(routes::audit::configure)
                     .configure(routes::staff::configure)
+                    .configure(routes::legal::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod health;
+pub mod legal;
 pub mod libraries;
 pub mod mail;
 pub mod me;

@@ -1,0 +1,3 @@
+DROP TABLE legal_releases;
+DROP TABLE legal_requests;
+DROP SEQUENCE legal_request_ids;

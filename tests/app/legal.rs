@@ -1,0 +1,444 @@
+//! Legal requests in process: the register, the custodian's decision citing
+//! the statute, the package holding exactly the scope, and the sealed entry
+//! in the patron's access log.
+
+use crate::app::support::*;
+use serde_json::{json, Value};
+
+/// A new member of `library` in `role`, added by its admin; their token.
+fn member(app: &TestApp, library: &str, role: &str) -> String {
+    let admin = app.sign_in(&format!("admin.{library}@demo.custodian.test"));
+    let email = format!("{role}@{library}.example");
+    let created = post(
+        &staff_url(app, library),
+        Some(&admin),
+        &json!({"email": email, "display_name": format!("The {role}"), "role": role}),
+    );
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let password = created.body["initial_password"].as_str().unwrap();
+    let r = post(
+        &app.url("/api/v1/auth/sign-in"),
+        None,
+        &json!({"email": email, "password": password}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["token"].as_str().unwrap().to_owned()
+}
+
+fn base(app: &TestApp, library: &str) -> String {
+    app.url(&format!("/api/v1/libraries/{library}/legal-requests"))
+}
+
+fn patron(app: &TestApp, token: &str, library: &str, card: &str) -> i64 {
+    let made = register(
+        app,
+        token,
+        library,
+        json!({"card_number": card, "pin": "2468", "name": "Test Patron", "email": format!("p{card}@example.org"), "birth_date": "1980-01-01"}),
+    );
+    made["id"].as_i64().unwrap()
+}
+
+fn record(
+    app: &TestApp,
+    token: &str,
+    library: &str,
+    patron: i64,
+    kind: &str,
+    ext: &str,
+    at: &str,
+) -> i64 {
+    let r = post(
+        &app.url(&format!("/api/v1/libraries/{library}/records")),
+        Some(token),
+        &json!({"kind": kind, "source": "ils", "external_id": ext, "occurred_at": at, "item": format!("item {ext}"), "status": "out", "patron_id": patron}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["ids"][0].as_i64().unwrap()
+}
+
+fn court_order(patrons: &[i64], until: Option<&str>) -> Value {
+    json!({
+        "instrument": "court_order",
+        "requester": {"name": "Det. Ray", "agency": "Greene County Sheriff", "email": "ray@sheriff.example.org"},
+        "court": "31st Judicial Circuit",
+        "case_number": "26-CR-0412",
+        "issued_on": "2026-11-20",
+        "good_cause_shown": true,
+        "finding": "necessary_to_prosecute_crime",
+        "patron_ids": patrons,
+        "kinds": ["circulation"],
+        "from": "2026-10-01",
+        "to": "2026-10-31",
+        "non_disclosure_until": until,
+    })
+}
+
+fn access_log(app: &TestApp, card: &str) -> Vec<Value> {
+    let signed = patron_sign_in(app, "riverbend", card, "2468");
+    assert_eq!(signed.status, 200, "{:?}", signed.body);
+    let token = signed.body["token"].as_str().unwrap().to_owned();
+    let log = get(&app.url("/api/v1/patron/me/access-log"), Some(&token));
+    assert_eq!(log.status, 200, "{:?}", log.body);
+    log.body["items"].as_array().unwrap().clone()
+}
+
+fn releases(log: &[Value]) -> usize {
+    log.iter()
+        .filter(|e| e["action"] == "legal.release")
+        .count()
+}
+
+#[test]
+fn a_missouri_subpoena_is_refused_citing_the_statute() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let custodian = member(&app, "riverbend", "custodian");
+        let p = patron(&app, &staff, "riverbend", "21000888001");
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &json!({"instrument": "subpoena", "requester": {"name": "A. Clerk", "agency": "County Prosecutor"}, "patron_ids": [p], "kinds": ["circulation"]}),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        assert_eq!(made.body["status"], "received");
+        let id = made.body["id"].as_i64().unwrap();
+
+        // Staff who are not custodians cannot decide.
+        let by_staff = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&staff),
+            &json!({}),
+        );
+        assert_eq!(by_staff.status, 403, "[{backend}] {:?}", by_staff.body);
+        // The package before any decision: 409.
+        let early = get(
+            &format!("{}/{id}/package", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(early.status, 409, "[{backend}] {:?}", early.body);
+
+        let decided = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&custodian),
+            &json!({}),
+        );
+        assert_eq!(decided.status, 200, "[{backend}] {:?}", decided.body);
+        assert_eq!(decided.body["decision"], "deny");
+        let citation = decided.body["citation"].as_str().unwrap();
+        assert!(citation.contains("RSMo 182.817"), "[{backend}] {citation}");
+        let needs = decided.body["requester_needs"].as_str().unwrap();
+        assert!(needs.contains("court"), "[{backend}] {needs}");
+
+        // Final: a second decision clashes; a denied request releases nothing.
+        let again = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&custodian),
+            &json!({}),
+        );
+        assert_eq!(again.status, 409, "[{backend}] {:?}", again.body);
+        let denied = get(
+            &format!("{}/{id}/package", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(denied.status, 409, "[{backend}] {:?}", denied.body);
+
+        let shown = get(&format!("{}/{id}", base(&app, "riverbend")), Some(&staff));
+        assert_eq!(
+            shown.body["status"], "denied",
+            "[{backend}] {:?}",
+            shown.body
+        );
+        let listed = get(
+            &format!("{}?status=denied", base(&app, "riverbend")),
+            Some(&staff),
+        );
+        assert_eq!(
+            listed.body["items"].as_array().unwrap().len(),
+            1,
+            "[{backend}]"
+        );
+        let none = get(
+            &format!("{}?status=received", base(&app, "riverbend")),
+            Some(&staff),
+        );
+        assert_eq!(
+            none.body["items"].as_array().unwrap().len(),
+            0,
+            "[{backend}]"
+        );
+    });
+}
+
+#[test]
+fn registration_names_the_wrong_field_and_other_libraries_see_nothing() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let p = patron(&app, &staff, "riverbend", "21000888002");
+        let bad = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &json!({"instrument": "letter", "requester": {"name": "X"}, "patron_ids": [p], "kinds": ["circulation"]}),
+        );
+        bad.assert_problem(400, "invalid-parameter");
+        assert_eq!(
+            bad.body["field"], "instrument",
+            "[{backend}] {:?}",
+            bad.body
+        );
+        let bad = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &json!({"instrument": "subpoena", "requester": {"name": "X"}, "patron_ids": [p], "kinds": ["circulation"], "from": "yesterday"}),
+        );
+        assert_eq!(bad.status, 400, "[{backend}]");
+        assert_eq!(bad.body["field"], "from", "[{backend}] {:?}", bad.body);
+
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &court_order(&[p], None),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let id = made.body["id"].as_i64().unwrap();
+        // Another library's custodian and staff: 404, through their own library's path too.
+        let other = member(&app, "cedar-county", "custodian");
+        let theirs = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&other),
+            &json!({}),
+        );
+        assert_eq!(theirs.status, 404, "[{backend}] {:?}", theirs.body);
+        let own_path = post(
+            &format!("{}/{id}/decision", base(&app, "cedar-county")),
+            Some(&other),
+            &json!({}),
+        );
+        assert_eq!(own_path.status, 404, "[{backend}] {:?}", own_path.body);
+        let other_staff = member(&app, "cedar-county", "staff");
+        let read = get(
+            &format!("{}/{id}", base(&app, "cedar-county")),
+            Some(&other_staff),
+        );
+        assert_eq!(read.status, 404, "[{backend}] {:?}", read.body);
+    });
+}
+
+#[test]
+fn a_court_order_releases_exactly_its_scope_and_the_patron_sees_it() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let custodian = member(&app, "riverbend", "custodian");
+        let named = patron(&app, &staff, "riverbend", "21000888010");
+        let other = patron(&app, &staff, "riverbend", "21000888011");
+        let in_scope = record(
+            &app,
+            &staff,
+            "riverbend",
+            named,
+            "circulation",
+            "in-1",
+            "2026-10-15T10:00:00Z",
+        );
+        let last_day = record(
+            &app,
+            &staff,
+            "riverbend",
+            named,
+            "circulation",
+            "in-2",
+            "2026-10-31T23:00:00Z",
+        );
+        let before = record(
+            &app,
+            &staff,
+            "riverbend",
+            named,
+            "circulation",
+            "out-date",
+            "2026-09-15T10:00:00Z",
+        );
+        let kind = record(
+            &app,
+            &staff,
+            "riverbend",
+            named,
+            "card_registration",
+            "out-kind",
+            "2026-10-15T10:00:00Z",
+        );
+        let theirs = record(
+            &app,
+            &staff,
+            "riverbend",
+            other,
+            "circulation",
+            "out-patron",
+            "2026-10-15T10:00:00Z",
+        );
+        let cedar_staff = member(&app, "cedar-county", "staff");
+        let cedar_patron = patron(&app, &cedar_staff, "cedar-county", "21000888012");
+        let cedar = record(
+            &app,
+            &cedar_staff,
+            "cedar-county",
+            cedar_patron,
+            "circulation",
+            "out-library",
+            "2026-10-15T10:00:00Z",
+        );
+
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &court_order(&[named, cedar_patron], None),
+        );
+        // A patron of another library is not one of this library's.
+        assert_eq!(made.status, 400, "[{backend}] {:?}", made.body);
+        assert_eq!(made.body["field"], "patron_ids");
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &court_order(&[named], None),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let id = made.body["id"].as_i64().unwrap();
+
+        let decided = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&custodian),
+            &json!({}),
+        );
+        assert_eq!(decided.status, 200, "[{backend}] {:?}", decided.body);
+        assert_eq!(
+            decided.body["decision"], "allow",
+            "[{backend}] {:?}",
+            decided.body
+        );
+        assert!(decided.body["citation"]
+            .as_str()
+            .unwrap()
+            .contains("RSMo 182.817"));
+
+        let pkg = get(
+            &format!("{}/{id}/package", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(pkg.status, 200, "[{backend}] {:?}", pkg.body);
+        let mut ids: Vec<i64> = pkg.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, vec![in_scope, last_day], "[{backend}] {:?}", pkg.body);
+        for absent in [before, kind, theirs, cedar] {
+            assert!(!ids.contains(&absent));
+        }
+        let csv = get(
+            &format!("{}/{id}/package?format=csv", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(csv.status, 200, "[{backend}]");
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        let text = csv.body.as_str().unwrap();
+        assert_eq!(text.lines().count(), 3, "[{backend}] {text}");
+        assert!(
+            text.contains("item in-1") && !text.contains("out-date"),
+            "{text}"
+        );
+
+        // Not sealed: the release is in the patron's access log; the other patron's has none.
+        assert!(
+            releases(&access_log(&app, "21000888010")) >= 1,
+            "[{backend}]"
+        );
+        assert_eq!(releases(&access_log(&app, "21000888011")), 0, "[{backend}]");
+
+        // The chain names every step with its clause.
+        let admin = app.sign_in("admin.riverbend@demo.custodian.test");
+        let audit = get(
+            &app.url("/api/v1/libraries/riverbend/audit?limit=200"),
+            Some(&admin),
+        );
+        let body = audit.body.to_string();
+        for action in [
+            "legal.registered",
+            "legal.decided",
+            "legal.package",
+            "legal.release",
+        ] {
+            assert!(
+                body.contains(action),
+                "[{backend}] {action} missing: {body}"
+            );
+        }
+        assert!(body.contains("mo.182.817"), "[{backend}] clause missing");
+    });
+}
+
+#[test]
+fn a_sealed_release_stays_hidden_until_its_date() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let custodian = member(&app, "riverbend", "custodian");
+        let p = patron(&app, &staff, "riverbend", "21000888020");
+        record(
+            &app,
+            &staff,
+            "riverbend",
+            p,
+            "circulation",
+            "s-1",
+            "2026-10-15T10:00:00Z",
+        );
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &court_order(&[p], Some("2099-01-01")),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let id = made.body["id"].as_i64().unwrap();
+        let decided = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&custodian),
+            &json!({}),
+        );
+        assert_eq!(
+            decided.body["decision"], "allow",
+            "[{backend}] {:?}",
+            decided.body
+        );
+        let pkg = get(
+            &format!("{}/{id}/package", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(pkg.status, 200, "[{backend}] {:?}", pkg.body);
+        assert_eq!(pkg.body["records"].as_array().unwrap().len(), 1);
+
+        assert_eq!(
+            releases(&access_log(&app, "21000888020")),
+            0,
+            "[{backend}] sealed"
+        );
+
+        // The order's date passes: the entry appears by itself.
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&app.raw_url).unwrap()).unwrap();
+        use diesel::connection::SimpleConnection;
+        raw.batch_execute(&format!(
+            "UPDATE legal_requests SET non_disclosure_until = '2026-01-01' WHERE id = {id}"
+        ))
+        .unwrap();
+        assert_eq!(
+            releases(&access_log(&app, "21000888020")),
+            1,
+            "[{backend}] after the date"
+        );
+    });
+}
