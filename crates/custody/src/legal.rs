@@ -19,6 +19,7 @@ use policy::disclosure::{
 };
 use policy::jurisdiction::{CourtFinding, Profile};
 use policy::records::{FieldSet, KindSet, RecordKind};
+use policy::staff::LibraryRole;
 use serde::{Deserialize, Serialize};
 use store::legal::{self as sql, LegalRequest, NewLegalRequest};
 use store::records::{self, Record};
@@ -362,6 +363,19 @@ fn clause_code(code: Option<&str>) -> &'static str {
         .code()
 }
 
+/// The route's guard also lets an admin through (admins read the audit log);
+/// a legal request is the custodian of records' alone, and an admin's final
+/// "decision" would be a refusal nobody could undo.
+fn only_custodian(who: &StaffMember) -> CustodyResult<()> {
+    if who.role == LibraryRole::Custodian {
+        Ok(())
+    } else {
+        Err(CustodyError::Forbidden(
+            "only the library's custodian of records decides a legal request and reads its package",
+        ))
+    }
+}
+
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
@@ -504,6 +518,7 @@ pub fn decide_request(
     who: &StaffMember,
     id: i64,
 ) -> CustodyResult<DecisionView> {
+    only_custodian(who)?;
     let actor = who.actor();
     custody.store().write(who.library.id, |tx| {
         let r = sql::get(tx, id)?;
@@ -567,6 +582,7 @@ fn end_of(d: Option<&str>) -> CustodyResult<Option<NaiveDateTime>> {
 /// The records an allowed request releases; each patron's release is an
 /// audit entry about them, sealed while the non-disclosure order runs.
 pub fn package(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<Package> {
+    only_custodian(who)?;
     let actor = who.actor();
     custody.store().write(who.library.id, |tx| {
         let r = sql::get(tx, id)?;
