@@ -89,6 +89,31 @@ fn an_admin_manages_the_staff_of_their_own_library() {
         )
         .assert_problem(409, "conflict");
 
+        // The clerk is now the library's only custodian of records: legal
+        // requests go to them, so they cannot be demoted, disabled or removed
+        // until another is designated.
+        for refused in [
+            patch(&one, Some(&admin), &json!({"role": "staff"})),
+            patch(&one, Some(&admin), &json!({"disabled": true})),
+            delete(&one, Some(&admin)),
+        ] {
+            refused.assert_problem(409, "conflict");
+            assert!(
+                refused.body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("designate another custodian first"),
+                "{:?}",
+                refused.body
+            );
+        }
+        let second = post(
+            &staff_url(&server, "riverbend"),
+            Some(&admin),
+            &json!({"email": "records@riverbend.example", "display_name": "Records Officer", "role": "custodian"}),
+        );
+        assert_eq!(second.status, 201, "{:?}", second.body);
+
         assert_eq!(delete(&one, Some(&admin)).status, 204);
         get(&one, Some(&admin)).assert_problem(404, "not-found");
         let gone = post(

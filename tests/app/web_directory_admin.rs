@@ -3,6 +3,7 @@
 //! entry and its audit log, driven through their forms as a browser would.
 
 use crate::app::support::*;
+use serde_json::json;
 
 const DIRECTOR: &str = "director@demo.custodian.test";
 const ADMIN_A: &str = "admin.riverbend@demo.custodian.test";
@@ -379,6 +380,15 @@ fn an_admin_adds_and_removes_staff_and_nobody_else_manages_them() {
             "{}",
             l.body
         );
+        // A second custodian of records, so Ada is not the library's only one
+        // (the last custodian cannot be disabled).
+        let admin_token = app.sign_in(ADMIN_A);
+        let second = post(
+            &app.url("/api/v1/libraries/riverbend/staff"),
+            Some(&admin_token),
+            &json!({"email": "records@riverbend.example", "display_name": "Records Officer", "role": "custodian"}),
+        );
+        assert_eq!(second.status, 201, "[{backend}] {:?}", second.body);
         // Disabling: Ada can no longer sign in; without the token nothing changes.
         let forged = b.post(
             &format!("/libraries/riverbend/staff/{id}/enabled"),

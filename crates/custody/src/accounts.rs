@@ -242,6 +242,10 @@ pub fn add(store: &Store, who: &StaffManager, new: &NewStaff<'_>) -> CustodyResu
     outcome.map_err(|d| answer(d).err().unwrap_or(CustodyError::NotFound))
 }
 
+/// Why the last custodian of records cannot go: someone must answer legal
+/// requests for the library's records (the seed policies name the custodian).
+const LAST_CUSTODIAN: &str = "a library that has a custodian of records must keep one: legal requests for its records go to them; designate another custodian first";
+
 /// What to change of a staff account; `None` leaves a field as it is.
 #[derive(Default)]
 pub struct StaffChange<'a> {
@@ -278,6 +282,12 @@ pub fn change(
                 "a library must keep at least one enabled admin".into(),
             ));
         }
+        let loses_custodian = current.role == LibraryRole::Custodian
+            && (change.role.is_some_and(|r| r != LibraryRole::Custodian)
+                || change.disabled == Some(true));
+        if loses_custodian && staff::role_count(tx, LibraryRole::Custodian)? <= 1 {
+            return Err(CustodyError::Conflict(LAST_CUSTODIAN.into()));
+        }
         if let Some(role) = change.role {
             staff::set_role(tx, account, role)?;
         }
@@ -313,6 +323,12 @@ pub fn remove(store: &Store, permit: &StaffPermit, account: AccountId) -> Custod
             return Err(CustodyError::Conflict(
                 "a library must keep at least one admin; add another admin first".into(),
             ));
+        }
+        if current.role == LibraryRole::Custodian
+            && !current.disabled
+            && staff::role_count(tx, LibraryRole::Custodian)? <= 1
+        {
+            return Err(CustodyError::Conflict(LAST_CUSTODIAN.into()));
         }
         staff::remove_member(tx, account)?;
         let entry = Entry {

@@ -150,11 +150,16 @@ pub fn remove(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<bool> {
 
 /// How many enabled admins the scoped library has (a library must keep at least one).
 pub fn admin_count(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
+    role_count(tx, LibraryRole::Admin)
+}
+
+/// How many enabled members of the scoped library hold `role`.
+pub fn role_count(tx: &mut LibraryTx<'_>, role: LibraryRole) -> StoreResult<i64> {
     let library = tx.library_id();
     Ok(library_staff::table
         .inner_join(accounts::table)
         .filter(library_staff::library_id.eq(library.0))
-        .filter(library_staff::role.eq(LibraryRole::Admin.as_str()))
+        .filter(library_staff::role.eq(role.as_str()))
         .filter(accounts::disabled.eq(false))
         .count()
         .get_result(tx.conn())?)
