@@ -493,3 +493,133 @@ fn a_missouri_court_order_on_good_cause_alone_is_refused_saying_what_the_statute
         );
     });
 }
+
+#[test]
+fn the_invoice_charges_the_custodians_time_at_the_librarys_rate() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let custodian = member(&app, "riverbend", "custodian");
+        let p = patron(&app, &staff, "riverbend", "21000888009");
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &court_order(&[p], None),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let id = made.body["id"].as_i64().unwrap();
+        let time = format!("{}/{id}/time", base(&app, "riverbend"));
+        let invoice = format!("{}/{id}/invoice", base(&app, "riverbend"));
+
+        let first = post(
+            &time,
+            Some(&custodian),
+            &json!({"minutes": 90, "what": "Searched the circulation records"}),
+        );
+        assert_eq!(first.status, 201, "[{backend}] {:?}", first.body);
+        assert_eq!(first.body["minutes"], 90, "[{backend}] {:?}", first.body);
+        assert_eq!(first.body["legal_request_id"], id);
+        let by = first.body["by"].as_i64().unwrap();
+        let second = post(
+            &time,
+            Some(&custodian),
+            &json!({"minutes": 45, "what": "Prepared the package", "by": by}),
+        );
+        assert_eq!(second.status, 201, "[{backend}] {:?}", second.body);
+
+        // Bad minutes, a missing description, somebody else's time: 400 naming the field.
+        for minutes in [json!(0), json!(1441), json!("ninety")] {
+            let bad = post(
+                &time,
+                Some(&custodian),
+                &json!({"minutes": minutes, "what": "x"}),
+            );
+            bad.assert_problem(400, "invalid-parameter");
+            assert_eq!(bad.body["field"], "minutes", "[{backend}] {:?}", bad.body);
+        }
+        let bad = post(&time, Some(&custodian), &json!({"minutes": 5}));
+        assert_eq!(bad.status, 400, "[{backend}]");
+        assert_eq!(bad.body["field"], "what", "[{backend}] {:?}", bad.body);
+        let bad = post(
+            &time,
+            Some(&custodian),
+            &json!({"minutes": 5, "what": "x", "by": by + 1000}),
+        );
+        assert_eq!(bad.status, 400, "[{backend}]");
+        assert_eq!(bad.body["field"], "by", "[{backend}] {:?}", bad.body);
+
+        // Staff who are not custodians: 403; another library: 404.
+        let by_staff = post(&time, Some(&staff), &json!({"minutes": 5, "what": "x"}));
+        assert_eq!(by_staff.status, 403, "[{backend}] {:?}", by_staff.body);
+        assert_eq!(get(&invoice, Some(&staff)).status, 403, "[{backend}]");
+        let other = member(&app, "cedar-county", "custodian");
+        let theirs = post(&time, Some(&other), &json!({"minutes": 5, "what": "x"}));
+        assert_eq!(theirs.status, 404, "[{backend}] {:?}", theirs.body);
+        let own_path = post(
+            &format!("{}/{id}/time", base(&app, "cedar-county")),
+            Some(&other),
+            &json!({"minutes": 5, "what": "x"}),
+        );
+        assert_eq!(own_path.status, 404, "[{backend}] {:?}", own_path.body);
+        let other_invoice = get(
+            &format!("{}/{id}/invoice", base(&app, "cedar-county")),
+            Some(&other),
+        );
+        assert_eq!(other_invoice.status, 404, "[{backend}]");
+
+        // The invoice: 90 + 45 minutes at 2500 cents an hour.
+        let inv = get(&invoice, Some(&custodian));
+        assert_eq!(inv.status, 200, "[{backend}] {:?}", inv.body);
+        assert_eq!(
+            inv.body["hourly_rate_cents"], 2500,
+            "[{backend}] {:?}",
+            inv.body
+        );
+        assert_eq!(inv.body["total_cents"], 5625, "[{backend}] {:?}", inv.body);
+        assert_eq!(inv.body["requester"]["name"], "Det. Ray");
+        assert_eq!(inv.body["requester"]["agency"], "Greene County Sheriff");
+        assert_eq!(inv.body["requester"]["email"], "ray@sheriff.example.org");
+        let lines = inv.body["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 2, "[{backend}] {:?}", inv.body);
+        assert_eq!(lines[0]["minutes"], 90);
+        assert_eq!(lines[0]["cents"], 3750);
+        assert_eq!(lines[0]["by"], "The custodian");
+        assert_eq!(lines[1]["what"], "Prepared the package");
+        assert_eq!(lines[1]["cents"], 1875);
+
+        // The printable page, by Accept or by ?format=html.
+        let bearer = format!("Bearer {custodian}");
+        let page = request(
+            "GET",
+            &invoice,
+            &[("Authorization", &bearer), ("Accept", "text/html")],
+            None,
+        );
+        assert_eq!(page.status, 200, "[{backend}] {:?}", page.body);
+        assert!(page
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html"));
+        let html = page.body.as_str().unwrap_or("");
+        assert!(html.contains("$56.25"), "[{backend}] {html}");
+        assert!(html.contains("Det. Ray"), "[{backend}] {html}");
+        assert!(html.contains("Greene County Sheriff"), "[{backend}] {html}");
+        assert!(html.contains("<caption>"), "[{backend}] {html}");
+        let by_query = get(&format!("{invoice}?format=html"), Some(&custodian));
+        assert!(by_query.body.as_str().unwrap_or("").contains("$56.25"));
+
+        // Both steps are in the library's audit chain.
+        let admin = app.sign_in("admin.riverbend@demo.custodian.test");
+        let audit = get(
+            &app.url("/api/v1/libraries/riverbend/audit?limit=200"),
+            Some(&admin),
+        );
+        let body = audit.body.to_string();
+        for action in ["legal.time", "legal.invoice"] {
+            assert!(
+                body.contains(action),
+                "[{backend}] {action} missing: {body}"
+            );
+        }
+    });
+}

@@ -366,7 +366,7 @@ fn clause_code(code: Option<&str>) -> &'static str {
 /// The route's guard also lets an admin through (admins read the audit log);
 /// a legal request is the custodian of records' alone, and an admin's final
 /// "decision" would be a refusal nobody could undo.
-fn only_custodian(who: &StaffMember) -> CustodyResult<()> {
+pub(crate) fn only_custodian(who: &StaffMember) -> CustodyResult<()> {
     if who.role == LibraryRole::Custodian {
         Ok(())
     } else {
@@ -382,7 +382,11 @@ fn today() -> NaiveDate {
 
 /// Appends one step to the library's chain and returns its sequence number,
 /// which a release keeps so its seal can lapse with the order.
-fn step(tx: &mut store::LibraryTx<'_>, entry: &Entry<'_>, sealed: bool) -> store::StoreResult<i64> {
+pub(crate) fn step(
+    tx: &mut store::LibraryTx<'_>,
+    entry: &Entry<'_>,
+    sealed: bool,
+) -> store::StoreResult<i64> {
     let (actor, subject) = (entry.actor.to_string(), entry.subject.to_string());
     audit::append(
         tx,

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod gate;
 pub mod legal;
+pub mod legal_cost;
 pub mod libraries;
 pub mod me;
 pub mod patron_sessions;

@@ -2,7 +2,7 @@
 //! each allowed request made into patrons' access logs.
 
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{legal_releases, legal_requests};
+use crate::schema::{legal_releases, legal_requests, legal_settings, legal_time};
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
 use chrono::NaiveDateTime;
@@ -269,4 +269,83 @@ pub fn unsealed_releases(
         .filter(legal_releases::legal_request_id.eq_any(lapsed))
         .select(legal_releases::audit_seq)
         .load(tx.conn())?)
+}
+
+/// The hourly rate charged for staff time when a library has set none.
+pub const DEFAULT_HOURLY_RATE_CENTS: i64 = 2500;
+
+/// Staff time spent on a legal request.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = legal_time)]
+pub struct TimeEntry {
+    /// Its id.
+    pub id: i64,
+    /// The request it was spent on.
+    pub legal_request_id: i64,
+    /// How long, in minutes.
+    pub minutes: i64,
+    /// What for.
+    pub what: String,
+    /// The staff account that spent it.
+    pub by_account: i64,
+    /// When it was recorded.
+    pub created_at: NaiveDateTime,
+}
+
+/// Records `minutes` of staff time on request `request`; returns the entry.
+pub fn add_time(
+    tx: &mut LibraryTx<'_>,
+    request: i64,
+    minutes: i64,
+    what: &str,
+    by: i64,
+    now: NaiveDateTime,
+) -> StoreResult<TimeEntry> {
+    let lib = tx.library_id().0;
+    let id = sequence::allocate(tx, IdSpace::LegalTime, 1)?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Conflict("no id for the time entry".into()))?;
+    diesel::insert_into(legal_time::table)
+        .values((
+            legal_time::library_id.eq(lib),
+            legal_time::id.eq(id),
+            legal_time::legal_request_id.eq(request),
+            legal_time::minutes.eq(minutes),
+            legal_time::what.eq(what),
+            legal_time::by_account.eq(by),
+            legal_time::created_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    Ok(TimeEntry {
+        id,
+        legal_request_id: request,
+        minutes,
+        what: what.to_owned(),
+        by_account: by,
+        created_at: now,
+    })
+}
+
+/// The time spent on request `request`, in the order it was recorded.
+pub fn time_entries(tx: &mut LibraryTx<'_>, request: i64) -> StoreResult<Vec<TimeEntry>> {
+    let lib = tx.library_id().0;
+    Ok(legal_time::table
+        .filter(legal_time::library_id.eq(lib))
+        .filter(legal_time::legal_request_id.eq(request))
+        .order(legal_time::id)
+        .select(TimeEntry::as_select())
+        .load(tx.conn())?)
+}
+
+/// The scoped library's hourly rate for staff time on legal requests, in
+/// cents; [`DEFAULT_HOURLY_RATE_CENTS`] unless the library has set one.
+pub fn hourly_rate_cents(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
+    let lib = tx.library_id().0;
+    Ok(legal_settings::table
+        .filter(legal_settings::library_id.eq(lib))
+        .select(legal_settings::legal_hourly_rate_cents)
+        .first(tx.conn())
+        .optional()?
+        .unwrap_or(DEFAULT_HOURLY_RATE_CENTS))
 }

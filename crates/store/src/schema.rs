@@ -306,3 +306,22 @@ diesel::table! {
         subject -> Text,
     }
 }
+
+diesel::table! {
+    legal_time (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        legal_request_id -> BigInt,
+        minutes -> BigInt,
+        what -> Text,
+        by_account -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    legal_settings (library_id) {
+        library_id -> BigInt,
+        legal_hourly_rate_cents -> BigInt,
+    }
+}

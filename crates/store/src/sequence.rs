@@ -24,6 +24,8 @@ pub enum IdSpace {
     Outbox,
     /// `legal_requests.id`
     LegalRequests,
+    /// `legal_time.id`
+    LegalTime,
 }
 
 impl IdSpace {
@@ -35,6 +37,7 @@ impl IdSpace {
             IdSpace::MailRequests => "mail_request_ids",
             IdSpace::Outbox => "outbox_id_seq",
             IdSpace::LegalRequests => "legal_request_ids",
+            IdSpace::LegalTime => "legal_time_ids",
         }
     }
 
@@ -47,6 +50,7 @@ impl IdSpace {
             IdSpace::MailRequests => "mail_requests",
             IdSpace::Outbox => "outbox",
             IdSpace::LegalRequests => "legal_requests",
+            IdSpace::LegalTime => "legal_time",
         }
     }
 }

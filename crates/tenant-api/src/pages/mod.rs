@@ -14,6 +14,7 @@ pub mod filters;
 pub mod form;
 pub mod home;
 pub mod layout;
+pub mod legal;
 pub mod mailroom;
 pub mod members;
 pub mod moderation;

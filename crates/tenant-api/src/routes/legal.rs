@@ -9,6 +9,7 @@ use crate::guards::{Custodian, LibraryStaff};
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpResponse};
 use custody::legal::{self, LegalRequestView, Registration};
+use custody::legal_cost::{self, TimeInput};
 use serde::Deserialize;
 
 /// `?status=&limit=&cursor=`
@@ -121,10 +122,67 @@ pub async fn package(
     }
 }
 
+/// Records the custodian's time on a request; 201 with the entry.
+pub async fn time(
+    state: web::Data<AppState>,
+    custodian: Custodian,
+    path: web::Path<(String, i64)>,
+    body: web::Json<TimeInput>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner().1;
+    let (custody, who, input) = (
+        state.custody.clone(),
+        custodian.0.member(),
+        body.into_inner(),
+    );
+    let entry = blocking(move || Ok(legal_cost::record_time(&custody, &who, id, input)?)).await?;
+    Ok(HttpResponse::Created().json(entry))
+}
+
+/// The invoice to the requester: JSON, or a printable page for
+/// `Accept: text/html` or `?format=html`.
+pub async fn invoice(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    custodian: Custodian,
+    path: web::Path<(String, i64)>,
+    q: web::Query<FormatQuery>,
+) -> ApiResult<HttpResponse> {
+    let html = match q.format.as_deref() {
+        Some("html") => true,
+        Some("json") => false,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html")),
+        Some(_) => {
+            return Err(crate::error::ApiError::Invalid {
+                field: "format".into(),
+                detail: "format is json or html".into(),
+            })
+        }
+    };
+    let id = path.into_inner().1;
+    let (custody, who) = (state.custody.clone(), custodian.0.member());
+    let inv = blocking(move || Ok(legal_cost::invoice(&custody, &who, id)?)).await?;
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if html {
+        Ok(res
+            .content_type(crate::pages::HTML)
+            .body(crate::pages::legal::invoice_page(inv)?))
+    } else {
+        Ok(res.json(inv))
+    }
+}
+
 /// Registers the legal-request endpoints under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/libraries/{library}/legal-requests", post => register, get => list))
         .service(resource!("/libraries/{library}/legal-requests/{id}", get => show))
         .service(resource!("/libraries/{library}/legal-requests/{id}/decision", post => decide))
-        .service(resource!("/libraries/{library}/legal-requests/{id}/package", get => package));
+        .service(resource!("/libraries/{library}/legal-requests/{id}/package", get => package))
+        .service(resource!("/libraries/{library}/legal-requests/{id}/time", post => time))
+        .service(resource!("/libraries/{library}/legal-requests/{id}/invoice", get => invoice));
 }

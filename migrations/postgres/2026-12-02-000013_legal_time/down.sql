@@ -1,0 +1,3 @@
+DROP TABLE legal_settings;
+DROP TABLE legal_time;
+DROP SEQUENCE legal_time_ids;
