@@ -37,7 +37,14 @@ pub const INSTRUMENTS: [&str; 7] = [
 ];
 
 /// What the court found, beyond the bare `good_cause_shown`.
-pub const FINDINGS: [&str; 4] = [
+///
+/// `good_cause_shown: true` alone records `as_statute_requires`: the order
+/// was made on the showing the library's statute asks for (in Missouri, that
+/// disclosure is necessary to protect public safety or to prosecute a crime,
+/// RSMo 182.817.1(2)). `good_cause` is for an order that states good cause
+/// and nothing more, which Missouri's statute since 2014 does not accept.
+pub const FINDINGS: [&str; 5] = [
+    "as_statute_requires",
     "good_cause",
     "necessary_for_public_safety",
     "necessary_to_prosecute_crime",
@@ -256,7 +263,7 @@ pub fn check(reg: Registration, registered_by: i64) -> CustodyResult<NewLegalReq
                 detail: format!("finding must be one of {}", FINDINGS.join(", ")),
             })
         }
-        None if reg.good_cause_shown => "good_cause".to_owned(),
+        None if reg.good_cause_shown => "as_statute_requires".to_owned(),
         None => "none".to_owned(),
     };
     if reg.patron_ids.is_empty() {
@@ -322,6 +329,7 @@ fn finding_of(code: &str) -> CourtFinding {
         "good_cause" => CourtFinding::GoodCause,
         "necessary_for_public_safety" => CourtFinding::NecessaryForPublicSafety,
         "necessary_to_prosecute_crime" => CourtFinding::NecessaryToProsecuteCrime,
+        "as_statute_requires" => CourtFinding::AsStatuteRequires,
         _ => CourtFinding::None,
     }
 }
@@ -515,6 +523,35 @@ fn basis_decision(
     Ok((profile, decide(profile, document, &request, today())))
 }
 
+fn view_of(id: i64, profile: &Profile, decision: &Decision) -> DecisionView {
+    let clause = decision.clause();
+    let reason = match decision {
+        Decision::Allow { .. } => None,
+        Decision::Deny { reason, .. } => Some(*reason),
+    };
+    let allowed = reason.is_none();
+    DecisionView {
+        id,
+        status: if allowed { "allowed" } else { "denied" },
+        decision: if allowed { "allow" } else { "deny" },
+        clause,
+        citation: clause.text(),
+        reason: reason.map(DenyReason::text),
+        requester_needs: reason.map(|r| requester_needs(profile, r)),
+    }
+}
+
+/// What the policy would decide, shown to the custodian of records before
+/// they decide; nothing is recorded, since nothing is released or refused.
+pub fn review(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<DecisionView> {
+    only_custodian(who)?;
+    custody.store().read(who.library.id, |tx| {
+        let r = sql::get(tx, id)?;
+        let (profile, decision) = basis_decision(custody, who, &r)?;
+        Ok(view_of(id, profile, &decision))
+    })
+}
+
 /// The custodian of records decides a request; the decision is final
 /// (a second one is a conflict) and lands in the chain with its clause.
 pub fn decide_request(
@@ -532,17 +569,14 @@ pub fn decide_request(
             ));
         }
         let (profile, decision) = basis_decision(custody, who, &r)?;
-        let clause = decision.clause();
-        let (allowed, reason) = match decision {
-            Decision::Allow { .. } => (true, None),
-            Decision::Deny { reason, .. } => (false, Some(reason)),
-        };
+        let view = view_of(id, profile, &decision);
+        let allowed = view.decision == "allow";
         sql::decide(
             tx,
             id,
             allowed,
-            clause.code(),
-            reason.map(|r| r.text()),
+            view.clause.code(),
+            view.reason,
             who.account.0,
             Utc::now().naive_utc(),
         )?;
@@ -556,20 +590,12 @@ pub fn decide_request(
                 purpose: &purpose,
                 ruling: Ruling {
                     allowed,
-                    clause: clause.code(),
+                    clause: view.clause.code(),
                 },
             },
             false,
         )?;
-        Ok(DecisionView {
-            id,
-            status: if allowed { "allowed" } else { "denied" },
-            decision: if allowed { "allow" } else { "deny" },
-            clause,
-            citation: clause.text(),
-            reason: reason.map(DenyReason::text),
-            requester_needs: reason.map(|r| requester_needs(profile, r)),
-        })
+        Ok(view)
     })
 }
 
@@ -741,10 +767,10 @@ mod tests {
     }
 
     #[test]
-    fn good_cause_is_the_finding_unless_the_order_says_more() {
+    fn good_cause_shown_is_the_statutes_showing_unless_the_order_says_more() {
         let mut r = reg();
         r.good_cause_shown = true;
-        assert_eq!(check(r.clone(), 1).unwrap().finding, "good_cause");
+        assert_eq!(check(r.clone(), 1).unwrap().finding, "as_statute_requires");
         r.finding = Some("necessary_to_prosecute_crime".into());
         assert_eq!(check(r, 1).unwrap().finding, "necessary_to_prosecute_crime");
     }

@@ -73,6 +73,10 @@ pub enum CourtFinding {
     NecessaryForPublicSafety,
     /// Disclosure is necessary to prosecute a crime (RSMo 182.817.1(2)).
     NecessaryToProsecuteCrime,
+    /// The order was made on the showing its jurisdiction's statute requires
+    /// (what staff record as "good cause shown"): for Missouri, that
+    /// disclosure is necessary to protect public safety or to prosecute a crime.
+    AsStatuteRequires,
     /// The order states no finding.
     None,
 }
@@ -254,9 +258,9 @@ impl Profile {
     /// Whether a court order with this finding meets the statute.
     pub const fn accepts_finding(&self, finding: CourtFinding) -> bool {
         match finding {
-            CourtFinding::NecessaryForPublicSafety | CourtFinding::NecessaryToProsecuteCrime => {
-                true
-            }
+            CourtFinding::NecessaryForPublicSafety
+            | CourtFinding::NecessaryToProsecuteCrime
+            | CourtFinding::AsStatuteRequires => true,
             CourtFinding::GoodCause => self.good_cause_suffices,
             CourtFinding::None => false,
         }
@@ -290,6 +294,7 @@ mod tests {
         assert!(!p.accepts_finding(CourtFinding::None));
         assert!(p.accepts_finding(CourtFinding::NecessaryForPublicSafety));
         assert!(p.accepts_finding(CourtFinding::NecessaryToProsecuteCrime));
+        assert!(p.accepts_finding(CourtFinding::AsStatuteRequires));
     }
 
     #[test]

@@ -87,6 +87,18 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(decided))
 }
 
+/// What the policy would decide, for the custodian to read before deciding.
+pub async fn review(
+    state: web::Data<AppState>,
+    custodian: Custodian,
+    path: web::Path<(String, i64)>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner().1;
+    let (custody, who) = (state.custody.clone(), custodian.0.member());
+    let view = blocking(move || Ok(legal::review(&custody, &who, id)?)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// The records an allowed request releases, as JSON or `?format=csv`.
 pub async fn package(
     state: web::Data<AppState>,
@@ -181,7 +193,7 @@ pub async fn invoice(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/libraries/{library}/legal-requests", post => register, get => list))
         .service(resource!("/libraries/{library}/legal-requests/{id}", get => show))
-        .service(resource!("/libraries/{library}/legal-requests/{id}/decision", post => decide))
+        .service(resource!("/libraries/{library}/legal-requests/{id}/decision", post => decide, get => review))
         .service(resource!("/libraries/{library}/legal-requests/{id}/package", get => package))
         .service(resource!("/libraries/{library}/legal-requests/{id}/time", post => time))
         .service(resource!("/libraries/{library}/legal-requests/{id}/invoice", get => invoice));
