@@ -16,6 +16,7 @@ mod legal;
 mod operations;
 mod patrons;
 mod sign_in;
+mod sip2;
 mod staff;
 mod testkit_app;
 mod trust_c;

@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod patron_auth;
 pub mod routes;
 pub mod settings;
+pub mod sip2;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

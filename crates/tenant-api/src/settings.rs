@@ -62,6 +62,30 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// Keys that encrypt patrons' identifying data at rest.
     pub encryption: EncryptionSettings,
+    /// The SIP2 listener for vendors.
+    pub sip2: Sip2Settings,
+}
+
+/// `[sip2]`: the SIP2 listener vendors check patrons on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sip2Settings {
+    /// Address and port of the SIP2 listener, such as `0.0.0.0:6001`; unset: no SIP2.
+    pub bind: Option<String>,
+    /// Seconds a SIP2 connection may go without a message before it is closed.
+    pub idle_secs: u64,
+    /// SIP2 connections served at once; more are closed as they arrive.
+    pub max_connections: usize,
+}
+
+impl Default for Sip2Settings {
+    fn default() -> Self {
+        Self {
+            bind: None,
+            idle_secs: 300,
+            max_connections: 1024,
+        }
+    }
 }
 
 /// `[encryption]`
@@ -546,6 +570,20 @@ impl Settings {
         if self.auth.idle_minutes == 0 {
             return invalid("auth.idle_minutes", "expected at least 1".into());
         }
+        if let Some(bind) = &self.sip2.bind {
+            if bind.parse::<SocketAddr>().is_err() {
+                return invalid(
+                    "sip2.bind",
+                    format!("expected an address and port such as 0.0.0.0:6001, got {bind:?}; leave it unset to turn SIP2 off"),
+                );
+            }
+        }
+        if self.sip2.idle_secs == 0 {
+            return invalid("sip2.idle_secs", "expected at least 1".into());
+        }
+        if self.sip2.max_connections == 0 {
+            return invalid("sip2.max_connections", "expected at least 1".into());
+        }
         if self.auth.failures_per_account == 0 || self.auth.failures_per_address == 0 {
             return invalid(
                 "auth.failures_per_account",
@@ -808,6 +846,20 @@ mod tests {
         s.server.bind = "nowhere".into();
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("server.bind"), "{err}");
+    }
+
+    #[test]
+    fn sip2_is_off_by_default_and_a_bad_bind_names_the_setting() {
+        let mut s = Settings::default();
+        assert!(s.sip2.bind.is_none());
+        s.sip2.bind = Some("port 6001".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("sip2.bind") && err.contains("6001"), "{err}");
+        s.sip2.bind = Some("127.0.0.1:0".into());
+        s.validate().unwrap();
+        s.sip2.max_connections = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("sip2.max_connections"), "{err}");
     }
 
     #[test]

@@ -52,6 +52,14 @@ pub enum StartError {
     /// Demo seeding failed.
     #[error("demo data: {0}")]
     Seed(#[from] crate::demo::SeedError),
+    /// The SIP2 address could not be bound.
+    #[error("sip2.bind: cannot listen on {addr} ({why}); change it or unset it to turn SIP2 off")]
+    Sip2Bind {
+        /// The configured address.
+        addr: String,
+        /// The operating system's reason.
+        why: std::io::Error,
+    },
 }
 
 /// Opens the serving store, applying migrations as configured.
@@ -92,6 +100,7 @@ pub struct Application {
     host: String,
     mail_stop: Arc<std::sync::atomic::AtomicBool>,
     mail_workers: Vec<std::thread::JoinHandle<()>>,
+    sip2: Option<crate::sip2::Listener>,
 }
 
 impl Application {
@@ -226,6 +235,7 @@ impl Application {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let sip2 = start_sip2(&settings, &state).await?;
         let data = web::Data::new(state);
         let server =
             HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
@@ -243,6 +253,7 @@ impl Application {
             host: local.ip().to_string(),
             mail_stop: stop,
             mail_workers,
+            sip2,
         })
     }
 
@@ -274,6 +285,10 @@ impl Application {
     /// Serves until SIGTERM, SIGINT or a `handle()` stop, letting requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        // SIP2 stops with the HTTP server, each connection finishing the message in hand.
+        if let Some(sip2) = self.sip2 {
+            sip2.shutdown().await;
+        }
         // Let delivery finish the message in hand; whatever is left stays
         // queued for the next start.
         self.mail_stop
@@ -287,6 +302,41 @@ impl Application {
         .await;
         served
     }
+
+    /// The SIP2 listener's address, when `sip2.bind` is set.
+    pub fn sip2_address(&self) -> Option<std::net::SocketAddr> {
+        self.sip2.as_ref().map(crate::sip2::Listener::address)
+    }
+}
+
+/// Binds and starts the SIP2 listener when `sip2.bind` is set.
+async fn start_sip2(
+    settings: &Settings,
+    state: &AppState,
+) -> Result<Option<crate::sip2::Listener>, StartError> {
+    let Some(bind) = &settings.sip2.bind else {
+        return Ok(None);
+    };
+    let failed = |why| StartError::Sip2Bind {
+        addr: bind.clone(),
+        why,
+    };
+    let listener = crate::sip2::Listener::bind(bind).await.map_err(failed)?;
+    let config = crate::sip2::Config {
+        idle: Duration::from_secs(settings.sip2.idle_secs),
+        max_connections: settings.sip2.max_connections,
+        limits: crate::sip2::Limits {
+            per_subject: settings.auth.failures_per_account,
+            per_address: settings.auth.failures_per_address,
+            window: Duration::from_secs(settings.auth.failure_window_secs),
+        },
+    };
+    // Until custody::vendors is merged no vendor key exists, so every login is
+    // refused; then: Arc::new(crate::sip2::custody_desk::CustodyDesk::new(state.custody.clone())).
+    let desk: Arc<dyn crate::sip2::PatronDesk> = Arc::new(crate::sip2::desk::NoVendors);
+    crate::sip2::Listener::start(listener, desk, state.throttle.clone(), config)
+        .map(Some)
+        .map_err(failed)
 }
 
 fn base_url(settings: &Settings, port: u16) -> String {

@@ -13,6 +13,10 @@ pub async fn serve(settings: Settings) -> Outcome {
         .await
         .map_err(|e| e.to_string())?;
     let url = app.url();
+    if let Some(sip2) = app.sip2_address() {
+        tracing::info!(address = %sip2, "custodian sip2 listening");
+        println!("custodian sip2 listening on {sip2}");
+    }
     tracing::info!(%url, backend = if embedded { "sqlite (embedded)" } else { "configured" }, "custodian listening");
     println!("custodian listening on {url}");
     println!("Open {url}/ in a browser. Stop with Ctrl-C.");
