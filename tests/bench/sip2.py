@@ -95,21 +95,36 @@ def rss_kib(pid: int) -> int:
     raise SystemExit("no VmRSS for pid %d" % pid)
 
 
+async def settled(pid: int) -> int:
+    """VmRSS once it stops moving (the allocator returns start-up memory for a while)."""
+    last = rss_kib(pid)
+    for _ in range(40):
+        await asyncio.sleep(0.5)
+        now = rss_kib(pid)
+        if abs(now - last) < 64:
+            return now
+        last = now
+    return last
+
+
 async def idle(args):
     # One connection first, so lazily allocated structures are not counted.
     warm = await connect(args.addr)
     await ask(*warm, b"9900302.00\r")
-    await asyncio.sleep(1)
-    before = rss_kib(args.pid)
+    # A server just started keeps returning start-up memory for a while.
+    await asyncio.sleep(args.settle)
+    before = await settled(args.pid)
     conns = []
-    for _ in range(args.count):
+    for n in range(args.count):
         reader, writer = await connect(args.addr)
-        await ask(reader, writer, b"9900302.00\r")
+        try:
+            await ask(reader, writer, b"9900302.00\r")
+        except asyncio.IncompleteReadError:
+            raise SystemExit("the server closed connection %d on accept: raise sip2.max_connections" % (n + 1))
         if args.user:
             await login(reader, writer, args.user, args.password)
         conns.append((reader, writer))
-    await asyncio.sleep(2)
-    after = rss_kib(args.pid)
+    after = await settled(args.pid)
     print(
         "idle_connections=%d logged_in=%s rss_before_kib=%d rss_after_kib=%d per_connection_bytes=%.0f"
         % (args.count, bool(args.user), before, after, (after - before) * 1024 / args.count)
@@ -135,6 +150,7 @@ def main():
     i.add_argument("--count", type=int, default=1000)
     i.add_argument("--user")
     i.add_argument("--password")
+    i.add_argument("--settle", type=float, default=15, help="seconds to wait before the first reading")
     args = p.parse_args()
     asyncio.run(checks(args) if args.mode == "checks" else idle(args))
 

@@ -68,5 +68,5 @@ fn answer(s: PatronStatus) -> Answer {
 // Which custody errors are the database's rather than the key's: adjust to
 // C1's error variants at merge (the store being down must not read as "key ended").
 fn unavailable(e: &CustodyError) -> bool {
-    matches!(e, CustodyError::Store(_))
+    matches!(e, CustodyError::Store(_) | CustodyError::Internal(_))
 }
