@@ -17,6 +17,7 @@ mod mail;
 mod operations;
 mod patrons;
 mod sign_in;
+mod sip2;
 mod trust_c;
 mod trust_staff;
 mod web;

@@ -143,8 +143,12 @@ fn sip2_login_patron_status_and_information_against_the_binary() {
             "riverbend",
             json!({"card_number": CARD, "pin": PIN, "name": NAME, "email": EMAIL, "birth_date": "1980-02-03"}),
         );
-        let (wide_id, wide_secret) =
-            vendor_key(&server, &admin, "Books Online", &["card_valid", "name", "email", "expires_on"]);
+        let (wide_id, wide_secret) = vendor_key(
+            &server,
+            &admin,
+            "Books Online",
+            &["card_valid", "name", "email", "expires_on"],
+        );
         let (narrow_id, narrow_secret) =
             vendor_key(&server, &admin, "Homework Help", &["card_valid"]);
 
@@ -152,11 +156,17 @@ fn sip2_login_patron_status_and_information_against_the_binary() {
         // A wrong secret, then the right one.
         let refused = sip.ask(&checked(&format!("9300CN{wide_id}|COnot-the-secret|"), 0));
         assert!(refused.starts_with("940"), "{on}: {refused:?}");
-        let ok = sip.ask(&checked(&format!("9300CN{wide_id}|CO{wide_secret}|CPmain|"), 1));
+        let ok = sip.ask(&checked(
+            &format!("9300CN{wide_id}|CO{wide_secret}|CPmain|"),
+            1,
+        ));
         assert!(ok.starts_with("941"), "{on}: {ok:?}");
         assert_trailer(&ok, 1, &on);
 
-        let a = sip.ask(&checked(&format!("23000{DATE}AOriverbend|AA{CARD}|AC|AD{PIN}|"), 2));
+        let a = sip.ask(&checked(
+            &format!("23000{DATE}AOriverbend|AA{CARD}|AC|AD{PIN}|"),
+            2,
+        ));
         assert!(a.starts_with("24"), "{on}: {a:?}");
         assert_trailer(&a, 2, &on);
         assert_eq!(field(&a, "BL"), Some("Y"), "{on}: {a:?}");
@@ -165,17 +175,29 @@ fn sip2_login_patron_status_and_information_against_the_binary() {
         assert_eq!(field(&a, "BE"), Some(EMAIL), "{on}: {a:?}");
         assert_eq!(field(&a, "AO"), Some("riverbend"), "{on}: {a:?}");
 
-        let i = sip.ask(&checked(&format!("63000{DATE}          AOriverbend|AA{CARD}|AD{PIN}|"), 3));
+        let i = sip.ask(&checked(
+            &format!("63000{DATE}          AOriverbend|AA{CARD}|AD{PIN}|"),
+            3,
+        ));
         assert!(i.starts_with("64"), "{on}: {i:?}");
         assert_trailer(&i, 3, &on);
         assert_eq!(field(&i, "AE"), Some(NAME), "{on}: {i:?}");
-        assert!(field(&i, "AQ").is_none() && field(&i, "PC").is_none(), "{on}: not granted: {i:?}");
+        assert!(
+            field(&i, "AQ").is_none() && field(&i, "PC").is_none(),
+            "{on}: not granted: {i:?}"
+        );
 
-        let wrong = sip.ask(&checked(&format!("23000{DATE}AOriverbend|AA{CARD}|AD0000|"), 4));
+        let wrong = sip.ask(&checked(
+            &format!("23000{DATE}AOriverbend|AA{CARD}|AD0000|"),
+            4,
+        ));
         assert_eq!(field(&wrong, "BL"), Some("N"), "{on}: {wrong:?}");
         assert_eq!(field(&wrong, "CQ"), Some("N"), "{on}: {wrong:?}");
         assert!(!wrong.contains(NAME), "{on}: {wrong:?}");
-        let unknown = sip.ask(&checked(&format!("23000{DATE}AOriverbend|AA29999999999|"), 5));
+        let unknown = sip.ask(&checked(
+            &format!("23000{DATE}AOriverbend|AA29999999999|"),
+            5,
+        ));
         assert_eq!(field(&unknown, "BL"), Some("N"), "{on}: {unknown:?}");
 
         // A bad checksum is answered 96 and the connection goes on.
@@ -194,9 +216,15 @@ fn sip2_login_patron_status_and_information_against_the_binary() {
         // The key granted only card_valid sees nothing about the patron.
         let mut narrow = Sip::connect(&address);
         assert!(narrow
-            .ask(&checked(&format!("9300CN{narrow_id}|CO{narrow_secret}|"), 0))
+            .ask(&checked(
+                &format!("9300CN{narrow_id}|CO{narrow_secret}|"),
+                0
+            ))
             .starts_with("941"));
-        let a = narrow.ask(&checked(&format!("63000{DATE}          AOriverbend|AA{CARD}|AD{PIN}|"), 1));
+        let a = narrow.ask(&checked(
+            &format!("63000{DATE}          AOriverbend|AA{CARD}|AD{PIN}|"),
+            1,
+        ));
         assert_eq!(field(&a, "BL"), Some("Y"), "{on}: {a:?}");
         for id in ["AE", "BE", "AQ", "PA", "PC"] {
             assert_eq!(field(&a, id), None, "{on}: {id}: {a:?}");
@@ -208,7 +236,10 @@ fn sip2_login_patron_status_and_information_against_the_binary() {
         let token = patron.body["token"].as_str().unwrap();
         let log = get(&server.url("/api/v1/patron/me/access-log"), Some(token));
         let text = log.body.to_string();
-        assert!(text.contains("Books Online checked your card for e-books"), "{on}: {text}");
+        assert!(
+            text.contains("Books Online checked your card for e-books"),
+            "{on}: {text}"
+        );
         std::thread::sleep(Duration::from_millis(200));
         let server_log = server.log();
         for s in [CARD, PIN, NAME, EMAIL, wide_secret.as_str()] {
@@ -244,7 +275,8 @@ fn a_hundred_sip2_connections_against_the_binary() {
             })
             .collect();
         for t in threads {
-            t.join().unwrap_or_else(|_| panic!("{on}: a connection failed"));
+            t.join()
+                .unwrap_or_else(|_| panic!("{on}: a connection failed"));
         }
     }
 }

@@ -79,6 +79,8 @@ pub enum Subject {
     MailRequest(MailRequestId),
     /// One legal request for library records.
     LegalRequest(i64),
+    /// One contracted vendor.
+    Vendor(i64),
 }
 
 impl fmt::Display for Subject {
@@ -90,6 +92,7 @@ impl fmt::Display for Subject {
             Subject::Account(id) => write!(f, "account:{id}"),
             Subject::MailRequest(id) => write!(f, "request:{id}"),
             Subject::LegalRequest(id) => write!(f, "legal-request:{id}"),
+            Subject::Vendor(id) => write!(f, "vendor:{id}"),
         }
     }
 }

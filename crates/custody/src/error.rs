@@ -45,6 +45,12 @@ pub enum CustodyError {
     /// A bug or an unexpected failure; the detail is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A vendor key that is unknown, wrong or revoked (which of them is not said).
+    #[error("the vendor key is not valid")]
+    VendorKeyInvalid,
+    /// A vendor key whose contract is not running today; the text says since or until when.
+    #[error("the vendor's contract is not running: {0}")]
+    ContractNotRunning(String),
 }
 
 impl From<StoreError> for CustodyError {

@@ -17,6 +17,11 @@
 //!   all. The write scope hands out each library's scope by type
 //!   ([`ConsortiumWrite::library`]), so only a transaction opened for writing
 //!   can cross into a library.
+//! - [`Store::vendor_key_owner`]: a vendor's request carries only its key id,
+//!   not its library; the key id (random, unique across libraries) must name
+//!   the library before anything can be read in its scope. It answers the
+//!   library and the vendor and nothing else (on PostgreSQL through
+//!   `vendor_key_owner`, a SECURITY DEFINER function).
 
 use crate::connection::DbConn;
 use crate::encryption::Keyring;
@@ -178,5 +183,38 @@ impl Store {
         }
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
+    }
+}
+
+#[derive(QueryableByName)]
+struct KeyOwnerRow {
+    #[diesel(sql_type = BigInt)]
+    library_id: i64,
+    #[diesel(sql_type = BigInt)]
+    vendor_id: i64,
+}
+
+impl Store {
+    /// The library and vendor of the vendor key `key_id`, if any key has that id.
+    pub fn vendor_key_owner(&self, key_id: &str) -> StoreResult<Option<(LibraryId, i64)>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<KeyOwnerRow> = tenant::consortium(&mut conn, Access::Read, |conn| {
+            Ok::<_, StoreError>(match conn {
+                DbConn::Pg(c) => {
+                    diesel::sql_query("SELECT library_id, vendor_id FROM vendor_key_owner($1)")
+                        .bind::<Text, _>(key_id)
+                        .load(c)?
+                }
+                DbConn::Sqlite(c) => {
+                    diesel::sql_query("SELECT library_id, vendor_id FROM vendor_keys WHERE id = ?")
+                        .bind::<Text, _>(key_id)
+                        .load(c)?
+                }
+            })
+        })?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|r| (LibraryId(r.library_id), r.vendor_id)))
     }
 }

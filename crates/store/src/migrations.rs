@@ -139,6 +139,7 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         GRANT EXECUTE ON FUNCTION outbox_retry(BIGINT, TIMESTAMP) TO {role};
         GRANT EXECUTE ON FUNCTION outbox_summaries(BIGINT, TEXT, BIGINT, BIGINT) TO {role};
         GRANT EXECUTE ON FUNCTION outbox_counts() TO {role};
+        GRANT EXECUTE ON FUNCTION vendor_key_owner(TEXT) TO {role};
         "#
     );
     pg.batch_execute(&sql)

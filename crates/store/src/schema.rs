@@ -325,3 +325,32 @@ diesel::table! {
         legal_hourly_rate_cents -> BigInt,
     }
 }
+
+diesel::table! {
+    vendors (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        name -> Text,
+        service -> Text,
+        privacy_policy_url -> Text,
+        contract_starts -> Text,
+        contract_ends -> Text,
+        fields -> Text,
+        purpose -> Text,
+        erasure_contact -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vendor_keys (library_id, id) {
+        library_id -> BigInt,
+        id -> Text,
+        vendor_id -> BigInt,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

@@ -107,6 +107,12 @@ pub enum ApiError {
     /// A form was posted without the CSRF token of the page it came from.
     #[error("form token missing or wrong")]
     CsrfRejected,
+    /// A vendor key that is unknown, wrong or revoked.
+    #[error("the vendor key is not valid")]
+    VendorKeyInvalid,
+    /// A vendor key whose contract is not running today.
+    #[error("the vendor's contract is not running: {0}")]
+    ContractNotRunning(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -136,6 +142,8 @@ impl From<custody::CustodyError> for ApiError {
             C::Conflict(what) => ApiError::Conflict(what),
             C::Store(s) => s.into(),
             C::Internal(why) => ApiError::Internal(why),
+            C::VendorKeyInvalid => ApiError::VendorKeyInvalid,
+            C::ContractNotRunning(why) => ApiError::ContractNotRunning(why),
         }
     }
 }
@@ -221,6 +229,11 @@ impl ApiError {
             ),
             ApiError::Busy { .. } => ("busy", "Too many sign-ins at once"),
             ApiError::CsrfRejected => ("form-expired", "This form has expired"),
+            ApiError::VendorKeyInvalid => ("vendor-key-invalid", "The key is not valid"),
+            ApiError::ContractNotRunning(_) => (
+                "contract-not-running",
+                "The vendor's contract is not running",
+            ),
         }
     }
 
@@ -251,6 +264,8 @@ impl ApiError {
             ApiError::BodyTooLarge { limit } => format!("The body is larger than {limit} bytes, the most this endpoint takes. Send less in one request."),
             ApiError::MethodNotAllowed { allow } => format!("Use one of: {allow} (the Allow header lists them)."),
             ApiError::Busy { retry_after_secs } => format!("custodian is checking many passwords right now. Try again in {retry_after_secs} second(s); nothing was changed and this attempt does not count as a failure."),
+            ApiError::VendorKeyInvalid => "Send the whole key the library gave you as `Authorization: Bearer cvk_….SECRET`. A revoked key stays invalid; ask the library for a new one.".into(),
+            ApiError::ContractNotRunning(why) => format!("The key works only while the contract runs: {why}. Ask the library about the contract."),
             ApiError::CsrfRejected => "The form was sent without the token of the page it came from, so nothing was changed. Reload the page (or open it again from custodian) and submit the form again.".into(),
         }
     }
@@ -279,6 +294,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::CsrfRejected => StatusCode::FORBIDDEN,
+            ApiError::VendorKeyInvalid | ApiError::ContractNotRunning(_) => {
+                StatusCode::UNAUTHORIZED
+            }
         }
     }
 
@@ -320,7 +338,11 @@ impl ResponseError for ApiError {
         }
         if matches!(
             self,
-            ApiError::Unauthenticated | ApiError::BadCredentials | ApiError::BadPatronCredentials
+            ApiError::Unauthenticated
+                | ApiError::BadCredentials
+                | ApiError::BadPatronCredentials
+                | ApiError::VendorKeyInvalid
+                | ApiError::ContractNotRunning(_)
         ) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }

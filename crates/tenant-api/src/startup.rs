@@ -331,9 +331,10 @@ async fn start_sip2(
             window: Duration::from_secs(settings.auth.failure_window_secs),
         },
     };
-    // Until custody::vendors is merged no vendor key exists, so every login is
-    // refused; then: Arc::new(crate::sip2::custody_desk::CustodyDesk::new(state.custody.clone())).
-    let desk: Arc<dyn crate::sip2::PatronDesk> = Arc::new(crate::sip2::desk::NoVendors);
+    // The desk answers from custody::vendors, the functions the REST check calls.
+    let desk: Arc<dyn crate::sip2::PatronDesk> = Arc::new(
+        crate::sip2::custody_desk::CustodyDesk::new(state.custody.clone()),
+    );
     crate::sip2::Listener::start(listener, desk, state.throttle.clone(), config)
         .map(Some)
         .map_err(failed)
@@ -386,6 +387,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::audit::configure)
                     .configure(routes::staff::configure)
                     .configure(routes::legal::configure)
+                    .configure(routes::vendors::configure)
+                    .configure(routes::vendor_api::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

@@ -29,6 +29,8 @@ pub mod patron_session;
 pub mod patrons;
 pub mod records;
 pub mod staff;
+pub mod vendor_api;
+pub mod vendors;
 pub mod web;
 
 use crate::error::ApiError;

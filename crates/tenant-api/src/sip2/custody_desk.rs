@@ -1,10 +1,6 @@
 //! The SIP2 desk over `custody::vendors`: the same functions the REST
 //! `POST /api/v1/vendor/patron-status` calls, so SIP2 and REST answer alike
 //! (audit, access log, grants, contract dates all checked there).
-//!
-//! Not in the module tree until `custody::vendors` is merged: then add
-//! `pub mod custody_desk;` to `sip2/mod.rs` and pass
-//! `CustodyDesk::new(state.custody.clone())` where `startup.rs` passes `NoVendors`.
 
 use super::desk::{Answer, Caller, CallerToken, DeskError, PatronDesk, Refused};
 use custody::vendors::{self, PatronStatus, VendorCaller};
@@ -65,8 +61,8 @@ fn answer(s: PatronStatus) -> Answer {
     }
 }
 
-// Which custody errors are the database's rather than the key's: adjust to
-// C1's error variants at merge (the store being down must not read as "key ended").
+// Which custody errors are the database's rather than the key's (the store
+// being down must not read as "key ended").
 fn unavailable(e: &CustodyError) -> bool {
     matches!(e, CustodyError::Store(_) | CustodyError::Internal(_))
 }

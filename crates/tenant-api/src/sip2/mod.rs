@@ -7,6 +7,7 @@
 //! of custodian (`custody_desk.rs` implements it over `custody::vendors`).
 
 pub mod codec;
+pub mod custody_desk;
 pub mod desk;
 pub mod listener;
 pub mod session;
