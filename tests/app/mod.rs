@@ -21,6 +21,7 @@ mod staff;
 mod testkit_app;
 mod trust_c;
 mod trust_staff;
+mod vendors;
 mod web;
 mod web_directory_admin;
 mod web_my;
