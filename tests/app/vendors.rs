@@ -405,3 +405,40 @@ fn wrong_pins_are_throttled_per_card_with_retry_after() {
         assert!(r.header("retry-after").is_some(), "[{backend}]");
     });
 }
+
+#[test]
+fn the_public_vendors_page_lists_current_contracts_without_sign_in() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        vendor_key(
+            &app,
+            "riverbend",
+            contract("Books Online", "2020-01-01", &day(30), &["card_valid"]),
+        );
+        vendor_key(
+            &app,
+            "riverbend",
+            contract("Old Films", "2020-01-01", &day(-1), &["card_valid"]),
+        );
+        let page = app.anonymous().get("/libraries/riverbend/vendors");
+        let text = page.body.as_str().unwrap_or_default().to_owned();
+        assert_eq!(page.status, 200, "[{backend}] {text}");
+        assert!(text.contains("Books Online"), "[{backend}] {text}");
+        assert!(
+            text.contains("href=\"https://vendor.example/privacy\""),
+            "[{backend}]"
+        );
+        assert!(!text.contains("Old Films"), "[{backend}]");
+        // Linked from the library's landing page.
+        let mut b = Browser::new(&app);
+        let admin = "admin.riverbend@demo.custodian.test";
+        sign_in(&mut b, admin, &app.password(admin));
+        let home = b.get("/libraries/riverbend");
+        assert_eq!(home.status, 200, "[{backend}] {}", home.body);
+        assert!(
+            home.body.contains("/libraries/riverbend/vendors"),
+            "[{backend}] {}",
+            home.body
+        );
+    });
+}

@@ -489,13 +489,22 @@ pub fn revoke_key(
     Ok(())
 }
 
+/// A library's contracts running today, as anyone may see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicVendors {
+    /// The library's name.
+    pub library: String,
+    /// Its vendors under contract today.
+    pub items: Vec<PublicVendor>,
+}
+
 /// The contracts of the library with this slug running today, for anyone.
-pub fn public_list(custody: &Custody, slug: &str) -> CustodyResult<Vec<PublicVendor>> {
+pub fn public_list(custody: &Custody, slug: &str) -> CustodyResult<PublicVendors> {
     let library = custody
         .store()
         .consortium(store::Access::Read, |c| store::libraries::by_slug(c, slug))?;
     let t = today();
-    Ok(custody
+    let items = custody
         .store()
         .read(library.id, sql::list)?
         .into_iter()
@@ -506,7 +515,11 @@ pub fn public_list(custody: &Custody, slug: &str) -> CustodyResult<Vec<PublicVen
             privacy_policy_url: v.privacy_policy_url,
             contract_ends: v.contract_ends,
         })
-        .collect())
+        .collect();
+    Ok(PublicVendors {
+        library: library.name,
+        items,
+    })
 }
 
 /// Parses "Bearer cvk_….SECRET" style tokens: the full key is "{key_id}.{secret}".

@@ -372,6 +372,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::me_email::configure_root)
             .configure(routes::directory::configure_root)
             .configure(routes::web::configure_root)
+            .configure(routes::vendors::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
             .service(
                 web::scope("/api/v1")

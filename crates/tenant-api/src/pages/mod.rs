@@ -25,6 +25,7 @@ pub mod patrons;
 pub mod requests;
 pub mod signin;
 pub mod staff;
+pub mod vendors;
 
 use crate::error::ApiError;
 

@@ -172,6 +172,7 @@ struct LibraryHome<'a> {
     name: &'a str,
     role: &'a str,
     library: &'a str,
+    slug: &'a str,
 }
 
 /// A library account's landing page: what each of its pages is for.
@@ -193,6 +194,7 @@ pub fn library_home(
         name,
         role: nav::role_name(role),
         library,
+        slug,
     })
 }
 

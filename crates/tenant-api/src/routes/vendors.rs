@@ -95,8 +95,25 @@ pub async fn public_list(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let (custody, slug) = (state.custody.clone(), path.into_inner());
-    let items = blocking(move || Ok(vendors::public_list(&custody, &slug)?)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    let list = blocking(move || Ok(vendors::public_list(&custody, &slug)?)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// `/libraries/{slug}/vendors`: the same list as a page; no sign-in.
+pub async fn public_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (custody, slug) = (state.custody.clone(), path.into_inner());
+    let list = blocking(move || Ok(vendors::public_list(&custody, &slug)?)).await?;
+    Ok(HttpResponse::Ok().content_type(crate::pages::HTML).body(
+        crate::pages::vendors::public_page(&list.library, &list.items)?,
+    ))
+}
+
+/// Registers the public vendors page at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries/{library}/vendors", get => public_page));
 }
 
 /// Registers the vendor endpoints under `/api/v1`.
