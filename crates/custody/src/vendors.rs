@@ -724,3 +724,43 @@ fn dummy_phc() -> &'static str {
             .unwrap_or_default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_split_at_the_first_dot_and_need_the_prefix() {
+        assert_eq!(
+            split_key("Bearer cvk_abc.s3cr3t"),
+            Some(("cvk_abc", "s3cr3t"))
+        );
+        assert_eq!(split_key("cvk_abc.s3.cr3t"), Some(("cvk_abc", "s3.cr3t")));
+        assert_eq!(split_key("cvk_abc."), None);
+        assert_eq!(split_key("abc.secret"), None);
+        assert_eq!(split_key("cvk_abc"), None);
+    }
+
+    #[test]
+    fn only_the_fixed_fields_can_be_granted() {
+        assert_eq!(
+            check_fields(&["name".into(), "email".into(), "name".into()]).ok(),
+            Some("name,email".into())
+        );
+        match check_fields(&["ssn".into()]) {
+            Err(CustodyError::Invalid { field, detail }) => {
+                assert_eq!(field, "fields");
+                assert!(detail.contains("ssn"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn secrets_compare_by_hash() {
+        let h = hash_secret("abc");
+        assert!(same(h.as_bytes(), hash_secret("abc").as_bytes()));
+        assert!(!same(h.as_bytes(), hash_secret("abd").as_bytes()));
+        assert!(!same(b"ab", b"abc"));
+    }
+}
