@@ -51,6 +51,8 @@ fn describe_actor(actor: &str) -> String {
     match actor.split_once(':') {
         Some(("account", id)) => format!("library staff (account {id})"),
         Some(("vendor", id)) => format!("contracted vendor {id}"),
+        // Vendor checks are named by the vendor (`Actor::Vendor`); the sentence is the purpose.
+        Some(("vendor-key", id)) => format!("contracted vendor {id}"),
         Some(("patron", _)) => "a patron".into(),
         _ => actor.to_owned(),
     }
