@@ -24,6 +24,7 @@ pub mod patron_sessions;
 pub mod patrons;
 pub mod records;
 pub mod values;
+pub mod legal_report;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};

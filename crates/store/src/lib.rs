@@ -34,6 +34,7 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod legal_report;
 
 pub use connection::{Backend, DbConn, DbUrl};
 pub use cross_library::ConsortiumWrite;

@@ -30,6 +30,7 @@ pub mod patrons;
 pub mod records;
 pub mod staff;
 pub mod web;
+pub mod legal_report;
 
 use crate::error::ApiError;
 use actix_web::HttpResponse;
