@@ -18,13 +18,13 @@ pub mod error;
 pub mod gate;
 pub mod legal;
 pub mod legal_cost;
+pub mod legal_report;
 pub mod libraries;
 pub mod me;
 pub mod patron_sessions;
 pub mod patrons;
 pub mod records;
 pub mod values;
-pub mod legal_report;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};

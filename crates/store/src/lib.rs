@@ -20,6 +20,7 @@ pub mod error;
 pub mod ids;
 pub mod inbound;
 pub mod legal;
+pub mod legal_report;
 pub mod libraries;
 pub mod migrations;
 pub mod outbox;
@@ -34,7 +35,6 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
-pub mod legal_report;
 
 pub use connection::{Backend, DbConn, DbUrl};
 pub use cross_library::ConsortiumWrite;

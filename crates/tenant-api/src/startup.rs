@@ -336,6 +336,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::audit::configure)
                     .configure(routes::staff::configure)
                     .configure(routes::legal::configure)
+                    .configure(routes::legal_report::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod directory;
 pub mod health;
 pub mod legal;
+pub mod legal_report;
 pub mod libraries;
 pub mod mail;
 pub mod me;
@@ -30,7 +31,6 @@ pub mod patrons;
 pub mod records;
 pub mod staff;
 pub mod web;
-pub mod legal_report;
 
 use crate::error::ApiError;
 use actix_web::HttpResponse;
