@@ -13,6 +13,7 @@
 
 mod demo;
 mod legal;
+mod legal_report;
 mod operations;
 mod patrons;
 mod sign_in;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod gate;
 pub mod legal;
 pub mod legal_cost;
+pub mod legal_report;
 pub mod libraries;
 pub mod me;
 pub mod patron_sessions;

@@ -20,6 +20,7 @@ pub mod error;
 pub mod ids;
 pub mod inbound;
 pub mod legal;
+pub mod legal_report;
 pub mod libraries;
 pub mod migrations;
 pub mod outbox;

@@ -390,6 +390,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::legal::configure)
                     .configure(routes::vendors::configure)
                     .configure(routes::vendor_api::configure)
+                    .configure(routes::legal_report::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

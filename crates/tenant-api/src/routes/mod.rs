@@ -20,6 +20,7 @@ pub mod auth;
 pub mod directory;
 pub mod health;
 pub mod legal;
+pub mod legal_report;
 pub mod libraries;
 pub mod mail;
 pub mod me;
