@@ -295,6 +295,7 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         clause -> Nullable<Text>,
         reason -> Nullable<Text>,
+        imminent_danger -> Bool,
     }
 }
 
@@ -323,5 +324,19 @@ diesel::table! {
     legal_settings (library_id) {
         library_id -> BigInt,
         legal_hourly_rate_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    legal_documents (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        legal_request_id -> BigInt,
+        name_sealed -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content_sealed -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
     }
 }

@@ -26,6 +26,8 @@ pub enum IdSpace {
     LegalRequests,
     /// `legal_time.id`
     LegalTime,
+    /// `legal_documents.id`
+    LegalDocuments,
 }
 
 impl IdSpace {
@@ -38,6 +40,7 @@ impl IdSpace {
             IdSpace::Outbox => "outbox_id_seq",
             IdSpace::LegalRequests => "legal_request_ids",
             IdSpace::LegalTime => "legal_time_ids",
+            IdSpace::LegalDocuments => "legal_document_ids",
         }
     }
 
@@ -51,6 +54,7 @@ impl IdSpace {
             IdSpace::Outbox => "outbox",
             IdSpace::LegalRequests => "legal_requests",
             IdSpace::LegalTime => "legal_time",
+            IdSpace::LegalDocuments => "legal_documents",
         }
     }
 }
