@@ -12,18 +12,27 @@ use crate::error::{CustodyError, CustodyResult};
 use crate::gate::{Entry, Ruling};
 use crate::values::looks_like_email;
 use crate::Custody;
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use policy::clause::Clause;
 use policy::disclosure::{
-    decide, Basis, Decision, DenyReason, DisclosureRequest, LegalProcess, Relation, Requester,
+    decide, Basis, Consent, Decision, DenyReason, DisclosureRequest, LegalProcess, Relation,
+    Requester,
 };
+use policy::document::PolicyDocument;
 use policy::jurisdiction::{CourtFinding, Profile};
-use policy::records::{FieldSet, KindSet, RecordKind};
+use policy::records::{Field, FieldSet, KindSet, RecordKind};
 use policy::staff::LibraryRole;
 use serde::{Deserialize, Serialize};
 use store::legal::{self as sql, LegalRequest, NewLegalRequest};
 use store::records::{self, Record};
-use store::{audit, PatronId};
+use store::{audit, LibraryTx, PatronId};
+
+/// What an emergency releases: who the person is, never what they borrowed
+/// or asked. The name and card number identify a patron; the date of birth
+/// tells two patrons of one name apart. Address, phone and email locate a
+/// person elsewhere, which protecting people on the premises does not need.
+pub const EMERGENCY_FIELDS: FieldSet =
+    FieldSet::of(&[Field::Name, Field::CardNumber, Field::DateOfBirth]);
 
 /// The instruments a request may arrive under.
 pub const INSTRUMENTS: [&str; 7] = [
@@ -107,6 +116,9 @@ pub struct Registration {
     /// The patron's consent, for `patron_consent`.
     #[serde(default)]
     pub consent_id: Option<i64>,
+    /// For `emergency`: whether someone's safety is in imminent danger.
+    #[serde(default)]
+    pub imminent_danger: bool,
 }
 
 /// A request as the API shows it.
@@ -147,6 +159,8 @@ pub struct LegalRequestView {
     pub created_at: NaiveDateTime,
     /// The deciding clause's code, once decided.
     pub clause: Option<String>,
+    /// For an emergency: whether someone's safety is in imminent danger.
+    pub imminent_danger: bool,
 }
 
 impl From<LegalRequest> for LegalRequestView {
@@ -173,6 +187,7 @@ impl From<LegalRequest> for LegalRequestView {
             consent_id: r.consent_id,
             created_at: r.created_at,
             clause: r.clause,
+            imminent_danger: r.imminent_danger,
         }
     }
 }
@@ -203,8 +218,26 @@ pub struct Package {
     pub request: i64,
     /// The clause that allowed it.
     pub clause: String,
-    /// Exactly the records in scope.
+    /// Exactly the records in scope (none for an emergency).
     pub records: Vec<Record>,
+    /// `records`, or `identity` for an emergency, which releases who the
+    /// patrons are and nothing they borrowed or asked.
+    pub releases: &'static str,
+    /// For an emergency: the identity fields of each patron named.
+    pub identities: Vec<Identity>,
+}
+
+/// Who a patron is, as an emergency releases it ([`EMERGENCY_FIELDS`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Identity {
+    /// The patron.
+    pub patron_id: i64,
+    /// Their name.
+    pub name: String,
+    /// Their card number.
+    pub card_number: String,
+    /// Their date of birth, if the library has it.
+    pub birth_date: Option<String>,
 }
 
 fn text(s: Option<String>) -> String {
@@ -269,10 +302,26 @@ pub fn check(reg: Registration, registered_by: i64) -> CustodyResult<NewLegalReq
     if reg.patron_ids.is_empty() {
         return Err(invalid("patron_ids", "name at least one patron id"));
     }
-    if reg.kinds.is_empty() {
+    let emergency = instrument == "emergency";
+    let mut kinds = reg.kinds;
+    if emergency {
+        // An emergency releases identity fields only; a kind beyond the
+        // registration would let staff believe loans or questions go too.
+        if kinds
+            .iter()
+            .any(|k| k != RecordKind::CardRegistration.as_str())
+        {
+            return Err(invalid(
+                "kinds",
+                "an emergency releases identity fields only (name, card number, date of birth), never loans, questions or other records: leave kinds out or name card_registration",
+            ));
+        }
+        kinds = vec![RecordKind::CardRegistration.as_str().to_owned()];
+    }
+    if kinds.is_empty() {
         return Err(invalid("kinds", "name at least one record kind"));
     }
-    for k in &reg.kinds {
+    for k in &kinds {
         if k.parse::<RecordKind>().is_err() {
             return Err(CustodyError::Invalid {
                 field: "kinds",
@@ -301,7 +350,6 @@ pub fn check(reg: Registration, registered_by: i64) -> CustodyResult<NewLegalReq
     let mut patron_ids = reg.patron_ids;
     patron_ids.sort_unstable();
     patron_ids.dedup();
-    let mut kinds = reg.kinds;
     kinds.sort();
     kinds.dedup();
     Ok(NewLegalRequest {
@@ -321,6 +369,7 @@ pub fn check(reg: Registration, registered_by: i64) -> CustodyResult<NewLegalReq
         non_disclosure_until: day(until),
         consent_id: reg.consent_id,
         registered_by,
+        imminent_danger: reg.imminent_danger,
     })
 }
 
@@ -434,7 +483,10 @@ pub fn register(
                 "every patron id must be a patron of this library",
             ));
         }
-        let id = sql::insert(tx, &new, Utc::now().naive_utc())?;
+        if let Some(consent) = new.consent_id.filter(|_| new.instrument == "patron_consent") {
+            consent_of_patron(tx, consent, &new.patron_ids)?;
+        }
+        let id = sql::insert(tx, custody.keys(), &new, Utc::now().naive_utc())?;
         let purpose = format!("{} registered", new.instrument);
         step(
             tx,
@@ -450,8 +502,37 @@ pub fn register(
             },
             false,
         )?;
-        Ok(sql::get(tx, id)?.into())
+        Ok(sql::get(tx, custody.keys(), id)?.into())
     })
+}
+
+/// Checks that `consent` is a written consent to disclosure of the one
+/// patron the request names; the consent of another patron, or a guardian's
+/// consent to registration, is no consent to this.
+fn consent_of_patron(tx: &mut LibraryTx<'_>, consent: i64, patrons: &[i64]) -> CustodyResult<()> {
+    let Some((owner, kind)) = sql::consent_owner(tx, consent)? else {
+        return Err(CustodyError::Invalid {
+            field: "consent_id",
+            detail: format!("this library has no consent {consent}; record the patron's written consent first"),
+        });
+    };
+    if patrons != [owner] {
+        return Err(CustodyError::Invalid {
+            field: "consent_id",
+            detail: format!(
+                "consent {consent} is another patron's: a patron_consent request names exactly the patron who gave it (patron_ids: [{owner}])"
+            ),
+        });
+    }
+    if kind != "disclosure" {
+        return Err(CustodyError::Invalid {
+            field: "consent_id",
+            detail: format!(
+                "consent {consent} is a {kind} consent, not the patron's written consent to disclosure"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The library's requests, by id after `after`, optionally in one status.
@@ -468,7 +549,7 @@ pub fn list(
         }
     }
     custody.store().read(who.library.id, |tx| {
-        Ok(sql::list(tx, status, after, limit)?
+        Ok(sql::list(tx, custody.keys(), status, after, limit)?
             .into_iter()
             .map(Into::into)
             .collect())
@@ -479,11 +560,57 @@ pub fn list(
 pub fn get(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<LegalRequestView> {
     custody
         .store()
-        .read(who.library.id, |tx| Ok(sql::get(tx, id)?.into()))
+        .read(who.library.id, |tx| Ok(sql::get(tx, custody.keys(), id)?.into()))
+}
+
+/// The patron's written consent as the policy reads it. The consent record
+/// names no recipient, so the requester named in the request is taken as
+/// the one it was given to; its scope names the record kinds it covers
+/// (`circulation, reference`), and one naming none covers none. A consent
+/// without an end lapses after the longest the library allows.
+fn consent_terms(
+    tx: &mut LibraryTx<'_>,
+    custody: &Custody,
+    doc: &PolicyDocument,
+    r: &LegalRequest,
+) -> CustodyResult<(bool, KindSet, NaiveDate, NaiveDate, bool)> {
+    let consent = r.consent_id.ok_or_else(|| {
+        invalid(
+            "consent_id",
+            "a patron_consent request names the consent",
+        )
+    })?;
+    consent_of_patron(tx, consent, &r.patrons())?;
+    let patron = PatronId(r.patrons().first().copied().unwrap_or_default());
+    let record = store::patrons::consents(tx, custody.keys(), patron)?
+        .into_iter()
+        .find(|c| c.id == consent)
+        .ok_or_else(|| invalid("consent_id", "the consent is no longer on record"))?;
+    let kinds: Vec<RecordKind> = record
+        .scope
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter_map(|w| w.to_ascii_lowercase().parse().ok())
+        .collect();
+    let now = Utc::now().naive_utc();
+    let signed_on = record.granted_at.date();
+    let expires_on = match record.expires_at {
+        // Ended earlier today: no longer in force, though the date is today's.
+        Some(e) if e <= now => today() - Duration::days(1),
+        Some(e) => e.date(),
+        None => signed_on + Duration::days(i64::from(doc.consent_max_days())),
+    };
+    Ok((
+        record.kind == "disclosure",
+        KindSet::of(&kinds),
+        signed_on,
+        expires_on,
+        record.revoked_at.is_some(),
+    ))
 }
 
 /// The policy's question for a registered request, decided by `who`.
 fn basis_decision(
+    tx: &mut LibraryTx<'_>,
     custody: &Custody,
     who: &StaffMember,
     r: &LegalRequest,
@@ -494,30 +621,51 @@ fn basis_decision(
         finding: finding_of(&r.finding),
         nondisclosure_order: r.non_disclosure_until.is_some(),
     };
-    let basis = match r.instrument.as_str() {
-        "court_order" | "search_warrant" => Basis::CourtOrder(&process),
-        "subpoena" => Basis::Subpoena(&process),
-        "agency_request" | "national_security_letter" => Basis::AgencyRequest,
-        // Emergencies release identity fields only and consents must be
-        // looked up and matched; neither is decided here yet.
-        _ => {
-            return Err(invalid(
-                "instrument",
-                "emergency and patron_consent requests cannot be decided here yet",
-            ))
-        }
-    };
     let requester_id = if r.requester_agency.is_empty() {
         r.requester_name.clone()
     } else {
         r.requester_agency.clone()
+    };
+    let terms = if r.instrument == "patron_consent" {
+        Some(consent_terms(tx, custody, document, r)?)
+    } else {
+        None
+    };
+    let consent = terms.map(|(written, kinds, signed_on, expires_on, revoked)| Consent {
+        written,
+        recipient: &requester_id,
+        kinds,
+        fields: FieldSet::all(),
+        signed_on,
+        expires_on,
+        revoked,
+    });
+    let (basis, fields) = match (r.instrument.as_str(), consent.as_ref()) {
+        ("court_order" | "search_warrant", _) => (Basis::CourtOrder(&process), FieldSet::all()),
+        ("subpoena", _) => (Basis::Subpoena(&process), FieldSet::all()),
+        ("agency_request" | "national_security_letter", _) => {
+            (Basis::AgencyRequest, FieldSet::all())
+        }
+        ("emergency", _) => (
+            Basis::Emergency {
+                imminent_danger: r.imminent_danger,
+            },
+            EMERGENCY_FIELDS,
+        ),
+        ("patron_consent", Some(c)) => (Basis::WrittenConsent(c), FieldSet::all()),
+        _ => {
+            return Err(invalid(
+                "instrument",
+                "the request's instrument is not one custodian can decide",
+            ))
+        }
     };
     let request = DisclosureRequest {
         requester: Requester::Outside,
         requester_id: &requester_id,
         relation: Relation::Unrelated,
         kinds: kind_set(r),
-        fields: FieldSet::all(),
+        fields,
         basis,
     };
     Ok((profile, decide(profile, document, &request, today())))
@@ -546,8 +694,8 @@ fn view_of(id: i64, profile: &Profile, decision: &Decision) -> DecisionView {
 pub fn review(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<DecisionView> {
     only_custodian(who)?;
     custody.store().read(who.library.id, |tx| {
-        let r = sql::get(tx, id)?;
-        let (profile, decision) = basis_decision(custody, who, &r)?;
+        let r = sql::get(tx, custody.keys(), id)?;
+        let (profile, decision) = basis_decision(tx, custody, who, &r)?;
         Ok(view_of(id, profile, &decision))
     })
 }
@@ -562,13 +710,13 @@ pub fn decide_request(
     only_custodian(who)?;
     let actor = who.actor();
     custody.store().write(who.library.id, |tx| {
-        let r = sql::get(tx, id)?;
+        let r = sql::get(tx, custody.keys(), id)?;
         if r.status != "received" {
             return Err(CustodyError::Conflict(
                 "the legal request has already been decided".into(),
             ));
         }
-        let (profile, decision) = basis_decision(custody, who, &r)?;
+        let (profile, decision) = basis_decision(tx, custody, who, &r)?;
         let view = view_of(id, profile, &decision);
         let allowed = view.decision == "allow";
         sql::decide(
@@ -615,7 +763,7 @@ pub fn package(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<P
     only_custodian(who)?;
     let actor = who.actor();
     custody.store().write(who.library.id, |tx| {
-        let r = sql::get(tx, id)?;
+        let r = sql::get(tx, custody.keys(), id)?;
         if r.status != "allowed" {
             return Err(CustodyError::Conflict(if r.status == "denied" {
                 "the legal request was denied; nothing is released".into()
@@ -625,16 +773,40 @@ pub fn package(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<P
         }
         let clause = clause_code(r.clause.as_deref());
         let patrons: Vec<PatronId> = r.patrons().into_iter().map(PatronId).collect();
-        let found = records::in_scope(
-            tx,
-            custody.keys(),
-            &patrons,
-            &r.kind_names(),
-            start_of(r.from_date.as_deref())?,
-            end_of(r.to_date.as_deref())?,
-        )?;
+        let emergency = r.instrument == "emergency";
+        let (found, identities) = if emergency {
+            let mut people = Vec::with_capacity(patrons.len());
+            for p in &patrons {
+                let patron = store::patrons::get(tx, custody.keys(), *p)?;
+                people.push(Identity {
+                    patron_id: p.0,
+                    name: patron.data.name,
+                    card_number: patron.data.card_number,
+                    birth_date: day(patron.data.birth_date),
+                });
+            }
+            (Vec::new(), people)
+        } else {
+            let found = records::in_scope(
+                tx,
+                custody.keys(),
+                &patrons,
+                &r.kind_names(),
+                start_of(r.from_date.as_deref())?,
+                end_of(r.to_date.as_deref())?,
+            )?;
+            (found, Vec::new())
+        };
         let sealed = date("non_disclosure_until", r.non_disclosure_until.as_deref())?
             .is_some_and(|until| until > today());
+        // The patron is told once, at the first release; reading the package
+        // again records another release but sends no second letter.
+        let first_release = !sql::released_before(tx, id)?;
+        if !sealed && first_release {
+            if let Some(notifier) = custody.release_notifier() {
+                tell_patrons(tx, custody, notifier, who, &r, clause, &patrons)?;
+            }
+        }
         let purpose = format!("legal request {id}: {}", r.instrument);
         for p in &patrons {
             let subject = Subject::Patron(*p);
@@ -672,8 +844,112 @@ pub fn package(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<P
             request: id,
             clause: clause.to_owned(),
             records: found,
+            releases: if emergency { "identity" } else { "records" },
+            identities,
         })
     })
+}
+
+/// What a patron is told when records about them were released and no
+/// non-disclosure order keeps it from them.
+#[derive(Debug, Clone)]
+pub struct ReleaseNotice {
+    /// The library, by name.
+    pub library: String,
+    /// The legal request.
+    pub request: i64,
+    /// The instrument, in words (`a court order`).
+    pub instrument: String,
+    /// What was released, in words (`circulation records`, or identity fields for an emergency).
+    pub released: String,
+    /// The period, in words (`from 2026-10-01 to 2026-10-31`, or `of any date`).
+    pub period: String,
+    /// To whom: the agency, or the person where no agency was named.
+    pub recipient: String,
+    /// The issuing court, if any.
+    pub court: String,
+    /// Its case number, if any.
+    pub case_number: String,
+    /// The clause that allowed it, as text with its citation.
+    pub clause: String,
+}
+
+/// Queues the release notice to one patron in the release's transaction.
+///
+/// custody cannot depend on notifier (notifier depends on custody), so the
+/// mail is rendered and queued by an implementation the application hands
+/// to [`Custody::with_release_notifier`]: notifier keeps its templates and
+/// its outbox composer, custody decides when a patron is told and what.
+pub trait ReleaseNotifier: Send + Sync {
+    /// Renders the notice and queues it to `to` through the outbox, inside `tx`.
+    fn queue_release_notice(
+        &self,
+        tx: &mut LibraryTx<'_>,
+        to: &str,
+        notice: &ReleaseNotice,
+    ) -> CustodyResult<()>;
+}
+
+fn instrument_words(instrument: &str) -> &'static str {
+    match instrument {
+        "court_order" => "a court order",
+        "search_warrant" => "a search warrant",
+        "subpoena" => "a subpoena",
+        "agency_request" => "an agency's request",
+        "national_security_letter" => "a national security letter",
+        "emergency" => "an emergency involving imminent danger",
+        "patron_consent" => "your written consent",
+        _ => "a legal request",
+    }
+}
+
+/// One notice to each named patron who has an email address.
+fn tell_patrons(
+    tx: &mut LibraryTx<'_>,
+    custody: &Custody,
+    notifier: &dyn ReleaseNotifier,
+    who: &StaffMember,
+    r: &LegalRequest,
+    clause: &'static str,
+    patrons: &[PatronId],
+) -> CustodyResult<()> {
+    let released = if r.instrument == "emergency" {
+        "who you are (your name, card number and date of birth), and none of your records".to_owned()
+    } else {
+        format!("{} records", r.kind_names().join(", ").replace('_', " "))
+    };
+    let period = match (r.from_date.as_deref(), r.to_date.as_deref()) {
+        (Some(f), Some(t)) => format!("from {f} to {t}"),
+        (Some(f), None) => format!("from {f} on"),
+        (None, Some(t)) => format!("up to {t}"),
+        (None, None) => "of any date".to_owned(),
+    };
+    let recipient = if r.requester_agency.is_empty() {
+        r.requester_name.clone()
+    } else {
+        r.requester_agency.clone()
+    };
+    let clause_text = Clause::from_code(clause)
+        .map(|c| format!("{} ({})", c.text(), c.code()))
+        .unwrap_or_else(|| clause.to_owned());
+    let notice = ReleaseNotice {
+        library: who.library.name.clone(),
+        request: r.id,
+        instrument: instrument_words(&r.instrument).to_owned(),
+        released,
+        period,
+        recipient,
+        court: r.court.clone(),
+        case_number: r.case_number.clone(),
+        clause: clause_text,
+    };
+    for p in patrons {
+        let patron = store::patrons::get(tx, custody.keys(), *p)?;
+        if let Some(to) = patron.data.email.filter(|e| !e.trim().is_empty()) {
+            notifier.queue_release_notice(tx, &to, &notice)?;
+        }
+    }
+    Ok(())
 }
 
 fn csv_field(s: &str) -> String {
@@ -684,8 +960,22 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The package as CSV, one record a line.
+/// The package as CSV, one record a line (an emergency's: one patron a line).
 pub fn package_csv(p: &Package) -> String {
+    if p.releases == "identity" {
+        let mut out = String::from("patron_id,name,card_number,birth_date\n");
+        for i in &p.identities {
+            let line = [
+                i.patron_id.to_string(),
+                csv_field(&i.name),
+                csv_field(&i.card_number),
+                i.birth_date.clone().unwrap_or_default(),
+            ];
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+        return out;
+    }
     let mut out = String::from(
         "patron_id,record_id,kind,occurred_at,ended_at,item,branch,status,amount_cents,details\n",
     );

@@ -145,7 +145,7 @@ pub fn record_time(
     let (minutes, what) = check(input, who.account.0)?;
     let actor = who.actor();
     custody.store().write(who.library.id, |tx| {
-        sql::get(tx, id)?;
+        sql::get(tx, custody.keys(), id)?;
         let entry = sql::add_time(
             tx,
             id,
@@ -178,7 +178,7 @@ pub fn invoice(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<I
     only_custodian(who)?;
     let actor = who.actor();
     custody.store().write(who.library.id, |tx| {
-        let r = sql::get(tx, id)?;
+        let r = sql::get(tx, custody.keys(), id)?;
         let entries = sql::time_entries(tx, id)?;
         let rate = sql::hourly_rate_cents(tx)?;
         let mut ids: Vec<i64> = entries.iter().map(|e| e.by_account).collect();

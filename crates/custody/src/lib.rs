@@ -26,6 +26,7 @@ pub mod patrons;
 pub mod records;
 pub mod values;
 pub mod vendors;
+pub mod legal_documents;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};
@@ -47,6 +48,7 @@ pub struct Custody {
     store: Store,
     keys: Arc<Keyring>,
     policies: Arc<Policies>,
+    release_notifier: Option<Arc<dyn legal::ReleaseNotifier>>,
 }
 
 impl Custody {
@@ -56,6 +58,7 @@ impl Custody {
             store,
             keys,
             policies,
+            release_notifier: None,
         }
     }
 
@@ -72,5 +75,17 @@ impl Custody {
     /// The policies in force.
     pub fn policies(&self) -> &Policies {
         &self.policies
+    }
+
+    /// Tells patrons of unsealed legal releases through `notifier` (the
+    /// application's mailroom); without one, no patron is told.
+    pub fn with_release_notifier(mut self, notifier: Arc<dyn legal::ReleaseNotifier>) -> Self {
+        self.release_notifier = Some(notifier);
+        self
+    }
+
+    /// What tells patrons of unsealed legal releases, if anything does.
+    pub fn release_notifier(&self) -> Option<&dyn legal::ReleaseNotifier> {
+        self.release_notifier.as_deref()
     }
 }

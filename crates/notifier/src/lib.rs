@@ -14,6 +14,7 @@ pub mod requests;
 pub mod sender;
 pub mod templates;
 pub mod wake;
+pub mod legal_release;
 
 pub use requests::{Mailroom, MailroomError};
 /// A message taken in, as the inbound ledger lists it.

@@ -1,12 +1,56 @@
 //! The custodian of records' register of legal requests, and the releases
 //! each allowed request made into patrons' access logs.
 
+use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{legal_releases, legal_requests, legal_settings, legal_time};
+use crate::ids::LibraryId;
+use crate::schema::{
+    legal_documents, legal_releases, legal_requests, legal_settings, legal_time, patron_consents,
+};
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+const REQUESTER_NAME: &str = "legal_requests.requester_name";
+const REQUESTER_AGENCY: &str = "legal_requests.requester_agency";
+const REQUESTER_EMAIL: &str = "legal_requests.requester_email";
+const DOCUMENT_NAME: &str = "legal_documents.name";
+const DOCUMENT_CONTENT: &str = "legal_documents.content";
+
+fn seal(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
+    keys.encrypt(lib, field, v)
+        .map_err(|e| StoreError::Encryption(e.to_string()))
+}
+
+/// Opens an encrypted requester field. A row registered before migration
+/// 000015 holds the value as it was typed (never in the `v1.` form), and
+/// reads as it was rather than failing the whole register.
+fn open(keys: &Keyring, lib: LibraryId, field: &str, v: String) -> StoreResult<String> {
+    if !v.starts_with("v1.") {
+        return Ok(v);
+    }
+    keys.decrypt(lib, field, &v)
+        .map_err(|e| StoreError::Encryption(e.to_string()))
+}
+
+fn opened(keys: &Keyring, mut r: LegalRequest) -> StoreResult<LegalRequest> {
+    let lib = LibraryId(r.library_id);
+    r.requester_name = open(keys, lib, REQUESTER_NAME, std::mem::take(&mut r.requester_name))?;
+    r.requester_agency = open(
+        keys,
+        lib,
+        REQUESTER_AGENCY,
+        std::mem::take(&mut r.requester_agency),
+    )?;
+    r.requester_email = open(
+        keys,
+        lib,
+        REQUESTER_EMAIL,
+        std::mem::take(&mut r.requester_email),
+    )?;
+    Ok(r)
+}
 
 /// A legal request as registered at the desk, already checked by custody.
 #[derive(Debug, Clone)]
@@ -43,6 +87,8 @@ pub struct NewLegalRequest {
     pub consent_id: Option<i64>,
     /// The staff account that registered it.
     pub registered_by: i64,
+    /// For an emergency: whether someone's safety is in imminent danger.
+    pub imminent_danger: bool,
 }
 
 /// A stored legal request.
@@ -97,6 +143,8 @@ pub struct LegalRequest {
     pub clause: Option<String>,
     /// The denial reason code, for a denial.
     pub reason: Option<String>,
+    /// For an emergency: whether someone's safety is in imminent danger.
+    pub imminent_danger: bool,
 }
 
 impl LegalRequest {
@@ -126,13 +174,16 @@ fn join<T: ToString>(items: &[T]) -> String {
         .join(",")
 }
 
-/// Registers a request as `received`; returns its id.
+/// Registers a request as `received`, the requester's name, agency and
+/// email encrypted; returns its id.
 pub fn insert(
     tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
     new: &NewLegalRequest,
     now: NaiveDateTime,
 ) -> StoreResult<i64> {
-    let lib = tx.library_id().0;
+    let scope = tx.library_id();
+    let lib = scope.0;
     let id = sequence::allocate(tx, IdSpace::LegalRequests, 1)?
         .first()
         .copied()
@@ -142,9 +193,24 @@ pub fn insert(
             legal_requests::library_id.eq(lib),
             legal_requests::id.eq(id),
             legal_requests::instrument.eq(&new.instrument),
-            legal_requests::requester_name.eq(&new.requester_name),
-            legal_requests::requester_agency.eq(&new.requester_agency),
-            legal_requests::requester_email.eq(&new.requester_email),
+            legal_requests::requester_name.eq(seal(
+                keys,
+                scope,
+                REQUESTER_NAME,
+                &new.requester_name,
+            )?),
+            legal_requests::requester_agency.eq(seal(
+                keys,
+                scope,
+                REQUESTER_AGENCY,
+                &new.requester_agency,
+            )?),
+            legal_requests::requester_email.eq(seal(
+                keys,
+                scope,
+                REQUESTER_EMAIL,
+                &new.requester_email,
+            )?),
             legal_requests::court.eq(&new.court),
             legal_requests::case_number.eq(&new.case_number),
             legal_requests::issued_on.eq(&new.issued_on),
@@ -159,24 +225,28 @@ pub fn insert(
             legal_requests::status.eq("received"),
             legal_requests::registered_by.eq(new.registered_by),
             legal_requests::created_at.eq(now),
+            legal_requests::imminent_danger.eq(new.imminent_danger),
         ))
         .execute(tx.conn())?;
     Ok(id)
 }
 
-/// One request of the scoped library.
-pub fn get(tx: &mut LibraryTx<'_>, id: i64) -> StoreResult<LegalRequest> {
+/// One request of the scoped library, its requester decrypted.
+pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: i64) -> StoreResult<LegalRequest> {
     let lib = tx.library_id().0;
-    Ok(legal_requests::table
+    let r = legal_requests::table
         .filter(legal_requests::library_id.eq(lib))
         .filter(legal_requests::id.eq(id))
         .select(LegalRequest::as_select())
-        .first(tx.conn())?)
+        .first(tx.conn())?;
+    opened(keys, r)
 }
 
-/// Requests of the scoped library by id after `after`, optionally in one status.
+/// Requests of the scoped library by id after `after`, optionally in one
+/// status, their requesters decrypted.
 pub fn list(
     tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
     status: Option<&str>,
     after: Option<i64>,
     limit: i64,
@@ -192,7 +262,10 @@ pub fn list(
     if let Some(s) = status {
         q = q.filter(legal_requests::status.eq(s.to_owned()));
     }
-    Ok(q.load(tx.conn())?)
+    q.load(tx.conn())?
+        .into_iter()
+        .map(|r| opened(keys, r))
+        .collect()
 }
 
 /// Records the decision on a request still `received`; a request already
@@ -246,6 +319,17 @@ pub fn record_release(
         ))
         .execute(tx.conn())?;
     Ok(())
+}
+
+/// Whether request `request` has released anything before.
+pub fn released_before(tx: &mut LibraryTx<'_>, request: i64) -> StoreResult<bool> {
+    let lib = tx.library_id().0;
+    let n: i64 = legal_releases::table
+        .filter(legal_releases::library_id.eq(lib))
+        .filter(legal_releases::legal_request_id.eq(request))
+        .count()
+        .get_result(tx.conn())?;
+    Ok(n > 0)
 }
 
 /// Sealed audit entries about `subject` whose non-disclosure order ended by `today` (YYYY-MM-DD).
@@ -348,4 +432,171 @@ pub fn hourly_rate_cents(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
         .first(tx.conn())
         .optional()?
         .unwrap_or(DEFAULT_HOURLY_RATE_CENTS))
+}
+
+/// The patron a consent of the scoped library belongs to, with its kind, or
+/// `None` when the library has no such consent.
+pub fn consent_owner(tx: &mut LibraryTx<'_>, consent: i64) -> StoreResult<Option<(i64, String)>> {
+    let lib = tx.library_id().0;
+    Ok(patron_consents::table
+        .filter(patron_consents::library_id.eq(lib))
+        .filter(patron_consents::id.eq(consent))
+        .select((patron_consents::patron_id, patron_consents::kind))
+        .first(tx.conn())
+        .optional()?)
+}
+
+/// A document attached to a legal request, as listed: never its content.
+#[derive(Debug, Clone)]
+pub struct DocumentMeta {
+    /// Its id.
+    pub id: i64,
+    /// The request it belongs to.
+    pub legal_request_id: i64,
+    /// Its file name, decrypted.
+    pub name: String,
+    /// `application/pdf`, `image/png`, `image/jpeg` or `text/plain`.
+    pub content_type: String,
+    /// Its length in bytes.
+    pub size_bytes: i64,
+    /// The staff account that attached it.
+    pub uploaded_by: i64,
+    /// When.
+    pub uploaded_at: NaiveDateTime,
+}
+
+/// A document to attach.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDocument<'a> {
+    /// The request it belongs to.
+    pub legal_request_id: i64,
+    /// Its file name.
+    pub name: &'a str,
+    /// Its media type.
+    pub content_type: &'a str,
+    /// Its bytes.
+    pub content: &'a [u8],
+    /// The staff account attaching it.
+    pub uploaded_by: i64,
+}
+
+type DocRow = (i64, i64, String, String, i64, i64, NaiveDateTime);
+
+fn doc_meta(keys: &Keyring, lib: LibraryId, row: DocRow) -> StoreResult<DocumentMeta> {
+    let (id, legal_request_id, name, content_type, size_bytes, uploaded_by, uploaded_at) = row;
+    Ok(DocumentMeta {
+        id,
+        legal_request_id,
+        name: keys
+            .decrypt(lib, DOCUMENT_NAME, &name)
+            .map_err(|e| StoreError::Encryption(e.to_string()))?,
+        content_type,
+        size_bytes,
+        uploaded_by,
+        uploaded_at,
+    })
+}
+
+/// Attaches a document to a request, its name and content encrypted; returns its metadata.
+pub fn insert_document(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    new: &NewDocument<'_>,
+    now: NaiveDateTime,
+) -> StoreResult<DocumentMeta> {
+    let scope = tx.library_id();
+    let id = sequence::allocate(tx, IdSpace::LegalDocuments, 1)?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Conflict("no id for the document".into()))?;
+    let content = keys
+        .encrypt_bytes(scope, DOCUMENT_CONTENT, new.content)
+        .map_err(|e| StoreError::Encryption(e.to_string()))?;
+    let size = i64::try_from(new.content.len())
+        .map_err(|_| StoreError::Conflict("the document is too large".into()))?;
+    diesel::insert_into(legal_documents::table)
+        .values((
+            legal_documents::library_id.eq(scope.0),
+            legal_documents::id.eq(id),
+            legal_documents::legal_request_id.eq(new.legal_request_id),
+            legal_documents::name_sealed.eq(seal(keys, scope, DOCUMENT_NAME, new.name)?),
+            legal_documents::content_type.eq(new.content_type),
+            legal_documents::size_bytes.eq(size),
+            legal_documents::content_sealed.eq(content),
+            legal_documents::uploaded_by.eq(new.uploaded_by),
+            legal_documents::uploaded_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    Ok(DocumentMeta {
+        id,
+        legal_request_id: new.legal_request_id,
+        name: new.name.to_owned(),
+        content_type: new.content_type.to_owned(),
+        size_bytes: size,
+        uploaded_by: new.uploaded_by,
+        uploaded_at: now,
+    })
+}
+
+/// The documents attached to request `request`, oldest first, without their content.
+pub fn documents(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    request: i64,
+) -> StoreResult<Vec<DocumentMeta>> {
+    let scope = tx.library_id();
+    let rows: Vec<DocRow> = legal_documents::table
+        .filter(legal_documents::library_id.eq(scope.0))
+        .filter(legal_documents::legal_request_id.eq(request))
+        .order(legal_documents::id)
+        .select((
+            legal_documents::id,
+            legal_documents::legal_request_id,
+            legal_documents::name_sealed,
+            legal_documents::content_type,
+            legal_documents::size_bytes,
+            legal_documents::uploaded_by,
+            legal_documents::uploaded_at,
+        ))
+        .load(tx.conn())?;
+    rows.into_iter().map(|r| doc_meta(keys, scope, r)).collect()
+}
+
+/// One document of request `request`, with its content decrypted.
+pub fn document(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    request: i64,
+    id: i64,
+) -> StoreResult<(DocumentMeta, Vec<u8>)> {
+    let scope = tx.library_id();
+    let (id, req, name, content_type, size, by, at, content): (
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        NaiveDateTime,
+        Vec<u8>,
+    ) = legal_documents::table
+        .filter(legal_documents::library_id.eq(scope.0))
+        .filter(legal_documents::legal_request_id.eq(request))
+        .filter(legal_documents::id.eq(id))
+        .select((
+            legal_documents::id,
+            legal_documents::legal_request_id,
+            legal_documents::name_sealed,
+            legal_documents::content_type,
+            legal_documents::size_bytes,
+            legal_documents::uploaded_by,
+            legal_documents::uploaded_at,
+            legal_documents::content_sealed,
+        ))
+        .first(tx.conn())?;
+    let meta = doc_meta(keys, scope, (id, req, name, content_type, size, by, at))?;
+    let bytes = keys
+        .decrypt_bytes(scope, DOCUMENT_CONTENT, &content)
+        .map_err(|e| StoreError::Encryption(e.to_string()))?;
+    Ok((meta, bytes))
 }

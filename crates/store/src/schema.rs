@@ -295,6 +295,7 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         clause -> Nullable<Text>,
         reason -> Nullable<Text>,
+        imminent_danger -> Bool,
     }
 }
 
@@ -352,5 +353,19 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    legal_documents (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        legal_request_id -> BigInt,
+        name_sealed -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content_sealed -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
     }
 }

@@ -28,6 +28,8 @@ pub enum IdSpace {
     LegalTime,
     /// `vendors.id`
     Vendors,
+    /// `legal_documents.id`
+    LegalDocuments,
 }
 
 impl IdSpace {
@@ -41,6 +43,7 @@ impl IdSpace {
             IdSpace::LegalRequests => "legal_request_ids",
             IdSpace::LegalTime => "legal_time_ids",
             IdSpace::Vendors => "vendor_ids",
+            IdSpace::LegalDocuments => "legal_document_ids",
         }
     }
 
@@ -55,6 +58,7 @@ impl IdSpace {
             IdSpace::LegalRequests => "legal_requests",
             IdSpace::LegalTime => "legal_time",
             IdSpace::Vendors => "vendors",
+            IdSpace::LegalDocuments => "legal_documents",
         }
     }
 }

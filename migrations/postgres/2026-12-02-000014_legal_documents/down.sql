@@ -1,0 +1,2 @@
+DROP TABLE legal_documents;
+DROP SEQUENCE legal_document_ids;

@@ -1,0 +1,1 @@
+ALTER TABLE legal_requests DROP COLUMN imminent_danger;
