@@ -483,7 +483,10 @@ pub fn register(
                 "every patron id must be a patron of this library",
             ));
         }
-        if let Some(consent) = new.consent_id.filter(|_| new.instrument == "patron_consent") {
+        if let Some(consent) = new
+            .consent_id
+            .filter(|_| new.instrument == "patron_consent")
+        {
             consent_of_patron(tx, consent, &new.patron_ids)?;
         }
         let id = sql::insert(tx, custody.keys(), &new, Utc::now().naive_utc())?;
@@ -513,7 +516,9 @@ fn consent_of_patron(tx: &mut LibraryTx<'_>, consent: i64, patrons: &[i64]) -> C
     let Some((owner, kind)) = sql::consent_owner(tx, consent)? else {
         return Err(CustodyError::Invalid {
             field: "consent_id",
-            detail: format!("this library has no consent {consent}; record the patron's written consent first"),
+            detail: format!(
+                "this library has no consent {consent}; record the patron's written consent first"
+            ),
         });
     };
     if patrons != [owner] {
@@ -558,9 +563,9 @@ pub fn list(
 
 /// One request of the library.
 pub fn get(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<LegalRequestView> {
-    custody
-        .store()
-        .read(who.library.id, |tx| Ok(sql::get(tx, custody.keys(), id)?.into()))
+    custody.store().read(who.library.id, |tx| {
+        Ok(sql::get(tx, custody.keys(), id)?.into())
+    })
 }
 
 /// The patron's written consent as the policy reads it. The consent record
@@ -574,12 +579,9 @@ fn consent_terms(
     doc: &PolicyDocument,
     r: &LegalRequest,
 ) -> CustodyResult<(bool, KindSet, NaiveDate, NaiveDate, bool)> {
-    let consent = r.consent_id.ok_or_else(|| {
-        invalid(
-            "consent_id",
-            "a patron_consent request names the consent",
-        )
-    })?;
+    let consent = r
+        .consent_id
+        .ok_or_else(|| invalid("consent_id", "a patron_consent request names the consent"))?;
     consent_of_patron(tx, consent, &r.patrons())?;
     let patron = PatronId(r.patrons().first().copied().unwrap_or_default());
     let record = store::patrons::consents(tx, custody.keys(), patron)?
@@ -914,7 +916,8 @@ fn tell_patrons(
     patrons: &[PatronId],
 ) -> CustodyResult<()> {
     let released = if r.instrument == "emergency" {
-        "who you are (your name, card number and date of birth), and none of your records".to_owned()
+        "who you are (your name, card number and date of birth), and none of your records"
+            .to_owned()
     } else {
         format!("{} records", r.kind_names().join(", ").replace('_', " "))
     };

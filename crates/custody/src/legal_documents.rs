@@ -106,10 +106,7 @@ fn check(up: &Upload<'_>) -> CustodyResult<(String, &'static str)> {
     let Some(kind) = accepted_type(up.content_type) else {
         return Err(CustodyError::Invalid {
             field: "content_type",
-            detail: format!(
-                "a document is sent as one of {}",
-                CONTENT_TYPES.join(", ")
-            ),
+            detail: format!("a document is sent as one of {}", CONTENT_TYPES.join(", ")),
         });
     };
     if up.content.is_empty() {

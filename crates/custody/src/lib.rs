@@ -18,6 +18,7 @@ pub mod error;
 pub mod gate;
 pub mod legal;
 pub mod legal_cost;
+pub mod legal_documents;
 pub mod legal_report;
 pub mod libraries;
 pub mod me;
@@ -26,7 +27,6 @@ pub mod patrons;
 pub mod records;
 pub mod values;
 pub mod vendors;
-pub mod legal_documents;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
 pub use error::{CustodyError, CustodyResult};

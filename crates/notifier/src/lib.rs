@@ -7,6 +7,7 @@
 pub mod classify;
 pub mod delivery;
 pub mod inbound;
+pub mod legal_release;
 pub mod maildir;
 pub mod message;
 pub mod patron_email;
@@ -14,7 +15,6 @@ pub mod requests;
 pub mod sender;
 pub mod templates;
 pub mod wake;
-pub mod legal_release;
 
 pub use requests::{Mailroom, MailroomError};
 /// A message taken in, as the inbound ledger lists it.

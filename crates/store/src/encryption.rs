@@ -275,7 +275,9 @@ impl Keyring {
         field: &str,
         sealed: &[u8],
     ) -> Result<Vec<u8>, EncryptionError> {
-        let rest = sealed.strip_prefix(b"v1.").ok_or(EncryptionError::Damaged)?;
+        let rest = sealed
+            .strip_prefix(b"v1.")
+            .ok_or(EncryptionError::Damaged)?;
         let dot = rest
             .iter()
             .position(|b| *b == b'.')
@@ -422,8 +424,17 @@ mod tests {
         let lib = LibraryId(7);
         let sealed = r.encrypt_bytes(lib, "doc", b"%PDF-1.7 \x00\xff").unwrap();
         assert!(sealed.starts_with(b"v1.k1."));
-        assert_eq!(r.decrypt_bytes(lib, "doc", &sealed).unwrap(), b"%PDF-1.7 \x00\xff");
-        assert_eq!(r.decrypt_bytes(LibraryId(8), "doc", &sealed), Err(EncryptionError::Damaged));
-        assert_eq!(r.decrypt_bytes(lib, "other", &sealed), Err(EncryptionError::Damaged));
+        assert_eq!(
+            r.decrypt_bytes(lib, "doc", &sealed).unwrap(),
+            b"%PDF-1.7 \x00\xff"
+        );
+        assert_eq!(
+            r.decrypt_bytes(LibraryId(8), "doc", &sealed),
+            Err(EncryptionError::Damaged)
+        );
+        assert_eq!(
+            r.decrypt_bytes(lib, "other", &sealed),
+            Err(EncryptionError::Damaged)
+        );
     }
 }

@@ -36,7 +36,12 @@ fn open(keys: &Keyring, lib: LibraryId, field: &str, v: String) -> StoreResult<S
 
 fn opened(keys: &Keyring, mut r: LegalRequest) -> StoreResult<LegalRequest> {
     let lib = LibraryId(r.library_id);
-    r.requester_name = open(keys, lib, REQUESTER_NAME, std::mem::take(&mut r.requester_name))?;
+    r.requester_name = open(
+        keys,
+        lib,
+        REQUESTER_NAME,
+        std::mem::take(&mut r.requester_name),
+    )?;
     r.requester_agency = open(
         keys,
         lib,
