@@ -657,3 +657,82 @@ fn the_invoice_charges_the_custodians_time_at_the_librarys_rate() {
         }
     });
 }
+
+#[test]
+fn a_missouri_emergency_is_refused_and_never_asks_for_records() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let custodian = member(&app, "riverbend", "custodian");
+        let p = patron(&app, &staff, "riverbend", "21000888040");
+        let emergency = |kinds: Value| {
+            json!({"instrument": "emergency", "imminent_danger": true,
+                   "requester": {"name": "Sgt. Lee", "agency": "City Police"},
+                   "patron_ids": [p], "kinds": kinds})
+        };
+        // An emergency releases who someone is, never what they borrowed.
+        let asks_loans = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &emergency(json!(["circulation"])),
+        );
+        assert_eq!(asks_loans.status, 400, "[{backend}] {:?}", asks_loans.body);
+        assert!(
+            asks_loans.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("identity fields only"),
+            "[{backend}] {:?}",
+            asks_loans.body
+        );
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &emergency(json!([])),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let id = made.body["id"].as_i64().unwrap();
+        // RSMo 182.817 has no emergency exception.
+        let decided = post(
+            &format!("{}/{id}/decision", base(&app, "riverbend")),
+            Some(&custodian),
+            &json!({}),
+        );
+        assert_eq!(decided.status, 200, "[{backend}] {:?}", decided.body);
+        assert_eq!(
+            decided.body["decision"], "deny",
+            "[{backend}] {:?}",
+            decided.body
+        );
+        let package = get(
+            &format!("{}/{id}/package", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(package.status, 409, "[{backend}] {:?}", package.body);
+    });
+}
+
+#[test]
+fn a_patron_consent_request_names_a_consent_of_this_library() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let p = patron(&app, &staff, "riverbend", "21000888050");
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &json!({"instrument": "patron_consent", "consent_id": 987654,
+                    "requester": {"name": "A. Lawyer", "agency": "Firm LLP"},
+                    "patron_ids": [p], "kinds": ["circulation"]}),
+        );
+        assert_eq!(made.status, 400, "[{backend}] {:?}", made.body);
+        assert!(
+            made.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no consent 987654"),
+            "[{backend}] {:?}",
+            made.body
+        );
+    });
+}
