@@ -112,13 +112,13 @@ impl Keyring {
         format!("custodian/v1/{}/{field}", library.0).into_bytes()
     }
 
-    /// Encrypts `plaintext` for `field` of a row of `library`.
-    pub fn encrypt(
+    /// The nonce, then the ciphertext and tag, under the current key.
+    fn seal(
         &self,
         library: LibraryId,
         field: &str,
-        plaintext: &str,
-    ) -> Result<String, EncryptionError> {
+        msg: &[u8],
+    ) -> Result<Vec<u8>, EncryptionError> {
         let cipher = self
             .keys
             .get(&self.current)
@@ -127,16 +127,43 @@ impl Keyring {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = Self::aad(library, field);
         let ct = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: &aad,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg, aad: &aad })
             .map_err(|_| EncryptionError::Damaged)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Opens what [`Keyring::seal`] made under `key_id`.
+    fn open(
+        &self,
+        key_id: &str,
+        library: LibraryId,
+        field: &str,
+        raw: &[u8],
+    ) -> Result<Vec<u8>, EncryptionError> {
+        let cipher = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| EncryptionError::UnknownKey(key_id.to_owned()))?;
+        if raw.len() < 12 + 16 {
+            return Err(EncryptionError::Damaged);
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let aad = Self::aad(library, field);
+        cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map_err(|_| EncryptionError::Damaged)
+    }
+
+    /// Encrypts `plaintext` for `field` of a row of `library`.
+    pub fn encrypt(
+        &self,
+        library: LibraryId,
+        field: &str,
+        plaintext: &str,
+    ) -> Result<String, EncryptionError> {
+        let out = self.seal(library, field, plaintext.as_bytes())?;
         Ok(format!(
             "v1.{}.{}",
             self.current,
@@ -156,21 +183,10 @@ impl Keyring {
         else {
             return Err(EncryptionError::Damaged);
         };
-        let cipher = self
-            .keys
-            .get(key_id)
-            .ok_or_else(|| EncryptionError::UnknownKey(key_id.to_owned()))?;
         let raw = URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| EncryptionError::Damaged)?;
-        if raw.len() < 12 + 16 {
-            return Err(EncryptionError::Damaged);
-        }
-        let (nonce, ct) = raw.split_at(12);
-        let aad = Self::aad(library, field);
-        let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
-            .map_err(|_| EncryptionError::Damaged)?;
+        let plain = self.open(key_id, library, field, &raw)?;
         String::from_utf8(plain).map_err(|_| EncryptionError::Damaged)
     }
 
@@ -245,26 +261,9 @@ impl Keyring {
         field: &str,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, EncryptionError> {
-        let cipher = self
-            .keys
-            .get(&self.current)
-            .ok_or_else(|| EncryptionError::NoCurrentKey(self.current.clone()))?;
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = Self::aad(library, field);
-        let ct = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| EncryptionError::Damaged)?;
+        let sealed = self.seal(library, field, plaintext)?;
         let mut out = format!("v1.{}.", self.current).into_bytes();
-        out.reserve(nonce.len() + ct.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
+        out.extend_from_slice(&sealed);
         Ok(out)
     }
 
@@ -283,19 +282,7 @@ impl Keyring {
             .position(|b| *b == b'.')
             .ok_or(EncryptionError::Damaged)?;
         let key_id = std::str::from_utf8(&rest[..dot]).map_err(|_| EncryptionError::Damaged)?;
-        let raw = &rest[dot + 1..];
-        let cipher = self
-            .keys
-            .get(key_id)
-            .ok_or_else(|| EncryptionError::UnknownKey(key_id.to_owned()))?;
-        if raw.len() < 12 + 16 {
-            return Err(EncryptionError::Damaged);
-        }
-        let (nonce, ct) = raw.split_at(12);
-        let aad = Self::aad(library, field);
-        cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
-            .map_err(|_| EncryptionError::Damaged)
+        self.open(key_id, library, field, &rest[dot + 1..])
     }
 }
 
