@@ -179,9 +179,13 @@ impl Application {
         );
         let keys = Arc::new(keys);
         let policies = Arc::new(custody::Policies::load().map_err(StartError::Policy)?);
+        // The mailroom writes the letter telling a patron of an unsealed
+        // release; custody decides when, inside the release's transaction.
+        let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
+            .with_release_notifier(Arc::new(mailroom.clone()));
         let state = AppState {
             mailroom,
-            custody: custody::Custody::new(store.clone(), keys.clone(), policies.clone()),
+            custody,
             store,
             settings: settings.clone(),
             throttle: Arc::new(throttle),
