@@ -112,6 +112,12 @@ fn a_missouri_subpoena_is_refused_citing_the_statute() {
             &json!({}),
         );
         assert_eq!(by_staff.status, 403, "[{backend}] {:?}", by_staff.body);
+        // The refusal says who may, not something about another page.
+        let says = by_staff.body["detail"].as_str().unwrap_or_default();
+        assert!(
+            says.contains("custodian of records decides"),
+            "[{backend}] {says}"
+        );
         // Nor may the library's admin, though the admin reads the audit log.
         let admin = app.sign_in("admin.riverbend@demo.custodian.test");
         let by_admin = post(

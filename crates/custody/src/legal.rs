@@ -420,9 +420,9 @@ fn clause_code(code: Option<&str>) -> &'static str {
         .code()
 }
 
-/// The route's guard also lets an admin through (admins read the audit log);
-/// a legal request is the custodian of records' alone, and an admin's final
-/// "decision" would be a refusal nobody could undo.
+/// The routes admit any staff of the library and leave this to custody: a
+/// legal request is the custodian of records' alone (not even an admin's),
+/// and an admin's final "decision" would be a refusal nobody could undo.
 pub(crate) fn only_custodian(who: &StaffMember) -> CustodyResult<()> {
     if who.role == LibraryRole::Custodian {
         Ok(())

@@ -123,7 +123,7 @@ impl FromRequest for Custodian {
             req,
             payload,
             |role| matches!(role, LibraryRole::Admin | LibraryRole::Custodian),
-            "only a library admin or the custodian of records may read the audit log",
+            "only a library admin or the custodian of records may do this",
         );
         Box::pin(async move { staff.await.map(Custodian) })
     }

@@ -78,11 +78,11 @@ pub async fn show(
 /// The custodian of records decides; final.
 pub async fn decide(
     state: web::Data<AppState>,
-    custodian: Custodian,
+    staff: LibraryStaff,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner().1;
-    let (custody, who) = (state.custody.clone(), custodian.0.member());
+    let (custody, who) = (state.custody.clone(), staff.member());
     let decided = blocking(move || Ok(legal::decide_request(&custody, &who, id)?)).await?;
     Ok(HttpResponse::Ok().json(decided))
 }
@@ -90,11 +90,11 @@ pub async fn decide(
 /// What the policy would decide, for the custodian to read before deciding.
 pub async fn review(
     state: web::Data<AppState>,
-    custodian: Custodian,
+    staff: LibraryStaff,
     path: web::Path<(String, i64)>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner().1;
-    let (custody, who) = (state.custody.clone(), custodian.0.member());
+    let (custody, who) = (state.custody.clone(), staff.member());
     let view = blocking(move || Ok(legal::review(&custody, &who, id)?)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -102,7 +102,7 @@ pub async fn review(
 /// The records an allowed request releases, as JSON or `?format=csv`.
 pub async fn package(
     state: web::Data<AppState>,
-    custodian: Custodian,
+    staff: LibraryStaff,
     path: web::Path<(String, i64)>,
     q: web::Query<FormatQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -117,7 +117,7 @@ pub async fn package(
         }
     };
     let id = path.into_inner().1;
-    let (custody, who) = (state.custody.clone(), custodian.0.member());
+    let (custody, who) = (state.custody.clone(), staff.member());
     let pkg = blocking(move || Ok(legal::package(&custody, &who, id)?)).await?;
     let mut res = HttpResponse::Ok();
     res.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -134,7 +134,8 @@ pub async fn package(
     }
 }
 
-/// Records the custodian's time on a request; 201 with the entry.
+/// The custodian records time spent on a request, their own or (`by`) a
+/// staff member's; 201 with the entry.
 pub async fn time(
     state: web::Data<AppState>,
     custodian: Custodian,
