@@ -588,9 +588,14 @@ fn the_invoice_charges_the_custodians_time_at_the_librarys_rate() {
         assert_eq!(bad.status, 400, "[{backend}]");
         assert_eq!(bad.body["field"], "by", "[{backend}] {:?}", bad.body);
 
-        // Staff who are not custodians: 403; another library: 404.
-        let by_staff = post(&time, Some(&staff), &json!({"minutes": 5, "what": "x"}));
-        assert_eq!(by_staff.status, 403, "[{backend}] {:?}", by_staff.body);
+        // The desk records its own search time; only the custodian issues
+        // the invoice; another library: 404.
+        let by_staff = post(
+            &time,
+            Some(&staff),
+            &json!({"minutes": 15, "what": "Pulled the loan history at the desk"}),
+        );
+        assert_eq!(by_staff.status, 201, "[{backend}] {:?}", by_staff.body);
         assert_eq!(get(&invoice, Some(&staff)).status, 403, "[{backend}]");
         let other = member(&app, "cedar-county", "custodian");
         let theirs = post(&time, Some(&other), &json!({"minutes": 5, "what": "x"}));
@@ -607,7 +612,7 @@ fn the_invoice_charges_the_custodians_time_at_the_librarys_rate() {
         );
         assert_eq!(other_invoice.status, 404, "[{backend}]");
 
-        // The invoice: 90 + 45 minutes at 2500 cents an hour.
+        // The invoice: 90 + 45 + 15 minutes at 2500 cents an hour.
         let inv = get(&invoice, Some(&custodian));
         assert_eq!(inv.status, 200, "[{backend}] {:?}", inv.body);
         assert_eq!(
@@ -615,17 +620,19 @@ fn the_invoice_charges_the_custodians_time_at_the_librarys_rate() {
             "[{backend}] {:?}",
             inv.body
         );
-        assert_eq!(inv.body["total_cents"], 5625, "[{backend}] {:?}", inv.body);
+        assert_eq!(inv.body["total_cents"], 6250, "[{backend}] {:?}", inv.body);
         assert_eq!(inv.body["requester"]["name"], "Det. Ray");
         assert_eq!(inv.body["requester"]["agency"], "Greene County Sheriff");
         assert_eq!(inv.body["requester"]["email"], "ray@sheriff.example.org");
         let lines = inv.body["lines"].as_array().unwrap();
-        assert_eq!(lines.len(), 2, "[{backend}] {:?}", inv.body);
+        assert_eq!(lines.len(), 3, "[{backend}] {:?}", inv.body);
         assert_eq!(lines[0]["minutes"], 90);
         assert_eq!(lines[0]["cents"], 3750);
         assert_eq!(lines[0]["by"], "The custodian");
         assert_eq!(lines[1]["what"], "Prepared the package");
         assert_eq!(lines[1]["cents"], 1875);
+        assert_eq!(lines[2]["by"], "The staff");
+        assert_eq!(lines[2]["cents"], 625);
 
         // The printable page, by Accept or by ?format=html.
         let bearer = format!("Bearer {custodian}");
@@ -641,12 +648,12 @@ fn the_invoice_charges_the_custodians_time_at_the_librarys_rate() {
             .unwrap_or("")
             .starts_with("text/html"));
         let html = page.body.as_str().unwrap_or("");
-        assert!(html.contains("$56.25"), "[{backend}] {html}");
+        assert!(html.contains("$62.50"), "[{backend}] {html}");
         assert!(html.contains("Det. Ray"), "[{backend}] {html}");
         assert!(html.contains("Greene County Sheriff"), "[{backend}] {html}");
         assert!(html.contains("<caption>"), "[{backend}] {html}");
         let by_query = get(&format!("{invoice}?format=html"), Some(&custodian));
-        assert!(by_query.body.as_str().unwrap_or("").contains("$56.25"));
+        assert!(by_query.body.as_str().unwrap_or("").contains("$62.50"));
 
         // Both steps are in the library's audit chain.
         let admin = app.sign_in("admin.riverbend@demo.custodian.test");

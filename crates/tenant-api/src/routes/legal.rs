@@ -134,20 +134,16 @@ pub async fn package(
     }
 }
 
-/// The custodian records time spent on a request, their own or (`by`) a
-/// staff member's; 201 with the entry.
+/// Records the caller's own time spent on a request (any staff of the
+/// library); 201 with the entry.
 pub async fn time(
     state: web::Data<AppState>,
-    custodian: Custodian,
+    staff: LibraryStaff,
     path: web::Path<(String, i64)>,
     body: web::Json<TimeInput>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner().1;
-    let (custody, who, input) = (
-        state.custody.clone(),
-        custodian.0.member(),
-        body.into_inner(),
-    );
+    let (custody, who, input) = (state.custody.clone(), staff.member(), body.into_inner());
     let entry = blocking(move || Ok(legal_cost::record_time(&custody, &who, id, input)?)).await?;
     Ok(HttpResponse::Created().json(entry))
 }
