@@ -749,3 +749,63 @@ fn a_patron_consent_request_names_a_consent_of_this_library() {
         );
     });
 }
+
+#[test]
+fn the_admin_sets_the_hourly_rate_and_the_invoice_charges_it() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        let staff = member(&app, "riverbend", "staff");
+        let custodian = member(&app, "riverbend", "custodian");
+        let admin = app.sign_in("admin.riverbend@demo.custodian.test");
+        let settings = app.url("/api/v1/libraries/riverbend/legal-settings");
+
+        // The default, readable by any staff.
+        let now = get(&settings, Some(&staff));
+        assert_eq!(now.status, 200, "[{backend}] {:?}", now.body);
+        assert_eq!(now.body["hourly_rate_cents"], 2500, "[{backend}]");
+
+        // Only the admin sets it; a nonsense rate names the field and the unit.
+        let by_staff = put(
+            &settings,
+            Some(&custodian),
+            &json!({"hourly_rate_cents": 1}),
+        );
+        assert_eq!(by_staff.status, 403, "[{backend}] {:?}", by_staff.body);
+        for bad in [json!(-1), json!(100_001), json!("40.00")] {
+            let r = put(&settings, Some(&admin), &json!({"hourly_rate_cents": bad}));
+            r.assert_problem(400, "invalid-parameter");
+            assert_eq!(r.body["field"], "hourly_rate_cents", "[{backend}]");
+        }
+        let set = put(&settings, Some(&admin), &json!({"hourly_rate_cents": 4000}));
+        assert_eq!(set.status, 200, "[{backend}] {:?}", set.body);
+        assert_eq!(set.body["hourly_rate_cents"], 4000);
+        // Another library's rate is untouched.
+        let theirs = member(&app, "cedar-county", "staff");
+        let other = get(
+            &app.url("/api/v1/libraries/cedar-county/legal-settings"),
+            Some(&theirs),
+        );
+        assert_eq!(other.body["hourly_rate_cents"], 2500, "[{backend}]");
+
+        let p = patron(&app, &staff, "riverbend", "21000888010");
+        let made = post(
+            &base(&app, "riverbend"),
+            Some(&staff),
+            &court_order(&[p], None),
+        );
+        let id = made.body["id"].as_i64().unwrap();
+        let time = format!("{}/{id}/time", base(&app, "riverbend"));
+        let entry = post(
+            &time,
+            Some(&staff),
+            &json!({"minutes": 45, "what": "Searched"}),
+        );
+        assert_eq!(entry.status, 201, "[{backend}] {:?}", entry.body);
+        let inv = get(
+            &format!("{}/{id}/invoice", base(&app, "riverbend")),
+            Some(&custodian),
+        );
+        assert_eq!(inv.body["hourly_rate_cents"], 4000, "[{backend}]");
+        assert_eq!(inv.body["total_cents"], 3000, "[{backend}] {:?}", inv.body);
+    });
+}

@@ -11,6 +11,7 @@ use crate::legal::{only_custodian, step, RequesterInput};
 use crate::Custody;
 use chrono::{NaiveDateTime, Utc};
 use policy::clause::Clause;
+use policy::staff::LibraryRole;
 use serde::{Deserialize, Serialize};
 use store::legal::{self as sql, TimeEntry};
 use store::staff;
@@ -230,6 +231,78 @@ pub fn invoice(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<I
             lines,
             hourly_rate_cents: rate,
             total_cents,
+        })
+    })
+}
+
+/// The most a library may charge an hour: $1,000.00, a guard against a
+/// rate typed in dollars as cents' worth of zeros.
+pub const MAX_HOURLY_RATE_CENTS: i64 = 100_000;
+
+/// The library's settings for charging legal requests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LegalSettings {
+    /// The hourly rate charged for staff time, in cents.
+    pub hourly_rate_cents: i64,
+}
+
+/// The settings as an admin sends them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    /// The new hourly rate, 0 to [`MAX_HOURLY_RATE_CENTS`].
+    #[serde(default)]
+    pub hourly_rate_cents: Option<serde_json::Value>,
+}
+
+/// The library's charging settings; any staff of the library may read them.
+pub fn settings(custody: &Custody, who: &StaffMember) -> CustodyResult<LegalSettings> {
+    custody.store().read(who.library.id, |tx| {
+        Ok(LegalSettings {
+            hourly_rate_cents: sql::hourly_rate_cents(tx)?,
+        })
+    })
+}
+
+/// The library's admin sets the hourly rate; the change is in the chain.
+pub fn set_settings(
+    custody: &Custody,
+    who: &StaffMember,
+    input: SettingsInput,
+) -> CustodyResult<LegalSettings> {
+    if who.role != LibraryRole::Admin {
+        return Err(CustodyError::Forbidden(
+            "only the library's admin sets the hourly rate for legal requests",
+        ));
+    }
+    let cents = input
+        .hourly_rate_cents
+        .as_ref()
+        .and_then(serde_json::Value::as_i64)
+        .filter(|c| (0..=MAX_HOURLY_RATE_CENTS).contains(c))
+        .ok_or_else(|| {
+            invalid(
+                "hourly_rate_cents",
+                "the hourly rate is a whole number of cents from 0 to 100000 ($1,000.00); $25.00 is 2500",
+            )
+        })?;
+    let actor = who.actor();
+    custody.store().write(who.library.id, |tx| {
+        sql::set_hourly_rate_cents(tx, cents)?;
+        let purpose = format!("hourly rate for legal requests set to {cents} cents");
+        step(
+            tx,
+            &Entry {
+                actor: &actor,
+                action: "legal.settings",
+                subject: &Subject::Nobody,
+                purpose: &purpose,
+                ruling: Ruling::allow_by(Clause::LibraryOperations),
+            },
+            false,
+        )?;
+        Ok(LegalSettings {
+            hourly_rate_cents: cents,
         })
     })
 }

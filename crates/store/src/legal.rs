@@ -439,6 +439,22 @@ pub fn hourly_rate_cents(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
         .unwrap_or(DEFAULT_HOURLY_RATE_CENTS))
 }
 
+/// Sets the scoped library's hourly rate for staff time on legal requests.
+pub fn set_hourly_rate_cents(tx: &mut LibraryTx<'_>, cents: i64) -> StoreResult<()> {
+    let lib = tx.library_id().0;
+    // Delete-then-insert inside the library's transaction: one statement
+    // shape on both backends, and no row exists until a library sets one.
+    diesel::delete(legal_settings::table.filter(legal_settings::library_id.eq(lib)))
+        .execute(tx.conn())?;
+    diesel::insert_into(legal_settings::table)
+        .values((
+            legal_settings::library_id.eq(lib),
+            legal_settings::legal_hourly_rate_cents.eq(cents),
+        ))
+        .execute(tx.conn())?;
+    Ok(())
+}
+
 /// The patron a consent of the scoped library belongs to, with its kind, or
 /// `None` when the library has no such consent.
 pub fn consent_owner(tx: &mut LibraryTx<'_>, consent: i64) -> StoreResult<Option<(i64, String)>> {

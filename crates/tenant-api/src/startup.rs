@@ -395,6 +395,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::vendors::configure)
                     .configure(routes::vendor_api::configure)
                     .configure(routes::legal_report::configure)
+                    .configure(routes::legal_settings::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

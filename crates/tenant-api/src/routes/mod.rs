@@ -21,6 +21,7 @@ pub mod directory;
 pub mod health;
 pub mod legal;
 pub mod legal_report;
+pub mod legal_settings;
 pub mod libraries;
 pub mod mail;
 pub mod me;
