@@ -25,6 +25,7 @@ mod trust_staff;
 mod vendors;
 mod web;
 mod web_directory_admin;
+mod web_legal;
 mod web_my;
 mod web_pages;
 mod web_patrons;

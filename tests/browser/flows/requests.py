@@ -85,7 +85,7 @@ def library_staff_read_their_queue(page, base, run):
     """Library staff open their queue and a request; a reply without the
     form's token is refused."""
     staff_sign_in(page, base, run, "staff.riverbend@demo.custodian.test")
-    page.locator("header").get_by_role("link", name="Requests").click()
+    page.locator("header").get_by_role("link", name="Requests", exact=True).click()
     page.wait_for_load_state("load")
     run.check(page.url.endswith("/libraries/riverbend/requests"), f"the queue is at {page.url}")
     run.here(page, "flow: library queue")

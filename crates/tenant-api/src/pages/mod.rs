@@ -15,6 +15,7 @@ pub mod form;
 pub mod home;
 pub mod layout;
 pub mod legal;
+pub mod legal_register;
 pub mod mailroom;
 pub mod members;
 pub mod moderation;

@@ -24,6 +24,7 @@ pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
         NavLink::to(at(""), "Library home"),
         NavLink::to(at("/patrons"), "Patrons"),
         NavLink::to(at("/requests"), "Requests"),
+        NavLink::to(at("/legal"), "Legal requests"),
     ];
     if role == LibraryRole::Admin {
         links.push(NavLink::to(at("/staff"), "Staff"));

@@ -4,6 +4,8 @@ use actix_web::web;
 
 pub mod audit;
 pub mod directory_entry;
+pub mod legal;
+pub mod legal_request;
 pub mod patrons;
 pub mod requests;
 pub mod staff;
@@ -15,4 +17,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     staff::configure_root(cfg);
     directory_entry::configure_root(cfg);
     audit::configure_root(cfg);
+    legal::configure_root(cfg);
 }
