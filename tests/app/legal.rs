@@ -5,38 +5,8 @@
 use crate::app::support::*;
 use serde_json::{json, Value};
 
-/// A new member of `library` in `role`, added by its admin; their token.
-fn member(app: &TestApp, library: &str, role: &str) -> String {
-    let admin = app.sign_in(&format!("admin.{library}@demo.custodian.test"));
-    let email = format!("{role}@{library}.example");
-    let created = post(
-        &staff_url(app, library),
-        Some(&admin),
-        &json!({"email": email, "display_name": format!("The {role}"), "role": role}),
-    );
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let password = created.body["initial_password"].as_str().unwrap();
-    let r = post(
-        &app.url("/api/v1/auth/sign-in"),
-        None,
-        &json!({"email": email, "password": password}),
-    );
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["token"].as_str().unwrap().to_owned()
-}
-
 fn base(app: &TestApp, library: &str) -> String {
     app.url(&format!("/api/v1/libraries/{library}/legal-requests"))
-}
-
-fn patron(app: &TestApp, token: &str, library: &str, card: &str) -> i64 {
-    let made = register(
-        app,
-        token,
-        library,
-        json!({"card_number": card, "pin": "2468", "name": "Test Patron", "email": format!("p{card}@example.org"), "birth_date": "1980-01-01"}),
-    );
-    made["id"].as_i64().unwrap()
 }
 
 fn record(

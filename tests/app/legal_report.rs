@@ -5,25 +5,6 @@
 use crate::app::support::*;
 use serde_json::json;
 
-fn member(app: &TestApp, library: &str, role: &str) -> String {
-    let admin = app.sign_in(&format!("admin.{library}@demo.custodian.test"));
-    let email = format!("{role}@{library}.example");
-    let created = post(
-        &staff_url(app, library),
-        Some(&admin),
-        &json!({"email": email, "display_name": format!("The {role}"), "role": role}),
-    );
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let password = created.body["initial_password"].as_str().unwrap();
-    let r = post(
-        &app.url("/api/v1/auth/sign-in"),
-        None,
-        &json!({"email": email, "password": password}),
-    );
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["token"].as_str().unwrap().to_owned()
-}
-
 #[test]
 fn the_yearly_count_tallies_instruments_and_decisions() {
     each_backend(|backend| {

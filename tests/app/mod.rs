@@ -13,9 +13,12 @@
 
 mod demo;
 mod legal;
+mod legal_documents;
+mod legal_release;
 mod legal_report;
 mod operations;
 mod patrons;
+mod people;
 mod sign_in;
 mod sip2;
 mod staff;
@@ -33,6 +36,8 @@ mod web_requests;
 
 /// What every test file here reads: the app, its backends and the client.
 mod support {
+    #[allow(unused_imports)]
+    pub use super::people::{member, member_in_browser, patron};
     pub use testkit::app::{each_backend, Backend, TestApp};
     #[allow(unused_imports)]
     pub use testkit::browser::{csrf_of, my_sign_in, sign_in, Browser, Page};

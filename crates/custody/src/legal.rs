@@ -428,7 +428,7 @@ pub(crate) fn only_custodian(who: &StaffMember) -> CustodyResult<()> {
         Ok(())
     } else {
         Err(CustodyError::Forbidden(
-            "only the library's custodian of records decides a legal request and reads its package",
+            "only the library's custodian of records decides a legal request, reads its package and opens its documents",
         ))
     }
 }

@@ -113,6 +113,9 @@ pub enum ApiError {
     /// A vendor key whose contract is not running today.
     #[error("the vendor's contract is not running: {0}")]
     ContractNotRunning(String),
+    /// A body whose media type the endpoint does not keep; the text lists those it takes.
+    #[error("unsupported media type; accepted: {0}")]
+    UnsupportedMediaType(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -234,6 +237,10 @@ impl ApiError {
                 "contract-not-running",
                 "The vendor's contract is not running",
             ),
+            ApiError::UnsupportedMediaType(_) => (
+                "unsupported-media-type",
+                "This kind of file is not accepted",
+            ),
         }
     }
 
@@ -266,6 +273,7 @@ impl ApiError {
             ApiError::Busy { retry_after_secs } => format!("custodian is checking many passwords right now. Try again in {retry_after_secs} second(s); nothing was changed and this attempt does not count as a failure."),
             ApiError::VendorKeyInvalid => "Send the whole key the library gave you as `Authorization: Bearer cvk_….SECRET`. A revoked key stays invalid; ask the library for a new one.".into(),
             ApiError::ContractNotRunning(why) => format!("The key works only while the contract runs: {why}. Ask the library about the contract."),
+            ApiError::UnsupportedMediaType(what) => format!("Send the document as {what}, with that Content-Type. Scan a paper order to PDF; a word-processor file can be printed to PDF."),
             ApiError::CsrfRejected => "The form was sent without the token of the page it came from, so nothing was changed. Reload the page (or open it again from custodian) and submit the form again.".into(),
         }
     }
@@ -297,6 +305,7 @@ impl ResponseError for ApiError {
             ApiError::VendorKeyInvalid | ApiError::ContractNotRunning(_) => {
                 StatusCode::UNAUTHORIZED
             }
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 

@@ -316,6 +316,31 @@ enum BodyKind {
     Feed,
     /// Everything else takes JSON or nothing.
     Json,
+    /// A legal request's document (a scanned order): any bytes, its own limit;
+    /// the handler checks its media type and exact size.
+    Document,
+}
+
+/// The most a document upload's body may hold: the document and, for the
+/// page's form, the multipart framing around it.
+pub const DOCUMENT_BODY_LIMIT: usize = custody::legal_documents::MAX_DOCUMENT_BYTES + 64 * 1024;
+
+/// Whether `path` is where a legal request's documents are posted (the API's
+/// `…/legal-requests/{id}/documents` or the page's `…/legal/{id}/documents`).
+fn is_document_upload(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(
+        parts.as_slice(),
+        [
+            "api",
+            "v1",
+            "libraries",
+            _,
+            "legal-requests",
+            _,
+            "documents"
+        ] | ["libraries", _, "legal", _, "documents"]
+    )
 }
 
 fn body_kind(req: &ServiceRequest) -> BodyKind {
@@ -331,6 +356,8 @@ fn body_kind(req: &ServiceRequest) -> BodyKind {
         BodyKind::Untouched
     } else if path.starts_with("/api/v1/libraries/") && path.ends_with("/records/feed") {
         BodyKind::Feed
+    } else if *req.method() == Method::POST && is_document_upload(path) {
+        BodyKind::Document
     } else {
         BodyKind::Json
     }
@@ -357,6 +384,7 @@ async fn check(req: &mut ServiceRequest) -> Result<(), ApiError> {
         BodyKind::Untouched => return Ok(()),
         BodyKind::Feed => FEED_BODY_LIMIT,
         BodyKind::Json => JSON_BODY_LIMIT,
+        BodyKind::Document => DOCUMENT_BODY_LIMIT,
     };
     let encoded = req
         .headers()
@@ -379,6 +407,7 @@ async fn check(req: &mut ServiceRequest) -> Result<(), ApiError> {
     let body = read_body(req, limit).await?;
     match kind {
         BodyKind::Feed => check_feed(&body)?,
+        BodyKind::Document => {}
         _ => check_json(&body)?,
     }
     req.set_payload(Payload::from(body));

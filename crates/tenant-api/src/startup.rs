@@ -392,6 +392,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::audit::configure)
                     .configure(routes::staff::configure)
                     .configure(routes::legal::configure)
+                    .configure(routes::legal_documents::configure)
                     .configure(routes::vendors::configure)
                     .configure(routes::vendor_api::configure)
                     .configure(routes::legal_report::configure)

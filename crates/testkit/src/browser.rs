@@ -94,6 +94,77 @@ impl Browser {
     }
 }
 
+/// A file in a multipart form: the field, the file's name, its type, its bytes.
+pub struct FilePart<'a> {
+    /// The form field's name.
+    pub field: &'a str,
+    /// The file name the browser sends.
+    pub name: &'a str,
+    /// Its media type.
+    pub content_type: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+}
+
+impl Browser {
+    /// Posts `form` and `file` as `multipart/form-data`, as a file input's form does.
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        file: FilePart<'_>,
+    ) -> Page {
+        let boundary = "----custodian-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (k, v) in form {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                file.field, file.name, file.content_type
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file.bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("accept", "text/html,application/xhtml+xml")
+            .set("cookie", &self.cookie_header())
+            .set(
+                "content-type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send_bytes(&body);
+        self.finish(r)
+    }
+
+    /// GETs `path` and returns the status, the headers that matter and the raw bytes.
+    pub fn get_bytes(&mut self, path: &str) -> (u16, Option<String>, Vec<u8>) {
+        let r = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("cookie", &self.cookie_header())
+            .call();
+        let r = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("[{}] {e}", self.backend),
+        };
+        let status = r.status();
+        let disposition = r.header("content-disposition").map(str::to_owned);
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).unwrap();
+        (status, disposition, bytes)
+    }
+}
+
 /// The value of the hidden CSRF field on a page.
 pub fn csrf_of(html: &str) -> String {
     let at = html

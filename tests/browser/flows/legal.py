@@ -52,12 +52,28 @@ def a_legal_request_from_the_desk_to_the_invoice(page, base, run):
     run.check(page.locator("form[action$='/decision']").count() == 0, "staff were shown the Decide form")
     run.here(page, "flow: legal request registered")
     request_url = page.url.split("?")[0]
+
+    # The desk attaches the order as served: a Word file is refused with what
+    # to send instead, then the PDF scan is attached.
+    page.locator("#file").set_input_files(files=[{"name": "order.docx", "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "buffer": b"PK\x03\x04"}])
+    response = _submit(page, page.get_by_role("button", name="Attach the document"))
+    run.check(response.status == 415, f"a Word file answered {response.status}")
+    run.check("scan a paper order to PDF" in page.locator("#file-error").inner_text(), "no reason beside the file field")
+    run.here(page, "flow: legal document refused")
+    page.locator("#file").set_input_files(files=[{"name": "order.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% a scanned order\n"}])
+    _submit(page, page.get_by_role("button", name="Attach the document"))
+    run.check("The document was attached" in page.locator("main").inner_text(), "no notice after attaching")
+    run.check(page.get_by_role("link", name="order.pdf").count() == 0, "the desk was offered the document to open")
+    run.here(page, "flow: legal document attached")
     sign_out(page)
 
     staff_sign_in(page, base, run, "custodian.riverbend@demo.custodian.test")
     page.goto(request_url, wait_until="load")
     run.check("What the policy decides" in page.locator("main").inner_text(), "no reasoning for the custodian")
     run.here(page, "flow: legal request to decide")
+    doc = page.get_by_role("link", name="order.pdf").get_attribute("href")
+    got = page.request.get(base + doc)
+    run.check(got.status == 200 and got.body().startswith(b"%PDF"), f"the custodian's download answered {got.status}")
     _submit(page, page.get_by_role("button", name=re.compile("^Decide")))
     main = page.locator("main").inner_text()
     run.check("Allowed" in main, "the court order with good cause was not allowed")

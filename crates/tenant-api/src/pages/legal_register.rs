@@ -405,6 +405,8 @@ pub struct Sections<'a> {
     pub time: (&'a str, &'a str, Option<(&'static str, &'a str)>),
     /// A notice above the page.
     pub notice: Option<&'a str>,
+    /// Why the document form's file was refused.
+    pub upload_error: Option<&'a str>,
 }
 
 struct Fact {
@@ -439,6 +441,7 @@ struct RequestPage<'a> {
     problems: Vec<Problem<'a>>,
     minutes: Field<'a>,
     what: Field<'a>,
+    upload_error: Option<&'a str>,
 }
 
 fn or_dash(v: Option<&str>) -> String {
@@ -553,6 +556,12 @@ pub fn request_page(
             what.error = Some(text);
         }
     }
+    if let Some(text) = s.upload_error {
+        problems.push(Problem {
+            field: "file",
+            text,
+        });
+    }
     let api = office.api(r.id);
     let here = office.request(r.id);
     let documents = s
@@ -584,6 +593,7 @@ pub fn request_page(
         problems,
         minutes,
         what,
+        upload_error: s.upload_error,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod directory;
 pub mod health;
 pub mod legal;
+pub mod legal_documents;
 pub mod legal_report;
 pub mod legal_settings;
 pub mod libraries;

@@ -12,7 +12,6 @@ use crate::pages::patrons::sentence;
 use crate::routes::blocking;
 use crate::routes::web::{check_staff_form, page, refused, see_other};
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use custody::legal;
 use custody::legal_cost::{self, TimeInput};
@@ -44,14 +43,16 @@ pub struct TokenPost {
     csrf: String,
 }
 
-/// The request's page, with the time form as typed and a refusal beside it.
-async fn render(
+/// The request's page, with the time form as typed and a refusal beside it,
+/// and a refusal beside the document form.
+pub(super) async fn render(
     state: &AppState,
     req: &HttpRequest,
     staff: &LibraryStaff,
     id: i64,
     time: (&str, &str, Option<(&'static str, &str)>),
     notice: Option<&str>,
+    upload_error: Option<&str>,
 ) -> ApiResult<String> {
     let (custody, who) = (state.custody.clone(), staff.member());
     let custodian = staff.role == LibraryRole::Custodian;
@@ -81,6 +82,7 @@ async fn render(
             documents: &documents,
             time,
             notice,
+            upload_error,
         },
     )
 }
@@ -100,10 +102,13 @@ pub async fn show(
         }
         Some("decided") => Some("The decision is recorded; it is final."),
         Some("time") => Some("The time was recorded and added to the invoice."),
+        Some("document") => {
+            Some("The document was attached, encrypted; only the custodian of records opens it.")
+        }
         _ => None,
     };
     Ok(page(
-        render(&state, &req, &staff, id, ("", "", None), notice).await?,
+        render(&state, &req, &staff, id, ("", "", None), notice, None).await?,
     ))
 }
 
@@ -169,41 +174,15 @@ pub async fn time(
         id,
         (&f.minutes, &f.what, Some((field, &words))),
         None,
+        None,
     )
     .await?;
     Ok(refused(e.status_code(), html))
-}
-
-/// `GET /libraries/{library}/legal/{id}/documents/{document}`: the custodian
-/// downloads a document served with the request (the opening is audited).
-pub async fn document(
-    state: web::Data<AppState>,
-    Custodian(staff): Custodian,
-    path: web::Path<(String, i64, i64)>,
-) -> ApiResult<HttpResponse> {
-    let (_, id, doc) = path.into_inner();
-    let (custody, who) = (state.custody.clone(), staff.member());
-    let (meta, bytes) =
-        blocking(move || Ok(legal_documents::open(&custody, &who, id, doc)?)).await?;
-    // The stored name is cleaned at attach time; quotes are dropped so the
-    // header stays well formed.
-    let name: String = meta.name.chars().filter(|c| *c != '"').collect();
-    Ok(HttpResponse::Ok()
-        .content_type(meta.content_type)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(bytes))
 }
 
 /// Registers these pages.
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/libraries/{library}/legal/{id}", get => show))
         .service(resource!("/libraries/{library}/legal/{id}/decision", post => decide))
-        .service(resource!("/libraries/{library}/legal/{id}/time", post => time))
-        .service(
-            resource!("/libraries/{library}/legal/{id}/documents/{document}", get => document),
-        );
+        .service(resource!("/libraries/{library}/legal/{id}/time", post => time));
 }

@@ -5,6 +5,7 @@ use actix_web::web;
 pub mod audit;
 pub mod directory_entry;
 pub mod legal;
+pub mod legal_documents;
 pub mod legal_request;
 pub mod patrons;
 pub mod requests;
@@ -18,4 +19,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     directory_entry::configure_root(cfg);
     audit::configure_root(cfg);
     legal::configure_root(cfg);
+    legal_documents::configure_root(cfg);
 }
