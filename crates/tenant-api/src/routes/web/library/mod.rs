@@ -9,6 +9,8 @@ pub mod legal_request;
 pub mod patrons;
 pub mod requests;
 pub mod staff;
+pub mod vendor;
+pub mod vendors;
 
 /// Registers the library pages.
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
@@ -18,4 +20,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     directory_entry::configure_root(cfg);
     audit::configure_root(cfg);
     legal::configure_root(cfg);
+    vendors::configure_root(cfg);
 }
