@@ -405,7 +405,7 @@ pub fn vendor_page<'a>(
     );
     let mut erasure = Field::new(
         "erasure_contact",
-        "Erasure contact",
+        "Email address to tell",
         Some(
             changes
                 .erasure_contact
