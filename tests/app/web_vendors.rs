@@ -451,43 +451,58 @@ fn only_the_librarys_admin_reaches_the_vendor_pages() {
         let (_, key) = create_key(&mut admin, &csrf, &vendor);
         let kid = key.split_once('.').unwrap().0.to_owned();
 
-        // Staff of riverbend: the app's 403 page, and no Vendors link.
-        let email = "staff.vendors@riverbend.example";
-        let made = post(
-            &staff_url(&app, "riverbend"),
-            Some(&app.sign_in(ADMIN)),
-            &json!({"email": email, "display_name": "Desk Staff", "role": "staff"}),
-        );
-        assert_eq!(made.status, 201, "{:?}", made.body);
-        let mut staff = Browser::new(&app);
-        let (_, landed) = sign_in(
-            &mut staff,
-            email,
-            made.body["initial_password"].as_str().unwrap(),
-        );
-        assert!(!landed.body.contains(BASE), "{}", landed.body);
-        let staff_csrf = csrf_of(&landed.body);
-        for path in [BASE.to_owned(), vendor.clone()] {
-            let r = staff.get(&path);
-            assert_eq!(r.status, 403, "[{backend}] {path}: {}", r.body);
-            assert!(
-                r.content_type.starts_with("text/html"),
-                "{}",
-                r.content_type
+        // Staff and the custodian of records of riverbend: the app's 403
+        // page, and no Vendors link in their header.
+        for role in ["staff", "custodian"] {
+            let email = format!("{role}.vendors@riverbend.example");
+            let made = post(
+                &staff_url(&app, "riverbend"),
+                Some(&app.sign_in(ADMIN)),
+                &json!({"email": email, "display_name": "Desk Staff", "role": role}),
             );
-            assert!(r.body.contains("only a library admin"), "{}", r.body);
-        }
-        for path in [
-            format!("{vendor}/keys"),
-            format!("{vendor}/keys/{kid}/revoke"),
-            format!("{vendor}/end"),
-        ] {
-            let r = staff.post(
-                &path,
-                &[("csrf", &staff_csrf), ("contract_ends", "2020-01-02")],
+            assert_eq!(made.status, 201, "{:?}", made.body);
+            let mut staff = Browser::new(&app);
+            let (_, landed) = sign_in(
+                &mut staff,
+                &email,
+                made.body["initial_password"].as_str().unwrap(),
             );
-            assert_eq!(r.status, 403, "[{backend}] {path}");
+            assert!(!landed.body.contains(BASE), "[{role}] {}", landed.body);
+            let staff_csrf = csrf_of(&landed.body);
+            for path in [BASE.to_owned(), vendor.clone()] {
+                let r = staff.get(&path);
+                assert_eq!(r.status, 403, "[{backend}] [{role}] {path}: {}", r.body);
+                assert!(
+                    r.content_type.starts_with("text/html"),
+                    "{}",
+                    r.content_type
+                );
+                assert!(r.body.contains("only a library admin"), "{}", r.body);
+            }
+            for path in [
+                BASE.to_owned(),
+                format!("{vendor}/keys"),
+                format!("{vendor}/keys/{kid}/revoke"),
+                format!("{vendor}/end"),
+                format!("{vendor}/erasure-contact"),
+            ] {
+                let r = staff.post(
+                    &path,
+                    &[("csrf", &staff_csrf), ("contract_ends", "2020-01-02")],
+                );
+                assert_eq!(r.status, 403, "[{backend}] [{role}] {path}");
+            }
         }
+        let admin_page = admin.get(&vendor);
+        assert!(
+            admin_page.body.contains(&format!("<code>{kid}</code>"))
+                && !admin_page.body.contains("data-label=\"State\">Revoked")
+                && admin_page
+                    .body
+                    .contains(&format!("{} to {}", "2020-01-01", day(30))),
+            "staff changed nothing: {}",
+            admin_page.body
+        );
 
         // Cedar County's admin: riverbend's pages do not exist for them.
         let (mut other, other_csrf) = signed_in(&app, OTHER);
