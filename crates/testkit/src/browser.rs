@@ -26,6 +26,8 @@ pub struct Page {
     pub location: Option<String>,
     /// The content type.
     pub content_type: String,
+    /// The Cache-Control header, empty when there is none.
+    pub cache_control: String,
     /// The body.
     pub body: String,
 }
@@ -67,6 +69,7 @@ impl Browser {
             status: r.status(),
             location: r.header("location").map(str::to_owned),
             content_type: r.header("content-type").unwrap_or_default().to_owned(),
+            cache_control: r.header("cache-control").unwrap_or_default().to_owned(),
             body: r.into_string().unwrap(),
         }
     }

@@ -29,6 +29,7 @@ pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
     if role == LibraryRole::Admin {
         links.push(NavLink::to(at("/staff"), "Staff"));
         links.push(NavLink::to(at("/directory-entry"), "Directory entry"));
+        links.push(NavLink::to(at("/vendors/manage"), "Vendors"));
     }
     if matches!(role, LibraryRole::Admin | LibraryRole::Custodian) {
         links.push(NavLink::to(at("/audit"), "Audit log"));
@@ -72,5 +73,24 @@ mod tests {
         assert!(!hrefs(LibraryRole::Staff).contains(&"/libraries/riverbend/staff".to_owned()));
         assert!(!hrefs(LibraryRole::Staff).contains(&"/libraries/riverbend/audit".to_owned()));
         assert!(hrefs(LibraryRole::Custodian).contains(&"/libraries/riverbend/audit".to_owned()));
+    }
+
+    #[test]
+    fn only_admins_see_vendors() {
+        let vendors = "/libraries/riverbend/vendors/manage";
+        for (role, shown) in [
+            (LibraryRole::Admin, true),
+            (LibraryRole::Staff, false),
+            (LibraryRole::Custodian, false),
+        ] {
+            let links = library("riverbend", role);
+            assert_eq!(
+                links
+                    .iter()
+                    .any(|l| l.href == vendors && l.label == "Vendors"),
+                shown,
+                "{role:?}"
+            );
+        }
     }
 }

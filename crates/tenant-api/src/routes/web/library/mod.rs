@@ -10,6 +10,8 @@ pub mod legal_request;
 pub mod patrons;
 pub mod requests;
 pub mod staff;
+pub mod vendor;
+pub mod vendors;
 
 /// Registers the library pages.
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
@@ -20,4 +22,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     audit::configure_root(cfg);
     legal::configure_root(cfg);
     legal_documents::configure_root(cfg);
+    vendors::configure_root(cfg);
 }
