@@ -329,7 +329,7 @@ pub fn delete(
         KindSet::all(),
         FieldSet::all(),
         |tx, keys| {
-            patrons::get(tx, keys, id)?;
+            let card = patrons::get(tx, keys, id)?.data.card_number;
             let mut kept = 0usize;
             let mut before = None;
             let mut to_delete = Vec::new();
@@ -353,6 +353,14 @@ pub fn delete(
             }
             let records_deleted = records::delete(tx, &to_delete)?;
             patrons::delete(tx, id)?;
+            // In the deletion's transaction: a deletion that fails tells no vendor.
+            crate::vendor_notices::queue_erasure_notices(
+                custody,
+                tx,
+                who,
+                &card,
+                chrono::Utc::now().date_naive(),
+            )?;
             Ok(Deletion {
                 records_deleted,
                 records_kept_without_link: kept,
