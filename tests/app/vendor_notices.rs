@@ -214,6 +214,7 @@ fn deleting_a_patron_tells_the_vendors_that_know_who_they_are() {
 
         let done = delete(&url, Some(&token));
         assert_eq!(done.status, 200, "[{backend}] {:?}", done.body);
+        assert_eq!(done.body["vendors_told"], 1, "[{backend}] {:?}", done.body);
         let mail = app.wait_for_mail(1, Duration::from_secs(20));
         let erasure: Vec<_> = mail
             .iter()

@@ -309,6 +309,9 @@ pub struct Deletion {
     pub records_deleted: usize,
     /// Records kept as non-identifying facts, without the link to the patron.
     pub records_kept_without_link: usize,
+    /// Vendors asked to erase what they were told about the patron
+    /// ([`crate::vendor_notices`]).
+    pub vendors_told: usize,
 }
 
 /// Deletes a patron; their records are deleted or kept without the link, as
@@ -354,7 +357,7 @@ pub fn delete(
             let records_deleted = records::delete(tx, &to_delete)?;
             patrons::delete(tx, id)?;
             // In the deletion's transaction: a deletion that fails tells no vendor.
-            crate::vendor_notices::queue_erasure_notices(
+            let vendors_told = crate::vendor_notices::queue_erasure_notices(
                 custody,
                 tx,
                 who,
@@ -364,6 +367,7 @@ pub fn delete(
             Ok(Deletion {
                 records_deleted,
                 records_kept_without_link: kept,
+                vendors_told,
             })
         },
     )
