@@ -194,6 +194,18 @@ fn deleting_a_patron_tells_the_vendors_that_know_who_they_are() {
                 Some("erase@pastreads.example"),
             ),
         );
+        // A contact that is no address does not hold up the deletion.
+        enter(
+            &app,
+            &token,
+            contract(
+                "Typoreads",
+                &day(-10),
+                &day(300),
+                &["email"],
+                Some("erase at typoreads"),
+            ),
+        );
         let patron = register(
             &app,
             &token,

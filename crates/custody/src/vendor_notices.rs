@@ -15,7 +15,9 @@
 //! stops validating the moment the patron is deleted; a vendor that was also
 //! told who the card belongs to may keep that in its own accounts, and is
 //! asked to erase it. The notice is queued in the deletion's transaction, so
-//! a deletion that fails sends nothing.
+//! a deletion that fails sends nothing; an erasure contact that is not an
+//! email address does not stop the deletion (the chain records
+//! `vendor.notice.erasure_undeliverable`).
 
 use crate::actor::{Actor, StaffMember, Subject};
 use crate::error::CustodyResult;
@@ -115,13 +117,14 @@ pub trait VendorNotifier: Send + Sync {
         notice: &ContractNotice,
     ) -> CustodyResult<()>;
 
-    /// Renders an erasure notice and queues it to the vendor's `to`, inside `tx`.
+    /// Renders an erasure notice and queues it to the vendor's `to`, inside
+    /// `tx`; `false` when `to` cannot receive mail (nothing was queued).
     fn queue_erasure_notice(
         &self,
         tx: &mut LibraryTx<'_>,
         to: &str,
         notice: &ErasureNotice,
-    ) -> CustodyResult<()>;
+    ) -> CustodyResult<bool>;
 }
 
 /// One contract notice sent, as the CLI prints it (no addresses).
@@ -359,7 +362,24 @@ pub(crate) fn queue_erasure_notices(
             identifying,
             deleted_on: today.format("%Y-%m-%d").to_string(),
         };
-        notifier.queue_erasure_notice(tx, to, &notice)?;
+        // A contact that is not an address cannot hold up a patron's
+        // deletion; the chain records that this vendor could not be told.
+        let queued = crate::values::EmailAddress::parse(to).is_ok()
+            && notifier.queue_erasure_notice(tx, to, &notice)?;
+        if !queued {
+            crate::legal::step(
+                tx,
+                &Entry {
+                    actor: &who.actor(),
+                    action: "vendor.notice.erasure_undeliverable",
+                    subject: &Subject::Vendor(v.id),
+                    purpose: "",
+                    ruling: NOTICE_RULING,
+                },
+                false,
+            )?;
+            continue;
+        }
         crate::legal::step(
             tx,
             &Entry {

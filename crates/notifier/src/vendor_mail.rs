@@ -135,12 +135,18 @@ impl VendorNotifier for Mailroom {
         tx: &mut LibraryTx<'_>,
         to: &str,
         notice: &ErasureNotice,
-    ) -> CustodyResult<()> {
+    ) -> CustodyResult<bool> {
         let rendered = render_erasure(notice).map_err(|e| CustodyError::Internal(e.to_string()))?;
-        self.queue_in(tx, to, &rendered, Utc::now().naive_utc())
-            .map_err(|e| queue_error(e, "vendor's erasure contact"))?;
-        self.waker().notify();
-        Ok(())
+        match self.queue_in(tx, to, &rendered, Utc::now().naive_utc()) {
+            Ok(()) => {
+                self.waker().notify();
+                Ok(true)
+            }
+            // The vendor's address cannot receive mail: the deletion goes on,
+            // and custody records that this vendor was not told.
+            Err(MailroomError::Invalid { .. } | MailroomError::Refused(_)) => Ok(false),
+            Err(e) => Err(queue_error(e, "vendor's erasure contact")),
+        }
     }
 }
 
