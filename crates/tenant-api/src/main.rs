@@ -52,7 +52,7 @@ async fn dispatch(command: Command, settings: Settings) -> Outcome {
         } => cli::mail::ingest(&settings, maildir.as_deref()),
         Command::Vendors {
             command: VendorsCommand::Notify,
-        } => cli::vendors::notify(&settings),
+        } => cli::vendors::notify(&settings).await,
         Command::Mail {
             command: MailCommand::Work { once, threads },
         } => cli::mail::work(&settings, once, threads).await,

@@ -12,8 +12,14 @@ pub fn run(settings: &Settings, today: chrono::NaiveDate) -> Result<NoticeReport
 }
 
 /// Queues the notices due today and prints one line a notice, then the counts.
-pub fn notify(settings: &Settings) -> Outcome {
-    let report = run(settings, chrono::Utc::now().date_naive())?;
+pub async fn notify(settings: &Settings) -> Outcome {
+    let settings = settings.clone();
+    // The database work blocks: off the runtime's thread.
+    let report = actix_web::rt::task::spawn_blocking(move || {
+        run(&settings, chrono::Utc::now().date_naive())
+    })
+    .await
+    .map_err(|e| e.to_string())??;
     for s in &report.sent {
         let what = match s.kind {
             ContractNoticeKind::EndsSoon => "ends on",
