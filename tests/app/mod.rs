@@ -25,6 +25,7 @@ mod staff;
 mod testkit_app;
 mod trust_c;
 mod trust_staff;
+mod vendor_notices;
 mod vendors;
 mod web;
 mod web_directory_admin;

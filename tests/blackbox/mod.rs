@@ -20,4 +20,5 @@ mod sign_in;
 mod sip2;
 mod trust_c;
 mod trust_staff;
+mod vendor_notices;
 mod web;

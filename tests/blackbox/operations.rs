@@ -134,7 +134,14 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
 #[test]
 fn every_subcommand_explains_itself() {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["serve", "migrate", "seed-demo", "create-user", "config"] {
+    for sub in [
+        "serve",
+        "migrate",
+        "seed-demo",
+        "create-user",
+        "config",
+        "vendors",
+    ] {
         let out = command(dir.path()).arg(sub).arg("--help").output().unwrap();
         assert!(out.status.success(), "{sub} --help");
         let text = String::from_utf8_lossy(&out.stdout);

@@ -26,6 +26,7 @@ pub mod patron_sessions;
 pub mod patrons;
 pub mod records;
 pub mod values;
+pub mod vendor_notices;
 pub mod vendors;
 
 pub use actor::{Actor, PatronSelf, StaffMember, Subject};
@@ -49,6 +50,7 @@ pub struct Custody {
     keys: Arc<Keyring>,
     policies: Arc<Policies>,
     release_notifier: Option<Arc<dyn legal::ReleaseNotifier>>,
+    vendor_notifier: Option<Arc<dyn vendor_notices::VendorNotifier>>,
 }
 
 impl Custody {
@@ -59,6 +61,7 @@ impl Custody {
             keys,
             policies,
             release_notifier: None,
+            vendor_notifier: None,
         }
     }
 
@@ -87,5 +90,20 @@ impl Custody {
     /// What tells patrons of unsealed legal releases, if anything does.
     pub fn release_notifier(&self) -> Option<&dyn legal::ReleaseNotifier> {
         self.release_notifier.as_deref()
+    }
+
+    /// Sends contract-end and erasure notices through `notifier` (the
+    /// application's mailroom); without one, no vendor notice is sent.
+    pub fn with_vendor_notifier(
+        mut self,
+        notifier: Arc<dyn vendor_notices::VendorNotifier>,
+    ) -> Self {
+        self.vendor_notifier = Some(notifier);
+        self
+    }
+
+    /// What sends vendor notices, if anything does.
+    pub fn vendor_notifier(&self) -> Option<&dyn vendor_notices::VendorNotifier> {
+        self.vendor_notifier.as_deref()
     }
 }

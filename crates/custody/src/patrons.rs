@@ -309,6 +309,9 @@ pub struct Deletion {
     pub records_deleted: usize,
     /// Records kept as non-identifying facts, without the link to the patron.
     pub records_kept_without_link: usize,
+    /// Vendors asked to erase what they were told about the patron
+    /// ([`crate::vendor_notices`]).
+    pub vendors_told: usize,
 }
 
 /// Deletes a patron; their records are deleted or kept without the link, as
@@ -329,7 +332,7 @@ pub fn delete(
         KindSet::all(),
         FieldSet::all(),
         |tx, keys| {
-            patrons::get(tx, keys, id)?;
+            let card = patrons::get(tx, keys, id)?.data.card_number;
             let mut kept = 0usize;
             let mut before = None;
             let mut to_delete = Vec::new();
@@ -353,9 +356,18 @@ pub fn delete(
             }
             let records_deleted = records::delete(tx, &to_delete)?;
             patrons::delete(tx, id)?;
+            // In the deletion's transaction: a deletion that fails tells no vendor.
+            let vendors_told = crate::vendor_notices::queue_erasure_notices(
+                custody,
+                tx,
+                who,
+                &card,
+                chrono::Utc::now().date_naive(),
+            )?;
             Ok(Deletion {
                 records_deleted,
                 records_kept_without_link: kept,
+                vendors_told,
             })
         },
     )

@@ -26,6 +26,10 @@ pub struct Detail {
     /// When it last changed.
     #[serde(with = "store::time::rfc3339")]
     pub updated_at: chrono::NaiveDateTime,
+    /// The slug of the member library the entry belongs to, if it belongs to
+    /// one: its page links to that library's public list of vendors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_library: Option<String>,
 }
 
 /// A result-set export format.
@@ -135,11 +139,16 @@ impl Directory {
         let store = self.store.clone();
         self.cache
             .get_or_load(&key, move || {
-                let e = store.consortium(Access::Read, |c| sd::by_id(c, id))?;
+                let (e, member_library) = store.consortium(Access::Read, |c| {
+                    let e = sd::by_id(c, id)?;
+                    let member = sd::member_slug(c, &e)?;
+                    Ok::<_, store::StoreError>((e, member))
+                })?;
                 json(&Detail {
                     item: Item::from_entry(&e, None),
                     version: e.version,
                     updated_at: e.updated_at,
+                    member_library,
                 })
             })
             .await

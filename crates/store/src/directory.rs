@@ -268,6 +268,18 @@ pub fn by_library(conn: &mut DbConn, library: LibraryId) -> StoreResult<Option<E
         .optional()?)
 }
 
+/// The slug of the member library `entry` belongs to, if it belongs to one.
+pub fn member_slug(conn: &mut DbConn, entry: &Entry) -> StoreResult<Option<String>> {
+    match entry.library_id {
+        None => Ok(None),
+        Some(id) => match crate::libraries::by_id(conn, LibraryId(id)) {
+            Ok(l) => Ok(Some(l.slug)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        },
+    }
+}
+
 /// Every entry that came from an import, keyed by nothing in particular (the caller maps them).
 pub fn imported(conn: &mut DbConn) -> StoreResult<Vec<Entry>> {
     Ok(directory_entries::table

@@ -35,6 +35,7 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod vendor_notices;
 pub mod vendors;
 
 pub use connection::{Backend, DbConn, DbUrl};

@@ -341,6 +341,8 @@ diesel::table! {
         erasure_contact -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notified_soon_at -> Nullable<Timestamp>,
+        notified_ended_at -> Nullable<Timestamp>,
     }
 }
 

@@ -100,34 +100,75 @@ pub fn policy(settings: &Settings) -> Policy {
     }
 }
 
+/// The custody a mail process sends vendor notices with: the mailroom renders them.
+pub fn custody(
+    room: &Mailroom,
+    store: store::Store,
+    keys: store::encryption::Keyring,
+) -> Result<custody::Custody, String> {
+    let policies = custody::Policies::load().map_err(|e| e.to_string())?;
+    Ok(
+        custody::Custody::new(store, Arc::new(keys), Arc::new(policies))
+            .with_release_notifier(Arc::new(room.clone()))
+            .with_vendor_notifier(Arc::new(room.clone())),
+    )
+}
+
+/// One pass of the vendor contract notices (blocking), logged by counts only.
+pub fn vendor_notices(custody: &custody::Custody) {
+    let today = chrono::Utc::now().date_naive();
+    match custody::vendor_notices::notify_contracts(custody, today) {
+        Ok(r) if !r.sent.is_empty() || r.waiting_for_admin > 0 => tracing::info!(
+            ends_soon = r.ends_soon(),
+            ended = r.ended(),
+            emails = r.emails(),
+            waiting_for_admin = r.waiting_for_admin,
+            "vendor contract notices"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "vendor contract notices failed"),
+    }
+}
+
+// Whether `every` has passed since the last time this said yes (yes the first time).
+fn due(last: &std::sync::Mutex<Option<std::time::Instant>>, every: Duration) -> bool {
+    match last.lock() {
+        Ok(mut l) => {
+            let due = l.is_none_or(|t: std::time::Instant| t.elapsed() >= every);
+            if due {
+                *l = Some(std::time::Instant::now());
+            }
+            due
+        }
+        Err(_) => false,
+    }
+}
+
 /// Starts `threads` delivery workers that also run the reminder sweep about
-/// once a minute; they stop when `stop` is set.
+/// once a minute and, given a custody, the vendor contract notices at start
+/// and hourly; they stop when `stop` is set.
 pub fn spawn_workers(
     room: &Mailroom,
     transport: Transport,
     policy: Policy,
     threads: usize,
     stop: Arc<AtomicBool>,
+    vendors: Option<custody::Custody>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let sweeper = room.clone();
     let last = std::sync::Mutex::new(None::<std::time::Instant>);
+    let last_vendors = std::sync::Mutex::new(None::<std::time::Instant>);
     let make = {
         let room = room.clone();
         move || -> Worker { room.worker(transport.clone(), policy.clone()) }
     };
     notifier::delivery::spawn(make, threads, room.waker().clone(), stop, move || {
-        let due = match last.lock() {
-            Ok(mut l) => {
-                let due =
-                    l.is_none_or(|t: std::time::Instant| t.elapsed() >= Duration::from_secs(60));
-                if due {
-                    *l = Some(std::time::Instant::now());
-                }
-                due
+        if let Some(c) = &vendors {
+            if due(&last_vendors, Duration::from_secs(3600)) {
+                vendor_notices(c);
             }
-            Err(_) => false,
-        };
-        if due {
+        }
+        if due(&last, Duration::from_secs(60)) {
             match sweeper.sweep(chrono::Utc::now().naive_utc()) {
                 Ok(s) if s.reminded + s.lapsed > 0 => {
                     tracing::info!(

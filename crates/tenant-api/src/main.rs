@@ -2,7 +2,9 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use tenant_api::cli::{self, AuditCommand, Cli, Command, DirectoryCommand, MailCommand, Outcome};
+use tenant_api::cli::{
+    self, AuditCommand, Cli, Command, DirectoryCommand, MailCommand, Outcome, VendorsCommand,
+};
 use tenant_api::settings::Settings;
 
 // Each argon2id hash takes a 19 MiB block. glibc's malloc keeps such blocks in
@@ -48,6 +50,9 @@ async fn dispatch(command: Command, settings: Settings) -> Outcome {
         Command::Mail {
             command: MailCommand::Ingest { maildir },
         } => cli::mail::ingest(&settings, maildir.as_deref()),
+        Command::Vendors {
+            command: VendorsCommand::Notify,
+        } => cli::vendors::notify(&settings).await,
         Command::Mail {
             command: MailCommand::Work { once, threads },
         } => cli::mail::work(&settings, once, threads).await,

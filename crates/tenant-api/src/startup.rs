@@ -169,6 +169,14 @@ impl Application {
             waker,
         )?;
         let transport = crate::mail::transport(&settings)?;
+        let keys = Arc::new(keys);
+        let policies = Arc::new(custody::Policies::load().map_err(StartError::Policy)?);
+        // The mailroom writes the letter telling a patron of an unsealed
+        // release and the vendor notices; custody decides when, inside the
+        // transaction of what causes them.
+        let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
+            .with_release_notifier(Arc::new(mailroom.clone()))
+            .with_vendor_notifier(Arc::new(mailroom.clone()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mail_workers = crate::mail::spawn_workers(
             &mailroom,
@@ -176,13 +184,8 @@ impl Application {
             crate::mail::policy(&settings),
             settings.mail.workers,
             stop.clone(),
+            Some(custody.clone()),
         );
-        let keys = Arc::new(keys);
-        let policies = Arc::new(custody::Policies::load().map_err(StartError::Policy)?);
-        // The mailroom writes the letter telling a patron of an unsealed
-        // release; custody decides when, inside the release's transaction.
-        let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
-            .with_release_notifier(Arc::new(mailroom.clone()));
         let state = AppState {
             mailroom,
             custody,

@@ -11,6 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 fn mailroom(settings: &Settings) -> Result<notifier::Mailroom, String> {
+    mailroom_and_custody(settings).map(|(room, _)| room)
+}
+
+/// The mailroom, and the custody that sends vendor notices through it.
+pub(crate) fn mailroom_and_custody(
+    settings: &Settings,
+) -> Result<(notifier::Mailroom, custody::Custody), String> {
     let store = open_store(settings)?;
     let (keys, _) = crate::keys::load(settings)?;
     if let Some(warning) = settings.public_url_warning() {
@@ -18,7 +25,10 @@ fn mailroom(settings: &Settings) -> Result<notifier::Mailroom, String> {
     }
     let base = settings.public_base(None);
     let waker = crate::mail::waker(settings).map_err(|e| e.to_string())?;
-    crate::mail::mailroom(settings, store, keys, &base, waker).map_err(|e| e.to_string())
+    let room = crate::mail::mailroom(settings, store.clone(), keys.clone(), &base, waker)
+        .map_err(|e| e.to_string())?;
+    let custody = crate::mail::custody(&room, store, keys)?;
+    Ok((room, custody))
 }
 
 /// Takes in one message from standard input (printing its outcome as JSON), or a whole Maildir.
@@ -56,18 +66,24 @@ pub fn ingest(settings: &Settings, maildir: Option<&Path>) -> Outcome {
 /// Delivers the outbox: what is due now and exit (`--once`), or until Ctrl-C or SIGTERM.
 pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
     telemetry::init(&settings.log);
-    let room = mailroom(settings)?;
+    let (room, custody) = mailroom_and_custody(settings)?;
     let transport = crate::mail::transport(settings).map_err(|e| e.to_string())?;
     let policy = crate::mail::policy(settings);
     if once {
         let worker = room.worker(transport, policy);
-        let (sweep, passes) = actix_web::rt::task::spawn_blocking(move || {
-            // Reminders and lapses are due work too, and what they queue goes out now.
+        let (sweep, notices, passes) = actix_web::rt::task::spawn_blocking(move || {
+            // Reminders, lapses and contract notices are due work too, and
+            // what they queue goes out now.
             let sweep = room
                 .sweep(chrono::Utc::now().naive_utc())
                 .map_err(|e| e.to_string())?;
+            let notices = custody::vendor_notices::notify_contracts(
+                &custody,
+                chrono::Utc::now().date_naive(),
+            )
+            .map_err(|e| e.to_string())?;
             let passes = worker.drain().map_err(|e| e.to_string())?;
-            Ok::<_, String>((sweep, passes))
+            Ok::<_, String>((sweep, notices, passes))
         })
         .await
         .map_err(|e| e.to_string())??;
@@ -75,11 +91,24 @@ pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
             "{} sent, {} to retry later, {} dead; {} reminder(s) queued, {} unconfirmed request(s) lapsed",
             passes.sent, passes.retrying, passes.dead, sweep.reminded, sweep.lapsed
         );
+        if !notices.sent.is_empty() {
+            println!(
+                "{} vendor contract notice(s) queued to {} admin address(es)",
+                notices.sent.len(),
+                notices.emails()
+            );
+        }
         return Ok(());
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let handles =
-        crate::mail::spawn_workers(&room, transport, policy, threads.max(1), stop.clone());
+    let handles = crate::mail::spawn_workers(
+        &room,
+        transport,
+        policy,
+        threads.max(1),
+        stop.clone(),
+        Some(custody),
+    );
     eprintln!(
         "delivering the outbox with {} thread(s); stop with Ctrl-C",
         handles.len()

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod directory;
 pub mod mail;
 pub mod server;
+pub mod vendors;
 
 use crate::settings::Settings;
 use crate::startup;
@@ -75,6 +76,12 @@ pub enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Vendor contracts: the notices they cause.
+    Vendors {
+        /// What to do.
+        #[command(subcommand)]
+        command: VendorsCommand,
+    },
     /// Inbound mail and the outbox.
     Mail {
         /// What to do with it.
@@ -104,6 +111,15 @@ pub enum MailCommand {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+}
+
+/// `custodian vendors …`
+#[derive(Subcommand)]
+pub enum VendorsCommand {
+    /// Queue the contract-end notices due today (a contract ending within 30
+    /// days, or ended) to each library's admins and print what was sent; each
+    /// notice goes out once. `serve` and `mail work` also do this hourly.
+    Notify,
 }
 
 /// `custodian directory …`

@@ -199,6 +199,8 @@ struct DetailPage<'a> {
     services: Option<Vec<&'a str>>,
     location: Option<Location>,
     system_query: String,
+    /// `/libraries/{slug}/vendors`, when the entry is a member library's.
+    vendors: Option<String>,
 }
 
 /// One library's page, with its schema.org data (`jsonld`) embedded for search engines.
@@ -231,6 +233,10 @@ pub fn detail_page(d: &Detail, jsonld: &str) -> Result<String, ApiError> {
             _ => None,
         },
         system_query: i.system_id.as_deref().map(urlencode).unwrap_or_default(),
+        vendors: d
+            .member_library
+            .as_deref()
+            .map(|slug| format!("/libraries/{}/vendors", urlencode(slug))),
     })
 }
 
@@ -323,6 +329,29 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
     }
 
     #[test]
+    fn only_a_member_librarys_page_links_to_its_vendors() {
+        let mut d = Detail {
+            item: item("Riverbend"),
+            version: 1,
+            updated_at: chrono::NaiveDateTime::default(),
+            member_library: None,
+        };
+        let html = detail_page(&d, "{}").unwrap();
+        assert!(
+            !html.contains("Vendors and their privacy policies"),
+            "{html}"
+        );
+        d.member_library = Some("riverbend".into());
+        let html = detail_page(&d, "{}").unwrap();
+        assert!(
+            html.contains(
+                "<a href=\"/libraries/riverbend/vendors\">Vendors and their privacy policies</a>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn json_ld_is_escaped_for_a_script_not_for_html() {
         let mut i = item("A </script><script>alert(1)</script> & \"B\"");
         i.hours = Some("Mon 9-5\nTue <closed>".into());
@@ -331,6 +360,7 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
             item: i,
             version: 1,
             updated_at: chrono::NaiveDateTime::default(),
+            member_library: None,
         };
         let jsonld = directory::export::jsonld_one(&d.item, "http://x");
         let jsonld = String::from_utf8_lossy(&jsonld);

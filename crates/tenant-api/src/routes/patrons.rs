@@ -281,6 +281,7 @@ pub async fn delete(
         "deleted": true,
         "records_deleted": done.records_deleted,
         "records_kept_without_link": done.records_kept_without_link,
+        "vendors_told": done.vendors_told,
     })))
 }
 
