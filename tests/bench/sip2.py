@@ -11,7 +11,7 @@ user `bench`, password `bench-secret`, card 21000000000001, PIN 2468).
       Each connection logs in (93) then sends Patron Status (23) back to back
       for S seconds; prints checks/s and p50/p99 latency per connection count.
 
-  python3 tests/bench/sip2.py idle --addr 127.0.0.1:6001 --pid PID --count 1000 [--user U --password P]
+  python3 tests/bench/sip2.py idle --addr 127.0.0.1:6001 --pid PID --count 1000 [--baseline K] [--user U --password P]
       Reads VmRSS of PID from /proc/PID/status, opens COUNT connections (each
       answered one 99, and logged in when --user is given, so the server has
       really set each one up), waits, reads VmRSS again and prints the difference
@@ -107,29 +107,33 @@ async def settled(pid: int) -> int:
     return last
 
 
-async def idle(args):
-    # One connection first, so lazily allocated structures are not counted.
-    warm = await connect(args.addr)
-    await ask(*warm, b"9900302.00\r")
-    # A server just started keeps returning start-up memory for a while.
-    await asyncio.sleep(args.settle)
-    before = await settled(args.pid)
-    conns = []
-    for n in range(args.count):
+async def open_idle(args, n: int, conns: list):
+    for i in range(n):
         reader, writer = await connect(args.addr)
         try:
             await ask(reader, writer, b"9900302.00\r")
         except asyncio.IncompleteReadError:
-            raise SystemExit("the server closed connection %d on accept: raise sip2.max_connections" % (n + 1))
+            raise SystemExit("the server closed connection %d on accept: raise sip2.max_connections" % (len(conns) + 1))
         if args.user:
             await login(reader, writer, args.user, args.password)
         conns.append((reader, writer))
+
+
+async def idle(args):
+    # A baseline of connections first, so lazily allocated structures and the
+    # memory a fresh server is still handing back are not counted: the figure
+    # is the growth from the baseline to baseline + COUNT.
+    conns: list = []
+    await open_idle(args, args.baseline or 1, conns)
+    await asyncio.sleep(args.settle)
+    before = await settled(args.pid)
+    await open_idle(args, args.count, conns)
     after = await settled(args.pid)
     print(
-        "idle_connections=%d logged_in=%s rss_before_kib=%d rss_after_kib=%d per_connection_bytes=%.0f"
-        % (args.count, bool(args.user), before, after, (after - before) * 1024 / args.count)
+        "idle_connections=%d (after a baseline of %d) logged_in=%s rss_before_kib=%d rss_after_kib=%d per_connection_bytes=%.0f"
+        % (args.count, args.baseline or 1, bool(args.user), before, after, (after - before) * 1024 / args.count)
     )
-    for _, writer in conns + [warm]:
+    for _, writer in conns:
         writer.close()
 
 
@@ -148,6 +152,7 @@ def main():
     i.add_argument("--addr", required=True)
     i.add_argument("--pid", type=int, required=True)
     i.add_argument("--count", type=int, default=1000)
+    i.add_argument("--baseline", type=int, default=0, help="connections opened before the first reading")
     i.add_argument("--user")
     i.add_argument("--password")
     i.add_argument("--settle", type=float, default=15, help="seconds to wait before the first reading")
