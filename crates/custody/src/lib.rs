@@ -25,6 +25,7 @@ pub mod me;
 pub mod patron_sessions;
 pub mod patrons;
 pub mod records;
+pub mod statistics;
 pub mod values;
 pub mod vendors;
 
@@ -49,6 +50,7 @@ pub struct Custody {
     keys: Arc<Keyring>,
     policies: Arc<Policies>,
     release_notifier: Option<Arc<dyn legal::ReleaseNotifier>>,
+    counters: Arc<statistics::Counters>,
 }
 
 impl Custody {
@@ -59,6 +61,7 @@ impl Custody {
             keys,
             policies,
             release_notifier: None,
+            counters: Arc::new(statistics::Counters::new(true)),
         }
     }
 
@@ -82,6 +85,11 @@ impl Custody {
     pub fn with_release_notifier(mut self, notifier: Arc<dyn legal::ReleaseNotifier>) -> Self {
         self.release_notifier = Some(notifier);
         self
+    }
+
+    /// The statistics counters in memory, not yet flushed.
+    pub fn counters(&self) -> &statistics::Counters {
+        &self.counters
     }
 
     /// What tells patrons of unsealed legal releases, if anything does.

@@ -101,6 +101,7 @@ pub struct Application {
     mail_stop: Arc<std::sync::atomic::AtomicBool>,
     mail_workers: Vec<std::thread::JoinHandle<()>>,
     sip2: Option<crate::sip2::Listener>,
+    statistics: crate::visits::Flusher,
 }
 
 impl Application {
@@ -183,6 +184,11 @@ impl Application {
         // release; custody decides when, inside the release's transaction.
         let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
             .with_release_notifier(Arc::new(mailroom.clone()));
+        custody.counters().set_enabled(settings.statistics.enabled);
+        let statistics = crate::visits::spawn_flusher(
+            custody.clone(),
+            Duration::from_secs(settings.statistics.flush_secs.max(1)),
+        );
         let state = AppState {
             mailroom,
             custody,
@@ -258,6 +264,7 @@ impl Application {
             mail_stop: stop,
             mail_workers,
             sip2,
+            statistics,
         })
     }
 
@@ -298,10 +305,13 @@ impl Application {
         self.mail_stop
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let workers = self.mail_workers;
+        let statistics = self.statistics;
         let _ = actix_web::rt::task::spawn_blocking(move || {
             for w in workers {
                 let _ = w.join();
             }
+            // The counts still in memory are written before the process ends.
+            statistics.stop();
         })
         .await;
         served
@@ -366,6 +376,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("")
             .wrap(from_fn(crate::input::validate))
+            .wrap(from_fn(crate::visits::count))
             .wrap(from_fn(routes::web::errors::html_errors))
             .wrap(from_fn(crate::headers::secure))
             .wrap(Compress::default())
@@ -397,6 +408,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::vendor_api::configure)
                     .configure(routes::legal_report::configure)
                     .configure(routes::legal_settings::configure)
+                    .configure(routes::statistics::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),
