@@ -311,3 +311,48 @@ fn the_pages_show_the_tables_the_chart_and_say_what_was_wrong() {
         );
     });
 }
+
+#[test]
+fn records_arriving_count_as_checkouts_renewals_and_holds() {
+    each_backend(|backend| {
+        let app = TestApp::builder(backend).with_library("northfield").spawn();
+        let admin = app.sign_in("admin.northfield@testkit.test");
+        let send = |kind: &str, status: &str, n: usize| {
+            for i in 0..n {
+                let r = post(
+                    &app.url("/api/v1/libraries/northfield/records"),
+                    Some(&admin),
+                    &serde_json::json!({"kind": kind, "source": "ils",
+                        "external_id": format!("{kind}-{status}-{i}"),
+                        "occurred_at": "2026-10-15T10:00:00Z", "item": "an item",
+                        "status": status}),
+                );
+                assert_eq!(r.status, 201, "[{backend}] {:?}", r.body);
+            }
+        };
+        send("circulation", "out", 7);
+        send("circulation", "renewed", 2);
+        send("holds_and_interlibrary_loans", "placed", 5);
+        send("donations", "received", 9);
+        let r = get(
+            &app.url("/api/v1/libraries/northfield/statistics"),
+            Some(&admin),
+        );
+        assert_eq!(r.status, 200, "[{backend}] {:?}", r.body);
+        assert_eq!(
+            day_of(&r.body, "checkouts", &today())["count"],
+            7,
+            "[{backend}]"
+        );
+        let renewals = day_of(&r.body, "renewals", &today());
+        assert!(
+            renewals["count"].is_null() && renewals["suppressed"] == true,
+            "[{backend}] {renewals}"
+        );
+        assert_eq!(
+            day_of(&r.body, "holds_placed", &today())["count"],
+            5,
+            "[{backend}]"
+        );
+    });
+}
