@@ -22,6 +22,7 @@ mod people;
 mod sign_in;
 mod sip2;
 mod staff;
+mod statistics;
 mod testkit_app;
 mod trust_c;
 mod trust_staff;

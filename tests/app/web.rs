@@ -88,6 +88,8 @@ const PATHS: &[(&str, &[&str])] = &[
     ("/api/v1/libraries/riverbend/records/feed", &["POST"]),
     ("/api/v1/libraries/riverbend/records/1", &["PATCH"]),
     ("/api/v1/libraries/riverbend/audit", &["GET"]),
+    ("/api/v1/libraries/riverbend/statistics", &["GET"]),
+    ("/api/v1/director/statistics", &["GET"]),
     ("/api/v1/director/inbound-mail", &["POST", "GET"]),
     ("/api/v1/director/requests", &["GET"]),
     ("/api/v1/director/requests/1", &["GET", "PATCH"]),

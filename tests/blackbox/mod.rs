@@ -18,6 +18,7 @@ mod operations;
 mod patrons;
 mod sign_in;
 mod sip2;
+mod statistics;
 mod trust_c;
 mod trust_staff;
 mod vendor_notices;

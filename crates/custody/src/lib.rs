@@ -25,6 +25,7 @@ pub mod me;
 pub mod patron_sessions;
 pub mod patrons;
 pub mod records;
+pub mod statistics;
 pub mod values;
 pub mod vendor_notices;
 pub mod vendors;
@@ -51,6 +52,7 @@ pub struct Custody {
     policies: Arc<Policies>,
     release_notifier: Option<Arc<dyn legal::ReleaseNotifier>>,
     vendor_notifier: Option<Arc<dyn vendor_notices::VendorNotifier>>,
+    counters: Arc<statistics::Counters>,
 }
 
 impl Custody {
@@ -62,6 +64,7 @@ impl Custody {
             policies,
             release_notifier: None,
             vendor_notifier: None,
+            counters: Arc::new(statistics::Counters::new(true)),
         }
     }
 
@@ -85,6 +88,11 @@ impl Custody {
     pub fn with_release_notifier(mut self, notifier: Arc<dyn legal::ReleaseNotifier>) -> Self {
         self.release_notifier = Some(notifier);
         self
+    }
+
+    /// The statistics counters in memory, not yet flushed.
+    pub fn counters(&self) -> &statistics::Counters {
+        &self.counters
     }
 
     /// What tells patrons of unsealed legal releases, if anything does.

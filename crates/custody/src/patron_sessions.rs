@@ -64,9 +64,14 @@ pub fn start(
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> CustodyResult<()> {
-    Ok(custody.store().write(who.library, |tx| {
+    custody.store().write(who.library, |tx| {
         patrons::create_session(tx, token_hash, who.patron, now, expires_at)
-    })?)
+    })?;
+    // A count of the library's sign-ins today, nothing about who.
+    custody
+        .counters()
+        .add(who.library, policy::statistics::SIGN_INS);
+    Ok(())
 }
 
 /// The patron behind a live session token hash at `library`, if any: a

@@ -176,7 +176,12 @@ pub fn ingest(custody: &Custody, who: &StaffMember, feed: Feed) -> CustodyResult
     let n = feed.lines.len();
     let purpose = Purpose::stated_by_custodian(format!("feed of {n} record(s)"));
     let today = Utc::now().date_naive();
-    custody.staff_decided(
+    let arriving: Vec<&'static str> = feed
+        .lines
+        .iter()
+        .filter_map(|(_, l)| policy::statistics::record_series(&l.record.kind, &l.record.status))
+        .collect();
+    let ingested = custody.staff_decided(
         who,
         "records.feed",
         &Subject::Nobody,
@@ -254,7 +259,12 @@ pub fn ingest(custody: &Custody, who: &StaffMember, feed: Feed) -> CustodyResult
                 deleted,
             })
         },
-    )
+    )?;
+    // Counted once the feed is stored: checkouts, renewals and holds, as counts only.
+    for series in arriving {
+        custody.counters().add(who.library.id, series);
+    }
+    Ok(ingested)
 }
 
 /// A record after a feed's update, and what retention did about it.

@@ -19,3 +19,4 @@ pub mod records;
 pub mod requests;
 pub mod retention;
 pub mod staff;
+pub mod statistics;

@@ -31,6 +31,7 @@ mod schema;
 pub mod security_log;
 pub mod sequence;
 pub mod staff;
+pub mod statistics;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;

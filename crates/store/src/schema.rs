@@ -371,3 +371,13 @@ diesel::table! {
         uploaded_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    statistics_counts (library_id, day, series, key) {
+        library_id -> BigInt,
+        day -> Text,
+        series -> Text,
+        key -> Text,
+        count -> BigInt,
+    }
+}

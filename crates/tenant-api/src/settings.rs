@@ -64,6 +64,27 @@ pub struct Settings {
     pub encryption: EncryptionSettings,
     /// The SIP2 listener for vendors.
     pub sip2: Sip2Settings,
+    /// Statistics that identify no one (#15).
+    pub statistics: StatisticsSettings,
+}
+
+/// `[statistics]`: counts per library and day, kept in memory and written in batches.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatisticsSettings {
+    /// Whether sign-ins, records and page visits are counted at all.
+    pub enabled: bool,
+    /// Seconds between writes of the counts in memory to the database.
+    pub flush_secs: u64,
+}
+
+impl Default for StatisticsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            flush_secs: 5,
+        }
+    }
 }
 
 /// `[sip2]`: the SIP2 listener vendors check patrons on.

@@ -101,6 +101,7 @@ pub struct Application {
     mail_stop: Arc<std::sync::atomic::AtomicBool>,
     mail_workers: Vec<std::thread::JoinHandle<()>>,
     sip2: Option<crate::sip2::Listener>,
+    statistics: crate::visits::Flusher,
 }
 
 impl Application {
@@ -186,6 +187,11 @@ impl Application {
             stop.clone(),
             Some(custody.clone()),
         );
+        custody.counters().set_enabled(settings.statistics.enabled);
+        let statistics = crate::visits::spawn_flusher(
+            custody.clone(),
+            Duration::from_secs(settings.statistics.flush_secs.max(1)),
+        );
         let state = AppState {
             mailroom,
             custody,
@@ -261,6 +267,7 @@ impl Application {
             mail_stop: stop,
             mail_workers,
             sip2,
+            statistics,
         })
     }
 
@@ -301,10 +308,13 @@ impl Application {
         self.mail_stop
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let workers = self.mail_workers;
+        let statistics = self.statistics;
         let _ = actix_web::rt::task::spawn_blocking(move || {
             for w in workers {
                 let _ = w.join();
             }
+            // The counts still in memory are written before the process ends.
+            statistics.stop();
         })
         .await;
         served
@@ -369,6 +379,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("")
             .wrap(from_fn(crate::input::validate))
+            .wrap(from_fn(crate::visits::count))
             .wrap(from_fn(routes::web::errors::html_errors))
             .wrap(from_fn(crate::headers::secure))
             .wrap(Compress::default())
@@ -400,6 +411,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::vendor_api::configure)
                     .configure(routes::legal_report::configure)
                     .configure(routes::legal_settings::configure)
+                    .configure(routes::statistics::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

@@ -26,6 +26,7 @@ pub mod patrons;
 pub mod requests;
 pub mod signin;
 pub mod staff;
+pub mod statistics;
 pub mod vendor_admin;
 pub mod vendors;
 

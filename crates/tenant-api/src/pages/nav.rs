@@ -14,6 +14,7 @@ pub fn director() -> Vec<NavLink> {
         NavLink::fixed("/director/libraries", "Member libraries"),
         NavLink::fixed("/director/dead-letters", "Dead letters"),
         NavLink::fixed("/director/mail-ledger", "Mail ledger"),
+        NavLink::fixed("/director/statistics", "Statistics"),
     ]
 }
 
@@ -30,6 +31,7 @@ pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
         links.push(NavLink::to(at("/staff"), "Staff"));
         links.push(NavLink::to(at("/directory-entry"), "Directory entry"));
         links.push(NavLink::to(at("/vendors/manage"), "Vendors"));
+        links.push(NavLink::to(at("/statistics"), "Statistics"));
     }
     if matches!(role, LibraryRole::Admin | LibraryRole::Custodian) {
         links.push(NavLink::to(at("/audit"), "Audit log"));

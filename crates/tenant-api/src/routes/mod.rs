@@ -32,6 +32,7 @@ pub mod patron_session;
 pub mod patrons;
 pub mod records;
 pub mod staff;
+pub mod statistics;
 pub mod vendor_api;
 pub mod vendors;
 pub mod web;

@@ -9,6 +9,7 @@ pub mod my;
 pub mod patron;
 pub mod request_forms;
 pub mod staff;
+pub mod statistics;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -25,6 +26,7 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     director::configure_root(cfg);
     library::configure_root(cfg);
     my::configure_root(cfg);
+    statistics::configure_root(cfg);
 }
 
 /// The header of a staff page: who is signed in and the sign-out button

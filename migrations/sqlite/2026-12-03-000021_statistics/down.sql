@@ -1,0 +1,1 @@
+DROP TABLE statistics_counts;
