@@ -19,6 +19,7 @@ mod legal_report;
 mod operations;
 mod patrons;
 mod people;
+mod retention;
 mod sign_in;
 mod sip2;
 mod staff;

@@ -369,3 +369,30 @@ diesel::table! {
         uploaded_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    retention_periods (library_id, kind) {
+        library_id -> BigInt,
+        kind -> Text,
+        keep_days -> BigInt,
+        then_method -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retention_runs (library_id) {
+        library_id -> BigInt,
+        ran_at -> Timestamp,
+        dry_run -> Bool,
+        report -> Text,
+    }
+}
+
+diesel::table! {
+    job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}

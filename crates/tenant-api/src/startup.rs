@@ -397,6 +397,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::vendor_api::configure)
                     .configure(routes::legal_report::configure)
                     .configure(routes::legal_settings::configure)
+                    .configure(routes::retention::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

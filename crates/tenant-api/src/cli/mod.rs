@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod directory;
 pub mod mail;
+pub mod retention;
 pub mod server;
 
 use crate::settings::Settings;
@@ -75,6 +76,12 @@ pub enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Retention: anonymize or delete records past their library's periods.
+    Retention {
+        /// What to do.
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Inbound mail and the outbox.
     Mail {
         /// What to do with it.
@@ -103,6 +110,24 @@ pub enum MailCommand {
         /// Delivery threads in this process.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+    },
+}
+
+/// `custodian retention …`
+#[derive(Subcommand)]
+pub enum RetentionCommand {
+    /// Report, per library and kind, the records past their period; nothing
+    /// changes unless --apply. Resumable: a run stopped anywhere is finished by the next.
+    Run {
+        /// Anonymize and delete what is due (default: only count it).
+        #[arg(long)]
+        apply: bool,
+        /// Only this library (its slug); default: every library.
+        #[arg(long)]
+        library: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -1,0 +1,38 @@
+-- A library's own retention periods (no row for a kind: its policy
+-- document's period), the last report of the retention job per library, and
+-- the lease that lets one process at a time run the job.
+CREATE TABLE retention_periods (
+    library_id BIGINT NOT NULL REFERENCES libraries (id),
+    kind TEXT NOT NULL,
+    keep_days BIGINT NOT NULL CHECK (keep_days >= 0),
+    then_method TEXT NOT NULL CHECK (then_method IN ('anonymize', 'delete')),
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (library_id, kind)
+);
+
+CREATE TABLE retention_runs (
+    library_id BIGINT NOT NULL PRIMARY KEY REFERENCES libraries (id),
+    ran_at TIMESTAMP NOT NULL,
+    dry_run BOOLEAN NOT NULL,
+    report TEXT NOT NULL
+);
+
+DO $$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['retention_periods', 'retention_runs'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (library_id = (SELECT custodian_current_library())) WITH CHECK (library_id = (SELECT custodian_current_library()))', t);
+        EXECUTE format('CREATE POLICY owner_access ON %I TO %I USING (TRUE) WITH CHECK (TRUE)', t, current_user);
+    END LOOP;
+END
+$$;
+
+-- Consortium-wide: which process runs a job, until when.
+CREATE TABLE job_leases (
+    job TEXT NOT NULL PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
