@@ -621,3 +621,15 @@ pub fn run_for_library(
         .remove(&who.library.slug)
         .unwrap_or_default())
 }
+
+/// Whether a daily run is due: some library has had no applied run in the last day.
+pub fn daily_run_due(custody: &Custody) -> CustodyResult<bool> {
+    let since = Utc::now().naive_utc() - chrono::Duration::hours(24);
+    for library in crate::libraries::all(custody.store())? {
+        let last = custody.store().read(library.id, sql::last_run)?;
+        if last.is_none_or(|(at, _, _)| at < since) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

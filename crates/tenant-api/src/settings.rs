@@ -64,6 +64,35 @@ pub struct Settings {
     pub encryption: EncryptionSettings,
     /// The SIP2 listener for vendors.
     pub sip2: Sip2Settings,
+    /// The retention job.
+    pub retention: RetentionSettings,
+}
+
+/// `[retention]`: when the retention job runs by itself.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// `off` (the default: run it with `custodian retention run --apply`) or
+    /// `daily` (inside `serve` and `custodian mail work`, one runner at a time).
+    pub schedule: String,
+    /// Records changed per batch (one transaction each).
+    pub batch: usize,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            schedule: "off".into(),
+            batch: custody::retention::DEFAULT_BATCH,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// Whether the job runs by itself every day.
+    pub fn daily(&self) -> bool {
+        self.schedule == "daily"
+    }
 }
 
 /// `[sip2]`: the SIP2 listener vendors check patrons on.
@@ -456,6 +485,24 @@ impl Settings {
                 "server.trusted_proxies",
                 format!(
                     "expected CIDRs such as 10.0.0.0/8 or addresses such as 192.0.2.7, got {bad:?}"
+                ),
+            );
+        }
+        if !matches!(self.retention.schedule.as_str(), "off" | "daily") {
+            return invalid(
+                "retention.schedule",
+                format!(
+                    "expected \"off\" or \"daily\", got {:?}",
+                    self.retention.schedule
+                ),
+            );
+        }
+        if !(1..=100_000).contains(&self.retention.batch) {
+            return invalid(
+                "retention.batch",
+                format!(
+                    "expected a number of records from 1 to 100000, got {}",
+                    self.retention.batch
                 ),
             );
         }

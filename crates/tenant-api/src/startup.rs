@@ -170,7 +170,7 @@ impl Application {
         )?;
         let transport = crate::mail::transport(&settings)?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mail_workers = crate::mail::spawn_workers(
+        let mut mail_workers = crate::mail::spawn_workers(
             &mailroom,
             transport,
             crate::mail::policy(&settings),
@@ -183,6 +183,12 @@ impl Application {
         // release; custody decides when, inside the release's transaction.
         let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
             .with_release_notifier(Arc::new(mailroom.clone()));
+        // The daily retention run stops and is joined with the mail workers.
+        mail_workers.extend(crate::retention::spawn_daily(
+            &settings,
+            custody.clone(),
+            stop.clone(),
+        ));
         let state = AppState {
             mailroom,
             custody,

@@ -78,8 +78,16 @@ pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
         return Ok(());
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let handles =
+    let mut handles =
         crate::mail::spawn_workers(&room, transport, policy, threads.max(1), stop.clone());
+    if settings.retention.daily() {
+        let custody = super::retention::custody(settings)?;
+        handles.extend(crate::retention::spawn_daily(
+            settings,
+            custody,
+            stop.clone(),
+        ));
+    }
     eprintln!(
         "delivering the outbox with {} thread(s); stop with Ctrl-C",
         handles.len()

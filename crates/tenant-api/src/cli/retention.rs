@@ -22,6 +22,7 @@ pub fn run(settings: &Settings, apply: bool, library: Option<&str>, json: bool) 
     let opts = RunOptions {
         apply,
         library: library.map(str::to_owned),
+        batch: settings.retention.batch,
         ..RunOptions::dry()
     };
     let verb = if apply { "done" } else { "due" };
