@@ -343,7 +343,36 @@ fn history_kept_by_a_patron_who_opted_in_and_owed_fines_stay_linked() {
         );
         assert_eq!(set.status, 200, "{:?}", set.body);
 
+        // A patron who signed out: their session is a copy the job removes.
+        let other_session = patron_sign_in(&app, "riverbend", "21000777003", "2468");
+        let other_token = other_session.body["token"].as_str().unwrap().to_owned();
+        let out = post(
+            &app.url("/api/v1/patron/sign-out"),
+            Some(&other_token),
+            &json!({}),
+        );
+        assert!(out.status < 300, "{:?}", out.body);
+        let dry = run(&app, &admin, false);
+        assert!(
+            dry["report"]["copies"]["patron_sessions"].as_i64().unwrap() >= 1,
+            "{dry}"
+        );
+
         let applied = run(&app, &admin, true);
+        assert!(
+            applied["report"]["copies"]["patron_sessions"]
+                .as_i64()
+                .unwrap()
+                >= 1,
+            "{applied}"
+        );
+        let again = run(&app, &admin, false);
+        assert_eq!(again["report"]["copies"]["patron_sessions"], 0, "{again}");
+        // The patron who kept history is still signed in.
+        assert_eq!(
+            get(&app.url("/api/v1/patron/me"), Some(&ptoken)).status,
+            200
+        );
         assert_eq!(counts(&applied, "fines_and_payments"), (1, 0));
         assert_eq!(counts(&applied, "circulation"), (0, 0));
         let all = records(&app, &staff);

@@ -272,6 +272,9 @@ pub struct Report {
     pub dry_run: bool,
     /// Per library slug.
     pub libraries: BTreeMap<String, LibraryReport>,
+    /// Copies kept consortium-wide that were removed (staff sessions), per place.
+    #[serde(default)]
+    pub consortium: BTreeMap<String, u64>,
 }
 
 /// How a run goes.
@@ -328,7 +331,15 @@ fn run(
     let mut report = Report {
         dry_run: !opts.apply,
         libraries: BTreeMap::new(),
+        consortium: BTreeMap::new(),
     };
+    if opts.library.is_none() {
+        let now = Utc::now().naive_utc();
+        let n = custody.store().consortium(store::Access::Write, |c| {
+            sql::staff_sessions_ended(c, now, opts.apply)
+        })?;
+        report.consortium.insert("staff_sessions".into(), n as u64);
+    }
     for library in libraries {
         let lib_report = run_library(custody, &library, opts, lease, progress)?;
         if opts.apply {
@@ -425,7 +436,55 @@ fn run_library(
         }
         out.kinds.insert(kind.as_str().to_owned(), counts);
     }
+    out.copies = copies(custody, library, opts.apply)?;
     Ok(out)
+}
+
+/// How long a dead letter's sealed message is kept for the director to retry it.
+pub const DEAD_LETTER_DAYS: i64 = 30;
+
+/// The copies derived from records and patrons that have outlived their
+/// use: ended patron sessions, expired email confirmation links (with the
+/// unconfirmed address), dead letters' sealed messages after
+/// [`DEAD_LETTER_DAYS`]. One transaction, with one audit entry when anything went.
+fn copies(
+    custody: &Custody,
+    library: &Library,
+    apply: bool,
+) -> CustodyResult<BTreeMap<String, u64>> {
+    let now = Utc::now().naive_utc();
+    let step = |tx: &mut LibraryTx<'_>| -> CustodyResult<BTreeMap<String, u64>> {
+        let mut out = BTreeMap::new();
+        let sessions = sql::patron_sessions_ended(tx, now, apply)?;
+        let links = sql::email_links_expired(tx, now, apply)?;
+        let letters =
+            sql::dead_letters_expired(tx, now - chrono::Duration::days(DEAD_LETTER_DAYS), apply)?;
+        out.insert("patron_sessions".to_owned(), sessions as u64);
+        out.insert("email_confirmation_links".to_owned(), links as u64);
+        out.insert("dead_letters".to_owned(), letters as u64);
+        if apply && sessions + links + letters > 0 {
+            let purpose = format!(
+                "retention: {sessions} ended patron session(s), {links} expired email confirmation link(s), {letters} dead letter(s) removed"
+            );
+            gate::record(
+                tx,
+                &Entry {
+                    actor: &Actor::System("retention"),
+                    action: "retention.copies",
+                    subject: &Subject::Nobody,
+                    purpose: &purpose,
+                    ruling: Ruling::allow_by(policy::clause::Clause::ShortestTimePossible),
+                },
+                now,
+            )?;
+        }
+        Ok(out)
+    };
+    if apply {
+        custody.store().write(library.id, step)
+    } else {
+        custody.store().read(library.id, step)
+    }
 }
 
 /// The digest a proof-of-deletion entry carries: SHA-256 over the ids in

@@ -4,7 +4,8 @@
 use crate::connection::DbConn;
 use crate::error::StoreResult;
 use crate::schema::{
-    job_leases, library_records, patrons, record_links, retention_periods, retention_runs,
+    job_leases, library_records, outbox, patron_sessions, patrons, record_links, retention_periods,
+    retention_runs, sessions,
 };
 use crate::tenant::LibraryTx;
 use chrono::NaiveDateTime;
@@ -262,4 +263,119 @@ pub fn release_lease(conn: &mut DbConn, job: &str, holder: &str) -> StoreResult<
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// Patron sign-in sessions of the scoped library that expired or were
+/// revoked before `before`: deleted with `apply`, else counted.
+pub fn patron_sessions_ended(
+    tx: &mut LibraryTx<'_>,
+    before: NaiveDateTime,
+    apply: bool,
+) -> StoreResult<usize> {
+    let lib = tx.library_id().0;
+    let ended = patron_sessions::table
+        .filter(patron_sessions::library_id.eq(lib))
+        .filter(
+            patron_sessions::expires_at
+                .lt(before)
+                .or(patron_sessions::revoked_at.lt(before)),
+        );
+    if apply {
+        Ok(diesel::delete(ended).execute(tx.conn())?)
+    } else {
+        Ok(count(ended.count().get_result(tx.conn())?))
+    }
+}
+
+/// Email confirmation links of the scoped library that expired before
+/// `before`, with the unconfirmed address they were for: dropped with `apply`, else counted.
+pub fn email_links_expired(
+    tx: &mut LibraryTx<'_>,
+    before: NaiveDateTime,
+    apply: bool,
+) -> StoreResult<usize> {
+    let lib = tx.library_id().0;
+    let expired = patrons::table
+        .filter(patrons::library_id.eq(lib))
+        .filter(patrons::email_token_expires_at.lt(before));
+    if apply {
+        Ok(diesel::update(expired)
+            .set((
+                patrons::pending_email_index.eq(None::<Vec<u8>>),
+                patrons::pending_email_sealed.eq(None::<String>),
+                patrons::email_token_hash.eq(None::<Vec<u8>>),
+                patrons::email_token_expires_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(tx.conn())?)
+    } else {
+        Ok(count(expired.count().get_result(tx.conn())?))
+    }
+}
+
+/// Dead letters of the scoped library queued before `before`: their sealed
+/// message and envelope emptied and their status `expired` (so they cannot
+/// be retried empty) with `apply`, else counted.
+pub fn dead_letters_expired(
+    tx: &mut LibraryTx<'_>,
+    before: NaiveDateTime,
+    apply: bool,
+) -> StoreResult<usize> {
+    let lib = tx.library_id().0;
+    let dead = outbox::table
+        .filter(outbox::library_id.eq(lib))
+        .filter(outbox::status.eq("dead"))
+        .filter(outbox::created_at.lt(before));
+    if !apply {
+        return Ok(count(dead.count().get_result(tx.conn())?));
+    }
+    match tx.conn() {
+        // The application role may not update the outbox; its function may.
+        DbConn::Pg(c) => {
+            #[derive(QueryableByName)]
+            struct Expired {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let e: Expired = diesel::sql_query("SELECT outbox_expire_dead($1, $2) AS n")
+                .bind::<diesel::sql_types::BigInt, _>(lib)
+                .bind::<diesel::sql_types::Timestamp, _>(before)
+                .get_result(c)?;
+            Ok(count(e.n))
+        }
+        DbConn::Sqlite(c) => Ok(diesel::update(
+            outbox::table
+                .filter(outbox::library_id.eq(lib))
+                .filter(outbox::status.eq("dead"))
+                .filter(outbox::created_at.lt(before)),
+        )
+        .set((
+            outbox::status.eq("expired"),
+            outbox::message_sealed.eq(""),
+            outbox::envelope_sealed.eq(""),
+        ))
+        .execute(c)?),
+    }
+}
+
+/// Staff sign-in sessions (consortium-wide) that expired or were revoked
+/// before `before`: deleted with `apply`, else counted.
+pub fn staff_sessions_ended(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    apply: bool,
+) -> StoreResult<usize> {
+    let ended = sessions::table.filter(
+        sessions::expires_at
+            .lt(before)
+            .or(sessions::revoked_at.lt(before)),
+    );
+    if apply {
+        Ok(diesel::delete(ended).execute(conn)?)
+    } else {
+        Ok(count(ended.count().get_result(conn)?))
+    }
+}
+
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }

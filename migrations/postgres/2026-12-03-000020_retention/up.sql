@@ -36,3 +36,20 @@ CREATE TABLE job_leases (
     holder TEXT NOT NULL,
     expires_at TIMESTAMP NOT NULL
 );
+
+-- Retention empties dead letters past their keeping; the application role
+-- may not update the outbox itself, so this is its one way to.
+CREATE FUNCTION outbox_expire_dead(p_library BIGINT, p_before TIMESTAMP)
+    RETURNS BIGINT
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+    WITH expired AS (
+        UPDATE outbox o
+           SET status = 'expired', message_sealed = '', envelope_sealed = ''
+         WHERE o.library_id = p_library AND o.status = 'dead' AND o.created_at < p_before
+        RETURNING 1
+    )
+    SELECT count(*) FROM expired
+    $$;
+REVOKE ALL ON FUNCTION outbox_expire_dead(BIGINT, TIMESTAMP) FROM PUBLIC;

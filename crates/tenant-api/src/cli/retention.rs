@@ -67,6 +67,12 @@ pub fn table(report: &Report) -> String {
             out.push_str(&format!("{slug:<16} {place:<28} {:>11} {n:>9}\n", "-"));
         }
     }
+    for (place, n) in &report.consortium {
+        out.push_str(&format!(
+            "{:<16} {place:<28} {:>11} {n:>9}\n",
+            "(consortium)", "-"
+        ));
+    }
     if report.dry_run {
         out.push_str("Dry run: nothing was changed. Run again with --apply to do it.\n");
     }
