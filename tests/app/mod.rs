@@ -34,6 +34,7 @@ mod web_my;
 mod web_pages;
 mod web_patrons;
 mod web_requests;
+mod web_retention;
 
 /// What every test file here reads: the app, its backends and the client.
 mod support {

@@ -176,28 +176,74 @@ pub fn settings(custody: &Custody, who: &StaffMember) -> CustodyResult<Retention
     Ok(settings_in(base, &stored, last))
 }
 
+/// The name of a kind's `days` or `then` field, as a refusal names it
+/// (`kinds.circulation.days`): one static name per kind and part.
+pub fn field_name(kind: RecordKind, then: bool) -> &'static str {
+    const NAMES: [[&str; 2]; RecordKind::COUNT] = [
+        ["kinds.circulation.days", "kinds.circulation.then"],
+        [
+            "kinds.card_registration.days",
+            "kinds.card_registration.then",
+        ],
+        [
+            "kinds.holds_and_interlibrary_loans.days",
+            "kinds.holds_and_interlibrary_loans.then",
+        ],
+        [
+            "kinds.event_registration.days",
+            "kinds.event_registration.then",
+        ],
+        [
+            "kinds.reference_requests.days",
+            "kinds.reference_requests.then",
+        ],
+        ["kinds.donations.days", "kinds.donations.then"],
+        ["kinds.digital_use.days", "kinds.digital_use.then"],
+        [
+            "kinds.fines_and_payments.days",
+            "kinds.fines_and_payments.then",
+        ],
+    ];
+    NAMES[kind.index()][usize::from(then)]
+}
+
+/// A kind as a librarian reads it: `Holds and interlibrary loans`.
+pub fn kind_label(kind: RecordKind) -> String {
+    let words = kind.as_str().replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
 /// Checks an admin's periods against the library's policy: the first kind
-/// refused, with the reason, or the periods to store.
+/// refused, with the reason, or the periods to store (a period equal to the
+/// policy's needs no row of its own).
 pub fn check(base: &Schedule, input: &SettingsInput) -> CustodyResult<Vec<StoredPeriod>> {
     let mut out = Vec::new();
     for (name, p) in &input.kinds {
         let kind = crate::records::kind_param(name)?;
-        let field = kind.as_str();
+        let label = kind_label(kind);
         let days = u32::try_from(p.days).map_err(|_| CustodyError::Invalid {
-            field,
-            detail: format!("{field}: days is a whole number of days, 0 or more"),
+            field: field_name(kind, false),
+            detail: format!("{label}: enter a whole number of days, 0 or more"),
         })?;
         let then = parse_then(&p.then).ok_or_else(|| CustodyError::Invalid {
-            field,
-            detail: format!("{field}: then is anonymize or delete"),
+            field: field_name(kind, true),
+            detail: format!("{label}: choose anonymize or delete"),
         })?;
-        base.narrowed(kind, RetentionRule::new(days, then))
+        let rule = RetentionRule::new(days, then);
+        base.narrowed(kind, rule)
             .map_err(|r| CustodyError::Invalid {
-                field,
-                detail: format!("{field}: {} {}", r.field, r.reason),
+                field: field_name(kind, r.field == "then"),
+                detail: format!("{label}: {}", r.reason),
             })?;
+        if rule == base.rule(kind) {
+            continue;
+        }
         out.push(StoredPeriod {
-            kind: field.to_owned(),
+            kind: kind.as_str().to_owned(),
             keep_days: i64::from(days),
             then: then_str(then).to_owned(),
         });

@@ -88,9 +88,8 @@ impl Schedule {
                 kind,
                 field: "days",
                 reason: format!(
-                    "may be at most {} days: the library's privacy policy keeps {} records no longer than that",
-                    limit.keep_days,
-                    kind.as_str().replace('_', " ")
+                    "may be at most {} days: the library's privacy policy keeps these records no longer than that. Enter {} or fewer.",
+                    limit.keep_days, limit.keep_days
                 ),
             });
         }
@@ -98,10 +97,7 @@ impl Schedule {
             return Err(RetentionRefusal {
                 kind,
                 field: "then",
-                reason: format!(
-                    "must be delete: the library's privacy policy deletes {} records, and anonymizing would keep them",
-                    kind.as_str().replace('_', " ")
-                ),
+                reason: "must be delete: the library's privacy policy deletes these records, and anonymizing would keep part of them. Choose delete.".to_owned(),
             });
         }
         let mut rules = self.rules;

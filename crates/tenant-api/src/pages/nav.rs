@@ -29,6 +29,7 @@ pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
     if role == LibraryRole::Admin {
         links.push(NavLink::to(at("/staff"), "Staff"));
         links.push(NavLink::to(at("/directory-entry"), "Directory entry"));
+        links.push(NavLink::to(at("/retention"), "Retention"));
     }
     if matches!(role, LibraryRole::Admin | LibraryRole::Custodian) {
         links.push(NavLink::to(at("/audit"), "Audit log"));

@@ -9,6 +9,7 @@ pub mod legal_documents;
 pub mod legal_request;
 pub mod patrons;
 pub mod requests;
+pub mod retention;
 pub mod staff;
 
 /// Registers the library pages.
@@ -20,4 +21,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     audit::configure_root(cfg);
     legal::configure_root(cfg);
     legal_documents::configure_root(cfg);
+    retention::configure_root(cfg);
 }
