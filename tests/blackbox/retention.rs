@@ -147,3 +147,46 @@ fn a_run_killed_half_way_is_finished_by_the_next_one() {
         assert!(verified.status.success(), "{}", text(&verified.stdout));
     }
 }
+
+#[test]
+fn a_daily_schedule_runs_retention_inside_serve() {
+    for backend in backends() {
+        let server = Server::start(
+            backend,
+            &[
+                ("CUSTODIAN__DEMO__PATRONS", "12"),
+                ("CUSTODIAN__RETENTION__SCHEDULE", "daily"),
+            ],
+        );
+        let admin = server.sign_in("admin.riverbend@demo.custodian.test");
+        let url = server.url("/api/v1/libraries/riverbend/retention");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let last = loop {
+            let r = get(&url, Some(&admin));
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            if !r.body["last_run"].is_null() || std::time::Instant::now() > deadline {
+                break r.body["last_run"].clone();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        };
+        assert!(
+            last["ran_at"].is_string(),
+            "[{backend:?}] no run within 30 s of starting: {}",
+            server.log()
+        );
+        // Once the run has finished, its lease is given up: a run by hand is
+        // not refused as busy.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !server.log().contains("daily retention run finished")
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        let by_hand = server.cli(&["retention", "run", "--apply", "--json"]);
+        assert!(
+            by_hand.status.success(),
+            "[{backend:?}] {}",
+            text(&by_hand.stderr)
+        );
+    }
+}

@@ -738,3 +738,33 @@ pub fn daily_run_due(custody: &Custody) -> CustodyResult<bool> {
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_is_of_the_sorted_ids_one_a_line() {
+        let mut h = Sha256::new();
+        h.update(b"2\n5\n11\n");
+        assert_eq!(ids_digest(&[11, 2, 5]), hex::encode(h.finalize()));
+    }
+
+    #[test]
+    fn field_names_follow_the_kind_order() {
+        for kind in RecordKind::ALL {
+            assert_eq!(
+                field_name(kind, false),
+                format!("kinds.{}.days", kind.as_str())
+            );
+            assert_eq!(
+                field_name(kind, true),
+                format!("kinds.{}.then", kind.as_str())
+            );
+        }
+        assert_eq!(
+            kind_label(RecordKind::HoldsAndInterlibraryLoans),
+            "Holds and interlibrary loans"
+        );
+    }
+}

@@ -183,12 +183,6 @@ impl Application {
         // release; custody decides when, inside the release's transaction.
         let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
             .with_release_notifier(Arc::new(mailroom.clone()));
-        // The daily retention run stops and is joined with the mail workers.
-        mail_workers.extend(crate::retention::spawn_daily(
-            &settings,
-            custody.clone(),
-            stop.clone(),
-        ));
         let state = AppState {
             mailroom,
             custody,
@@ -241,6 +235,13 @@ impl Application {
             }
         }
 
+        // The daily retention run (after any demo seeding, so its first look
+        // sees the libraries) stops and is joined with the mail workers.
+        mail_workers.extend(crate::retention::spawn_daily(
+            &settings,
+            state.custody.clone(),
+            stop.clone(),
+        ));
         let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

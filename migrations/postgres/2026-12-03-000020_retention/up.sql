@@ -53,3 +53,6 @@ CREATE FUNCTION outbox_expire_dead(p_library BIGINT, p_before TIMESTAMP)
     SELECT count(*) FROM expired
     $$;
 REVOKE ALL ON FUNCTION outbox_expire_dead(BIGINT, TIMESTAMP) FROM PUBLIC;
+
+-- The job looks for records of a kind that ended before a day.
+CREATE INDEX library_records_ended ON library_records (library_id, kind, ended_at);

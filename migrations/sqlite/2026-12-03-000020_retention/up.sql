@@ -22,3 +22,6 @@ CREATE TABLE job_leases (
     holder TEXT NOT NULL,
     expires_at TIMESTAMP NOT NULL
 );
+
+-- The job looks for records of a kind that ended before a day.
+CREATE INDEX library_records_ended ON library_records (library_id, kind, ended_at);
