@@ -190,3 +190,66 @@ fn a_daily_schedule_runs_retention_inside_serve() {
         );
     }
 }
+
+#[test]
+fn a_closed_mail_requests_message_goes_after_its_period_and_the_request_still_opens() {
+    for backend in backends() {
+        let server = Server::start(backend, &[("CUSTODIAN__DEMO__PATRONS", "12")]);
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap()).unwrap();
+        // One of riverbend's demo requests, closed long ago.
+        let id: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT min(id) FROM mail_requests WHERE library_id = (SELECT id FROM libraries WHERE slug = 'riverbend'))",
+        ))
+        .get_result(&mut raw)
+        .unwrap();
+        diesel::sql_query(format!(
+            "UPDATE mail_requests SET status = 'done', updated_at = '2020-01-01 00:00:00' WHERE id = {id}"
+        ))
+        .execute(&mut raw)
+        .unwrap();
+        let dry = report(
+            &server,
+            &["retention", "run", "--library", "riverbend", "--json"],
+        );
+        assert_eq!(
+            dry["libraries"]["riverbend"]["copies"]["closed_mail_requests"], 1,
+            "[{backend:?}] {dry}"
+        );
+        let applied = report(
+            &server,
+            &[
+                "retention",
+                "run",
+                "--apply",
+                "--library",
+                "riverbend",
+                "--json",
+            ],
+        );
+        assert_eq!(
+            applied["libraries"]["riverbend"]["copies"]["closed_mail_requests"], 1,
+            "[{backend:?}] {applied}"
+        );
+        let again = report(
+            &server,
+            &["retention", "run", "--library", "riverbend", "--json"],
+        );
+        assert_eq!(
+            again["libraries"]["riverbend"]["copies"]["closed_mail_requests"], 0,
+            "[{backend:?}] {again}"
+        );
+        let admin = server.sign_in("admin.riverbend@demo.custodian.test");
+        let r = get(
+            &server.url(&format!("/api/v1/libraries/riverbend/requests/{id}")),
+            Some(&admin),
+        );
+        assert_eq!(r.status, 200, "[{backend:?}] {:?}", r.body);
+        let body = r.body.to_string();
+        assert!(
+            body.contains("removed by retention"),
+            "[{backend:?}] {body}"
+        );
+        assert_eq!(r.body["status"], "done", "[{backend:?}] {body}");
+    }
+}

@@ -486,13 +486,16 @@ fn run_library(
     Ok(out)
 }
 
+/// How long a closed mail request keeps its message (disputes, a follow-up).
+pub const MAIL_REQUEST_DAYS: i64 = 90;
+
 /// How long a dead letter's sealed message is kept for the director to retry it.
 pub const DEAD_LETTER_DAYS: i64 = 30;
 
 /// The copies derived from records and patrons that have outlived their
 /// use: ended patron sessions, expired email confirmation links (with the
 /// unconfirmed address), dead letters' sealed messages after
-/// [`DEAD_LETTER_DAYS`]. One transaction, with one audit entry when anything went.
+/// [`DEAD_LETTER_DAYS`], closed mail requests' messages after [`MAIL_REQUEST_DAYS`]. One transaction, with one audit entry when anything went.
 fn copies(
     custody: &Custody,
     library: &Library,
@@ -505,12 +508,20 @@ fn copies(
         let links = sql::email_links_expired(tx, now, apply)?;
         let letters =
             sql::dead_letters_expired(tx, now - chrono::Duration::days(DEAD_LETTER_DAYS), apply)?;
+        let requests = store::requests::remove_closed_content(
+            tx,
+            custody.keys(),
+            now - chrono::Duration::days(MAIL_REQUEST_DAYS),
+            now,
+            apply,
+        )?;
+        out.insert("closed_mail_requests".to_owned(), requests as u64);
         out.insert("patron_sessions".to_owned(), sessions as u64);
         out.insert("email_confirmation_links".to_owned(), links as u64);
         out.insert("dead_letters".to_owned(), letters as u64);
-        if apply && sessions + links + letters > 0 {
+        if apply && sessions + links + letters + requests > 0 {
             let purpose = format!(
-                "retention: {sessions} ended patron session(s), {links} expired email confirmation link(s), {letters} dead letter(s) removed"
+                "retention: {sessions} ended patron session(s), {links} expired email confirmation link(s), {letters} dead letter(s), the messages of {requests} closed mail request(s) removed"
             );
             gate::record(
                 tx,

@@ -237,6 +237,7 @@ diesel::table! {
         source -> Text,
         patron_id -> Nullable<BigInt>,
         reply_to_sealed -> Nullable<Text>,
+        content_removed_at -> Nullable<Timestamp>,
     }
 }
 

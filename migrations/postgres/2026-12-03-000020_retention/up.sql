@@ -56,3 +56,7 @@ REVOKE ALL ON FUNCTION outbox_expire_dead(BIGINT, TIMESTAMP) FROM PUBLIC;
 
 -- The job looks for records of a kind that ended before a day.
 CREATE INDEX library_records_ended ON library_records (library_id, kind, ended_at);
+
+-- When retention removed a closed request's message (the request and its
+-- history stay, its sealed content goes).
+ALTER TABLE mail_requests ADD COLUMN content_removed_at TIMESTAMP;

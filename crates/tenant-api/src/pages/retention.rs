@@ -100,6 +100,9 @@ fn run_rows(last: &LastRun) -> Vec<RunRow> {
             "patron_sessions" => "Ended patron sign-ins".to_owned(),
             "email_confirmation_links" => "Expired email confirmation links".to_owned(),
             "dead_letters" => "Undeliverable messages, after 30 days".to_owned(),
+            "closed_mail_requests" => {
+                "Emailed requests' messages, 90 days after closing".to_owned()
+            }
             other => other.replace('_', " "),
         };
         rows.push(RunRow {
