@@ -19,6 +19,7 @@ mod legal_report;
 mod operations;
 mod patrons;
 mod people;
+mod retention;
 mod sign_in;
 mod sip2;
 mod staff;
@@ -35,6 +36,7 @@ mod web_my;
 mod web_pages;
 mod web_patrons;
 mod web_requests;
+mod web_retention;
 mod web_vendors;
 
 /// What every test file here reads: the app, its backends and the client.

@@ -230,6 +230,20 @@ impl Server {
         cmd.output().unwrap()
     }
 
+    /// Starts a `custodian` subcommand against this server's database, with
+    /// `extra` variables, its standard output and error piped; it is the caller's to wait for or kill.
+    pub fn cli_spawn(&self, args: &[&str], extra: &[(&str, &str)]) -> Child {
+        let mut cmd = command(self.log_path.parent().unwrap());
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.spawn().unwrap()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }

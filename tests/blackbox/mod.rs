@@ -16,6 +16,7 @@ mod hostile;
 mod mail;
 mod operations;
 mod patrons;
+mod retention;
 mod sign_in;
 mod sip2;
 mod statistics;

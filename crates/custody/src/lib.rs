@@ -25,6 +25,7 @@ pub mod me;
 pub mod patron_sessions;
 pub mod patrons;
 pub mod records;
+pub mod retention;
 pub mod statistics;
 pub mod values;
 pub mod vendor_notices;

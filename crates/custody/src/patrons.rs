@@ -322,8 +322,7 @@ pub fn delete(
     purpose: &Purpose,
     id: PatronId,
 ) -> CustodyResult<Deletion> {
-    let (_, document) = custody.policies().for_library(&who.library)?;
-    let schedule = *document.schedule();
+    let schedule = crate::retention::schedule_of(custody, &who.library)?;
     custody.staff_decided(
         who,
         "patron.delete",

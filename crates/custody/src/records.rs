@@ -130,7 +130,7 @@ pub struct Ingested {
 
 /// What the retention schedule says about a record right now.
 #[allow(clippy::too_many_arguments)]
-fn retention_now(
+pub(crate) fn retention_now(
     schedule: &Schedule,
     kind: Option<RecordKind>,
     linked: bool,
@@ -164,7 +164,7 @@ fn retention_now(
 
 impl Custody {
     fn schedule(&self, who: &StaffMember) -> CustodyResult<Schedule> {
-        Ok(*self.policies().for_library(&who.library)?.1.schedule())
+        crate::retention::schedule_of(self, &who.library)
     }
 }
 

@@ -74,6 +74,47 @@ impl Schedule {
     pub const fn checkout_history_opt_in(&self) -> bool {
         self.checkout_history_opt_in
     }
+
+    /// This schedule with one kind's rule set by the library, which may only
+    /// shorten the period or remove more than this schedule (its limit) does.
+    pub fn narrowed(
+        &self,
+        kind: RecordKind,
+        rule: RetentionRule,
+    ) -> Result<Schedule, RetentionRefusal> {
+        let limit = self.rule(kind);
+        if rule.keep_days > limit.keep_days {
+            return Err(RetentionRefusal {
+                kind,
+                field: "days",
+                reason: format!(
+                    "may be at most {} days: the library's privacy policy keeps these records no longer than that. Enter {} or fewer.",
+                    limit.keep_days, limit.keep_days
+                ),
+            });
+        }
+        if !rule.then.at_least_as_strict_as(limit.then) {
+            return Err(RetentionRefusal {
+                kind,
+                field: "then",
+                reason: "must be delete: the library's privacy policy deletes these records, and anonymizing would keep part of them. Choose delete.".to_owned(),
+            });
+        }
+        let mut rules = self.rules;
+        rules[kind.index()] = rule;
+        Ok(Schedule::new(rules, self.checkout_history_opt_in))
+    }
+}
+
+/// Why a library's own period for a kind was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionRefusal {
+    /// The kind whose period was refused.
+    pub kind: RecordKind,
+    /// Which part: `days` or `then`.
+    pub field: &'static str,
+    /// What the limit is, in words for a librarian.
+    pub reason: String,
 }
 
 /// Whether a record carries a charge.
@@ -374,6 +415,24 @@ mod tests {
             }
         );
         assert_eq!(a.clause(), Clause::AggregatesNotRecords);
+    }
+
+    #[test]
+    fn a_library_may_shorten_but_not_lengthen() {
+        let s = MISSOURI.schedule();
+        let kind = RecordKind::HoldsAndInterlibraryLoans;
+        let shorter = s.narrowed(kind, RetentionRule::new(7, PurgeMethod::Delete));
+        assert_eq!(
+            shorter.map(|n| n.rule(kind)),
+            Ok(RetentionRule::new(7, PurgeMethod::Delete))
+        );
+        let longer = s.narrowed(kind, RetentionRule::new(31, PurgeMethod::Anonymize));
+        assert_eq!(longer.map_err(|r| r.field), Err("days"));
+        let softer = s.narrowed(
+            RecordKind::DigitalUse,
+            RetentionRule::new(0, PurgeMethod::Anonymize),
+        );
+        assert_eq!(softer.map_err(|r| r.field), Err("then"));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod patrons;
 pub mod records;
 pub mod requests;
+pub mod retention;
 mod schema;
 pub mod security_log;
 pub mod sequence;

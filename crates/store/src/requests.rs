@@ -833,3 +833,56 @@ pub fn list_due(
     let rows: Vec<Row> = q.load(tx.conn())?;
     rows.into_iter().map(|r| r.open(keys)).collect()
 }
+
+/// What a closed request's message reads once retention removed it.
+pub const CONTENT_REMOVED: &str = "(removed by retention after the request closed)";
+
+/// Closed requests (done, rejected, lapsed) of the scoped library last
+/// changed before `closed_before` whose message is still kept: with `apply`,
+/// the sender, subject, body, attachments, raw message, reply-to and staff
+/// notes are replaced by [`CONTENT_REMOVED`] (sealed, so every reader still
+/// opens them), the request and its history of actions staying; else counted.
+pub fn remove_closed_content(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    closed_before: NaiveDateTime,
+    now: NaiveDateTime,
+    apply: bool,
+) -> StoreResult<usize> {
+    let lib = tx.library_id().0;
+    let ids: Vec<i64> = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .filter(mail_requests::status.eq_any(["done", "rejected", "lapsed"]))
+        .filter(mail_requests::updated_at.lt(closed_before))
+        .filter(mail_requests::content_removed_at.is_null())
+        .select(mail_requests::id)
+        .load(tx.conn())?;
+    if !apply {
+        return Ok(ids.len());
+    }
+    for id in &ids {
+        diesel::update(
+            mail_requests::table
+                .filter(mail_requests::library_id.eq(lib))
+                .filter(mail_requests::id.eq(id)),
+        )
+        .set((
+            mail_requests::sender_sealed.eq(seal(tx, keys, SENDER, CONTENT_REMOVED)?),
+            mail_requests::subject_sealed.eq(seal(tx, keys, SUBJECT, CONTENT_REMOVED)?),
+            mail_requests::body_sealed.eq(seal(tx, keys, BODY, CONTENT_REMOVED)?),
+            mail_requests::attachments_sealed.eq(seal(tx, keys, ATTACHMENTS, "[]")?),
+            mail_requests::raw_sealed.eq(seal(tx, keys, RAW, &STANDARD.encode(CONTENT_REMOVED))?),
+            mail_requests::reply_to_sealed.eq(None::<String>),
+            mail_requests::content_removed_at.eq(Some(now)),
+        ))
+        .execute(tx.conn())?;
+        diesel::update(
+            mail_request_events::table
+                .filter(mail_request_events::library_id.eq(lib))
+                .filter(mail_request_events::request_id.eq(id)),
+        )
+        .set(mail_request_events::note_sealed.eq(None::<String>))
+        .execute(tx.conn())?;
+    }
+    Ok(ids.len())
+}

@@ -237,6 +237,7 @@ diesel::table! {
         source -> Text,
         patron_id -> Nullable<BigInt>,
         reply_to_sealed -> Nullable<Text>,
+        content_removed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -379,5 +380,32 @@ diesel::table! {
         series -> Text,
         key -> Text,
         count -> BigInt,
+    }
+}
+
+diesel::table! {
+    retention_periods (library_id, kind) {
+        library_id -> BigInt,
+        kind -> Text,
+        keep_days -> BigInt,
+        then_method -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retention_runs (library_id) {
+        library_id -> BigInt,
+        ran_at -> Timestamp,
+        dry_run -> Bool,
+        report -> Text,
+    }
+}
+
+diesel::table! {
+    job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
     }
 }

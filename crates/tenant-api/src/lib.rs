@@ -15,6 +15,7 @@ pub mod mail;
 pub mod pages;
 pub mod passwords;
 pub mod patron_auth;
+pub mod retention;
 pub mod routes;
 pub mod settings;
 pub mod sip2;

@@ -3,7 +3,8 @@
 use clap::Parser;
 use std::process::ExitCode;
 use tenant_api::cli::{
-    self, AuditCommand, Cli, Command, DirectoryCommand, MailCommand, Outcome, VendorsCommand,
+    self, AuditCommand, Cli, Command, DirectoryCommand, MailCommand, Outcome, RetentionCommand,
+    VendorsCommand,
 };
 use tenant_api::settings::Settings;
 
@@ -47,6 +48,14 @@ async fn dispatch(command: Command, settings: Settings) -> Outcome {
         Command::Audit {
             command: AuditCommand::Verify { library },
         } => cli::audit::verify(&settings, library.as_deref()),
+        Command::Retention {
+            command:
+                RetentionCommand::Run {
+                    apply,
+                    library,
+                    json,
+                },
+        } => cli::retention::run(&settings, apply, library.as_deref(), json),
         Command::Mail {
             command: MailCommand::Ingest { maildir },
         } => cli::mail::ingest(&settings, maildir.as_deref()),

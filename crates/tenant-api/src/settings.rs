@@ -66,6 +66,8 @@ pub struct Settings {
     pub sip2: Sip2Settings,
     /// Statistics that identify no one (#15).
     pub statistics: StatisticsSettings,
+    /// The retention job.
+    pub retention: RetentionSettings,
 }
 
 /// `[statistics]`: counts per library and day, kept in memory and written in batches.
@@ -84,6 +86,33 @@ impl Default for StatisticsSettings {
             enabled: true,
             flush_secs: 5,
         }
+    }
+}
+
+/// `[retention]`: when the retention job runs by itself.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// `off` (the default: run it with `custodian retention run --apply`) or
+    /// `daily` (inside `serve` and `custodian mail work`, one runner at a time).
+    pub schedule: String,
+    /// Records changed per batch (one transaction each).
+    pub batch: usize,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            schedule: "off".into(),
+            batch: custody::retention::DEFAULT_BATCH,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// Whether the job runs by itself every day.
+    pub fn daily(&self) -> bool {
+        self.schedule == "daily"
     }
 }
 
@@ -477,6 +506,24 @@ impl Settings {
                 "server.trusted_proxies",
                 format!(
                     "expected CIDRs such as 10.0.0.0/8 or addresses such as 192.0.2.7, got {bad:?}"
+                ),
+            );
+        }
+        if !matches!(self.retention.schedule.as_str(), "off" | "daily") {
+            return invalid(
+                "retention.schedule",
+                format!(
+                    "expected \"off\" or \"daily\", got {:?}",
+                    self.retention.schedule
+                ),
+            );
+        }
+        if !(1..=100_000).contains(&self.retention.batch) {
+            return invalid(
+                "retention.batch",
+                format!(
+                    "expected a number of records from 1 to 100000, got {}",
+                    self.retention.batch
                 ),
             );
         }

@@ -179,7 +179,7 @@ impl Application {
             .with_release_notifier(Arc::new(mailroom.clone()))
             .with_vendor_notifier(Arc::new(mailroom.clone()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mail_workers = crate::mail::spawn_workers(
+        let mut mail_workers = crate::mail::spawn_workers(
             &mailroom,
             transport,
             crate::mail::policy(&settings),
@@ -244,6 +244,13 @@ impl Application {
             }
         }
 
+        // The daily retention run (after any demo seeding, so its first look
+        // sees the libraries) stops and is joined with the mail workers.
+        mail_workers.extend(crate::retention::spawn_daily(
+            &settings,
+            state.custody.clone(),
+            stop.clone(),
+        ));
         let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
@@ -412,6 +419,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::legal_report::configure)
                     .configure(routes::legal_settings::configure)
                     .configure(routes::statistics::configure)
+                    .configure(routes::retention::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

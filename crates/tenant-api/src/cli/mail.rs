@@ -101,7 +101,7 @@ pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
         return Ok(());
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let handles = crate::mail::spawn_workers(
+    let mut handles = crate::mail::spawn_workers(
         &room,
         transport,
         policy,
@@ -109,6 +109,14 @@ pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
         stop.clone(),
         Some(custody),
     );
+    if settings.retention.daily() {
+        let custody = super::retention::custody(settings)?;
+        handles.extend(crate::retention::spawn_daily(
+            settings,
+            custody,
+            stop.clone(),
+        ));
+    }
     eprintln!(
         "delivering the outbox with {} thread(s); stop with Ctrl-C",
         handles.len()

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod directory;
 pub mod mail;
+pub mod retention;
 pub mod server;
 pub mod vendors;
 
@@ -82,6 +83,12 @@ pub enum Command {
         #[command(subcommand)]
         command: VendorsCommand,
     },
+    /// Retention: anonymize or delete records past their library's periods.
+    Retention {
+        /// What to do.
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Inbound mail and the outbox.
     Mail {
         /// What to do with it.
@@ -120,6 +127,24 @@ pub enum VendorsCommand {
     /// days, or ended) to each library's admins and print what was sent; each
     /// notice goes out once. `serve` and `mail work` also do this hourly.
     Notify,
+}
+
+/// `custodian retention …`
+#[derive(Subcommand)]
+pub enum RetentionCommand {
+    /// Report, per library and kind, the records past their period; nothing
+    /// changes unless --apply. Resumable: a run stopped anywhere is finished by the next.
+    Run {
+        /// Anonymize and delete what is due (default: only count it).
+        #[arg(long)]
+        apply: bool,
+        /// Only this library (its slug); default: every library.
+        #[arg(long)]
+        library: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `custodian directory …`

@@ -24,6 +24,7 @@ pub mod nav;
 pub mod paging;
 pub mod patrons;
 pub mod requests;
+pub mod retention;
 pub mod signin;
 pub mod staff;
 pub mod statistics;

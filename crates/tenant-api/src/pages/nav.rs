@@ -32,6 +32,7 @@ pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
         links.push(NavLink::to(at("/directory-entry"), "Directory entry"));
         links.push(NavLink::to(at("/vendors/manage"), "Vendors"));
         links.push(NavLink::to(at("/statistics"), "Statistics"));
+        links.push(NavLink::to(at("/retention"), "Retention"));
     }
     if matches!(role, LibraryRole::Admin | LibraryRole::Custodian) {
         links.push(NavLink::to(at("/audit"), "Audit log"));

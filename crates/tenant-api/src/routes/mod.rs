@@ -31,6 +31,7 @@ pub mod me_records;
 pub mod patron_session;
 pub mod patrons;
 pub mod records;
+pub mod retention;
 pub mod staff;
 pub mod statistics;
 pub mod vendor_api;

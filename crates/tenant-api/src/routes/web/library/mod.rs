@@ -9,6 +9,7 @@ pub mod legal_documents;
 pub mod legal_request;
 pub mod patrons;
 pub mod requests;
+pub mod retention;
 pub mod staff;
 pub mod vendor;
 pub mod vendors;
@@ -23,4 +24,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     legal::configure_root(cfg);
     legal_documents::configure_root(cfg);
     vendors::configure_root(cfg);
+    retention::configure_root(cfg);
 }
