@@ -107,10 +107,10 @@ pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
         policy,
         threads.max(1),
         stop.clone(),
-        Some(custody),
+        Some(custody.clone()),
     );
     if settings.retention.daily() {
-        let custody = super::retention::custody(settings)?;
+        // The same custody (one store, one keyring) as the delivery workers.
         handles.extend(crate::retention::spawn_daily(
             settings,
             custody,

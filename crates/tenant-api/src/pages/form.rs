@@ -47,6 +47,16 @@ impl<'a> Field<'a> {
     }
 }
 
+/// A ticked or unticked box.
+pub struct Tick {
+    /// The value sent.
+    pub value: &'static str,
+    /// What it says.
+    pub label: &'static str,
+    /// Whether it is ticked.
+    pub checked: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! the caller's role, and custody refuses anyone else anyway.
 
 use super::filters;
-use super::form::Field;
+use super::form::{Field, Tick};
 use super::layout::{Layout, SessionBar};
 use super::nav;
 use super::paging::Pager;
@@ -205,16 +205,6 @@ pub struct Typed {
     pub non_disclosure_until: String,
     /// The patron's consent, for a consent request.
     pub consent_id: String,
-}
-
-/// A ticked or unticked box.
-pub struct Tick {
-    /// The value sent.
-    pub value: &'static str,
-    /// What it says.
-    pub label: &'static str,
-    /// Whether it is ticked.
-    pub checked: bool,
 }
 
 #[derive(Template)]

@@ -6,7 +6,7 @@
 //! the guard's and custody's, never the page's.
 
 use super::filters;
-use super::form::Field;
+use super::form::{Field, Tick};
 use super::layout::{Layout, SessionBar};
 use super::nav;
 use super::patrons::when;
@@ -121,16 +121,6 @@ pub struct Typed {
     pub purpose: String,
     /// Whom to tell when a patron is deleted.
     pub erasure_contact: String,
-}
-
-/// A ticked or unticked box.
-pub struct Tick {
-    /// The value sent.
-    pub value: &'static str,
-    /// What it says.
-    pub label: &'static str,
-    /// Whether it is ticked.
-    pub checked: bool,
 }
 
 struct Row {
