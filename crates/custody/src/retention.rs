@@ -13,9 +13,9 @@ use crate::error::{CustodyError, CustodyResult};
 use crate::gate::{self, Entry, Ruling};
 use crate::records::retention_now;
 use crate::{Custody, Library};
-use chrono::{Days, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use policy::records::RecordKind;
-use policy::retention::{PurgeAction, PurgeMethod, RetentionRule, Schedule};
+use policy::retention::{purge_window, PurgeAction, PurgeMethod, RetentionRule, Schedule};
 use policy::staff::LibraryRole;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use store::retention::{self as sql, StoredPeriod};
 use store::LibraryTx;
 
-/// How many records one batch changes at most.
-pub const DEFAULT_BATCH: usize = 1000;
+/// How many consecutive record ids one batch covers.
+pub const DEFAULT_BATCH: usize = 10_000;
 
 /// The schedule in force for `library`: its policy document's, with the
 /// library's own periods where it has set them (and they still fit the policy).
@@ -330,7 +330,7 @@ pub struct RunOptions {
     pub apply: bool,
     /// Only this library (its slug).
     pub library: Option<String>,
-    /// Records per batch.
+    /// Consecutive record ids per batch (one transaction and one proof of deletion each).
     pub batch: usize,
     /// The day the run counts from (today in UTC, unless a test says otherwise).
     pub today: NaiveDate,
@@ -414,55 +414,51 @@ fn run_library(
     for kind in RecordKind::ALL {
         let rule = schedule.rule(kind);
         let mut counts = KindCounts::default();
-        // Due when today >= end + days, i.e. it ended before the start of
-        // the day after today - days.
-        let Some(cutoff) = opts
-            .today
-            .checked_sub_days(Days::new(u64::from(rule.keep_days)))
-            .and_then(|d| d.checked_add_days(Days::new(1)))
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-        else {
+        let Some(window) = purge_window(&schedule, kind, opts.today) else {
             continue;
         };
-        let skip_keepers = kind == RecordKind::Circulation && schedule.checkout_history_opt_in();
+        let Some(before) = window.before.and_hms_opt(0, 0, 0) else {
+            continue;
+        };
+        let due = sql::DueWindow {
+            kind: kind.as_str(),
+            before,
+            spare_history_keepers: window.spare_history_keepers,
+        };
+        let width = i64::try_from(batch).unwrap_or(i64::MAX);
+        let last = custody.store().read(library.id, sql::last_linked)?;
         let mut after = 0i64;
-        loop {
-            let step = |tx: &mut LibraryTx<'_>| -> CustodyResult<(Vec<i64>, Option<i64>, bool)> {
-                let limit = i64::try_from(batch).unwrap_or(i64::MAX);
-                let found = sql::candidates(tx, kind.as_str(), cutoff, skip_keepers, after, limit)?;
-                let last = found.last().map(|c| c.id);
-                let more = found.len() == batch;
-                let due: Vec<i64> = found
-                    .iter()
-                    .filter(|c| {
-                        retention_now(
-                            &schedule,
-                            Some(kind),
-                            true,
-                            Some(c.ended_at),
-                            c.amount_cents,
-                            c.settled_at,
-                            c.keeps_history,
-                            opts.today,
-                        )
-                        .is_due()
-                    })
-                    .map(|c| c.id)
-                    .collect();
-                if opts.apply && !due.is_empty() {
-                    purge(tx, &schedule, kind, &due)?;
-                }
-                Ok((due, last, more))
-            };
-            let (due, last, more) = if opts.apply {
-                custody.store().write(library.id, step)?
+        while after < last {
+            let upto = after.saturating_add(width);
+            // Each batch is one transaction with its proof of deletion, so a
+            // run killed between batches leaves whole batches done and the
+            // next run finds only what is still due.
+            let ids = if opts.apply {
+                custody.store().write(library.id, |tx| {
+                    let now = Utc::now().naive_utc();
+                    let ids = sql::purge_due(
+                        tx,
+                        &due,
+                        window.then == PurgeMethod::Delete,
+                        after,
+                        upto,
+                        now,
+                    )?;
+                    if !ids.is_empty() {
+                        prove(tx, &schedule, kind, &ids, now)?;
+                    }
+                    Ok::<_, CustodyError>(ids)
+                })?
             } else {
-                custody.store().read(library.id, step)?
+                custody
+                    .store()
+                    .read(library.id, |tx| sql::due(tx, &due, after, upto))?
             };
+            after = upto;
             if let Some(l) = lease {
                 l.renew()?;
             }
-            let n = due.len() as u64;
+            let n = ids.len() as u64;
             match rule.then {
                 PurgeMethod::Anonymize => counts.anonymized += n,
                 PurgeMethod::Delete => counts.deleted += n,
@@ -474,10 +470,6 @@ fn run_library(
                     count: n,
                     total: counts.anonymized + counts.deleted,
                 });
-            }
-            match (last, more) {
-                (Some(id), true) => after = id,
-                _ => break,
             }
         }
         out.kinds.insert(kind.as_str().to_owned(), counts);
@@ -556,23 +548,17 @@ pub fn ids_digest(ids: &[i64]) -> String {
     hex::encode(h.finalize())
 }
 
-fn purge(
+/// The proof-of-deletion entry of one batch: kind, count and a digest of the ids.
+fn prove(
     tx: &mut LibraryTx<'_>,
     schedule: &Schedule,
     kind: RecordKind,
     ids: &[i64],
+    now: NaiveDateTime,
 ) -> CustodyResult<()> {
-    let now = Utc::now().naive_utc();
-    let method = schedule.rule(kind).then;
-    let (action, done) = match method {
-        PurgeMethod::Anonymize => {
-            store::retention::anonymize(tx, ids, now)?;
-            ("retention.anonymize", "anonymized")
-        }
-        PurgeMethod::Delete => {
-            store::records::delete(tx, ids)?;
-            ("retention.delete", "deleted")
-        }
+    let (action, done) = match schedule.rule(kind).then {
+        PurgeMethod::Anonymize => ("retention.anonymize", "anonymized"),
+        PurgeMethod::Delete => ("retention.delete", "deleted"),
     };
     let clause = match retention_clause(schedule, kind) {
         PurgeAction::Anonymize { clause } | PurgeAction::Delete { clause } => clause,

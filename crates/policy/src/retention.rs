@@ -246,6 +246,63 @@ pub fn purge_action(schedule: &Schedule, facts: &RecordFacts, today: NaiveDate) 
     }
 }
 
+/// The records of one kind that [`purge_action`] purges on a given day, as
+/// bounds a database can apply to millions of rows at once: a record is in
+/// the window when it is linked, closed before `before`, owes nothing, was
+/// settled (if it carried a charge) before `before`, and (where
+/// `spare_history_keepers`) its patron does not keep a checkout history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PurgeWindow {
+    /// The kind of record.
+    pub kind: RecordKind,
+    /// The first day whose closings (and settlements) are not yet due.
+    pub before: NaiveDate,
+    /// Whether records of patrons who keep their history are left alone.
+    pub spare_history_keepers: bool,
+    /// What happens to the records in the window.
+    pub then: PurgeMethod,
+}
+
+/// The window of `kind`'s records due for purging on `today`; `None` when
+/// nothing can be due yet (a period longer than the calendar allows).
+pub fn purge_window(
+    schedule: &Schedule,
+    kind: RecordKind,
+    today: NaiveDate,
+) -> Option<PurgeWindow> {
+    let rule = schedule.rule(kind);
+    // Due when start + keep_days <= today, i.e. start < today - keep_days + 1.
+    let before = today
+        .checked_sub_days(Days::new(u64::from(rule.keep_days)))?
+        .checked_add_days(Days::new(1))?;
+    Some(PurgeWindow {
+        kind,
+        before,
+        spare_history_keepers: kind == RecordKind::Circulation && schedule.checkout_history_opt_in,
+        then: rule.then,
+    })
+}
+
+impl PurgeWindow {
+    /// Whether a record with these facts is in the window: the same answer
+    /// as [`purge_action`] purging it (a property test holds them together).
+    pub fn contains(&self, facts: &RecordFacts) -> bool {
+        let Some(closed) = facts.closed_on else {
+            return false;
+        };
+        let settled_in_time = match facts.charge {
+            Charge::Outstanding => false,
+            Charge::SettledOn(s) => s < self.before,
+            Charge::None => true,
+        };
+        facts.kind == self.kind
+            && facts.linked
+            && closed < self.before
+            && settled_in_time
+            && !(self.spare_history_keepers && facts.history_opt_in)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,5 +508,46 @@ mod tests {
         assert!(json.starts_with(
             r#"{"action":"keep","until":"2025-02-10","clause":{"code":"library.retention.in_use""#
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_window_is_what_purge_action_purges(
+            kind in 0usize..RecordKind::COUNT,
+            keep_days in 0u32..400,
+            delete in proptest::bool::ANY,
+            opt_in_allowed in proptest::bool::ANY,
+            linked in proptest::bool::ANY,
+            opted_in in proptest::bool::ANY,
+            closed in proptest::option::of(0u64..1000),
+            charge in 0u8..3,
+            settled in 0u64..1000,
+        ) {
+            let then = if delete { PurgeMethod::Delete } else { PurgeMethod::Anonymize };
+            let schedule = Schedule::new([RetentionRule::new(keep_days, then); RecordKind::COUNT], opt_in_allowed);
+            let kind = RecordKind::ALL[kind];
+            let base = day("2024-01-01");
+            let today = day("2025-06-01");
+            let facts = RecordFacts {
+                kind,
+                linked,
+                closed_on: closed.map(|d| base + Days::new(d)),
+                history_opt_in: opted_in,
+                charge: match charge {
+                    0 => Charge::None,
+                    1 => Charge::Outstanding,
+                    _ => Charge::SettledOn(base + Days::new(settled)),
+                },
+            };
+            let purges = matches!(
+                purge_action(&schedule, &facts, today),
+                PurgeAction::Anonymize { .. } | PurgeAction::Delete { .. }
+            );
+            let window = purge_window(&schedule, kind, today);
+            proptest::prop_assert_eq!(window.is_some_and(|w| w.contains(&facts)), purges);
+            if let Some(w) = window {
+                proptest::prop_assert_eq!(w.then, then);
+            }
+        }
     }
 }

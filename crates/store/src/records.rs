@@ -352,11 +352,15 @@ pub fn unlink_returned_loans(tx: &mut LibraryTx<'_>, patron: PatronId) -> StoreR
     .execute(tx.conn())?)
 }
 
+/// Ids bound per statement: SQLite binds each as its own variable (at most
+/// 32,766), PostgreSQL binds the whole chunk as one array.
+pub const ID_CHUNK: usize = 10_000;
+
 /// Removes the patron link of the given records (retention); returns how many links were removed.
 pub fn unlink(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> {
     let lib = tx.library_id();
     let mut n = 0;
-    for chunk in record_ids.chunks(500) {
+    for chunk in record_ids.chunks(ID_CHUNK) {
         n += diesel::delete(
             record_links::table
                 .filter(record_links::library_id.eq(lib.0))
@@ -371,7 +375,7 @@ pub fn unlink(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> 
 pub fn delete(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> {
     let lib = tx.library_id();
     let mut n = 0;
-    for chunk in record_ids.chunks(500) {
+    for chunk in record_ids.chunks(ID_CHUNK) {
         diesel::delete(
             record_links::table
                 .filter(record_links::library_id.eq(lib.0))

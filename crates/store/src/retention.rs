@@ -71,35 +71,35 @@ pub fn set_periods(
     Ok(())
 }
 
-/// A linked record that may be past its period: what the job needs to decide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Candidate {
-    /// The record's id.
-    pub id: i64,
-    /// When it stopped being in use.
-    pub ended_at: NaiveDateTime,
-    /// Its charge, in cents.
-    pub amount_cents: Option<i64>,
-    /// When the charge was settled.
-    pub settled_at: Option<NaiveDateTime>,
-    /// Whether its patron keeps their checkout history.
-    pub keeps_history: bool,
+/// The bounds of one kind's records due for purging (the policy crate's
+/// `PurgeWindow`, in the database's terms).
+#[derive(Debug, Clone, Copy)]
+pub struct DueWindow<'a> {
+    /// The record kind name.
+    pub kind: &'a str,
+    /// Closed (and, with a charge, settled) before this instant.
+    pub before: NaiveDateTime,
+    /// Leave records of patrons who keep a checkout history alone.
+    pub spare_history_keepers: bool,
 }
 
-type CandidateRow = (i64, NaiveDateTime, Option<i64>, Option<NaiveDateTime>, bool);
+/// The highest record id with a patron link in the scoped library (0 when none).
+pub fn last_linked(tx: &mut LibraryTx<'_>) -> StoreResult<i64> {
+    let lib = tx.library_id().0;
+    let max: Option<i64> = record_links::table
+        .filter(record_links::library_id.eq(lib))
+        .select(diesel::dsl::max(record_links::record_id))
+        .first(tx.conn())?;
+    Ok(max.unwrap_or(0))
+}
 
-/// Linked records of `kind` that ended before `ended_before`, carry no charge
-/// still owed, and (with `skip_history_keepers`) belong to no patron who
-/// keeps a history; by id after `after`, at most `limit`. A superset of what
-/// is due: the caller decides each with the policy.
-pub fn candidates(
+/// Ids of linked records in the window whose id is in `(after, upto]`.
+pub fn due(
     tx: &mut LibraryTx<'_>,
-    kind: &str,
-    ended_before: NaiveDateTime,
-    skip_history_keepers: bool,
+    window: &DueWindow<'_>,
     after: i64,
-    limit: i64,
-) -> StoreResult<Vec<Candidate>> {
+    upto: i64,
+) -> StoreResult<Vec<i64>> {
     let lib = tx.library_id().0;
     let mut q = record_links::table
         .inner_join(
@@ -107,59 +107,116 @@ pub fn candidates(
                 .eq(record_links::library_id)
                 .and(library_records::id.eq(record_links::record_id))),
         )
-        .inner_join(
-            patrons::table.on(patrons::library_id
-                .eq(record_links::library_id)
-                .and(patrons::id.eq(record_links::patron_id))),
-        )
         .filter(record_links::library_id.eq(lib))
-        .filter(library_records::kind.eq(kind))
-        .filter(library_records::ended_at.lt(ended_before))
+        .filter(record_links::record_id.gt(after))
+        .filter(record_links::record_id.le(upto))
+        // Said for both tables so each is read over the batch's key range
+        // only, not from the first record on every batch.
+        .filter(library_records::id.gt(after))
+        .filter(library_records::id.le(upto))
+        .filter(library_records::kind.eq(window.kind))
+        .filter(library_records::ended_at.lt(window.before))
         .filter(
             library_records::amount_cents
                 .is_null()
                 .or(library_records::amount_cents.assume_not_null().le(0))
                 .or(library_records::settled_at.is_not_null()),
         )
-        .filter(record_links::record_id.gt(after))
-        .order(record_links::record_id)
-        .limit(limit)
-        .select((
-            record_links::record_id,
-            library_records::ended_at.assume_not_null(),
-            library_records::amount_cents,
-            library_records::settled_at,
-            patrons::keep_history,
-        ))
-        .into_boxed();
-    if skip_history_keepers {
-        q = q.filter(patrons::keep_history.eq(false));
-    }
-    let rows: Vec<CandidateRow> = q.load(tx.conn())?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, ended_at, amount_cents, settled_at, keeps_history)| Candidate {
-                id,
-                ended_at,
-                amount_cents,
-                settled_at,
-                keeps_history,
-            },
+        .filter(
+            library_records::amount_cents
+                .is_null()
+                .or(library_records::settled_at.is_null())
+                .or(library_records::settled_at
+                    .assume_not_null()
+                    .lt(window.before)),
         )
-        .collect())
+        .order(record_links::record_id)
+        .select(record_links::record_id)
+        .into_boxed();
+    if window.spare_history_keepers {
+        // The keepers are few: a set to leave out, not a join that makes
+        // the planner walk every patron's links before the batch's range.
+        let keepers = patrons::table
+            .filter(patrons::library_id.eq(lib))
+            .filter(patrons::keep_history.eq(true))
+            .select(patrons::id);
+        q = q.filter(diesel::dsl::not(record_links::patron_id.eq_any(keepers)));
+    }
+    Ok(q.load(tx.conn())?)
 }
 
-/// Anonymizes records: drops the patron link and the identifying free text,
-/// keeping item, date and branch; returns how many links were removed.
-pub fn anonymize(tx: &mut LibraryTx<'_>, ids: &[i64], now: NaiveDateTime) -> StoreResult<usize> {
+/// Purges the records in the window whose id is in `(after, upto]`: anonymizes
+/// them (drops the patron link and the identifying free text, keeping item,
+/// date and branch) or, with `delete`, drops them. Returns their ids in
+/// no particular order.
+///
+/// On PostgreSQL one statement finds, unlinks and clears a whole batch, so
+/// anonymizing millions of loans is a DELETE of narrow links and no wide row
+/// is written unless it carries free text.
+pub fn purge_due(
+    tx: &mut LibraryTx<'_>,
+    window: &DueWindow<'_>,
+    delete: bool,
+    after: i64,
+    upto: i64,
+    now: NaiveDateTime,
+) -> StoreResult<Vec<i64>> {
     let lib = tx.library_id().0;
-    let n = crate::records::unlink(tx, ids)?;
-    for chunk in ids.chunks(500) {
+    if let crate::DbConn::Pg(c) = tx.conn() {
+        use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+        #[derive(QueryableByName)]
+        struct Gone {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        // $1 library, $2..$3 the id range, $4 kind, $5 before, $6 spare
+        // keepers, $7 now. Both tables are bounded by the range so each
+        // batch reads its own keys and nothing before them.
+        let due = "r.library_id = $1 AND r.id > $2 AND r.id <= $3 AND r.kind = $4 \
+                 AND r.ended_at < $5 \
+                 AND (r.amount_cents IS NULL OR r.amount_cents <= 0 OR r.settled_at IS NOT NULL) \
+                 AND (r.amount_cents IS NULL OR r.settled_at IS NULL OR r.settled_at < $5) \
+                 AND (NOT $6 OR l.patron_id NOT IN (SELECT id FROM patrons WHERE library_id = $1 AND keep_history))";
+        let sql = if delete {
+            format!(
+                "DELETE FROM library_records r WHERE {due} AND EXISTS (SELECT 1 FROM record_links l \
+                   WHERE l.library_id = $1 AND l.record_id = r.id) AND $7 IS NOT NULL RETURNING r.id"
+            )
+        } else {
+            format!(
+                "WITH gone AS (DELETE FROM record_links l USING library_records r \
+                   WHERE l.library_id = $1 AND l.record_id > $2 AND l.record_id <= $3 \
+                   AND r.id = l.record_id AND {due} RETURNING l.record_id AS id), \
+                 cleared AS (UPDATE library_records r SET details_sealed = NULL, updated_at = $7 FROM gone \
+                   WHERE r.library_id = $1 AND r.id = gone.id AND r.details_sealed IS NOT NULL RETURNING 1) \
+                 SELECT id FROM gone"
+            )
+        };
+        let rows: Vec<Gone> = diesel::sql_query(sql)
+            .bind::<BigInt, _>(lib)
+            .bind::<BigInt, _>(after)
+            .bind::<BigInt, _>(upto)
+            .bind::<Text, _>(window.kind)
+            .bind::<Timestamp, _>(window.before)
+            .bind::<Bool, _>(window.spare_history_keepers)
+            .bind::<Timestamp, _>(now)
+            .load(c)?;
+        return Ok(rows.into_iter().map(|g| g.id).collect());
+    }
+    let ids = due(tx, window, after, upto)?;
+    if delete {
+        crate::records::delete(tx, &ids)?;
+        return Ok(ids);
+    }
+    crate::records::unlink(tx, &ids)?;
+    // Most loans carry no free text: touching only those that do keeps the
+    // wide rows unwritten.
+    for chunk in ids.chunks(crate::records::ID_CHUNK) {
         diesel::update(
             library_records::table
                 .filter(library_records::library_id.eq(lib))
-                .filter(library_records::id.eq_any(chunk.to_vec())),
+                .filter(library_records::id.eq_any(chunk.to_vec()))
+                .filter(library_records::details_sealed.is_not_null()),
         )
         .set((
             library_records::details_sealed.eq(None::<String>),
@@ -167,7 +224,7 @@ pub fn anonymize(tx: &mut LibraryTx<'_>, ids: &[i64], now: NaiveDateTime) -> Sto
         ))
         .execute(tx.conn())?;
     }
-    Ok(n)
+    Ok(ids)
 }
 
 /// The scoped library's last retention report: when, whether a dry run, and the report as JSON.

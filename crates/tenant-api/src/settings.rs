@@ -96,7 +96,7 @@ pub struct RetentionSettings {
     /// `off` (the default: run it with `custodian retention run --apply`) or
     /// `daily` (inside `serve` and `custodian mail work`, one runner at a time).
     pub schedule: String,
-    /// Records changed per batch (one transaction each).
+    /// Record ids per batch: each batch (one transaction, one proof of deletion) covers this many consecutive ids.
     pub batch: usize,
 }
 
@@ -518,11 +518,11 @@ impl Settings {
                 ),
             );
         }
-        if !(1..=100_000).contains(&self.retention.batch) {
+        if !(1..=1_000_000).contains(&self.retention.batch) {
             return invalid(
                 "retention.batch",
                 format!(
-                    "expected a number of records from 1 to 100000, got {}",
+                    "expected a number of record ids per batch from 1 to 1000000, got {}",
                     self.retention.batch
                 ),
             );

@@ -1,0 +1,1 @@
+DROP INDEX library_records_with_details;
