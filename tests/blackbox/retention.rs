@@ -253,3 +253,226 @@ fn a_closed_mail_requests_message_goes_after_its_period_and_the_request_still_op
         assert_eq!(r.body["status"], "done", "[{backend:?}] {body}");
     }
 }
+
+/// One text value read past the application (`NULL` as `None`).
+fn raw_text(raw: &mut store::DbConn, sql: &str) -> Option<String> {
+    diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    >(&format!("({sql})")))
+    .get_result(raw)
+    .unwrap()
+}
+
+fn raw_exec(raw: &mut store::DbConn, sql: &str) {
+    diesel::sql_query(sql).execute(raw).unwrap();
+}
+
+#[test]
+fn dead_letters_expired_links_and_done_deletion_requests_go_after_their_period_and_only_those() {
+    const LIB: &str = "(SELECT id FROM libraries WHERE slug = 'riverbend')";
+    for backend in backends() {
+        let server = Server::start(backend, &[("CUSTODIAN__DEMO__PATRONS", "12")]);
+        let mut raw =
+            store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap()).unwrap();
+        // A dead letter queued long ago, and one queued within its 30 days.
+        for (mid, at) in [
+            ("old", "2020-01-01 00:00:00"),
+            ("new", "2099-01-01 00:00:00"),
+        ] {
+            raw_exec(
+                &mut raw,
+                &format!(
+                    "INSERT INTO outbox (id, library_id, message_id, template, recipient_hint, envelope_sealed, message_sealed, status, next_attempt_at, created_at) \
+                     VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM outbox), {LIB}, '<{mid}-dead@test>', 'test', 'p***@example.org', 'sealed', 'sealed', 'dead', '{at}', '{at}')"
+                ),
+            );
+        }
+        // One patron's email confirmation link expired, another's still live.
+        let first = raw_text(
+            &mut raw,
+            &format!("SELECT CAST(min(id) AS TEXT) FROM patrons WHERE library_id = {LIB}"),
+        )
+        .unwrap();
+        let last = raw_text(
+            &mut raw,
+            &format!("SELECT CAST(max(id) AS TEXT) FROM patrons WHERE library_id = {LIB}"),
+        )
+        .unwrap();
+        for (who, at) in [
+            (&first, "2020-01-01 00:00:00"),
+            (&last, "2099-01-01 00:00:00"),
+        ] {
+            raw_exec(
+                &mut raw,
+                &format!(
+                    "UPDATE patrons SET pending_email_sealed = 'sealed', email_token_expires_at = '{at}' WHERE library_id = {LIB} AND id = {who}"
+                ),
+            );
+        }
+        // A deletion request done long ago, and one done within its 30 days,
+        // each filed by a patron in the portal.
+        let admin = server.sign_in("admin.riverbend@demo.custodian.test");
+        let mut requests = Vec::new();
+        for card in ["21000999001", "21000999002"] {
+            let r = post(
+                &server.url("/api/v1/libraries/riverbend/patrons"),
+                Some(&admin),
+                &json!({"card_number": card, "pin": "4321", "name": "Rita Example", "email": format!("{card}@example.org")}),
+            );
+            assert_eq!(r.status, 201, "[{backend:?}] {:?}", r.body);
+            let r = post(
+                &server.url("/api/v1/libraries/riverbend/patron/sign-in"),
+                None,
+                &json!({"card_number": card, "pin": "4321"}),
+            );
+            assert_eq!(r.status, 200, "[{backend:?}] {:?}", r.body);
+            let token = r.body["token"].as_str().unwrap().to_owned();
+            let r = post(
+                &server.url("/api/v1/patron/me/deletion-request"),
+                Some(&token),
+                &json!({}),
+            );
+            assert!(r.status / 100 == 2, "[{backend:?}] {:?}", r.body);
+            requests.push(
+                raw_text(
+                    &mut raw,
+                    &format!("SELECT CAST(max(id) AS TEXT) FROM mail_requests WHERE library_id = {LIB} AND kind = 'delete'"),
+                )
+                .unwrap(),
+            );
+        }
+        let (old_req, new_req) = (requests[0].clone(), requests[1].clone());
+        assert_ne!(old_req, new_req, "[{backend:?}] two requests were filed");
+        for (id, at) in [
+            (&old_req, "2020-01-01 00:00:00"),
+            (&new_req, "2099-01-01 00:00:00"),
+        ] {
+            raw_exec(
+                &mut raw,
+                &format!(
+                    "UPDATE mail_requests SET status = 'done', updated_at = '{at}' WHERE library_id = {LIB} AND id = {id}"
+                ),
+            );
+        }
+        let copies = |r: &Value| r["libraries"]["riverbend"]["copies"].clone();
+        let run = |apply: bool| {
+            let mut args = vec!["retention", "run", "--library", "riverbend", "--json"];
+            if apply {
+                args.push("--apply");
+            }
+            copies(&report(&server, &args))
+        };
+        let dry = run(false);
+        for place in [
+            "dead_letters",
+            "email_confirmation_links",
+            "done_deletion_requests",
+        ] {
+            assert_eq!(dry[place], 1, "[{backend:?}] dry run, {place}: {dry}");
+        }
+        assert_eq!(
+            raw_text(
+                &mut raw,
+                "SELECT status FROM outbox WHERE message_id = '<old-dead@test>'"
+            )
+            .as_deref(),
+            Some("dead"),
+            "[{backend:?}] a dry run changes nothing"
+        );
+        let applied = run(true);
+        for place in [
+            "dead_letters",
+            "email_confirmation_links",
+            "done_deletion_requests",
+        ] {
+            assert_eq!(
+                applied[place], 1,
+                "[{backend:?}] --apply, {place}: {applied}"
+            );
+        }
+        let again = run(true);
+        for place in [
+            "dead_letters",
+            "email_confirmation_links",
+            "done_deletion_requests",
+        ] {
+            assert_eq!(
+                again[place], 0,
+                "[{backend:?}] second --apply, {place}: {again}"
+            );
+        }
+        // What went, went; what is still within its period stayed.
+        let letter = |mid: &str, col: &str| {
+            raw_text(
+                &mut store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap())
+                    .unwrap(),
+                &format!("SELECT {col} FROM outbox WHERE message_id = '<{mid}-dead@test>'"),
+            )
+        };
+        assert_eq!(
+            letter("old", "status").as_deref(),
+            Some("expired"),
+            "[{backend:?}]"
+        );
+        assert_eq!(
+            letter("old", "message_sealed").as_deref(),
+            Some(""),
+            "[{backend:?}]"
+        );
+        assert_eq!(
+            letter("old", "envelope_sealed").as_deref(),
+            Some(""),
+            "[{backend:?}]"
+        );
+        assert_eq!(
+            letter("new", "status").as_deref(),
+            Some("dead"),
+            "[{backend:?}]"
+        );
+        assert_eq!(
+            letter("new", "message_sealed").as_deref(),
+            Some("sealed"),
+            "[{backend:?}]"
+        );
+        let pending = |who: &str| {
+            raw_text(
+                &mut store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap())
+                    .unwrap(),
+                &format!("SELECT pending_email_sealed FROM patrons WHERE library_id = {LIB} AND id = {who}"),
+            )
+        };
+        assert_eq!(
+            pending(&first),
+            None,
+            "[{backend:?}] the expired link's address went"
+        );
+        assert_eq!(
+            pending(&last).as_deref(),
+            Some("sealed"),
+            "[{backend:?}] the live link stayed"
+        );
+        let request = |id: &str| {
+            raw_text(
+                &mut store::testing::raw_connection(&store::DbUrl::parse(&server.raw_url).unwrap())
+                    .unwrap(),
+                &format!("SELECT status FROM mail_requests WHERE library_id = {LIB} AND id = {id}"),
+            )
+        };
+        assert_eq!(
+            request(&old_req),
+            None,
+            "[{backend:?}] the old done deletion request went"
+        );
+        assert_eq!(
+            request(&new_req).as_deref(),
+            Some("done"),
+            "[{backend:?}] the recent one stayed"
+        );
+        let audit = server.cli(&["audit", "verify"]);
+        assert!(
+            audit.status.success(),
+            "[{backend:?}] {}",
+            text(&audit.stdout)
+        );
+    }
+}

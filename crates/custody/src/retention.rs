@@ -481,13 +481,18 @@ fn run_library(
 /// How long a closed mail request keeps its message (disputes, a follow-up).
 pub const MAIL_REQUEST_DAYS: i64 = 90;
 
+/// How long a done deletion request stays in its library's queue (for a
+/// question about it) before it goes with its history.
+pub const DONE_DELETION_DAYS: i64 = 30;
+
 /// How long a dead letter's sealed message is kept for the director to retry it.
 pub const DEAD_LETTER_DAYS: i64 = 30;
 
 /// The copies derived from records and patrons that have outlived their
 /// use: ended patron sessions, expired email confirmation links (with the
 /// unconfirmed address), dead letters' sealed messages after
-/// [`DEAD_LETTER_DAYS`], closed mail requests' messages after [`MAIL_REQUEST_DAYS`]. One transaction, with one audit entry when anything went.
+/// [`DEAD_LETTER_DAYS`], closed mail requests' messages after [`MAIL_REQUEST_DAYS`],
+/// done deletion requests after [`DONE_DELETION_DAYS`]. One transaction, with one audit entry when anything went.
 fn copies(
     custody: &Custody,
     library: &Library,
@@ -507,13 +512,19 @@ fn copies(
             now,
             apply,
         )?;
+        let deletions = store::requests::remove_done_deletions(
+            tx,
+            now - chrono::Duration::days(DONE_DELETION_DAYS),
+            apply,
+        )?;
         out.insert("closed_mail_requests".to_owned(), requests as u64);
+        out.insert("done_deletion_requests".to_owned(), deletions as u64);
         out.insert("patron_sessions".to_owned(), sessions as u64);
         out.insert("email_confirmation_links".to_owned(), links as u64);
         out.insert("dead_letters".to_owned(), letters as u64);
-        if apply && sessions + links + letters + requests > 0 {
+        if apply && sessions + links + letters + requests + deletions > 0 {
             let purpose = format!(
-                "retention: {sessions} ended patron session(s), {links} expired email confirmation link(s), {letters} dead letter(s), the messages of {requests} closed mail request(s) removed"
+                "retention: {sessions} ended patron session(s), {links} expired email confirmation link(s), {letters} dead letter(s), the messages of {requests} closed mail request(s), {deletions} done deletion request(s) removed"
             );
             gate::record(
                 tx,

@@ -837,6 +837,42 @@ pub fn list_due(
 /// What a closed request's message reads once retention removed it.
 pub const CONTENT_REMOVED: &str = "(removed by retention after the request closed)";
 
+/// Deletion requests of the scoped library done before `done_before`: with
+/// `apply` removed with their history (the patron is gone and the audit
+/// chain holds the proof they were honoured), else counted.
+pub fn remove_done_deletions(
+    tx: &mut LibraryTx<'_>,
+    done_before: NaiveDateTime,
+    apply: bool,
+) -> StoreResult<usize> {
+    let lib = tx.library_id().0;
+    let done = mail_requests::table
+        .filter(mail_requests::library_id.eq(lib))
+        .filter(mail_requests::kind.eq("delete"))
+        .filter(mail_requests::status.eq("done"))
+        .filter(mail_requests::updated_at.lt(done_before));
+    if !apply {
+        let n: i64 = done.count().get_result(tx.conn())?;
+        return Ok(usize::try_from(n).unwrap_or(0));
+    }
+    let ids: Vec<i64> = done.select(mail_requests::id).load(tx.conn())?;
+    for chunk in ids.chunks(1000) {
+        diesel::delete(
+            mail_request_events::table
+                .filter(mail_request_events::library_id.eq(lib))
+                .filter(mail_request_events::request_id.eq_any(chunk.to_vec())),
+        )
+        .execute(tx.conn())?;
+        diesel::delete(
+            mail_requests::table
+                .filter(mail_requests::library_id.eq(lib))
+                .filter(mail_requests::id.eq_any(chunk.to_vec())),
+        )
+        .execute(tx.conn())?;
+    }
+    Ok(ids.len())
+}
+
 /// Closed requests (done, rejected, lapsed) of the scoped library last
 /// changed before `closed_before` whose message is still kept: with `apply`,
 /// the sender, subject, body, attachments, raw message, reply-to and staff

@@ -175,18 +175,18 @@ pub fn purge_due(
         let due = "r.library_id = $1 AND r.id > $2 AND r.id <= $3 AND r.kind = $4 \
                  AND r.ended_at < $5 \
                  AND (r.amount_cents IS NULL OR r.amount_cents <= 0 OR r.settled_at IS NOT NULL) \
-                 AND (r.amount_cents IS NULL OR r.settled_at IS NULL OR r.settled_at < $5) \
-                 AND (NOT $6 OR l.patron_id NOT IN (SELECT id FROM patrons WHERE library_id = $1 AND keep_history))";
+                 AND (r.amount_cents IS NULL OR r.settled_at IS NULL OR r.settled_at < $5)";
+        let linked = "(NOT $6 OR l.patron_id NOT IN (SELECT id FROM patrons WHERE library_id = $1 AND keep_history))";
         let sql = if delete {
             format!(
                 "DELETE FROM library_records r WHERE {due} AND EXISTS (SELECT 1 FROM record_links l \
-                   WHERE l.library_id = $1 AND l.record_id = r.id) AND $7 IS NOT NULL RETURNING r.id"
+                   WHERE l.library_id = $1 AND l.record_id = r.id AND {linked}) AND $7 IS NOT NULL RETURNING r.id"
             )
         } else {
             format!(
                 "WITH gone AS (DELETE FROM record_links l USING library_records r \
                    WHERE l.library_id = $1 AND l.record_id > $2 AND l.record_id <= $3 \
-                   AND r.id = l.record_id AND {due} RETURNING l.record_id AS id), \
+                   AND r.id = l.record_id AND {due} AND {linked} RETURNING l.record_id AS id), \
                  cleared AS (UPDATE library_records r SET details_sealed = NULL, updated_at = $7 FROM gone \
                    WHERE r.library_id = $1 AND r.id = gone.id AND r.details_sealed IS NOT NULL RETURNING 1) \
                  SELECT id FROM gone"

@@ -27,7 +27,7 @@ pub(crate) async fn outbox_page(
     let status = one_of(
         "status",
         q.status.as_deref(),
-        &["pending", "sending", "sent", "dead"],
+        &["pending", "sending", "sent", "dead", "expired"],
     )?;
     let room = state.mailroom.clone();
     let (limit, before) = (page.limit, page.after);

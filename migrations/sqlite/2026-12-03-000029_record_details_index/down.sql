@@ -1,1 +1,0 @@
-DROP INDEX library_records_with_details;
