@@ -346,7 +346,7 @@ fn merging_moves_records_and_removes_the_duplicate() {
             .unwrap();
         assert_eq!(
             db.store
-                .write(a, |tx| patrons::merge(tx, keep, dup))
+                .write(a, |tx| patrons::merge(tx, &keys(), keep, dup))
                 .unwrap(),
             1
         );
@@ -362,7 +362,7 @@ fn merging_moves_records_and_removes_the_duplicate() {
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
-            db.store.write(a, |tx| patrons::merge(tx, keep, keep)),
+            db.store.write(a, |tx| patrons::merge(tx, &keys(), keep, keep)),
             Err(StoreError::Conflict(_))
         ));
     }
