@@ -97,7 +97,10 @@ fn stages() -> [(&'static str, Stage); 4] {
 }
 
 /// What is still to do in each library, without changing anything.
-pub fn pending(custody: &Custody, library: Option<&str>) -> CustodyResult<BTreeMap<String, Pending>> {
+pub fn pending(
+    custody: &Custody,
+    library: Option<&str>,
+) -> CustodyResult<BTreeMap<String, Pending>> {
     let mut out = BTreeMap::new();
     for (slug, id) in targets(custody, library)? {
         let p = custody

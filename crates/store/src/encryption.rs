@@ -311,7 +311,11 @@ pub struct PatronKey {
 
 impl fmt::Debug for PatronKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PatronKey(library {}, patron {})", self.library.0, self.patron)
+        write!(
+            f,
+            "PatronKey(library {}, patron {})",
+            self.library.0, self.patron
+        )
     }
 }
 

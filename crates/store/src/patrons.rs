@@ -311,12 +311,18 @@ fn last4(card: &str) -> String {
 impl Row {
     fn open(self, keys: &Keyring, key: Option<&PatronKey>, lib: LibraryId) -> StoreResult<Patron> {
         let k = key;
-        let birth_date = open_opt(keys, k, lib, "birth_date", self.birth_date_sealed.as_deref())?
-            .map(|d| {
-                d.parse::<NaiveDate>()
-                    .map_err(|_| StoreError::Encryption("a birth date is damaged".into()))
-            })
-            .transpose()?;
+        let birth_date = open_opt(
+            keys,
+            k,
+            lib,
+            "birth_date",
+            self.birth_date_sealed.as_deref(),
+        )?
+        .map(|d| {
+            d.parse::<NaiveDate>()
+                .map_err(|_| StoreError::Encryption("a birth date is damaged".into()))
+        })
+        .transpose()?;
         Ok(Patron {
             id: PatronId(self.id),
             data: PatronData {

@@ -57,17 +57,19 @@ impl Pending {
 /// Patrons of the scoped library with a field sealed under the library key.
 macro_rules! v1_patrons {
     ($lib:expr) => {
-        patron_rows::table.filter(patron_rows::library_id.eq($lib)).filter(
-            patron_rows::card_sealed
-                .like("v1.%")
-                .or(patron_rows::name_sealed.like("v1.%"))
-                .or(patron_rows::address_sealed.like("v1.%"))
-                .or(patron_rows::email_sealed.like("v1.%"))
-                .or(patron_rows::phone_sealed.like("v1.%"))
-                .or(patron_rows::birth_date_sealed.like("v1.%"))
-                .or(patron_rows::guardian_sealed.like("v1.%"))
-                .or(patron_rows::pending_email_sealed.like("v1.%")),
-        )
+        patron_rows::table
+            .filter(patron_rows::library_id.eq($lib))
+            .filter(
+                patron_rows::card_sealed
+                    .like("v1.%")
+                    .or(patron_rows::name_sealed.like("v1.%"))
+                    .or(patron_rows::address_sealed.like("v1.%"))
+                    .or(patron_rows::email_sealed.like("v1.%"))
+                    .or(patron_rows::phone_sealed.like("v1.%"))
+                    .or(patron_rows::birth_date_sealed.like("v1.%"))
+                    .or(patron_rows::guardian_sealed.like("v1.%"))
+                    .or(patron_rows::pending_email_sealed.like("v1.%")),
+            )
     };
 }
 
@@ -80,9 +82,7 @@ pub fn pending(tx: &mut LibraryTx<'_>, keys: &Keyring) -> StoreResult<Pending> {
         .filter(patron_keys::key_sealed.not_like(&pattern).escape('\\'))
         .count()
         .get_result(tx.conn())?;
-    let patrons: i64 = v1_patrons!(lib)
-        .count()
-        .get_result(tx.conn())?;
+    let patrons: i64 = v1_patrons!(lib).count().get_result(tx.conn())?;
     let consents: i64 = patron_consents::table
         .filter(patron_consents::library_id.eq(lib))
         .filter(patron_consents::given_by_sealed.like("v1.%"))

@@ -159,7 +159,12 @@ fn identifying_fields_are_sealed_at_rest() {
         ] {
             assert!(!text.contains(secret), "{secret} stored in clear");
         }
-        assert!(text.contains("v1.k1."));
+        // Under the patron's own key, not the library key.
+        assert!(
+            text.starts_with("v2.p."),
+            "patron fields under the patron key"
+        );
+        assert!(!text.contains("v1.k1."));
     }
 }
 
@@ -362,7 +367,8 @@ fn merging_moves_records_and_removes_the_duplicate() {
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
-            db.store.write(a, |tx| patrons::merge(tx, &keys(), keep, keep)),
+            db.store
+                .write(a, |tx| patrons::merge(tx, &keys(), keep, keep)),
             Err(StoreError::Conflict(_))
         ));
     }
@@ -495,7 +501,7 @@ fn a_pending_email_is_sealed_out_of_look_ups_and_its_link_works_once_before_it_e
             .pending_email_sealed
             .as_deref()
             .unwrap()
-            .starts_with("v1.k1."));
+            .starts_with("v2.p."));
         // Neither staff look-ups nor the consortium-wide question see it.
         let found = db
             .store
