@@ -169,7 +169,10 @@ fn under_k1(raw: &mut DbConn) -> i64 {
             OR email_sealed LIKE 'v1.%' OR birth_date_sealed LIKE 'v1.%') + \
         (SELECT COUNT(*) FROM patron_consents WHERE given_by_sealed LIKE 'v1.%') + \
         (SELECT COUNT(*) FROM library_records WHERE details_sealed LIKE 'v1.k1.%') + \
-        (SELECT COUNT(*) FROM mail_requests WHERE body_sealed LIKE 'v1.k1.%' OR sender_sealed LIKE 'v1.k1.%') \
+        (SELECT COUNT(*) FROM mail_requests WHERE body_sealed LIKE 'v1.k1.%' OR sender_sealed LIKE 'v1.k1.%') + \
+        (SELECT COUNT(*) FROM legal_requests WHERE requester_name LIKE 'v1.k1.%' \
+            OR requester_agency LIKE 'v1.k1.%') + \
+        (SELECT COUNT(*) FROM legal_documents WHERE name_sealed LIKE 'v1.k1.%') \
         AS n";
     diesel::sql_query(sql).get_result::<N>(raw).unwrap().n
 }
@@ -202,6 +205,26 @@ fn rotation_reseals_everything_under_the_new_key_and_a_rerun_does_nothing() {
             }),
         );
         assert_eq!(r.status, 201, "[{backend}] {:?}", r.body);
+        // A legal request with a document: requester fields and bytes sealed under k1.
+        let made = post(
+            &app.url("/api/v1/libraries/riverbend/legal-requests"),
+            Some(&staff),
+            &serde_json::json!({"instrument": "court_order",
+                "requester": {"name": "Det. Ray", "agency": "Greene County Sheriff"},
+                "court": "31st Judicial Circuit", "case_number": "26-CR-0412",
+                "good_cause_shown": true, "patron_ids": [others[1]], "kinds": ["circulation"]}),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let request = made.body["id"].as_i64().unwrap();
+        let doc = post_bytes_auth(
+            &app.url(&format!(
+                "/api/v1/libraries/riverbend/legal-requests/{request}/documents?name=order.txt"
+            )),
+            &staff,
+            "text/plain; charset=utf-8",
+            b"ORDER TO PRODUCE LIBRARY RECORDS\n",
+        );
+        assert_eq!(doc.status, 201, "[{backend}] {:?}", doc.body);
 
         let store = tenant_api::startup::open_store(&app.settings).unwrap();
         let lib = store
@@ -275,6 +298,22 @@ fn rotation_reseals_everything_under_the_new_key_and_a_rerun_does_nothing() {
         let (done, total) = last.rsplit(' ').next().unwrap().split_once('/').unwrap();
         assert_eq!(done, total, "[{backend}] {last}");
         assert_eq!(under_k1(&mut raw), 0, "[{backend}]");
+        #[derive(QueryableByName)]
+        struct Doc {
+            #[diesel(sql_type = diesel::sql_types::Binary)]
+            content_sealed: Vec<u8>,
+        }
+        let docs: Vec<Doc> = diesel::sql_query("SELECT content_sealed FROM legal_documents")
+            .load(&mut raw)
+            .unwrap();
+        assert_eq!(docs.len(), 1, "[{backend}]");
+        assert!(docs[0].content_sealed.starts_with(b"v1.k2."), "[{backend}]");
+        assert_eq!(
+            ring("k2")
+                .decrypt_bytes(lib, "legal_documents.content", &docs[0].content_sealed)
+                .unwrap(),
+            b"ORDER TO PRODUCE LIBRARY RECORDS\n"
+        );
 
         // Everything opens with k2 alone: k1 can go.
         let k2 = ring("k2");

@@ -83,7 +83,7 @@ pub const CONSORTIUM: &str = "(consortium)";
 
 type Stage = fn(&mut LibraryTx<'_>, &store::encryption::Keyring, i64) -> store::StoreResult<usize>;
 
-fn stages() -> [(&'static str, Stage); 4] {
+fn stages() -> [(&'static str, Stage); 5] {
     [
         ("patron keys", rotation::reseal_patron_keys),
         ("patrons", |tx, k, n| {
@@ -93,6 +93,7 @@ fn stages() -> [(&'static str, Stage); 4] {
             rotation::seal_consents_under_patron_keys(tx, k, n, Utc::now().naive_utc())
         }),
         ("other values", rotation::reseal_columns),
+        ("other values", rotation::reseal_documents),
     ]
 }
 

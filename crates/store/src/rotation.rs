@@ -15,7 +15,7 @@ use crate::schema::{patron_consents, patron_keys, patrons as patron_rows};
 use crate::tenant::LibraryTx;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text};
 
 /// A LIKE pattern matching values sealed under the current key.
 fn current_pattern(keys: &Keyring) -> String {
@@ -106,6 +106,7 @@ pub fn pending(tx: &mut LibraryTx<'_>, keys: &Keyring) -> StoreResult<Pending> {
         .get_result(tx.conn())?;
         other += n.n;
     }
+    other += old_documents(tx, keys)?;
     Ok(Pending {
         patron_keys,
         patrons,
@@ -194,7 +195,8 @@ struct Column {
 }
 
 /// Every other text column sealed under the library key (the AAD's library
-/// is the row's own). The outbox is left out: its messages are short-lived
+/// is the row's own); legal documents' contents, bytes, go through
+/// [`reseal_documents`]. The outbox is left out: its messages are short-lived
 /// and the application role may not update them; they open for as long as
 /// the old key stays configured.
 const COLUMNS: &[Column] = &[
@@ -340,6 +342,81 @@ pub fn reseal_columns(tx: &mut LibraryTx<'_>, keys: &Keyring, limit: i64) -> Sto
     }
     Ok(done)
 }
+
+#[derive(QueryableByName)]
+struct Document {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Binary)]
+    content: Vec<u8>,
+}
+
+/// Documents are up to 10 MiB each: a batch holds at most this many.
+const DOCUMENTS_PER_BATCH: i64 = 8;
+
+/// The filter of documents whose content is sealed under an old key (bytes
+/// `v1.` then a key id other than the current one).
+const OLD_DOCUMENTS: &str = "library_id = $1 AND substr(content_sealed, 1, 3) = $2 \
+     AND substr(content_sealed, 1, $3) <> $4";
+
+fn current_prefix(keys: &Keyring) -> Vec<u8> {
+    format!("v1.{}.", keys.current_key_id()).into_bytes()
+}
+
+/// How many legal documents of the scoped library are sealed under an old key.
+fn old_documents(tx: &mut LibraryTx<'_>, keys: &Keyring) -> StoreResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let prefix = current_prefix(keys);
+    let n: N = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM legal_documents WHERE {OLD_DOCUMENTS}"
+    ))
+    .bind::<BigInt, _>(tx.library_id().0)
+    .bind::<Binary, _>(b"v1.".to_vec())
+    .bind::<Integer, _>(i32::try_from(prefix.len()).unwrap_or(i32::MAX))
+    .bind::<Binary, _>(prefix)
+    .get_result(tx.conn())?;
+    Ok(n.n)
+}
+
+/// Seals the contents of up to `limit` (at most a few) legal documents of the
+/// scoped library again under the current key.
+pub fn reseal_documents(tx: &mut LibraryTx<'_>, keys: &Keyring, limit: i64) -> StoreResult<usize> {
+    let lib = tx.library_id();
+    let prefix = current_prefix(keys);
+    let rows: Vec<Document> = diesel::sql_query(format!(
+        "SELECT id, content_sealed AS content FROM legal_documents WHERE {OLD_DOCUMENTS} \
+         ORDER BY id LIMIT $5"
+    ))
+    .bind::<BigInt, _>(lib.0)
+    .bind::<Binary, _>(b"v1.".to_vec())
+    .bind::<Integer, _>(i32::try_from(prefix.len()).unwrap_or(i32::MAX))
+    .bind::<Binary, _>(prefix)
+    .bind::<BigInt, _>(limit.clamp(1, DOCUMENTS_PER_BATCH))
+    .load(tx.conn())?;
+    for d in &rows {
+        let plain = keys
+            .decrypt_bytes(lib, DOCUMENT_CONTENT, &d.content)
+            .map_err(enc)?;
+        let fresh = keys
+            .encrypt_bytes(lib, DOCUMENT_CONTENT, &plain)
+            .map_err(enc)?;
+        diesel::sql_query(
+            "UPDATE legal_documents SET content_sealed = $1 WHERE library_id = $2 AND id = $3",
+        )
+        .bind::<Binary, _>(fresh)
+        .bind::<BigInt, _>(lib.0)
+        .bind::<BigInt, _>(d.id)
+        .execute(tx.conn())?;
+    }
+    Ok(rows.len())
+}
+
+/// The label legal documents' contents are sealed under (`store::legal`).
+const DOCUMENT_CONTENT: &str = "legal_documents.content";
 
 /// Deletes keys of the scoped library whose patron no longer exists (a
 /// deletion interrupted between the key store's file and the data's, on
