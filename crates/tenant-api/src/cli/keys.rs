@@ -43,12 +43,12 @@ pub fn rotate(settings: &Settings, library: Option<&str>, batch: i64, json: bool
 /// The summary as a plain table, one line per library.
 pub fn table(report: &Rotation) -> String {
     let mut out = format!(
-        "{:<16} {:>11} {:>9} {:>9} {:>7} {:>13}\n",
+        "{:<16} {:>11} {:>9} {:>9} {:>7} {:>14}\n",
         "library", "patron keys", "patrons", "consents", "other", "orphans erased"
     );
     for (slug, r) in &report.libraries {
         out.push_str(&format!(
-            "{slug:<16} {:>11} {:>9} {:>9} {:>7} {:>13}\n",
+            "{slug:<16} {:>11} {:>9} {:>9} {:>7} {:>14}\n",
             r.patron_keys, r.patrons, r.consents, r.other, r.orphan_keys_erased
         ));
     }
