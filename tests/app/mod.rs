@@ -11,6 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod crypto_erasure;
 mod demo;
 mod legal;
 mod legal_documents;

@@ -13,6 +13,7 @@ mod browser;
 mod directory;
 mod harness;
 mod hostile;
+mod keys;
 mod mail;
 mod operations;
 mod patrons;

@@ -16,6 +16,7 @@ pub mod consents;
 pub mod demo;
 pub mod error;
 pub mod gate;
+pub mod keys;
 pub mod legal;
 pub mod legal_cost;
 pub mod legal_documents;

@@ -298,7 +298,7 @@ pub fn merge(
         KindSet::all(),
         FieldSet::all(),
         // The merge commits with the decision that allowed it, or neither does.
-        |tx, _| Ok(patrons::merge(tx, keep, duplicate)?),
+        |tx, keys| Ok(patrons::merge(tx, keys, keep, duplicate)?),
     )
 }
 

@@ -94,6 +94,8 @@ struct PatronRow {
     card_sealed: String,
     #[diesel(sql_type = Nullable<Text>)]
     email_sealed: Option<String>,
+    #[diesel(sql_type = Text)]
+    key_sealed: String,
 }
 
 #[derive(QueryableByName)]
@@ -159,7 +161,7 @@ fn bench(c: &mut Criterion) {
         });
         read.bench_function("explicit_filter", |b| {
             b.iter(|| {
-                let p: PatronRow = diesel::sql_query("SELECT name_sealed, card_sealed, email_sealed FROM patrons WHERE library_id = $1 AND id = $2")
+                let p: PatronRow = diesel::sql_query("SELECT p.name_sealed, p.card_sealed, p.email_sealed, k.key_sealed FROM patrons p JOIN keystore.patron_keys k ON k.library_id = p.library_id AND k.patron_id = p.id WHERE p.library_id = $1 AND p.id = $2")
                     .bind::<BigInt, _>(lib.0)
                     .bind::<BigInt, _>(patron.0)
                     .get_result(&mut owner)
@@ -173,9 +175,10 @@ fn bench(c: &mut Criterion) {
                 .load(&mut owner)
                 .unwrap();
                 // Open what the scoped read opens, so both do the same work.
-                let name = k.decrypt(lib, "name", &p.name_sealed).unwrap();
-                let card = k.decrypt(lib, "card", &p.card_sealed).unwrap();
-                let email = p.email_sealed.map(|e| k.decrypt(lib, "email", &e).unwrap());
+                let pk = k.open_patron_key(lib, patron.0, &p.key_sealed).unwrap();
+                let name = pk.decrypt("name", &p.name_sealed).unwrap();
+                let card = pk.decrypt("card", &p.card_sealed).unwrap();
+                let email = p.email_sealed.map(|e| pk.decrypt("email", &e).unwrap());
                 (name, card, email, rows)
             })
         });

@@ -99,6 +99,14 @@ impl DbUrl {
         (self.backend == Backend::Sqlite).then_some(self.target.as_str())
     }
 
+    /// For SQLite, the key store's file: beside the database file, named
+    /// after it (`custodian.db` → `custodian.patron-keys.db`).
+    pub fn sqlite_key_store_path(&self) -> Option<String> {
+        let path = self.sqlite_path()?;
+        let base = path.strip_suffix(".db").unwrap_or(path);
+        Some(format!("{base}.patron-keys.db"))
+    }
+
     /// Opens one connection, configured as custodian needs it; only the
     /// store opens one, so no connection outside it escapes a scope.
     pub(crate) fn connect(&self) -> StoreResult<DbConn> {
@@ -125,6 +133,14 @@ impl DbUrl {
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                 )?;
+                // Patron keys live in a file of their own, so that a copy of
+                // the database file never carries them (docs/keys.md).
+                let keys = self.sqlite_key_store_path().unwrap_or_default();
+                conn.batch_execute(&format!(
+                    "ATTACH DATABASE '{}' AS keystore; \
+                     PRAGMA keystore.journal_mode = WAL; PRAGMA keystore.synchronous = FULL;",
+                    keys.replace('\'', "''")
+                ))?;
                 Ok(DbConn::Sqlite(conn))
             }
         }

@@ -191,11 +191,21 @@ impl Keyring {
     }
 
     /// Whether an encrypted value was made with a key other than the current one (and should be re-encrypted).
+    ///
+    /// A value under a patron's own key (`v2.p.`) never does: rotating the
+    /// library key re-seals the patron's key instead.
     pub fn needs_rotation(&self, ciphertext: &str) -> bool {
-        ciphertext
-            .split('.')
-            .nth(1)
-            .is_some_and(|id| id != self.current)
+        let mut parts = ciphertext.split('.');
+        parts.next() == Some("v1") && parts.next().is_some_and(|id| id != self.current)
+    }
+
+    /// [`Keyring::needs_rotation`] for bytes sealed by [`Keyring::encrypt_bytes`].
+    pub fn bytes_need_rotation(&self, sealed: &[u8]) -> bool {
+        let Some(rest) = sealed.strip_prefix(b"v1.") else {
+            return false;
+        };
+        let id = self.current.as_bytes();
+        !(rest.len() > id.len() && rest.starts_with(id) && rest[id.len()] == b'.')
     }
 
     /// The blind index of a value of `kind` (`card` or `email`), after normalizing it.
@@ -283,6 +293,158 @@ impl Keyring {
             .ok_or(EncryptionError::Damaged)?;
         let key_id = std::str::from_utf8(&rest[..dot]).map_err(|_| EncryptionError::Damaged)?;
         self.open(key_id, library, field, &rest[dot + 1..])
+    }
+}
+
+/// The prefix of a value sealed under a patron's own data key.
+pub const PATRON_SEALED: &str = "v2.p.";
+
+/// One patron's data key, open, in memory only. Its sealed form lives in the
+/// key store, apart from the data: deleting it leaves every copy of the
+/// patron's fields, backups included, sealed for good.
+#[derive(Clone)]
+pub struct PatronKey {
+    cipher: Aes256Gcm,
+    library: LibraryId,
+    patron: i64,
+}
+
+impl fmt::Debug for PatronKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PatronKey(library {}, patron {})",
+            self.library.0, self.patron
+        )
+    }
+}
+
+fn patron_key_field(patron: i64) -> String {
+    format!("patron_key/{patron}")
+}
+
+impl Keyring {
+    /// A fresh random data key for `patron`, and its sealed form under the
+    /// library's current key (`v1.<key id>.…`, bound to library and patron).
+    pub fn new_patron_key(
+        &self,
+        library: LibraryId,
+        patron: i64,
+    ) -> Result<(PatronKey, String), EncryptionError> {
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let sealed = self.seal(library, &patron_key_field(patron), &raw)?;
+        let key = PatronKey {
+            cipher: Aes256Gcm::new(&raw.into()),
+            library,
+            patron,
+        };
+        raw.fill(0);
+        Ok((
+            key,
+            format!("v1.{}.{}", self.current, URL_SAFE_NO_PAD.encode(sealed)),
+        ))
+    }
+
+    /// Opens a sealed data key made by [`Keyring::new_patron_key`] for the same library and patron.
+    pub fn open_patron_key(
+        &self,
+        library: LibraryId,
+        patron: i64,
+        sealed: &str,
+    ) -> Result<PatronKey, EncryptionError> {
+        let mut parts = sealed.splitn(3, '.');
+        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(EncryptionError::Damaged);
+        };
+        let raw = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| EncryptionError::Damaged)?;
+        let mut key = self.open(key_id, library, &patron_key_field(patron), &raw)?;
+        let bytes: [u8; 32] = key
+            .as_slice()
+            .try_into()
+            .map_err(|_| EncryptionError::Damaged)?;
+        key.fill(0);
+        Ok(PatronKey {
+            cipher: Aes256Gcm::new(&bytes.into()),
+            library,
+            patron,
+        })
+    }
+
+    /// The same data key sealed again under the current library key; the
+    /// patron's fields are untouched, which is what makes rotation cheap.
+    pub fn reseal_patron_key(
+        &self,
+        library: LibraryId,
+        patron: i64,
+        sealed: &str,
+    ) -> Result<String, EncryptionError> {
+        let mut parts = sealed.splitn(3, '.');
+        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(EncryptionError::Damaged);
+        };
+        let raw = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| EncryptionError::Damaged)?;
+        let field = patron_key_field(patron);
+        let mut key = self.open(key_id, library, &field, &raw)?;
+        let out = self.seal(library, &field, &key);
+        key.fill(0);
+        Ok(format!(
+            "v1.{}.{}",
+            self.current,
+            URL_SAFE_NO_PAD.encode(out?)
+        ))
+    }
+}
+
+impl PatronKey {
+    fn aad(&self, field: &str) -> Vec<u8> {
+        format!("custodian/v2/{}/{}/{field}", self.library.0, self.patron).into_bytes()
+    }
+
+    /// Seals `plaintext` for `field` of this patron: `v2.p.<base64url(nonce ‖ ciphertext ‖ tag)>`.
+    pub fn encrypt(&self, field: &str, plaintext: &str) -> Result<String, EncryptionError> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = self.aad(field);
+        let ct = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| EncryptionError::Damaged)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(format!("{PATRON_SEALED}{}", URL_SAFE_NO_PAD.encode(out)))
+    }
+
+    /// Opens a value sealed by [`PatronKey::encrypt`] for the same field.
+    pub fn decrypt(&self, field: &str, sealed: &str) -> Result<String, EncryptionError> {
+        let body = sealed
+            .strip_prefix(PATRON_SEALED)
+            .ok_or(EncryptionError::Damaged)?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| EncryptionError::Damaged)?;
+        if raw.len() < 12 + 16 {
+            return Err(EncryptionError::Damaged);
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let aad = self.aad(field);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map_err(|_| EncryptionError::Damaged)?;
+        String::from_utf8(plain).map_err(|_| EncryptionError::Damaged)
     }
 }
 
@@ -423,5 +585,43 @@ mod tests {
             r.decrypt_bytes(lib, "other", &sealed),
             Err(EncryptionError::Damaged)
         );
+    }
+    #[test]
+    fn patron_fields_open_only_with_their_patron_key() {
+        let r = ring("k1");
+        let lib = LibraryId(3);
+        let (key, sealed_key) = r.new_patron_key(lib, 10).unwrap();
+        assert!(sealed_key.starts_with("v1.k1."));
+        let name = key.encrypt("name", "Ada Lovelace").unwrap();
+        assert!(name.starts_with(PATRON_SEALED));
+        // The library key alone opens nothing: the value is not under it.
+        assert!(r.decrypt(lib, "name", &name).is_err());
+        let reopened = r.open_patron_key(lib, 10, &sealed_key).unwrap();
+        assert_eq!(reopened.decrypt("name", &name).unwrap(), "Ada Lovelace");
+        assert!(reopened.decrypt("email", &name).is_err());
+        assert!(r.open_patron_key(lib, 11, &sealed_key).is_err());
+        assert!(r.open_patron_key(LibraryId(4), 10, &sealed_key).is_err());
+        let (other, _) = r.new_patron_key(lib, 10).unwrap();
+        assert!(other.decrypt("name", &name).is_err());
+    }
+
+    #[test]
+    fn resealing_a_patron_key_keeps_the_fields_readable() {
+        let lib = LibraryId(3);
+        let (key, sealed_k1) = ring("k1").new_patron_key(lib, 5).unwrap();
+        let phone = key.encrypt("phone", "555-0100").unwrap();
+        let r2 = ring("k2");
+        assert!(r2.needs_rotation(&sealed_k1));
+        let sealed_k2 = r2.reseal_patron_key(lib, 5, &sealed_k1).unwrap();
+        assert!(sealed_k2.starts_with("v1.k2."));
+        assert!(!r2.needs_rotation(&sealed_k2));
+        let only_k2 = Keyring::new(
+            &[("k2".into(), STANDARD.encode([2u8; 32]))],
+            "k2",
+            &STANDARD.encode([9u8; 32]),
+        )
+        .unwrap();
+        let opened = only_k2.open_patron_key(lib, 5, &sealed_k2).unwrap();
+        assert_eq!(opened.decrypt("phone", &phone).unwrap(), "555-0100");
     }
 }

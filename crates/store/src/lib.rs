@@ -28,6 +28,7 @@ pub mod patrons;
 pub mod records;
 pub mod requests;
 pub mod retention;
+pub mod rotation;
 mod schema;
 pub mod security_log;
 pub mod sequence;

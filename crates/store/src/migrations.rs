@@ -125,6 +125,8 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         $$;
         {password_clause}
         GRANT USAGE ON SCHEMA public TO {role};
+        GRANT USAGE ON SCHEMA keystore TO {role};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA keystore TO {role};
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
         REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role};
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};

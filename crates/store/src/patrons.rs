@@ -1,16 +1,25 @@
 //! Patrons of the scoped library: identifying fields sealed at rest, found by
 //! blind index, never by decrypting a table.
+//!
+//! Each patron's fields (and consents' "given by") are sealed under the
+//! patron's own data key (`v2.p.…`); that key, sealed under the library key,
+//! lives in the key store (`keystore.patron_keys`), apart from the data.
+//! Deleting a patron deletes the key first, so every copy of their fields,
+//! old backups included, stays sealed for good. Values written before
+//! per-patron keys (`v1.…`, under the library key) still open, and
+//! `custodian keys rotate` moves them under the patron's key.
 
-use crate::encryption::{BlindKind, Keyring};
+use crate::encryption::{BlindKind, Keyring, PatronKey, PATRON_SEALED};
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{LibraryId, PatronId};
-use crate::schema::{patron_consents, patrons, record_links};
+use crate::schema::{patron_consents, patron_keys, patrons, record_links};
 use crate::sequence::{self, IdSpace};
 use crate::tenant::LibraryTx;
 use crate::DbConn;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// What a patron's record holds, in clear (as the application sees it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,32 +100,207 @@ struct Row {
 /// copied into `email_sealed` and opened as the address in force.
 const PENDING_EMAIL: &str = "pending_email";
 
-fn seal(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
-    keys.encrypt(lib, field, v)
+/// The text of the error for a value whose patron key is gone.
+const ERASED: &str = "the patron's key has been erased";
+
+fn seal(key: &PatronKey, field: &str, v: &str) -> StoreResult<String> {
+    key.encrypt(field, v)
         .map_err(|e| StoreError::Encryption(e.to_string()))
 }
 
-fn seal_opt(
-    keys: &Keyring,
-    lib: LibraryId,
-    field: &str,
-    v: Option<&str>,
-) -> StoreResult<Option<String>> {
-    v.map(|v| seal(keys, lib, field, v)).transpose()
+fn seal_opt(key: &PatronKey, field: &str, v: Option<&str>) -> StoreResult<Option<String>> {
+    v.map(|v| seal(key, field, v)).transpose()
 }
 
-fn open(keys: &Keyring, lib: LibraryId, field: &str, v: &str) -> StoreResult<String> {
+/// Opens a patron's value: under their own key (`v2.p.`), or, written before
+/// per-patron keys, under the library key.
+fn open(
+    keys: &Keyring,
+    key: Option<&PatronKey>,
+    lib: LibraryId,
+    field: &str,
+    v: &str,
+) -> StoreResult<String> {
+    if v.starts_with(PATRON_SEALED) {
+        let key = key.ok_or_else(|| StoreError::Encryption(ERASED.into()))?;
+        return key
+            .decrypt(field, v)
+            .map_err(|e| StoreError::Encryption(e.to_string()));
+    }
     keys.decrypt(lib, field, v)
         .map_err(|e| StoreError::Encryption(e.to_string()))
 }
 
 fn open_opt(
     keys: &Keyring,
+    key: Option<&PatronKey>,
     lib: LibraryId,
     field: &str,
     v: Option<&str>,
 ) -> StoreResult<Option<String>> {
-    v.map(|v| open(keys, lib, field, v)).transpose()
+    v.map(|v| open(keys, key, lib, field, v)).transpose()
+}
+
+/// The patron's data key from the key store, opened; `None` when it has none
+/// (erased, or a patron from before per-patron keys).
+pub(crate) fn key_of(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: PatronId,
+) -> StoreResult<Option<PatronKey>> {
+    let lib = tx.library_id();
+    let sealed: Option<String> = patron_keys::table
+        .filter(patron_keys::library_id.eq(lib.0))
+        .filter(patron_keys::patron_id.eq(id.0))
+        .select(patron_keys::key_sealed)
+        .first(tx.conn())
+        .optional()?;
+    sealed
+        .map(|s| {
+            keys.open_patron_key(lib, id.0, &s)
+                .map_err(|e| StoreError::Encryption(e.to_string()))
+        })
+        .transpose()
+}
+
+/// The data keys of several patrons in one query, for lists.
+fn keys_of(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, PatronKey>> {
+    let lib = tx.library_id();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = patron_keys::table
+        .filter(patron_keys::library_id.eq(lib.0))
+        .filter(patron_keys::patron_id.eq_any(ids))
+        .select((patron_keys::patron_id, patron_keys::key_sealed))
+        .load(tx.conn())?;
+    rows.into_iter()
+        .map(|(id, s)| {
+            keys.open_patron_key(lib, id, &s)
+                .map(|k| (id, k))
+                .map_err(|e| StoreError::Encryption(e.to_string()))
+        })
+        .collect()
+}
+
+/// The patron's data key, made and stored now if they have none yet.
+pub(crate) fn ensure_key(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: PatronId,
+    now: NaiveDateTime,
+) -> StoreResult<PatronKey> {
+    if let Some(key) = key_of(tx, keys, id)? {
+        return Ok(key);
+    }
+    let lib = tx.library_id();
+    let (key, sealed) = keys
+        .new_patron_key(lib, id.0)
+        .map_err(|e| StoreError::Encryption(e.to_string()))?;
+    diesel::insert_into(patron_keys::table)
+        .values((
+            patron_keys::library_id.eq(lib.0),
+            patron_keys::patron_id.eq(id.0),
+            patron_keys::key_sealed.eq(sealed),
+            patron_keys::created_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    Ok(key)
+}
+
+/// Deletes the patron's data key from the key store: from then on no copy of
+/// their sealed fields opens, wherever it is kept.
+pub fn erase_key(tx: &mut LibraryTx<'_>, id: PatronId) -> StoreResult<bool> {
+    let lib = tx.library_id();
+    let n = diesel::delete(
+        patron_keys::table
+            .filter(patron_keys::library_id.eq(lib.0))
+            .filter(patron_keys::patron_id.eq(id.0)),
+    )
+    .execute(tx.conn())?;
+    Ok(n > 0)
+}
+
+/// Seals every field of patron `id` under their own key (made now if they
+/// have none), for `custodian keys rotate`; a field already there is sealed afresh.
+pub(crate) fn reseal_under_own_key(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: PatronId,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id();
+    let row: Row = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.eq(id.0))
+        .select(Row::as_select())
+        .first(tx.conn())?;
+    let key = &ensure_key(tx, keys, id, now)?;
+    let p = row.open(keys, Some(key), lib)?;
+    let d = &p.data;
+    let birth = d.birth_date.map(|b| b.to_string());
+    // `updated_at` stays: nothing about the patron changed.
+    diesel::update(
+        patrons::table
+            .filter(patrons::library_id.eq(lib.0))
+            .filter(patrons::id.eq(id.0)),
+    )
+    .set((
+        patrons::card_sealed.eq(seal(key, "card", &d.card_number)?),
+        patrons::name_sealed.eq(seal(key, "name", &d.name)?),
+        patrons::address_sealed.eq(seal_opt(key, "address", d.address.as_deref())?),
+        patrons::email_sealed.eq(seal_opt(key, "email", d.email.as_deref())?),
+        patrons::phone_sealed.eq(seal_opt(key, "phone", d.phone.as_deref())?),
+        patrons::birth_date_sealed.eq(seal_opt(key, "birth_date", birth.as_deref())?),
+        patrons::guardian_sealed.eq(seal_opt(key, "guardian", d.guardian.as_deref())?),
+        patrons::pending_email_sealed.eq(seal_opt(key, PENDING_EMAIL, p.pending_email.as_deref())?),
+    ))
+    .execute(tx.conn())?;
+    Ok(())
+}
+
+/// Seals consent `consent`'s "given by" under its patron's key, for `custodian keys rotate`.
+pub(crate) fn reseal_consent(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    consent: i64,
+    patron: PatronId,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let lib = tx.library_id();
+    let sealed: String = patron_consents::table
+        .filter(patron_consents::library_id.eq(lib.0))
+        .filter(patron_consents::id.eq(consent))
+        .select(patron_consents::given_by_sealed)
+        .first(tx.conn())?;
+    let key = ensure_key(tx, keys, patron, now)?;
+    let given = open(keys, Some(&key), lib, "consent_given_by", &sealed)?;
+    diesel::update(
+        patron_consents::table
+            .filter(patron_consents::library_id.eq(lib.0))
+            .filter(patron_consents::id.eq(consent)),
+    )
+    .set(patron_consents::given_by_sealed.eq(seal(&key, "consent_given_by", &given)?))
+    .execute(tx.conn())?;
+    Ok(())
+}
+
+/// Opens one sealed field of patron `id` as found anywhere (a backup copy,
+/// say) with the keys in force now: fails once the patron's key is erased.
+pub fn open_sealed_field(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    id: PatronId,
+    field: &str,
+    sealed: &str,
+) -> StoreResult<String> {
+    let lib = tx.library_id();
+    let key = key_of(tx, keys, id)?;
+    open(keys, key.as_ref(), lib, field, sealed)
 }
 
 fn last4(card: &str) -> String {
@@ -125,23 +309,30 @@ fn last4(card: &str) -> String {
 }
 
 impl Row {
-    fn open(self, keys: &Keyring, lib: LibraryId) -> StoreResult<Patron> {
-        let birth_date = open_opt(keys, lib, "birth_date", self.birth_date_sealed.as_deref())?
-            .map(|d| {
-                d.parse::<NaiveDate>()
-                    .map_err(|_| StoreError::Encryption("a birth date is damaged".into()))
-            })
-            .transpose()?;
+    fn open(self, keys: &Keyring, key: Option<&PatronKey>, lib: LibraryId) -> StoreResult<Patron> {
+        let k = key;
+        let birth_date = open_opt(
+            keys,
+            k,
+            lib,
+            "birth_date",
+            self.birth_date_sealed.as_deref(),
+        )?
+        .map(|d| {
+            d.parse::<NaiveDate>()
+                .map_err(|_| StoreError::Encryption("a birth date is damaged".into()))
+        })
+        .transpose()?;
         Ok(Patron {
             id: PatronId(self.id),
             data: PatronData {
-                card_number: open(keys, lib, "card", &self.card_sealed)?,
-                name: open(keys, lib, "name", &self.name_sealed)?,
-                address: open_opt(keys, lib, "address", self.address_sealed.as_deref())?,
-                email: open_opt(keys, lib, "email", self.email_sealed.as_deref())?,
-                phone: open_opt(keys, lib, "phone", self.phone_sealed.as_deref())?,
+                card_number: open(keys, k, lib, "card", &self.card_sealed)?,
+                name: open(keys, k, lib, "name", &self.name_sealed)?,
+                address: open_opt(keys, k, lib, "address", self.address_sealed.as_deref())?,
+                email: open_opt(keys, k, lib, "email", self.email_sealed.as_deref())?,
+                phone: open_opt(keys, k, lib, "phone", self.phone_sealed.as_deref())?,
                 birth_date,
-                guardian: open_opt(keys, lib, "guardian", self.guardian_sealed.as_deref())?,
+                guardian: open_opt(keys, k, lib, "guardian", self.guardian_sealed.as_deref())?,
             },
             keep_history: self.keep_history,
             contact_by: self.contact_by,
@@ -150,6 +341,7 @@ impl Row {
             updated_at: self.updated_at,
             pending_email: open_opt(
                 keys,
+                k,
                 lib,
                 PENDING_EMAIL,
                 self.pending_email_sealed.as_deref(),
@@ -172,24 +364,26 @@ pub fn create(
         .copied()
         .ok_or(StoreError::NotFound)?;
     let birth = data.birth_date.map(|d| d.to_string());
+    // The key goes into the key store first, in the same transaction.
+    let key = &ensure_key(tx, keys, PatronId(id), now)?;
     diesel::insert_into(patrons::table)
         .values((
             patrons::library_id.eq(lib.0),
             patrons::id.eq(id),
             patrons::card_index.eq(keys.blind_index(BlindKind::Card, &data.card_number)),
             patrons::card_last4.eq(last4(&data.card_number)),
-            patrons::card_sealed.eq(seal(keys, lib, "card", &data.card_number)?),
+            patrons::card_sealed.eq(seal(key, "card", &data.card_number)?),
             patrons::pin_hash.eq(pin_hash),
-            patrons::name_sealed.eq(seal(keys, lib, "name", &data.name)?),
-            patrons::address_sealed.eq(seal_opt(keys, lib, "address", data.address.as_deref())?),
+            patrons::name_sealed.eq(seal(key, "name", &data.name)?),
+            patrons::address_sealed.eq(seal_opt(key, "address", data.address.as_deref())?),
             patrons::email_index.eq(data
                 .email
                 .as_deref()
                 .map(|e| keys.blind_index(BlindKind::Email, e))),
-            patrons::email_sealed.eq(seal_opt(keys, lib, "email", data.email.as_deref())?),
-            patrons::phone_sealed.eq(seal_opt(keys, lib, "phone", data.phone.as_deref())?),
-            patrons::birth_date_sealed.eq(seal_opt(keys, lib, "birth_date", birth.as_deref())?),
-            patrons::guardian_sealed.eq(seal_opt(keys, lib, "guardian", data.guardian.as_deref())?),
+            patrons::email_sealed.eq(seal_opt(key, "email", data.email.as_deref())?),
+            patrons::phone_sealed.eq(seal_opt(key, "phone", data.phone.as_deref())?),
+            patrons::birth_date_sealed.eq(seal_opt(key, "birth_date", birth.as_deref())?),
+            patrons::guardian_sealed.eq(seal_opt(key, "guardian", data.guardian.as_deref())?),
             patrons::created_at.eq(now),
             patrons::updated_at.eq(now),
         ))
@@ -205,7 +399,8 @@ pub fn get(tx: &mut LibraryTx<'_>, keys: &Keyring, id: PatronId) -> StoreResult<
         .filter(patrons::id.eq(id.0))
         .select(Row::as_select())
         .first(tx.conn())?;
-    row.open(keys, lib)
+    let key = key_of(tx, keys, id)?;
+    row.open(keys, key.as_ref(), lib)
 }
 
 /// The patron holding this card at the scoped library.
@@ -234,17 +429,31 @@ pub fn pin_by_card(
     Ok((PatronId(id), hash))
 }
 
+/// What a list shows for a patron whose key is gone but whose row is not (a
+/// deletion interrupted between the key store and the data).
+const ERASED_NAME: &str = "[erased]";
+
 fn summaries(
+    tx: &mut LibraryTx<'_>,
     keys: &Keyring,
-    lib: LibraryId,
     rows: Vec<(i64, String, String)>,
 ) -> StoreResult<Vec<PatronSummary>> {
+    let lib = tx.library_id();
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    // One query for the page's keys, not one per patron.
+    let found = keys_of(tx, keys, &ids)?;
     rows.into_iter()
         .map(|(id, card_last4, name)| {
+            let key = found.get(&id);
+            let name = if key.is_none() && name.starts_with(PATRON_SEALED) {
+                ERASED_NAME.to_owned()
+            } else {
+                open(keys, key, lib, "name", &name)?
+            };
             Ok(PatronSummary {
                 id: PatronId(id),
                 card_last4,
-                name: open(keys, lib, "name", &name)?,
+                name,
             })
         })
         .collect()
@@ -262,7 +471,7 @@ pub fn summary_by_card(
         .filter(patrons::card_index.eq(keys.blind_index(BlindKind::Card, card)))
         .select((patrons::id, patrons::card_last4, patrons::name_sealed))
         .load(tx.conn())?;
-    summaries(keys, lib, rows)
+    summaries(tx, keys, rows)
 }
 
 /// Patrons of the scoped library with this email address.
@@ -279,7 +488,7 @@ pub fn by_email(
         .order(patrons::id)
         .limit(100)
         .load(tx.conn())?;
-    summaries(keys, lib, rows)
+    summaries(tx, keys, rows)
 }
 
 /// Patrons of the scoped library by id, after `after`, at most `limit`.
@@ -297,7 +506,7 @@ pub fn list(
         .order(patrons::id)
         .limit(limit)
         .load(tx.conn())?;
-    summaries(keys, lib, rows)
+    summaries(tx, keys, rows)
 }
 
 /// A change to a patron's data; `None` leaves a field, `Some(None)` clears it.
@@ -346,16 +555,22 @@ pub fn update(
     }
     let lib = tx.library_id();
     let birth = change.birth_date.map(|d| d.map(|d| d.to_string()));
+    patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.eq(id.0))
+        .select(patrons::id)
+        .first::<i64>(tx.conn())?;
+    let key = &ensure_key(tx, keys, id, now)?;
     let sealed = Sealed {
         name_sealed: change
             .name
             .as_deref()
-            .map(|v| seal(keys, lib, "name", v))
+            .map(|v| seal(key, "name", v))
             .transpose()?,
         address_sealed: change
             .address
             .as_ref()
-            .map(|v| seal_opt(keys, lib, "address", v.as_deref()))
+            .map(|v| seal_opt(key, "address", v.as_deref()))
             .transpose()?,
         email_index: change
             .email
@@ -364,7 +579,7 @@ pub fn update(
         email_sealed: change
             .email
             .as_ref()
-            .map(|v| seal_opt(keys, lib, "email", v.as_deref()))
+            .map(|v| seal_opt(key, "email", v.as_deref()))
             .transpose()?,
         // An address set directly replaces any change waiting for
         // confirmation, and its link stops working.
@@ -375,16 +590,16 @@ pub fn update(
         phone_sealed: change
             .phone
             .as_ref()
-            .map(|v| seal_opt(keys, lib, "phone", v.as_deref()))
+            .map(|v| seal_opt(key, "phone", v.as_deref()))
             .transpose()?,
         birth_date_sealed: birth
             .as_ref()
-            .map(|v| seal_opt(keys, lib, "birth_date", v.as_deref()))
+            .map(|v| seal_opt(key, "birth_date", v.as_deref()))
             .transpose()?,
         guardian_sealed: change
             .guardian
             .as_ref()
-            .map(|v| seal_opt(keys, lib, "guardian", v.as_deref()))
+            .map(|v| seal_opt(key, "guardian", v.as_deref()))
             .transpose()?,
         contact_by: change.contact_by.clone(),
         updated_at: Some(now),
@@ -469,8 +684,12 @@ pub fn request_deletion(
 /// Deletes a patron: their consents and record links go with them, so their
 /// records remain only as non-identifying facts. Records the library's policy
 /// says to delete outright are deleted by the caller first.
+///
+/// The patron's key goes first, so that if anything after it fails the
+/// patron is already unreadable everywhere rather than still readable in backups.
 pub fn delete(tx: &mut LibraryTx<'_>, id: PatronId) -> StoreResult<()> {
     let lib = tx.library_id();
+    erase_key(tx, id)?;
     diesel::delete(
         record_links::table
             .filter(record_links::library_id.eq(lib.0))
@@ -496,7 +715,15 @@ pub fn delete(tx: &mut LibraryTx<'_>, id: PatronId) -> StoreResult<()> {
 }
 
 /// Merges a duplicate into the patron to keep: records and consents move over, the duplicate is deleted.
-pub fn merge(tx: &mut LibraryTx<'_>, keep: PatronId, duplicate: PatronId) -> StoreResult<usize> {
+///
+/// The duplicate's consents are sealed again under the kept patron's key
+/// before the duplicate's key is erased.
+pub fn merge(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    keep: PatronId,
+    duplicate: PatronId,
+) -> StoreResult<usize> {
     if keep == duplicate {
         return Err(StoreError::Conflict(
             "a patron cannot be merged into itself".into(),
@@ -518,13 +745,28 @@ pub fn merge(tx: &mut LibraryTx<'_>, keep: PatronId, duplicate: PatronId) -> Sto
     )
     .set(record_links::patron_id.eq(keep.0))
     .execute(tx.conn())?;
-    diesel::update(
-        patron_consents::table
-            .filter(patron_consents::library_id.eq(lib.0))
-            .filter(patron_consents::patron_id.eq(duplicate.0)),
-    )
-    .set(patron_consents::patron_id.eq(keep.0))
-    .execute(tx.conn())?;
+    let moving: Vec<(i64, String)> = patron_consents::table
+        .filter(patron_consents::library_id.eq(lib.0))
+        .filter(patron_consents::patron_id.eq(duplicate.0))
+        .select((patron_consents::id, patron_consents::given_by_sealed))
+        .load(tx.conn())?;
+    if !moving.is_empty() {
+        let from = key_of(tx, keys, duplicate)?;
+        let to = ensure_key(tx, keys, keep, chrono::Utc::now().naive_utc())?;
+        for (id, sealed) in moving {
+            let given = open(keys, from.as_ref(), lib, "consent_given_by", &sealed)?;
+            diesel::update(
+                patron_consents::table
+                    .filter(patron_consents::library_id.eq(lib.0))
+                    .filter(patron_consents::id.eq(id)),
+            )
+            .set((
+                patron_consents::patron_id.eq(keep.0),
+                patron_consents::given_by_sealed.eq(seal(&to, "consent_given_by", &given)?),
+            ))
+            .execute(tx.conn())?;
+        }
+    }
     delete(tx, duplicate)?;
     Ok(moved)
 }
@@ -542,6 +784,12 @@ pub fn request_email_change(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let lib = tx.library_id();
+    patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.eq(id.0))
+        .select(patrons::id)
+        .first::<i64>(tx.conn())?;
+    let key = ensure_key(tx, keys, id, now)?;
     let n = diesel::update(
         patrons::table
             .filter(patrons::library_id.eq(lib.0))
@@ -549,7 +797,7 @@ pub fn request_email_change(
     )
     .set((
         patrons::pending_email_index.eq(Some(keys.blind_index(BlindKind::Email, email))),
-        patrons::pending_email_sealed.eq(Some(seal(keys, lib, PENDING_EMAIL, email)?)),
+        patrons::pending_email_sealed.eq(Some(seal(&key, PENDING_EMAIL, email)?)),
         patrons::email_token_hash.eq(Some(token_hash)),
         patrons::email_token_expires_at.eq(Some(expires_at)),
         patrons::updated_at.eq(now),
@@ -594,9 +842,10 @@ pub fn email_link(
     if expires.is_none_or(|e| e <= now) {
         return Ok(EmailLink::Expired);
     }
+    let key = key_of(tx, keys, PatronId(id))?;
     Ok(EmailLink::Usable(
         PatronId(id),
-        open(keys, lib, PENDING_EMAIL, &sealed)?,
+        open(keys, key.as_ref(), lib, PENDING_EMAIL, &sealed)?,
     ))
 }
 
@@ -618,6 +867,7 @@ pub fn confirm_email(
         .filter(patrons::id.eq(id.0))
         .select(patrons::pending_email_index)
         .first(tx.conn())?;
+    let key = ensure_key(tx, keys, *id, now)?;
     diesel::update(
         patrons::table
             .filter(patrons::library_id.eq(lib.0))
@@ -625,7 +875,7 @@ pub fn confirm_email(
     )
     .set((
         patrons::email_index.eq(index.unwrap_or_else(|| keys.blind_index(BlindKind::Email, email))),
-        patrons::email_sealed.eq(Some(seal(keys, lib, "email", email)?)),
+        patrons::email_sealed.eq(Some(seal(&key, "email", email)?)),
         patrons::pending_email_index.eq(None::<Vec<u8>>),
         patrons::pending_email_sealed.eq(None::<String>),
         patrons::email_token_hash.eq(None::<Vec<u8>>),
@@ -809,6 +1059,7 @@ pub fn add_consent(
         expires_at,
     } = *c;
     let lib = tx.library_id();
+    let key = ensure_key(tx, keys, patron, granted_at)?;
     let id = sequence::allocate(tx, IdSpace::Consents, 1)?
         .first()
         .copied()
@@ -820,7 +1071,7 @@ pub fn add_consent(
             patron_consents::patron_id.eq(patron.0),
             patron_consents::kind.eq(kind),
             patron_consents::scope.eq(scope),
-            patron_consents::given_by_sealed.eq(seal(keys, lib, "consent_given_by", given_by)?),
+            patron_consents::given_by_sealed.eq(seal(&key, "consent_given_by", given_by)?),
             patron_consents::granted_at.eq(granted_at),
             patron_consents::expires_at.eq(expires_at),
         ))
@@ -858,6 +1109,7 @@ pub fn consents(
             patron_consents::revoked_at,
         ))
         .load(tx.conn())?;
+    let key = key_of(tx, keys, patron)?;
     rows.into_iter()
         .map(
             |(id, kind, scope, given, granted_at, expires_at, revoked_at)| {
@@ -865,7 +1117,7 @@ pub fn consents(
                     id,
                     kind,
                     scope,
-                    given_by: open(keys, lib, "consent_given_by", &given)?,
+                    given_by: open(keys, key.as_ref(), lib, "consent_given_by", &given)?,
                     granted_at,
                     expires_at,
                     revoked_at,

@@ -111,6 +111,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The key store, apart from the data (see the migration 000022).
+    keystore.patron_keys (library_id, patron_id) {
+        library_id -> BigInt,
+        patron_id -> BigInt,
+        key_sealed -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     patron_consents (library_id, id) {
         library_id -> BigInt,
         id -> BigInt,
@@ -154,6 +164,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     patrons,
+    patron_keys,
     patron_consents,
     library_records,
     record_links

@@ -159,7 +159,12 @@ fn identifying_fields_are_sealed_at_rest() {
         ] {
             assert!(!text.contains(secret), "{secret} stored in clear");
         }
-        assert!(text.contains("v1.k1."));
+        // Under the patron's own key, not the library key.
+        assert!(
+            text.starts_with("v2.p."),
+            "patron fields under the patron key"
+        );
+        assert!(!text.contains("v1.k1."));
     }
 }
 
@@ -346,7 +351,7 @@ fn merging_moves_records_and_removes_the_duplicate() {
             .unwrap();
         assert_eq!(
             db.store
-                .write(a, |tx| patrons::merge(tx, keep, dup))
+                .write(a, |tx| patrons::merge(tx, &keys(), keep, dup))
                 .unwrap(),
             1
         );
@@ -362,7 +367,8 @@ fn merging_moves_records_and_removes_the_duplicate() {
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
-            db.store.write(a, |tx| patrons::merge(tx, keep, keep)),
+            db.store
+                .write(a, |tx| patrons::merge(tx, &keys(), keep, keep)),
             Err(StoreError::Conflict(_))
         ));
     }
@@ -495,7 +501,7 @@ fn a_pending_email_is_sealed_out_of_look_ups_and_its_link_works_once_before_it_e
             .pending_email_sealed
             .as_deref()
             .unwrap()
-            .starts_with("v1.k1."));
+            .starts_with("v2.p."));
         // Neither staff look-ups nor the consortium-wide question see it.
         let found = db
             .store
@@ -569,5 +575,94 @@ fn a_pending_email_is_sealed_out_of_look_ups_and_its_link_works_once_before_it_e
                 .write(a, |tx| patrons::confirm_email(tx, &k, &old_hash, t)),
             Err(StoreError::NotFound)
         ));
+    }
+}
+
+#[test]
+fn a_merge_reseals_the_duplicates_consents_under_the_kept_patrons_key() {
+    for db in backends() {
+        let a = library(&db.store, "a");
+        let keep = patron(&db.store, a, "31", "Ada", "ada@example.org");
+        let dup = patron(&db.store, a, "32", "Ada R.", "ada@example.org");
+        let k = keys();
+        db.store
+            .write(a, |tx| {
+                patrons::add_consent(
+                    tx,
+                    &k,
+                    dup,
+                    &patrons::NewConsent {
+                        kind: "disclosure",
+                        scope: "all",
+                        given_by: "Grace Guardian",
+                        granted_at: now(),
+                        expires_at: None,
+                    },
+                )
+            })
+            .unwrap();
+        db.store
+            .write(a, |tx| patrons::merge(tx, &k, keep, dup))
+            .unwrap();
+        let consents = db
+            .store
+            .read(a, |tx| patrons::consents(tx, &k, keep))
+            .unwrap();
+        assert_eq!(consents.len(), 1, "[{}]", db.backend);
+        assert_eq!(consents[0].given_by, "Grace Guardian", "[{}]", db.backend);
+    }
+}
+
+#[test]
+fn a_patron_from_before_per_patron_keys_opens_and_takes_a_key_on_its_first_change() {
+    for mut db in backends() {
+        let a = library(&db.store, "a");
+        let id = patron(&db.store, a, "41", "Old Timer", "old@example.org");
+        let k = keys();
+        // As written before migration 000022: under the library key, no key in the key store.
+        let name = k.encrypt(a, "name", "Old Timer").unwrap();
+        let card = k.encrypt(a, "card", "41").unwrap();
+        let email = k.encrypt(a, "email", "old@example.org").unwrap();
+        let address = k.encrypt(a, "address", "1 Main St").unwrap();
+        let phone = k.encrypt(a, "phone", "555-0100").unwrap();
+        let birth = k.encrypt(a, "birth_date", "1990-05-01").unwrap();
+        diesel::sql_query(
+            "UPDATE patrons SET name_sealed = $1, card_sealed = $2, email_sealed = $3, \
+             address_sealed = $4, phone_sealed = $5, birth_date_sealed = $6",
+        )
+        .bind::<Text, _>(name)
+        .bind::<Text, _>(card)
+        .bind::<Text, _>(email)
+        .bind::<Text, _>(address)
+        .bind::<Text, _>(phone)
+        .bind::<Text, _>(birth)
+        .execute(&mut db.raw)
+        .unwrap();
+        diesel::sql_query("DELETE FROM keystore.patron_keys")
+            .execute(&mut db.raw)
+            .unwrap();
+        let before = db.store.read(a, |tx| patrons::get(tx, &k, id)).unwrap();
+        assert_eq!(before.data.name, "Old Timer", "[{}]", db.backend);
+        let change = PatronChange {
+            name: Some("Old Timer Jr.".into()),
+            ..Default::default()
+        };
+        let after = db
+            .store
+            .write(a, |tx| patrons::update(tx, &k, id, &change, now()))
+            .unwrap();
+        assert_eq!(after.data.name, "Old Timer Jr.", "[{}]", db.backend);
+        assert_eq!(after.data.email, before.data.email, "[{}]", db.backend);
+        // Deleting it now erases the new key as well.
+        db.store.write(a, |tx| patrons::delete(tx, id)).unwrap();
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let left: N = diesel::sql_query("SELECT COUNT(*) AS n FROM keystore.patron_keys")
+            .get_result(&mut db.raw)
+            .unwrap();
+        assert_eq!(left.n, 0, "[{}]", db.backend);
     }
 }

@@ -3,8 +3,8 @@
 use clap::Parser;
 use std::process::ExitCode;
 use tenant_api::cli::{
-    self, AuditCommand, Cli, Command, DirectoryCommand, MailCommand, Outcome, RetentionCommand,
-    VendorsCommand,
+    self, AuditCommand, Cli, Command, DirectoryCommand, KeysCommand, MailCommand, Outcome,
+    RetentionCommand, VendorsCommand,
 };
 use tenant_api::settings::Settings;
 
@@ -56,6 +56,14 @@ async fn dispatch(command: Command, settings: Settings) -> Outcome {
                     json,
                 },
         } => cli::retention::run(&settings, apply, library.as_deref(), json),
+        Command::Keys {
+            command:
+                KeysCommand::Rotate {
+                    library,
+                    batch,
+                    json,
+                },
+        } => cli::keys::rotate(&settings, library.as_deref(), batch, json),
         Command::Mail {
             command: MailCommand::Ingest { maildir },
         } => cli::mail::ingest(&settings, maildir.as_deref()),

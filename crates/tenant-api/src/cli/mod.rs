@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod directory;
+pub mod keys;
 pub mod mail;
 pub mod retention;
 pub mod server;
@@ -89,6 +90,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Encryption keys: re-seal what is not under the current one.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Inbound mail and the outbox.
     Mail {
         /// What to do with it.
@@ -142,6 +149,27 @@ pub enum RetentionCommand {
         #[arg(long)]
         library: Option<String>,
         /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custodian keys …`
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Seal every patron's key again under the current library key
+    /// (encryption.current_key), move patron fields from before per-patron
+    /// keys under their patron's key, and seal every other value under an
+    /// old key again. In batches, each its own transaction; a rerun continues
+    /// where a stopped run ended, and does nothing when nothing is left.
+    Rotate {
+        /// Only this library (its slug); default: every library and the consortium.
+        #[arg(long)]
+        library: Option<String>,
+        /// Values per batch (each batch one transaction).
+        #[arg(long, default_value_t = custody::keys::DEFAULT_BATCH)]
+        batch: i64,
+        /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
     },
