@@ -874,3 +874,30 @@ pub fn consents(
         )
         .collect()
 }
+
+/// Patrons of the scoped library with an email address, by id after `after`,
+/// at most `limit`, with only the address opened: what a notice to every
+/// patron streams through.
+pub fn emails_after(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    after: PatronId,
+    limit: i64,
+) -> StoreResult<Vec<(PatronId, String)>> {
+    let lib = tx.library_id();
+    let rows: Vec<(i64, Option<String>)> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.gt(after.0))
+        .filter(patrons::email_sealed.is_not_null())
+        .select((patrons::id, patrons::email_sealed))
+        .order(patrons::id)
+        .limit(limit)
+        .load(tx.conn())?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, sealed) in rows {
+        if let Some(email) = open_opt(keys, lib, "email", sealed.as_deref())? {
+            out.push((PatronId(id), email));
+        }
+    }
+    Ok(out)
+}
