@@ -177,7 +177,8 @@ impl Application {
         // transaction of what causes them.
         let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
             .with_release_notifier(Arc::new(mailroom.clone()))
-            .with_vendor_notifier(Arc::new(mailroom.clone()));
+            .with_vendor_notifier(Arc::new(mailroom.clone()))
+            .with_policy_notifier(Arc::new(mailroom.clone()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut mail_workers = crate::mail::spawn_workers(
             &mailroom,
