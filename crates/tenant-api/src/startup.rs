@@ -421,6 +421,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::legal_settings::configure)
                     .configure(routes::statistics::configure)
                     .configure(routes::retention::configure)
+                    .configure(routes::privacy_policy::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),
