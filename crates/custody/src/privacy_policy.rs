@@ -156,6 +156,8 @@ pub struct CurrentPolicy {
     pub children: String,
     /// `first_name_only` or `first_name_last_initial`.
     pub children_naming: ChildNaming,
+    /// How custodian would show Ada Lovelace, a child, in public here.
+    pub children_example: String,
     /// The optional uses, each one a patron may opt out of.
     pub uses: Vec<UseView>,
     /// The vendors under contract today.
@@ -655,6 +657,10 @@ pub fn public(custody: &Custody, slug: &str) -> CustodyResult<PublicPolicy> {
         recipients: rules.recipients,
         children: rules.children,
         children_naming: doc.children_naming(),
+        children_example: policy::minors::public_display_name(
+            "Ada Lovelace",
+            doc.children_naming(),
+        ),
         uses: doc.uses().iter().map(UseView::from).collect(),
         vendors,
     };
