@@ -19,6 +19,7 @@ mod legal_report;
 mod operations;
 mod patrons;
 mod people;
+mod privacy_policy;
 mod retention;
 mod sign_in;
 mod sip2;

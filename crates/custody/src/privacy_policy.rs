@@ -682,6 +682,27 @@ pub fn public(custody: &Custody, slug: &str) -> CustodyResult<PublicPolicy> {
     })
 }
 
+/// The public policy and, between two versions (by default the last two),
+/// its difference: what the public page shows.
+pub fn public_page(
+    custody: &Custody,
+    slug: &str,
+    between: Option<(i64, i64)>,
+) -> CustodyResult<(PublicPolicy, Option<Difference>)> {
+    let policy = public(custody, slug)?;
+    let between = between.or_else(|| {
+        policy
+            .versions
+            .first()
+            .map(|earlier| (earlier.version, policy.current.version))
+    });
+    let difference = match between {
+        Some((from, to)) => Some(difference(custody, slug, from, to)?),
+        None => None,
+    };
+    Ok((policy, difference))
+}
+
 /// The line-by-line difference between two published versions of a library's policy.
 pub fn difference(custody: &Custody, slug: &str, from: i64, to: i64) -> CustodyResult<Difference> {
     let library = library_by_slug(custody, slug)?;

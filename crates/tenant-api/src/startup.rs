@@ -399,6 +399,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::directory::configure_root)
             .configure(routes::web::configure_root)
             .configure(routes::vendors::configure_root)
+            .configure(routes::privacy_policy::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
             .service(
                 web::scope("/api/v1")

@@ -29,6 +29,7 @@ pub mod signin;
 pub mod staff;
 pub mod statistics;
 pub mod vendor_admin;
+pub mod privacy_policy;
 pub mod vendors;
 
 use crate::error::ApiError;

@@ -98,6 +98,40 @@ pub async fn dismiss(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Which two versions the page compares, if the reader chose.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The older version.
+    pub from: Option<i64>,
+    /// The newer version.
+    pub to: Option<i64>,
+}
+
+/// `/libraries/{slug}/privacy`: the same as the JSON, with a difference
+/// between two versions (the last two unless chosen); no sign-in.
+pub async fn public_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (custody, slug) = (state.custody.clone(), path.into_inner());
+    let between = q.from.zip(q.to);
+    let (policy, difference) =
+        blocking(move || Ok(pp::public_page(&custody, &slug, between)?)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(crate::pages::HTML)
+        .body(crate::pages::privacy_policy::public_page(
+            &policy,
+            difference.as_ref(),
+        )?))
+}
+
+/// Registers the public privacy policy page at the site root.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries/{library}/privacy", get => public_page));
+}
+
 /// Registers the privacy policy endpoints under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/libraries/{library}/privacy-policy/versions", post => publish))
