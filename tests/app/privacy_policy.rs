@@ -342,12 +342,11 @@ fn an_opt_out_is_recorded_with_its_version_and_obeyed_by_a_vendor_check() {
         unknown.assert_problem(400, "invalid-parameter");
 
         // In the consent ledger, with the version.
-        let staff = member(&app, "harbor", "staff");
         let profile = get(
             &app.url(&format!(
                 "/api/v1/libraries/harbor/patrons/{out}?purpose=checking+consents"
             )),
-            Some(&staff),
+            Some(&admin),
         );
         assert_eq!(profile.status, 200, "[{backend}] {:?}", profile.body);
         let consents = profile.body["consents"].to_string();
