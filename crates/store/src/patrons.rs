@@ -901,3 +901,52 @@ pub fn emails_after(
     }
     Ok(out)
 }
+
+/// Registers many patrons in the scoped library at once (a bulk load: ids
+/// in one round trip, a thousand rows a statement), all with the same PIN
+/// hash; returns their ids. A card number already in use is a conflict and
+/// nothing of the batch is kept (the caller's transaction rolls back).
+pub fn create_many(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    all: &[PatronData],
+    pin_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Vec<PatronId>> {
+    let lib = tx.library_id();
+    let ids = sequence::allocate(tx, IdSpace::Patrons, all.len())?;
+    let mut rows = Vec::with_capacity(all.len());
+    for (data, id) in all.iter().zip(&ids) {
+        let birth = data.birth_date.map(|d| d.to_string());
+        rows.push((
+            (
+                patrons::library_id.eq(lib.0),
+                patrons::id.eq(*id),
+                patrons::card_index.eq(keys.blind_index(BlindKind::Card, &data.card_number)),
+                patrons::card_last4.eq(last4(&data.card_number)),
+                patrons::card_sealed.eq(seal(keys, lib, "card", &data.card_number)?),
+                patrons::pin_hash.eq(pin_hash.to_owned()),
+                patrons::name_sealed.eq(seal(keys, lib, "name", &data.name)?),
+                patrons::address_sealed.eq(seal_opt(keys, lib, "address", data.address.as_deref())?),
+            ),
+            (
+                patrons::email_index.eq(data
+                    .email
+                    .as_deref()
+                    .map(|e| keys.blind_index(BlindKind::Email, e))),
+                patrons::email_sealed.eq(seal_opt(keys, lib, "email", data.email.as_deref())?),
+                patrons::phone_sealed.eq(seal_opt(keys, lib, "phone", data.phone.as_deref())?),
+                patrons::birth_date_sealed.eq(seal_opt(keys, lib, "birth_date", birth.as_deref())?),
+                patrons::guardian_sealed.eq(seal_opt(keys, lib, "guardian", data.guardian.as_deref())?),
+                patrons::created_at.eq(now),
+                patrons::updated_at.eq(now),
+            ),
+        ));
+    }
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(tx.conn(), |c| diesel::insert_into(patrons::table)
+            .values(chunk.to_vec())
+            .execute(c))?;
+    }
+    Ok(ids.into_iter().map(PatronId).collect())
+}
