@@ -487,6 +487,37 @@ pub fn publish(
     })
 }
 
+/// Where the admin's next version starts: the version in force as TOML, or
+/// the jurisdiction's shipped document when none was published.
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    /// The version in force; 0 for none.
+    pub current_version: i64,
+    /// Its document, TOML.
+    pub document_toml: String,
+    /// Its uses' keys, which a new version need not list again.
+    pub current_uses: Vec<String>,
+}
+
+/// The starting point of the admin's next version.
+pub fn draft(custody: &Custody, who: &StaffMember) -> CustodyResult<Draft> {
+    admin_only(who)?;
+    let current = custody.store().read(who.library.id, sql::current)?;
+    match current {
+        Some(v) => Ok(Draft {
+            current_version: v.version,
+            current_uses: parse_stored(&v)?.uses().iter().map(|u| u.key.clone()).collect(),
+            document_toml: v.document,
+        }),
+        None => Ok(Draft {
+            current_version: 0,
+            document_toml: policy::document::shipped_toml(jurisdiction_of(&who.library)?)
+                .to_owned(),
+            current_uses: Vec::new(),
+        }),
+    }
+}
+
 /// Why a version was not published.
 #[derive(Debug)]
 pub enum PublishError {
@@ -734,25 +765,28 @@ pub fn public_name(custody: &Custody, library: &Library, full_name: &str) -> Cus
 
 /// The notice a patron has not dismissed: the newest version that added uses.
 pub fn my_notice(custody: &Custody, me: &PatronSelf) -> CustodyResult<Option<PatronNotice>> {
-    custody.store().read(me.library, |tx| {
-        let dismissed = sql::dismissed(tx, me.patron)?.unwrap_or(0);
-        let Some(v) = sql::noticed_versions(tx)?.into_iter().next() else {
-            return Ok(None);
-        };
-        if v.version <= dismissed {
-            return Ok(None);
-        }
-        let doc = parse_stored(&v)?;
-        Ok(Some(PatronNotice {
-            version: v.version,
-            summary: v.summary.clone(),
-            new_uses: split_uses(&v.new_uses)
-                .iter()
-                .filter_map(|k| doc.optional_use(k).map(UseView::from))
-                .collect(),
-            published_at: v.published_at,
-        }))
-    })
+    custody.store().read(me.library, |tx| notice_in(tx, me.patron))
+}
+
+/// [`my_notice`] inside the caller's transaction.
+pub fn notice_in(tx: &mut LibraryTx<'_>, patron: PatronId) -> CustodyResult<Option<PatronNotice>> {
+    let dismissed = sql::dismissed(tx, patron)?.unwrap_or(0);
+    let Some(v) = sql::noticed_versions(tx)?.into_iter().next() else {
+        return Ok(None);
+    };
+    if v.version <= dismissed {
+        return Ok(None);
+    }
+    let doc = parse_stored(&v)?;
+    Ok(Some(PatronNotice {
+        version: v.version,
+        summary: v.summary.clone(),
+        new_uses: split_uses(&v.new_uses)
+            .iter()
+            .filter_map(|k| doc.optional_use(k).map(UseView::from))
+            .collect(),
+        published_at: v.published_at,
+    }))
 }
 
 /// Dismisses the notice of `version` (and every earlier one) for the patron.
@@ -774,7 +808,8 @@ fn library_of(custody: &Custody, id: LibraryId) -> CustodyResult<Library> {
         .consortium(store::Access::Read, |c| store::libraries::by_id(c, id))?)
 }
 
-fn opt_outs_in(
+/// A patron's choices on the current policy's uses, inside the caller's transaction.
+pub fn opt_outs_in(
     tx: &mut LibraryTx<'_>,
     library: &Library,
     patron: PatronId,
