@@ -35,6 +35,7 @@ mod web_directory_admin;
 mod web_legal;
 mod web_my;
 mod web_pages;
+mod web_privacy;
 mod web_patrons;
 mod web_requests;
 mod web_retention;
