@@ -175,10 +175,10 @@ pub fn as_lines(doc: &PolicyDocument) -> Vec<String> {
         ("Optional uses", &r.uses),
     ] {
         out.push(format!("{title}:"));
-        out.extend(items.iter().map(|i| format!("- {i}")));
+        out.extend(items.iter().map(|i| format!("• {i}")));
     }
     out.push("Children:".to_owned());
-    out.push(format!("- {}", r.children));
+    out.push(format!("• {}", r.children));
     out
 }
 
