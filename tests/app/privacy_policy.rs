@@ -143,8 +143,13 @@ fn a_published_version_is_public_with_its_difference() {
         let recipients = current["recipients"].to_string();
         assert!(recipients.contains("RSMo 182.817"), "{recipients}");
         let kept = current["kept"].to_string();
-        assert!(kept.contains("Holds and interlibrary loans: deleted 7 days"), "{kept}");
-        assert!(current["collected"].as_array().is_some_and(|c| !c.is_empty()));
+        assert!(
+            kept.contains("Holds and interlibrary loans: deleted 7 days"),
+            "{kept}"
+        );
+        assert!(current["collected"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()));
         assert!(current["vendors"].as_array().is_some());
         let earlier = shown.body["versions"].as_array().unwrap();
         assert_eq!(earlier.len(), 1);
@@ -237,7 +242,9 @@ fn the_notice_reaches_every_patron_with_an_email_and_no_one_else_once() {
         let mut to = mail_to(&app);
         to.sort();
         assert_eq!(
-            to.iter().map(|t| t.trim_matches(['<', '>'])).collect::<Vec<_>>(),
+            to.iter()
+                .map(|t| t.trim_matches(['<', '>']))
+                .collect::<Vec<_>>(),
             [
                 "p41000000001@example.org",
                 "p41000000002@example.org",
@@ -253,7 +260,10 @@ fn the_notice_reaches_every_patron_with_an_email_and_no_one_else_once() {
         let text = one.text();
         assert!(text.contains("A monthly newsletter"), "[{backend}] {text}");
         assert!(text.contains("/my"), "[{backend}] {text}");
-        assert!(text.contains("/libraries/harbor/privacy"), "[{backend}] {text}");
+        assert!(
+            text.contains("/libraries/harbor/privacy"),
+            "[{backend}] {text}"
+        );
 
         // A rerun (after a crash, say) tells no one twice.
         let again = tenant_api::cli::privacy_policy::run(&app.settings)
@@ -268,8 +278,11 @@ fn the_notice_reaches_every_patron_with_an_email_and_no_one_else_once() {
         assert_eq!(n.status, 200, "[{backend}] {:?}", n.body);
         assert_eq!(n.body["notice"]["version"], 1);
         assert_eq!(n.body["notice"]["new_uses"][0]["key"], "newsletter");
-        me.post("/api/v1/patron/me/policy-notice/dismiss", &json!({"version": 1}))
-            .assert_status(204);
+        me.post(
+            "/api/v1/patron/me/policy-notice/dismiss",
+            &json!({"version": 1}),
+        )
+        .assert_status(204);
         let n = me.get("/api/v1/patron/me/policy-notice");
         assert_eq!(n.body["notice"], Value::Null, "[{backend}]");
     });
@@ -334,11 +347,17 @@ fn an_opt_out_is_recorded_with_its_version_and_obeyed_by_a_vendor_check() {
         let shown = me.get("/api/v1/patron/me/opt-outs");
         assert_eq!(shown.status, 200, "[{backend}] {:?}", shown.body);
         assert_eq!(shown.body["opt_outs"], json!({"reading_program": false}));
-        let set = me.put("/api/v1/patron/me/opt-outs", &json!({"reading_program": true}));
+        let set = me.put(
+            "/api/v1/patron/me/opt-outs",
+            &json!({"reading_program": true}),
+        );
         assert_eq!(set.status, 200, "[{backend}] {:?}", set.body);
         assert_eq!(set.body["opt_outs"], json!({"reading_program": true}));
         assert_eq!(set.body["version"], 1);
-        let unknown = me.put("/api/v1/patron/me/opt-outs", &json!({"telemarketing": true}));
+        let unknown = me.put(
+            "/api/v1/patron/me/opt-outs",
+            &json!({"telemarketing": true}),
+        );
         unknown.assert_problem(400, "invalid-parameter");
 
         // In the consent ledger, with the version.
@@ -359,12 +378,23 @@ fn an_opt_out_is_recorded_with_its_version_and_obeyed_by_a_vendor_check() {
         // The vendor whose contract serves that use: not valid for them, valid for the other.
         let refused = check(&app, &key, "41000000011");
         assert_eq!(refused.status, 200, "[{backend}] {:?}", refused.body);
-        assert_eq!(refused.body["valid"], false, "[{backend}] {:?}", refused.body);
+        assert_eq!(
+            refused.body["valid"], false,
+            "[{backend}] {:?}",
+            refused.body
+        );
         let allowed = check(&app, &key, "41000000012");
-        assert_eq!(allowed.body["valid"], true, "[{backend}] {:?}", allowed.body);
+        assert_eq!(
+            allowed.body["valid"], true,
+            "[{backend}] {:?}",
+            allowed.body
+        );
 
         // Opting back in is recorded too, and the vendor sees them again.
-        let back = me.put("/api/v1/patron/me/opt-outs", &json!({"reading_program": false}));
+        let back = me.put(
+            "/api/v1/patron/me/opt-outs",
+            &json!({"reading_program": false}),
+        );
         assert_eq!(back.body["opt_outs"], json!({"reading_program": false}));
         assert_eq!(check(&app, &key, "41000000011").body["valid"], true);
     });
@@ -373,7 +403,9 @@ fn an_opt_out_is_recorded_with_its_version_and_obeyed_by_a_vendor_check() {
 #[test]
 fn a_child_is_named_by_each_library_s_rule_in_public() {
     each_backend(|backend| {
-        let app = TestApp::builder(backend).with_library("midcontinent").spawn();
+        let app = TestApp::builder(backend)
+            .with_library("midcontinent")
+            .spawn();
         let admin = app.sign_in("admin.midcontinent@testkit.test");
         let r = publish(
             &app,
@@ -391,8 +423,7 @@ fn a_child_is_named_by_each_library_s_rule_in_public() {
         // A library that publishes nothing keeps first name and last initial.
         let river = get(&public_url(&app, "riverbend"), None);
         assert_eq!(
-            river.body["current"]["children_naming"],
-            "first_name_last_initial",
+            river.body["current"]["children_naming"], "first_name_last_initial",
             "[{backend}]"
         );
         assert_eq!(river.body["current"]["children_example"], "Ada L.");

@@ -410,7 +410,11 @@ pub fn check(
     Ok((text, doc))
 }
 
-fn retention_rows(custody: &Custody, library: &Library, doc: &PolicyDocument) -> CustodyResult<Vec<StoredPeriod>> {
+fn retention_rows(
+    custody: &Custody,
+    library: &Library,
+    doc: &PolicyDocument,
+) -> CustodyResult<Vec<StoredPeriod>> {
     let base = *custody.policies().for_library(library)?.1.schedule();
     Ok(policy::records::RecordKind::ALL
         .into_iter()
@@ -443,7 +447,8 @@ pub fn publish(
     let library = &who.library;
     let previous = custody.store().read(library.id, sql::current)?;
     let previous_doc = previous.as_ref().map(parse_stored).transpose()?;
-    let (text, doc) = check(library, previous_doc.as_ref(), input).map_err(PublishError::Refused)?;
+    let (text, doc) =
+        check(library, previous_doc.as_ref(), input).map_err(PublishError::Refused)?;
     let periods = retention_rows(custody, library, &doc)?;
     let now = Utc::now().naive_utc();
     let new_uses = input.new_uses.join(",");
@@ -506,7 +511,11 @@ pub fn draft(custody: &Custody, who: &StaffMember) -> CustodyResult<Draft> {
     match current {
         Some(v) => Ok(Draft {
             current_version: v.version,
-            current_uses: parse_stored(&v)?.uses().iter().map(|u| u.key.clone()).collect(),
+            current_uses: parse_stored(&v)?
+                .uses()
+                .iter()
+                .map(|u| u.key.clone())
+                .collect(),
             document_toml: v.document,
         }),
         None => Ok(Draft {
@@ -603,10 +612,8 @@ fn queue_batch(
     };
     let ids: Vec<PatronId> = batch.iter().map(|(p, _)| *p).collect();
     let told = sql::already_noticed(tx, notice.version, &ids)?;
-    let (who, to): (Vec<PatronId>, Vec<String>) = batch
-        .into_iter()
-        .filter(|(p, _)| !told.contains(p))
-        .unzip();
+    let (who, to): (Vec<PatronId>, Vec<String>) =
+        batch.into_iter().filter(|(p, _)| !told.contains(p)).unzip();
     if who.is_empty() {
         return Ok((0, Some(last)));
     }
@@ -633,11 +640,9 @@ fn queue_batch(
 /// Finishes every library's interrupted notices (a crash mid-queue); returns
 /// how many messages it queued.
 pub fn resume_notices(custody: &Custody) -> CustodyResult<u64> {
-    let libraries = custody
-        .store()
-        .consortium(store::Access::Read, |c| {
-            store::libraries::list(c, None, i64::from(u16::MAX))
-        })?;
+    let libraries = custody.store().consortium(store::Access::Read, |c| {
+        store::libraries::list(c, None, i64::from(u16::MAX))
+    })?;
     let mut total = 0;
     for library in libraries {
         let versions = custody.store().read(library.id, sql::noticed_versions)?;
@@ -765,7 +770,9 @@ pub fn public_name(custody: &Custody, library: &Library, full_name: &str) -> Cus
 
 /// The notice a patron has not dismissed: the newest version that added uses.
 pub fn my_notice(custody: &Custody, me: &PatronSelf) -> CustodyResult<Option<PatronNotice>> {
-    custody.store().read(me.library, |tx| notice_in(tx, me.patron))
+    custody
+        .store()
+        .read(me.library, |tx| notice_in(tx, me.patron))
 }
 
 /// [`my_notice`] inside the caller's transaction.
@@ -821,9 +828,7 @@ pub fn opt_outs_in(
         .uses()
         .iter()
         .map(|u| {
-            let out = chosen
-                .iter()
-                .any(|c| c.use_key == u.key && c.opted_out);
+            let out = chosen.iter().any(|c| c.use_key == u.key && c.opted_out);
             (u.key.clone(), out)
         })
         .collect();

@@ -346,29 +346,28 @@ pub fn create(custody: &Custody, who: &StaffMember, c: NewContract) -> CustodyRe
             "the contract cannot end before it starts; give contract_ends on or after contract_starts",
         ));
     }
-    let new = NewVendor {
-        name: text("name", c.name, 200)?,
-        service: text("service", c.service, 200)?,
-        privacy_policy_url: url(c.privacy_policy_url)?,
-        contract_starts: starts.format("%Y-%m-%d").to_string(),
-        contract_ends: ends.format("%Y-%m-%d").to_string(),
-        fields: check_fields(&c.fields)?,
-        purpose: text("purpose", c.purpose, 500)?,
-        erasure_contact: match c.erasure_contact {
-            Some(e) if !e.trim().is_empty() => Some(text("erasure_contact", Some(e), 320)?),
-            _ => None,
-        },
-        use_key: match c.use_key.as_deref().map(str::trim) {
-            Some("") | None => None,
-            Some(k) if policy::document::is_use_key(k) => Some(k.to_owned()),
-            Some(_) => {
-                return Err(invalid(
+    let new =
+        NewVendor {
+            name: text("name", c.name, 200)?,
+            service: text("service", c.service, 200)?,
+            privacy_policy_url: url(c.privacy_policy_url)?,
+            contract_starts: starts.format("%Y-%m-%d").to_string(),
+            contract_ends: ends.format("%Y-%m-%d").to_string(),
+            fields: check_fields(&c.fields)?,
+            purpose: text("purpose", c.purpose, 500)?,
+            erasure_contact: match c.erasure_contact {
+                Some(e) if !e.trim().is_empty() => Some(text("erasure_contact", Some(e), 320)?),
+                _ => None,
+            },
+            use_key: match c.use_key.as_deref().map(str::trim) {
+                Some("") | None => None,
+                Some(k) if policy::document::is_use_key(k) => Some(k.to_owned()),
+                Some(_) => return Err(invalid(
                     "use",
                     "name a use of the library's privacy policy: lowercase letters, digits and _",
-                ))
-            }
-        },
-    };
+                )),
+            },
+        };
     let now = Utc::now().naive_utc();
     let v = custody.store().write(who.library.id, |tx| {
         let id = sql::insert(tx, &new, now)?;

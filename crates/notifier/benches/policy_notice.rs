@@ -107,7 +107,10 @@ fn main() {
     let started = Instant::now();
     let queued = queue_notice(&custody, &library, version).expect("queue");
     let took = started.elapsed().as_secs_f64();
-    assert_eq!(queued.queued as usize, n, "every patron with an email is told");
+    assert_eq!(
+        queued.queued as usize, n,
+        "every patron with an email is told"
+    );
     println!(
         "queue time: {n} notices in {took:.2} s ({:.0} a second, batches of {})",
         n as f64 / took,

@@ -35,10 +35,7 @@ pub fn render(m: &PolicyNotice, base: &str) -> Result<Rendered, askama::Error> {
     let policy = format!("{base}/libraries/{}/privacy", m.slug);
     Ok(Rendered {
         template: "policy_notice",
-        subject: format!(
-            "{} changed its privacy policy: you may opt out",
-            m.library
-        ),
+        subject: format!("{} changed its privacy policy: you may opt out", m.library),
         text: Text {
             m,
             my: &my,

@@ -693,7 +693,9 @@ mod tests {
         assert_eq!(doc.text(), "We keep little.");
         assert_eq!(doc.uses().len(), 1);
         assert!(doc.optional_use("newsletter").is_some());
-        let bad = err("jurisdiction = \"kansas\"\n[[uses]]\nkey = \"News Letter\"\ndescription = \"x\"\n");
+        let bad = err(
+            "jurisdiction = \"kansas\"\n[[uses]]\nkey = \"News Letter\"\ndescription = \"x\"\n",
+        );
         assert!(matches!(bad, DocumentError::Invalid { ref key, .. } if key == "uses[0].key"));
         let twice = err("jurisdiction = \"kansas\"\n[[uses]]\nkey = \"a\"\ndescription = \"x\"\n[[uses]]\nkey = \"a\"\ndescription = \"y\"\n");
         assert!(twice.to_string().contains("named twice"));

@@ -301,7 +301,13 @@ mod tests {
             .collect();
         assert_eq!(
             shown,
-            ["same:one", "added:2", "removed:two", "same:three", "added:four"]
+            [
+                "same:one",
+                "added:2",
+                "removed:two",
+                "same:three",
+                "added:four"
+            ]
         );
     }
 

@@ -927,7 +927,12 @@ pub fn create_many(
                 patrons::card_sealed.eq(seal(keys, lib, "card", &data.card_number)?),
                 patrons::pin_hash.eq(pin_hash.to_owned()),
                 patrons::name_sealed.eq(seal(keys, lib, "name", &data.name)?),
-                patrons::address_sealed.eq(seal_opt(keys, lib, "address", data.address.as_deref())?),
+                patrons::address_sealed.eq(seal_opt(
+                    keys,
+                    lib,
+                    "address",
+                    data.address.as_deref(),
+                )?),
             ),
             (
                 patrons::email_index.eq(data
@@ -937,7 +942,12 @@ pub fn create_many(
                 patrons::email_sealed.eq(seal_opt(keys, lib, "email", data.email.as_deref())?),
                 patrons::phone_sealed.eq(seal_opt(keys, lib, "phone", data.phone.as_deref())?),
                 patrons::birth_date_sealed.eq(seal_opt(keys, lib, "birth_date", birth.as_deref())?),
-                patrons::guardian_sealed.eq(seal_opt(keys, lib, "guardian", data.guardian.as_deref())?),
+                patrons::guardian_sealed.eq(seal_opt(
+                    keys,
+                    lib,
+                    "guardian",
+                    data.guardian.as_deref(),
+                )?),
                 patrons::created_at.eq(now),
                 patrons::updated_at.eq(now),
             ),

@@ -263,7 +263,9 @@ impl ApiError {
                 "contract-not-running",
                 "The vendor's contract is not running",
             ),
-            ApiError::PolicyRefused { clause: Some(_), .. } => (
+            ApiError::PolicyRefused {
+                clause: Some(_), ..
+            } => (
                 "policy-loosens-statute",
                 "The policy would loosen what the law or the library's rules require",
             ),

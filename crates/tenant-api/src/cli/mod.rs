@@ -8,9 +8,9 @@ pub mod accounts;
 pub mod audit;
 pub mod directory;
 pub mod mail;
+pub mod privacy_policy;
 pub mod retention;
 pub mod server;
-pub mod privacy_policy;
 pub mod vendors;
 
 use crate::settings::Settings;

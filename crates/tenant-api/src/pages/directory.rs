@@ -356,7 +356,9 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
             "{html}"
         );
         assert!(
-            html.contains("<a href=\"/libraries/riverbend/privacy\">The library's privacy policy</a>"),
+            html.contains(
+                "<a href=\"/libraries/riverbend/privacy\">The library's privacy policy</a>"
+            ),
             "{html}"
         );
     }

@@ -23,13 +23,13 @@ pub mod my;
 pub mod nav;
 pub mod paging;
 pub mod patrons;
+pub mod privacy_policy;
 pub mod requests;
 pub mod retention;
 pub mod signin;
 pub mod staff;
 pub mod statistics;
 pub mod vendor_admin;
-pub mod privacy_policy;
 pub mod vendors;
 
 use crate::error::ApiError;

@@ -260,7 +260,12 @@ pub fn home(
             .map(|u| UseChoice {
                 key: &u.key,
                 description: &u.description,
-                opted_out: overview.opt_outs.opt_outs.get(&u.key).copied().unwrap_or(false),
+                opted_out: overview
+                    .opt_outs
+                    .opt_outs
+                    .get(&u.key)
+                    .copied()
+                    .unwrap_or(false),
                 id: format!("use-{}", u.key),
             })
             .collect(),

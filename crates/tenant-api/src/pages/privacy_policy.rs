@@ -6,10 +6,10 @@ use super::filters;
 use super::form::Field;
 use super::layout::{Layout, SessionBar, DIRECTORY_NAV};
 use super::nav;
-use policy::staff::LibraryRole;
 use crate::error::ApiError;
 use askama::Template;
 use custody::privacy_policy::{Difference, PublicPolicy};
+use policy::staff::LibraryRole;
 
 #[derive(Template)]
 #[template(path = "privacy/public.html")]

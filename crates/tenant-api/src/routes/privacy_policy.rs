@@ -27,7 +27,10 @@ pub async fn publish(
 }
 
 /// The policy in force in plain words and every earlier version; no sign-in.
-pub async fn public(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn public(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (custody, slug) = (state.custody.clone(), path.into_inner());
     let policy = blocking(move || Ok(pp::public(&custody, &slug)?)).await?;
     Ok(HttpResponse::Ok().json(policy))
@@ -119,12 +122,9 @@ pub async fn public_page(
     let between = q.from.zip(q.to);
     let (policy, difference) =
         blocking(move || Ok(pp::public_page(&custody, &slug, between)?)).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(crate::pages::HTML)
-        .body(crate::pages::privacy_policy::public_page(
-            &policy,
-            difference.as_ref(),
-        )?))
+    Ok(HttpResponse::Ok().content_type(crate::pages::HTML).body(
+        crate::pages::privacy_policy::public_page(&policy, difference.as_ref())?,
+    ))
 }
 
 /// Registers the public privacy policy page at the site root.

@@ -64,7 +64,9 @@ pub async fn home(
     let library = library_of(&state, &patron).await?;
     let bar = patron_bar(&req, &library.name)?;
     let flash = match q.done.as_deref() {
-        Some("dismissed") => Some("The notice is dismissed. The policy stays on the library's privacy page."),
+        Some("dismissed") => {
+            Some("The notice is dismissed. The policy stays on the library's privacy page.")
+        }
         Some("opt-outs") => Some("Your choices are saved and recorded with the policy's version."),
         _ => None,
     };
