@@ -104,6 +104,28 @@ fn main() {
     )
     .with_policy_notifier(Arc::new(room));
 
+    {
+        use custody::privacy_policy::{PolicyNotice, PolicyNotifier};
+        let notice = PolicyNotice {
+            library: "bench".into(),
+            slug: "bench".into(),
+            version,
+            summary: "We start a newsletter.".into(),
+            new_uses: Vec::new(),
+        };
+        let to: Vec<String> = (0..1_000).map(|i| format!("p{i}@bench.example")).collect();
+        let started = Instant::now();
+        let composed = custody
+            .policy_notifier()
+            .expect("notifier")
+            .compose_policy_notices(&notice, &to)
+            .expect("compose");
+        println!(
+            "compose: 1000 messages in {:.3} s ({} bytes each)",
+            started.elapsed().as_secs_f64(),
+            composed[0].message.len()
+        );
+    }
     let started = Instant::now();
     let queued = queue_notice(&custody, &library, version).expect("queue");
     let took = started.elapsed().as_secs_f64();

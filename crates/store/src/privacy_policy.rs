@@ -111,28 +111,6 @@ pub fn notice_cursor(tx: &mut LibraryTx<'_>, version: i64) -> StoreResult<Patron
     Ok(PatronId(last.unwrap_or(0)))
 }
 
-/// Of `patrons`, those a version's notice was already queued to.
-pub fn already_noticed(
-    tx: &mut LibraryTx<'_>,
-    version: i64,
-    patrons: &[PatronId],
-) -> StoreResult<Vec<PatronId>> {
-    let lib = tx.library_id().0;
-    let ids: Vec<i64> = patrons.iter().map(|p| p.0).collect();
-    let mut out = Vec::new();
-    // Bounded IN lists: SQLite allows 32,766 variables, PostgreSQL 65,535.
-    for chunk in ids.chunks(1_000) {
-        let found: Vec<i64> = policy_notices::table
-            .filter(policy_notices::library_id.eq(lib))
-            .filter(policy_notices::version.eq(version))
-            .filter(policy_notices::patron_id.eq_any(chunk))
-            .select(policy_notices::patron_id)
-            .load(tx.conn())?;
-        out.extend(found.into_iter().map(PatronId));
-    }
-    Ok(out)
-}
-
 /// Records that a version's notice was queued to each patron, with its outbox row.
 pub fn record_notices(
     tx: &mut LibraryTx<'_>,

@@ -1,3 +1,5 @@
+ALTER TABLE outbox ALTER COLUMN message_sealed SET STORAGE EXTENDED;
+ALTER TABLE outbox ALTER COLUMN envelope_sealed SET STORAGE EXTENDED;
 DROP TABLE patron_opt_outs;
 DROP TABLE policy_dismissals;
 DROP TABLE policy_notices;

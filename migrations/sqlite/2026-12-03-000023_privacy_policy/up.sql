@@ -22,7 +22,6 @@ CREATE TABLE policy_notices (
     outbox_id BIGINT NOT NULL,
     queued_at TIMESTAMP NOT NULL,
     PRIMARY KEY (library_id, version, patron_id),
-    FOREIGN KEY (library_id, version) REFERENCES privacy_policy_versions (library_id, version),
     FOREIGN KEY (library_id, patron_id) REFERENCES patrons (library_id, id) ON DELETE CASCADE
 );
 
