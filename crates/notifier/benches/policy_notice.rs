@@ -105,7 +105,7 @@ fn main() {
     .with_policy_notifier(Arc::new(room));
 
     {
-        use custody::privacy_policy::{PolicyNotice, PolicyNotifier};
+        use custody::privacy_policy::PolicyNotice;
         let notice = PolicyNotice {
             library: "bench".into(),
             slug: "bench".into(),
