@@ -25,6 +25,7 @@ pub mod libraries;
 pub mod me;
 pub mod patron_sessions;
 pub mod patrons;
+pub mod privacy_policy;
 pub mod records;
 pub mod retention;
 pub mod statistics;
@@ -54,6 +55,7 @@ pub struct Custody {
     policies: Arc<Policies>,
     release_notifier: Option<Arc<dyn legal::ReleaseNotifier>>,
     vendor_notifier: Option<Arc<dyn vendor_notices::VendorNotifier>>,
+    policy_notifier: Option<Arc<dyn privacy_policy::PolicyNotifier>>,
     counters: Arc<statistics::Counters>,
 }
 
@@ -66,6 +68,7 @@ impl Custody {
             policies,
             release_notifier: None,
             vendor_notifier: None,
+            policy_notifier: None,
             counters: Arc::new(statistics::Counters::new(true)),
         }
     }
@@ -110,6 +113,21 @@ impl Custody {
     ) -> Self {
         self.vendor_notifier = Some(notifier);
         self
+    }
+
+    /// Composes privacy policy notices through `notifier` (the mailroom);
+    /// without one, publishing a version that adds uses fails.
+    pub fn with_policy_notifier(
+        mut self,
+        notifier: Arc<dyn privacy_policy::PolicyNotifier>,
+    ) -> Self {
+        self.policy_notifier = Some(notifier);
+        self
+    }
+
+    /// What composes privacy policy notices, if anything does.
+    pub fn policy_notifier(&self) -> Option<&dyn privacy_policy::PolicyNotifier> {
+        self.policy_notifier.as_deref()
     }
 
     /// What sends vendor notices, if anything does.

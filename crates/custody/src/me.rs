@@ -324,16 +324,23 @@ pub struct Overview {
     pub consents: Vec<ConsentRecord>,
     /// How many records of each kind are linked to them, by kind name.
     pub record_kinds: Vec<(String, i64)>,
+    /// The notice of a policy version that added uses, until they dismiss it.
+    pub policy_notice: Option<crate::privacy_policy::PatronNotice>,
+    /// Their choices on the policy's optional uses.
+    pub opt_outs: crate::privacy_policy::OptOuts,
 }
 
 /// Everything held about the patron at a glance: [`profile`] with the
-/// consents and a count of the records (one read through the gate).
+/// consents, a count of the records, the policy notice not dismissed and
+/// the opt-outs (one read through the gate).
 pub fn overview(custody: &Custody, who: &PatronSelf) -> CustodyResult<Overview> {
-    custody.as_patron(who, "patron.self.read", |tx, keys, _, _| {
+    custody.as_patron(who, "patron.self.read", |tx, keys, library, _| {
         Ok(Overview {
             patron: patrons::get(tx, keys, who.patron)?,
             consents: patrons::consents(tx, keys, who.patron)?,
             record_kinds: records::kind_counts_for_patron(tx, who.patron)?,
+            policy_notice: crate::privacy_policy::notice_in(tx, who.patron)?,
+            opt_outs: crate::privacy_policy::opt_outs_in(tx, library, who.patron)?,
         })
     })
 }

@@ -416,6 +416,7 @@ mod tests {
                 erasure_contact: None,
                 created_at: t,
                 updated_at: t,
+                use_key: None,
             },
             notified_soon_at: soon.then_some(t),
             notified_ended_at: ended.then_some(t),

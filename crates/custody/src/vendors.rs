@@ -103,6 +103,10 @@ pub struct NewContract {
     /// Whom to tell when a patron is deleted.
     #[serde(default)]
     pub erasure_contact: Option<String>,
+    /// The optional use of the library's privacy policy the contract serves
+    /// (`reading_program`): a patron who opted out of it is not valid for it.
+    #[serde(default, rename = "use")]
+    pub use_key: Option<String>,
 }
 
 /// A change to a contract; absent fields stay.
@@ -144,6 +148,9 @@ pub struct VendorView {
     pub purpose: String,
     /// Whom to tell when a patron is deleted.
     pub erasure_contact: Option<String>,
+    /// The optional use it serves, if any.
+    #[serde(rename = "use")]
+    pub use_key: Option<String>,
     /// Whether the contract runs today.
     pub in_force: bool,
     /// When entered.
@@ -276,6 +283,7 @@ fn view(v: Vendor, today: NaiveDate) -> VendorView {
         contract_ends: v.contract_ends,
         purpose: v.purpose,
         erasure_contact: v.erasure_contact,
+        use_key: v.use_key,
         created_at: v.created_at,
         updated_at: v.updated_at,
     }
@@ -338,19 +346,28 @@ pub fn create(custody: &Custody, who: &StaffMember, c: NewContract) -> CustodyRe
             "the contract cannot end before it starts; give contract_ends on or after contract_starts",
         ));
     }
-    let new = NewVendor {
-        name: text("name", c.name, 200)?,
-        service: text("service", c.service, 200)?,
-        privacy_policy_url: url(c.privacy_policy_url)?,
-        contract_starts: starts.format("%Y-%m-%d").to_string(),
-        contract_ends: ends.format("%Y-%m-%d").to_string(),
-        fields: check_fields(&c.fields)?,
-        purpose: text("purpose", c.purpose, 500)?,
-        erasure_contact: match c.erasure_contact {
-            Some(e) if !e.trim().is_empty() => Some(text("erasure_contact", Some(e), 320)?),
-            _ => None,
-        },
-    };
+    let new =
+        NewVendor {
+            name: text("name", c.name, 200)?,
+            service: text("service", c.service, 200)?,
+            privacy_policy_url: url(c.privacy_policy_url)?,
+            contract_starts: starts.format("%Y-%m-%d").to_string(),
+            contract_ends: ends.format("%Y-%m-%d").to_string(),
+            fields: check_fields(&c.fields)?,
+            purpose: text("purpose", c.purpose, 500)?,
+            erasure_contact: match c.erasure_contact {
+                Some(e) if !e.trim().is_empty() => Some(text("erasure_contact", Some(e), 320)?),
+                _ => None,
+            },
+            use_key: match c.use_key.as_deref().map(str::trim) {
+                Some("") | None => None,
+                Some(k) if policy::document::is_use_key(k) => Some(k.to_owned()),
+                Some(_) => return Err(invalid(
+                    "use",
+                    "name a use of the library's privacy policy: lowercase letters, digits and _",
+                )),
+            },
+        };
     let now = Utc::now().naive_utc();
     let v = custody.store().write(who.library.id, |tx| {
         let id = sql::insert(tx, &new, now)?;
@@ -668,6 +685,38 @@ pub fn patron_status(
         },
     };
     let now = Utc::now().naive_utc();
+    if let (Subject::Patron(p), Some(use_key)) = (&subject, vendor.use_key.as_deref()) {
+        // A patron who opted out of the use this contract serves is not valid
+        // for it; the refusal is recorded like any other decision.
+        let refused = store.write(caller.library, |tx| {
+            let decision = crate::privacy_policy::use_allows(tx, &library, *p, use_key)?;
+            let policy::plain::UseDecision::Refuse(clause) = decision else {
+                return Ok::<_, CustodyError>(false);
+            };
+            if clause != Clause::OptedOutOfUse {
+                return Ok(false);
+            }
+            sql::touch_key(tx, &caller.key_id, now)?;
+            crate::gate::record(
+                tx,
+                &Entry {
+                    actor: &actor,
+                    action: "vendor.patron_status",
+                    subject: &subject,
+                    purpose: purpose.as_str(),
+                    ruling: Ruling {
+                        allowed: false,
+                        clause: clause.code(),
+                    },
+                },
+                now,
+            )?;
+            Ok(true)
+        })?;
+        if refused {
+            return Ok(PatronStatus::default());
+        }
+    }
     let key_id = caller.key_id.clone();
     let patron = match &subject {
         Subject::Patron(p) => Some(*p),

@@ -11,6 +11,7 @@ pub mod legal_release;
 pub mod maildir;
 pub mod message;
 pub mod patron_email;
+pub mod policy_notice;
 pub mod requests;
 pub mod sender;
 pub mod templates;

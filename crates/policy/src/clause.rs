@@ -82,11 +82,15 @@ pub enum Clause {
     RecordInUse,
     /// Library policy: the cost of a search for a legal request is charged to the requester.
     SearchCostCharged,
+    /// Library policy: a patron who opted out of an optional use of their data is left out of it.
+    OptedOutOfUse,
+    /// Library policy: data is used only for the purposes the published policy names.
+    UseNotInPolicy,
 }
 
 impl Clause {
     /// Every clause, for listing and for round-trip tests.
-    pub const ALL: [Clause; 35] = [
+    pub const ALL: [Clause; 37] = [
         Self::Mo182815LibraryRecord,
         Self::Mo182817ReleaseOnlyAsListed,
         Self::Mo182817WrittenRequest,
@@ -122,6 +126,8 @@ impl Clause {
         Self::ChargesUntilSettled,
         Self::RecordInUse,
         Self::SearchCostCharged,
+        Self::OptedOutOfUse,
+        Self::UseNotInPolicy,
     ];
 
     /// The stable machine-readable code stored in the audit log.
@@ -162,6 +168,8 @@ impl Clause {
             Self::ChargesUntilSettled => "library.retention.charges_until_settled",
             Self::RecordInUse => "library.retention.in_use",
             Self::SearchCostCharged => "library.search_cost_charged",
+            Self::OptedOutOfUse => "library.use_opted_out",
+            Self::UseNotInPolicy => "library.use_not_in_policy",
         }
     }
 
@@ -194,7 +202,7 @@ impl Clause {
             Self::GuardianOfMinor => "Library policy: a parent or guardian may see the records of a child below the library's age for guardian consent",
             Self::ChildrenSamePrivacy => "Library policy: children are afforded the same privacy and confidentiality in their use of the library as adults",
             Self::GuardianConsentToCollect => "Library policy: a parent or guardian gives online or written consent before personal information is collected from a child below the library's age",
-            Self::ChildDisplayName => "Library policy: a child is shown publicly by first name and last initial only",
+            Self::ChildDisplayName => "Library policy: a child is shown publicly only as the library's policy says: by first name alone, or by first name and last initial",
             Self::LastFourDigits => "Library policy: card numbers are revealed only as their last four digits",
             Self::PartialContact => "Library policy: email addresses and phone numbers are shown only partially outside the patron's own account",
             Self::ShortestTimePossible => "Library policy: personally identifiable information is retained for the shortest length of time possible",
@@ -203,6 +211,8 @@ impl Clause {
             Self::ChargesUntilSettled => "Library policy: a record of charges owed stays linked until settled and is unlinked once settled",
             Self::RecordInUse => "Library policy: a record still in use (an open loan, an upcoming event, an active card) stays linked",
             Self::SearchCostCharged => "Library policy: the cost of any search through patron records, even under court order, is charged to the entity demanding it",
+            Self::OptedOutOfUse => "Library policy: a patron may opt out of any optional use of their data the policy names, and is then left out of it",
+            Self::UseNotInPolicy => "Library policy: patrons' data is used only for the optional uses the published policy names",
         }
     }
 

@@ -7,6 +7,7 @@
 
 use crate::clause::Clause;
 use crate::jurisdiction::{Jurisdiction, Profile};
+use crate::minors::ChildNaming;
 use crate::records::{FieldSet, KindSet, RecordKind};
 use crate::retention::{RetentionRule, Schedule};
 use serde::Deserialize;
@@ -17,6 +18,14 @@ pub enum DocumentError {
     /// Not TOML, or a key or value the format does not know.
     #[error("policy document could not be read: {0}")]
     Syntax(String),
+    /// A value the format reads but the document may not hold (a use without a description).
+    #[error("{key}: {detail}")]
+    Invalid {
+        /// The key, dotted as in the document.
+        key: String,
+        /// What is wrong and what to write instead.
+        detail: String,
+    },
     /// A key whose value would loosen what the profile requires.
     #[error("{key}: {rule} ({clause})")]
     Loosens {
@@ -53,6 +62,74 @@ struct RawDocument {
     vendors: RawVendors,
     #[serde(default)]
     retention: RawRetention,
+    /// The library's own words, shown to the public above the rules.
+    text: Option<String>,
+    children_naming: Option<ChildNaming>,
+    #[serde(default)]
+    uses: Vec<RawUse>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUse {
+    key: String,
+    description: String,
+}
+
+/// An optional use a library makes of its patrons' data, which a patron may opt out of.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OptionalUse {
+    /// A short stable name: lowercase letters, digits and `_` (`newsletter`).
+    pub key: String,
+    /// What the library does, in plain words.
+    pub description: String,
+}
+
+/// The longest a use's key may be.
+pub const MAX_USE_KEY: usize = 40;
+/// The longest a use's description may be.
+pub const MAX_USE_DESCRIPTION: usize = 500;
+/// The longest the library's own text may be.
+pub const MAX_TEXT: usize = 20_000;
+
+/// Whether `key` could name an optional use.
+pub fn is_use_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= MAX_USE_KEY
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn check_uses(raw: Vec<RawUse>) -> Result<Vec<OptionalUse>, DocumentError> {
+    let mut uses: Vec<OptionalUse> = Vec::with_capacity(raw.len());
+    for (i, u) in raw.into_iter().enumerate() {
+        let invalid = |key: &str, detail: String| DocumentError::Invalid {
+            key: format!("uses[{i}].{key}"),
+            detail,
+        };
+        if !is_use_key(&u.key) {
+            return Err(invalid(
+                "key",
+                format!("use lowercase letters, digits and _ (at most {MAX_USE_KEY})"),
+            ));
+        }
+        if uses.iter().any(|o| o.key == u.key) {
+            return Err(invalid("key", format!("{} is named twice", u.key)));
+        }
+        let description = u.description.trim();
+        if description.is_empty() || description.chars().count() > MAX_USE_DESCRIPTION {
+            return Err(invalid(
+                "description",
+                format!("say in plain words what the library does (1 to {MAX_USE_DESCRIPTION} characters)"),
+            ));
+        }
+        uses.push(OptionalUse {
+            key: u.key,
+            description: description.to_owned(),
+        });
+    }
+    Ok(uses)
 }
 
 #[derive(Deserialize, Default)]
@@ -126,6 +203,9 @@ pub struct PolicyDocument {
     vendor_kinds: KindSet,
     vendor_fields: FieldSet,
     schedule: Schedule,
+    text: String,
+    children_naming: ChildNaming,
+    uses: Vec<OptionalUse>,
 }
 
 fn loosens(key: impl Into<String>, rule: impl Into<String>, clause: Clause) -> DocumentError {
@@ -168,6 +248,9 @@ impl PolicyDocument {
             vendor_kinds: profile.vendor_kinds,
             vendor_fields: profile.vendor_fields,
             schedule: profile.schedule(),
+            text: String::new(),
+            children_naming: ChildNaming::default(),
+            uses: Vec::new(),
         }
     }
 
@@ -291,6 +374,14 @@ impl PolicyDocument {
             rules[kind.index()] = rule;
         }
         let opt_in = raw.retention.checkout_history_opt_in.unwrap_or(true);
+        let text = raw.text.unwrap_or_default().trim().to_owned();
+        if text.chars().count() > MAX_TEXT {
+            return Err(DocumentError::Invalid {
+                key: "text".into(),
+                detail: format!("at most {MAX_TEXT} characters"),
+            });
+        }
+        let uses = check_uses(raw.uses)?;
 
         Ok(PolicyDocument {
             jurisdiction: raw.jurisdiction,
@@ -306,6 +397,9 @@ impl PolicyDocument {
             vendor_kinds,
             vendor_fields,
             schedule: Schedule::new(rules, opt_in),
+            text,
+            children_naming: raw.children_naming.unwrap_or_default(),
+            uses,
         })
     }
 
@@ -373,6 +467,26 @@ impl PolicyDocument {
     pub fn schedule(&self) -> &Schedule {
         &self.schedule
     }
+
+    /// The library's own plain-language text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How the library names a child in public.
+    pub fn children_naming(&self) -> ChildNaming {
+        self.children_naming
+    }
+
+    /// The optional uses the library makes of patrons' data.
+    pub fn uses(&self) -> &[OptionalUse] {
+        &self.uses
+    }
+
+    /// The optional use with this key, if the policy names it.
+    pub fn optional_use(&self, key: &str) -> Option<&OptionalUse> {
+        self.uses.iter().find(|u| u.key == key)
+    }
 }
 
 #[cfg(test)]
@@ -391,7 +505,7 @@ mod tests {
     fn key_of(e: &DocumentError) -> &str {
         match e {
             DocumentError::Loosens { key, .. } => key,
-            DocumentError::Syntax(_) => "",
+            DocumentError::Syntax(_) | DocumentError::Invalid { .. } => "",
         }
     }
 
@@ -567,5 +681,25 @@ mod tests {
             assert!(doc.vendor_fields().contains(Field::CardNumber));
             assert!(!doc.guardian_access());
         }
+    }
+
+    #[test]
+    fn uses_naming_and_text_are_read_and_checked() {
+        let doc = PolicyDocument::from_toml(
+            "jurisdiction = \"missouri\"\nchildren_naming = \"first_name_only\"\ntext = \" We keep little. \"\n[[uses]]\nkey = \"newsletter\"\ndescription = \"A monthly newsletter.\"\n",
+        )
+        .unwrap();
+        assert_eq!(doc.children_naming(), ChildNaming::FirstNameOnly);
+        assert_eq!(doc.text(), "We keep little.");
+        assert_eq!(doc.uses().len(), 1);
+        assert!(doc.optional_use("newsletter").is_some());
+        let bad = err(
+            "jurisdiction = \"kansas\"\n[[uses]]\nkey = \"News Letter\"\ndescription = \"x\"\n",
+        );
+        assert!(matches!(bad, DocumentError::Invalid { ref key, .. } if key == "uses[0].key"));
+        let twice = err("jurisdiction = \"kansas\"\n[[uses]]\nkey = \"a\"\ndescription = \"x\"\n[[uses]]\nkey = \"a\"\ndescription = \"y\"\n");
+        assert!(twice.to_string().contains("named twice"));
+        let plain = PolicyDocument::from_toml("jurisdiction = \"kansas\"\n").unwrap();
+        assert_eq!(plain.children_naming(), ChildNaming::FirstNameLastInitial);
     }
 }

@@ -5,7 +5,8 @@
 //! record is ([`records`]), what each state's law allows ([`jurisdiction`]),
 //! who may see what on which basis ([`disclosure`]), how long identifying
 //! data lives ([`retention`]), children ([`minors`]), showing identifiers
-//! ([`masking`]), a library's own policy document ([`document`]), and the
+//! ([`masking`]), a library's own policy document ([`document`]) and its
+//! plain words, differences and optional uses ([`plain`]), and the
 //! clause behind every answer ([`clause`]).
 
 pub mod clause;
@@ -15,6 +16,7 @@ pub mod document;
 pub mod jurisdiction;
 pub mod masking;
 pub mod minors;
+pub mod plain;
 pub mod records;
 pub mod requests;
 pub mod retention;

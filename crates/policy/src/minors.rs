@@ -10,6 +10,7 @@
 use crate::document::PolicyDocument;
 use crate::records::{Field, FieldSet};
 use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
 
 /// Whole years from `birth` to `on`; `None` when `birth` is after `on`.
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> Option<u32> {
@@ -65,13 +66,51 @@ pub const fn field_label(field: Field) -> &'static str {
     }
 }
 
-/// How a child is named in public: first name and last initial ("Ada L.").
-pub fn public_display_name(full_name: &str) -> String {
+/// How a library names a child in public, as its policy document says.
+///
+/// Mid-Continent mentions children "by first name or name of school/group
+/// only"; Charlotte Mecklenburg shows "first name, last initial".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildNaming {
+    /// The first name alone ("Ada").
+    FirstNameOnly,
+    /// The first name and the last name's initial ("Ada L.").
+    #[default]
+    FirstNameLastInitial,
+}
+
+impl ChildNaming {
+    /// The name as documents and the API spell it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChildNaming::FirstNameOnly => "first_name_only",
+            ChildNaming::FirstNameLastInitial => "first_name_last_initial",
+        }
+    }
+
+    /// The rule in plain words, with an example.
+    pub const fn words(self) -> &'static str {
+        match self {
+            ChildNaming::FirstNameOnly => {
+                "A child is mentioned in public by first name only: Ada Lovelace appears as \"Ada\"."
+            }
+            ChildNaming::FirstNameLastInitial => {
+                "A child is mentioned in public by first name and last initial only: Ada Lovelace appears as \"Ada L.\"."
+            }
+        }
+    }
+}
+
+/// How a person is named in public under the library's rule: the first name,
+/// and with [`ChildNaming::FirstNameLastInitial`] the last name's initial.
+/// Every public display of a person's name goes through here.
+pub fn public_display_name(full_name: &str, naming: ChildNaming) -> String {
     let words: Vec<&str> = full_name.split_whitespace().collect();
-    match words.as_slice() {
-        [] => String::new(),
-        [only] => (*only).to_owned(),
-        [first, .., last] => {
+    match (words.as_slice(), naming) {
+        ([], _) => String::new(),
+        ([only], _) | ([only, ..], ChildNaming::FirstNameOnly) => (*only).to_owned(),
+        ([first, .., last], ChildNaming::FirstNameLastInitial) => {
             let initial: String = last.chars().take(1).flat_map(char::to_uppercase).collect();
             format!("{first} {initial}.")
         }
@@ -117,11 +156,20 @@ mod tests {
 
     #[test]
     fn children_are_shown_by_first_name_and_last_initial() {
-        assert_eq!(public_display_name("Ada Byron Lovelace"), "Ada L.");
-        assert_eq!(public_display_name("  maria  de la cruz "), "maria C.");
-        assert_eq!(public_display_name("Cher"), "Cher");
-        assert_eq!(public_display_name(""), "");
-        assert_eq!(public_display_name("Ñandú Ñoño"), "Ñandú Ñ.");
+        let l = ChildNaming::FirstNameLastInitial;
+        assert_eq!(public_display_name("Ada Byron Lovelace", l), "Ada L.");
+        assert_eq!(public_display_name("  maria  de la cruz ", l), "maria C.");
+        assert_eq!(public_display_name("Cher", l), "Cher");
+        assert_eq!(public_display_name("", l), "");
+        assert_eq!(public_display_name("Ñandú Ñoño", l), "Ñandú Ñ.");
+    }
+
+    #[test]
+    fn a_first_name_only_library_shows_no_letter_of_the_last_name() {
+        let f = ChildNaming::FirstNameOnly;
+        assert_eq!(public_display_name("Ada Byron Lovelace", f), "Ada");
+        assert_eq!(public_display_name("Cher", f), "Cher");
+        assert_eq!(public_display_name("  ", f), "");
     }
 
     proptest! {
@@ -136,7 +184,7 @@ mod tests {
 
         #[test]
         fn the_public_name_never_holds_more_than_one_letter_of_the_last_name(first in "[A-Za-z]{1,10}", last in "[A-Za-z]{2,12}") {
-            let shown = public_display_name(&format!("{first} {last}"));
+            let shown = public_display_name(&format!("{first} {last}"), ChildNaming::FirstNameLastInitial);
             prop_assert!(shown.starts_with(&first));
             prop_assert_eq!(shown.chars().count(), first.chars().count() + 3);
         }

@@ -25,6 +25,7 @@ pub mod libraries;
 pub mod migrations;
 pub mod outbox;
 pub mod patrons;
+pub mod privacy_policy;
 pub mod records;
 pub mod requests;
 pub mod retention;

@@ -1126,3 +1126,110 @@ pub fn consents(
         )
         .collect()
 }
+
+/// Patrons of the scoped library with an email address, by id after `after`,
+/// at most `limit`, with only the address opened: what a notice to every
+/// patron streams through.
+pub fn emails_after(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    after: PatronId,
+    limit: i64,
+) -> StoreResult<Vec<(PatronId, String)>> {
+    let lib = tx.library_id();
+    let rows: Vec<(i64, Option<String>)> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.gt(after.0))
+        .filter(patrons::email_sealed.is_not_null())
+        .select((patrons::id, patrons::email_sealed))
+        .order(patrons::id)
+        .limit(limit)
+        .load(tx.conn())?;
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let patron_keys = keys_of(tx, keys, &ids)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, sealed) in rows {
+        if let Some(email) = open_opt(keys, patron_keys.get(&id), lib, "email", sealed.as_deref())? {
+            out.push((PatronId(id), email));
+        }
+    }
+    Ok(out)
+}
+
+/// Registers many patrons in the scoped library at once (a bulk load: ids
+/// in one round trip, a thousand rows a statement), all with the same PIN
+/// hash; returns their ids. A card number already in use is a conflict and
+/// nothing of the batch is kept (the caller's transaction rolls back).
+pub fn create_many(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    all: &[PatronData],
+    pin_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Vec<PatronId>> {
+    let lib = tx.library_id();
+    let ids = sequence::allocate(tx, IdSpace::Patrons, all.len())?;
+    // Each patron's own data key goes into the key store first, in the same
+    // transaction, as `create` does one at a time.
+    let mut made = Vec::with_capacity(all.len());
+    let mut key_rows = Vec::with_capacity(all.len());
+    for id in &ids {
+        let (key, sealed) = keys
+            .new_patron_key(lib, *id)
+            .map_err(|e| StoreError::Encryption(e.to_string()))?;
+        made.push(key);
+        key_rows.push((
+            patron_keys::library_id.eq(lib.0),
+            patron_keys::patron_id.eq(*id),
+            patron_keys::key_sealed.eq(sealed),
+            patron_keys::created_at.eq(now),
+        ));
+    }
+    for chunk in key_rows.chunks(1_000) {
+        crate::on_backend!(tx.conn(), |c| diesel::insert_into(patron_keys::table)
+            .values(chunk.to_vec())
+            .execute(c))?;
+    }
+    let mut rows = Vec::with_capacity(all.len());
+    for ((data, id), key) in all.iter().zip(&ids).zip(&made) {
+        let birth = data.birth_date.map(|d| d.to_string());
+        rows.push((
+            (
+                patrons::library_id.eq(lib.0),
+                patrons::id.eq(*id),
+                patrons::card_index.eq(keys.blind_index(BlindKind::Card, &data.card_number)),
+                patrons::card_last4.eq(last4(&data.card_number)),
+                patrons::card_sealed.eq(seal(key, "card", &data.card_number)?),
+                patrons::pin_hash.eq(pin_hash.to_owned()),
+                patrons::name_sealed.eq(seal(key, "name", &data.name)?),
+                patrons::address_sealed.eq(seal_opt(
+                    key,
+                    "address",
+                    data.address.as_deref(),
+                )?),
+            ),
+            (
+                patrons::email_index.eq(data
+                    .email
+                    .as_deref()
+                    .map(|e| keys.blind_index(BlindKind::Email, e))),
+                patrons::email_sealed.eq(seal_opt(key, "email", data.email.as_deref())?),
+                patrons::phone_sealed.eq(seal_opt(key, "phone", data.phone.as_deref())?),
+                patrons::birth_date_sealed.eq(seal_opt(key, "birth_date", birth.as_deref())?),
+                patrons::guardian_sealed.eq(seal_opt(
+                    key,
+                    "guardian",
+                    data.guardian.as_deref(),
+                )?),
+                patrons::created_at.eq(now),
+                patrons::updated_at.eq(now),
+            ),
+        ));
+    }
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(tx.conn(), |c| diesel::insert_into(patrons::table)
+            .values(chunk.to_vec())
+            .execute(c))?;
+    }
+    Ok(ids.into_iter().map(PatronId).collect())
+}

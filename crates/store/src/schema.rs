@@ -355,6 +355,7 @@ diesel::table! {
         updated_at -> Timestamp,
         notified_soon_at -> Nullable<Timestamp>,
         notified_ended_at -> Nullable<Timestamp>,
+        use_key -> Nullable<Text>,
     }
 }
 
@@ -418,5 +419,48 @@ diesel::table! {
         job -> Text,
         holder -> Text,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    privacy_policy_versions (library_id, version) {
+        library_id -> BigInt,
+        version -> BigInt,
+        document -> Text,
+        summary -> Text,
+        new_uses -> Text,
+        published_by -> BigInt,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    policy_notices (library_id, version, patron_id) {
+        library_id -> BigInt,
+        version -> BigInt,
+        patron_id -> BigInt,
+        outbox_id -> BigInt,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    policy_dismissals (library_id, patron_id) {
+        library_id -> BigInt,
+        patron_id -> BigInt,
+        version -> BigInt,
+        dismissed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patron_opt_outs (library_id, patron_id, use_key) {
+        library_id -> BigInt,
+        patron_id -> BigInt,
+        use_key -> Text,
+        opted_out -> Bool,
+        policy_version -> BigInt,
+        consent_id -> BigInt,
+        updated_at -> Timestamp,
     }
 }

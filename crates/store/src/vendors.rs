@@ -26,6 +26,8 @@ pub struct NewVendor {
     pub purpose: String,
     /// Whom to tell when a patron is deleted.
     pub erasure_contact: Option<String>,
+    /// The optional use of the library's policy the contract serves, if any.
+    pub use_key: Option<String>,
 }
 
 /// A stored contract.
@@ -56,6 +58,8 @@ pub struct Vendor {
     pub created_at: NaiveDateTime,
     /// When it last changed.
     pub updated_at: NaiveDateTime,
+    /// The optional use of the library's policy the contract serves, if any.
+    pub use_key: Option<String>,
 }
 
 /// A stored key (its secret only as a hash).
@@ -97,6 +101,7 @@ pub fn insert(tx: &mut LibraryTx<'_>, new: &NewVendor, now: NaiveDateTime) -> St
             vendors::fields.eq(&new.fields),
             vendors::purpose.eq(&new.purpose),
             vendors::erasure_contact.eq(&new.erasure_contact),
+            vendors::use_key.eq(&new.use_key),
             vendors::created_at.eq(now),
             vendors::updated_at.eq(now),
         ))

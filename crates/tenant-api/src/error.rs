@@ -113,6 +113,16 @@ pub enum ApiError {
     /// A vendor key whose contract is not running today.
     #[error("the vendor's contract is not running: {0}")]
     ContractNotRunning(String),
+    /// A privacy policy version the policy crate (or the rules of versions) refused.
+    #[error("{key}: {rule}")]
+    PolicyRefused {
+        /// The document key, dotted.
+        key: String,
+        /// The rule it breaks.
+        rule: String,
+        /// The statute or policy clause behind the rule.
+        clause: Option<policy::clause::Clause>,
+    },
     /// A body whose media type the endpoint does not keep; the text lists those it takes.
     #[error("unsupported media type; accepted: {0}")]
     UnsupportedMediaType(String),
@@ -125,6 +135,20 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::Unavailable(why) => ApiError::Unavailable(why),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<custody::privacy_policy::PublishError> for ApiError {
+    fn from(e: custody::privacy_policy::PublishError) -> Self {
+        use custody::privacy_policy::PublishError as P;
+        match e {
+            P::Refused(r) => ApiError::PolicyRefused {
+                key: r.key,
+                rule: r.rule,
+                clause: r.clause,
+            },
+            P::Custody(c) => c.into(),
         }
     }
 }
@@ -187,6 +211,8 @@ struct Problem<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clause: Option<policy::clause::Clause>,
 }
 
 impl ApiError {
@@ -237,6 +263,16 @@ impl ApiError {
                 "contract-not-running",
                 "The vendor's contract is not running",
             ),
+            ApiError::PolicyRefused {
+                clause: Some(_), ..
+            } => (
+                "policy-loosens-statute",
+                "The policy would loosen what the law or the library's rules require",
+            ),
+            ApiError::PolicyRefused { clause: None, .. } => (
+                "invalid-policy",
+                "The policy version cannot be published as it is",
+            ),
             ApiError::UnsupportedMediaType(_) => (
                 "unsupported-media-type",
                 "This kind of file is not accepted",
@@ -273,6 +309,8 @@ impl ApiError {
             ApiError::Busy { retry_after_secs } => format!("custodian is checking many passwords right now. Try again in {retry_after_secs} second(s); nothing was changed and this attempt does not count as a failure."),
             ApiError::VendorKeyInvalid => "Send the whole key the library gave you as `Authorization: Bearer cvk_….SECRET`. A revoked key stays invalid; ask the library for a new one.".into(),
             ApiError::ContractNotRunning(why) => format!("The key works only while the contract runs: {why}. Ask the library about the contract."),
+            ApiError::PolicyRefused { key, rule, clause: Some(c) } => format!("{key}: {rule}. {}. Change {key} and publish again; nothing was published.", c.text()),
+            ApiError::PolicyRefused { key, rule, clause: None } => format!("{key}: {rule}. Nothing was published."),
             ApiError::UnsupportedMediaType(what) => format!("Send the document as {what}, with that Content-Type. Scan a paper order to PDF; a word-processor file can be printed to PDF."),
             ApiError::CsrfRejected => "The form was sent without the token of the page it came from, so nothing was changed. Reload the page (or open it again from custodian) and submit the form again.".into(),
         }
@@ -306,6 +344,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PolicyRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -326,13 +365,17 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             field: match self {
-                ApiError::Invalid { field, .. } | ApiError::TooLong { field, .. } => {
-                    Some(field.as_str())
-                }
+                ApiError::Invalid { field, .. }
+                | ApiError::TooLong { field, .. }
+                | ApiError::PolicyRefused { key: field, .. } => Some(field.as_str()),
                 _ => None,
             },
             line: match self {
                 ApiError::FeedLine { line, .. } => Some(*line),
+                _ => None,
+            },
+            clause: match self {
+                ApiError::PolicyRefused { clause, .. } => *clause,
                 _ => None,
             },
         };

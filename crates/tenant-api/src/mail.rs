@@ -110,7 +110,8 @@ pub fn custody(
     Ok(
         custody::Custody::new(store, Arc::new(keys), Arc::new(policies))
             .with_release_notifier(Arc::new(room.clone()))
-            .with_vendor_notifier(Arc::new(room.clone())),
+            .with_vendor_notifier(Arc::new(room.clone()))
+            .with_policy_notifier(Arc::new(room.clone())),
     )
 }
 

@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use tenant_api::cli::{
     self, AuditCommand, Cli, Command, DirectoryCommand, KeysCommand, MailCommand, Outcome,
+    PrivacyPolicyCommand,
     RetentionCommand, VendorsCommand,
 };
 use tenant_api::settings::Settings;
@@ -70,6 +71,9 @@ async fn dispatch(command: Command, settings: Settings) -> Outcome {
         Command::Vendors {
             command: VendorsCommand::Notify,
         } => cli::vendors::notify(&settings).await,
+        Command::PrivacyPolicy {
+            command: PrivacyPolicyCommand::Notify,
+        } => cli::privacy_policy::notify(&settings).await,
         Command::Mail {
             command: MailCommand::Work { once, threads },
         } => cli::mail::work(&settings, once, threads).await,

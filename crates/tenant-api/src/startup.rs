@@ -177,7 +177,8 @@ impl Application {
         // transaction of what causes them.
         let custody = custody::Custody::new(store.clone(), keys.clone(), policies.clone())
             .with_release_notifier(Arc::new(mailroom.clone()))
-            .with_vendor_notifier(Arc::new(mailroom.clone()));
+            .with_vendor_notifier(Arc::new(mailroom.clone()))
+            .with_policy_notifier(Arc::new(mailroom.clone()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut mail_workers = crate::mail::spawn_workers(
             &mailroom,
@@ -398,6 +399,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::directory::configure_root)
             .configure(routes::web::configure_root)
             .configure(routes::vendors::configure_root)
+            .configure(routes::privacy_policy::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
             .service(
                 web::scope("/api/v1")
@@ -420,6 +422,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::legal_settings::configure)
                     .configure(routes::statistics::configure)
                     .configure(routes::retention::configure)
+                    .configure(routes::privacy_policy::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

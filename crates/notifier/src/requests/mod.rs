@@ -224,6 +224,11 @@ impl Mailroom {
             .map(|_| ())
     }
 
+    /// The address custodian's mail comes from.
+    pub fn from_mailbox(&self) -> &lettre::message::Mailbox {
+        &self.settings.from
+    }
+
     /// The public base URL links in custodian's mail point at.
     pub fn public_url(&self) -> &str {
         self.settings.public_url.trim_end_matches('/')

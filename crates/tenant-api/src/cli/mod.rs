@@ -9,6 +9,7 @@ pub mod audit;
 pub mod directory;
 pub mod keys;
 pub mod mail;
+pub mod privacy_policy;
 pub mod retention;
 pub mod server;
 pub mod vendors;
@@ -84,6 +85,12 @@ pub enum Command {
         #[command(subcommand)]
         command: VendorsCommand,
     },
+    /// Privacy policies: the notices of versions that add uses.
+    PrivacyPolicy {
+        /// What to do.
+        #[command(subcommand)]
+        command: PrivacyPolicyCommand,
+    },
     /// Retention: anonymize or delete records past their library's periods.
     Retention {
         /// What to do.
@@ -133,6 +140,15 @@ pub enum VendorsCommand {
     /// Queue the contract-end notices due today (a contract ending within 30
     /// days, or ended) to each library's admins and print what was sent; each
     /// notice goes out once. `serve` and `mail work` also do this hourly.
+    Notify,
+}
+
+/// `custodian privacy-policy …`
+#[derive(Subcommand)]
+pub enum PrivacyPolicyCommand {
+    /// Finish queueing the notice of every version that added uses to each
+    /// patron with an email not told yet (after a crash mid-queue); a patron
+    /// already told is never told again, so running it twice sends nothing.
     Notify,
 }
 

@@ -201,6 +201,8 @@ struct DetailPage<'a> {
     system_query: String,
     /// `/libraries/{slug}/vendors`, when the entry is a member library's.
     vendors: Option<String>,
+    /// `/libraries/{slug}/privacy`, when the entry is a member library's.
+    privacy: Option<String>,
 }
 
 /// One library's page, with its schema.org data (`jsonld`) embedded for search engines.
@@ -237,6 +239,10 @@ pub fn detail_page(d: &Detail, jsonld: &str) -> Result<String, ApiError> {
             .member_library
             .as_deref()
             .map(|slug| format!("/libraries/{}/vendors", urlencode(slug))),
+        privacy: d
+            .member_library
+            .as_deref()
+            .map(|slug| format!("/libraries/{}/privacy", urlencode(slug))),
     })
 }
 
@@ -346,6 +352,12 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
         assert!(
             html.contains(
                 "<a href=\"/libraries/riverbend/vendors\">Vendors and their privacy policies</a>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<a href=\"/libraries/riverbend/privacy\">The library's privacy policy</a>"
             ),
             "{html}"
         );

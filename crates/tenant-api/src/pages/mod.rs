@@ -23,6 +23,7 @@ pub mod my;
 pub mod nav;
 pub mod paging;
 pub mod patrons;
+pub mod privacy_policy;
 pub mod requests;
 pub mod retention;
 pub mod signin;

@@ -133,6 +133,22 @@ struct Home<'a> {
     consents: Vec<ConsentLine>,
     kinds: Vec<(&'a str, i64)>,
     total: i64,
+    csrf: String,
+    notice: Option<&'a custody::privacy_policy::PatronNotice>,
+    policy_href: String,
+    uses: Vec<UseChoice<'a>>,
+}
+
+/// One optional use on `/my`, with the patron's choice.
+pub struct UseChoice<'a> {
+    /// Its key, the checkbox's value.
+    pub key: &'a str,
+    /// What the library does.
+    pub description: &'a str,
+    /// Whether the patron opted out.
+    pub opted_out: bool,
+    /// The checkbox's id.
+    pub id: String,
 }
 
 fn profile_facts(p: &Patron) -> Vec<Fact> {
@@ -186,17 +202,24 @@ fn profile_facts(p: &Patron) -> Vec<Fact> {
 }
 
 /// The patron's account page: everything held about them at a glance.
-pub fn home(overview: &Overview, library: &str, bar: SessionBar) -> Result<String, ApiError> {
+pub fn home(
+    overview: &Overview,
+    library: &str,
+    slug: &str,
+    flash: Option<&str>,
+    bar: SessionBar,
+) -> Result<String, ApiError> {
     let p = &overview.patron;
     let now = chrono::Utc::now().naive_utc();
     let consents = overview
         .consents
         .iter()
         .map(|c| ConsentLine {
-            kind: if c.kind == "guardian" {
-                "Guardian's consent"
-            } else {
-                "Consent to share"
+            kind: match c.kind.as_str() {
+                "guardian" => "Guardian's consent",
+                "opt_out" => "Opted out of",
+                "opt_in" => "Opted back in to",
+                _ => "Consent to share",
             },
             scope: c.scope.clone(),
             given_by: c.given_by.clone(),
@@ -220,8 +243,32 @@ pub fn home(overview: &Overview, library: &str, bar: SessionBar) -> Result<Strin
             },
         })
         .collect();
+    let csrf = bar.csrf.clone();
+    let mut layout = Layout::signed_in("My account – custodian", nav::patron(), "/my", bar);
+    if let Some(text) = flash {
+        layout = layout.notice(text);
+    }
     super::render(&Home {
-        layout: Layout::signed_in("My account – custodian", nav::patron(), "/my", bar),
+        layout,
+        csrf,
+        notice: overview.policy_notice.as_ref(),
+        policy_href: format!("/libraries/{slug}/privacy"),
+        uses: overview
+            .opt_outs
+            .uses
+            .iter()
+            .map(|u| UseChoice {
+                key: &u.key,
+                description: &u.description,
+                opted_out: overview
+                    .opt_outs
+                    .opt_outs
+                    .get(&u.key)
+                    .copied()
+                    .unwrap_or(false),
+                id: format!("use-{}", u.key),
+            })
+            .collect(),
         library,
         facts: profile_facts(p),
         pending_email: p.pending_email.as_deref(),

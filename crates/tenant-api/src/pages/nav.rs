@@ -33,6 +33,7 @@ pub fn library(slug: &str, role: LibraryRole) -> Vec<NavLink> {
         links.push(NavLink::to(at("/vendors/manage"), "Vendors"));
         links.push(NavLink::to(at("/statistics"), "Statistics"));
         links.push(NavLink::to(at("/retention"), "Retention"));
+        links.push(NavLink::to(at("/privacy/manage"), "Privacy policy"));
     }
     if matches!(role, LibraryRole::Admin | LibraryRole::Custodian) {
         links.push(NavLink::to(at("/audit"), "Audit log"));

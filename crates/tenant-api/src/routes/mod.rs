@@ -30,6 +30,7 @@ pub mod me_email;
 pub mod me_records;
 pub mod patron_session;
 pub mod patrons;
+pub mod privacy_policy;
 pub mod records;
 pub mod retention;
 pub mod staff;

@@ -8,6 +8,7 @@ pub mod legal;
 pub mod legal_documents;
 pub mod legal_request;
 pub mod patrons;
+pub mod privacy;
 pub mod requests;
 pub mod retention;
 pub mod staff;
@@ -25,4 +26,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     legal_documents::configure_root(cfg);
     vendors::configure_root(cfg);
     retention::configure_root(cfg);
+    privacy::configure_root(cfg);
 }

@@ -94,6 +94,8 @@ fn contract_of(t: &Typed) -> NewContract {
         fields: t.fields.clone(),
         purpose: Some(t.purpose.clone()),
         erasure_contact: Some(t.erasure_contact.clone()),
+        // The page does not offer the use yet; the JSON endpoint does.
+        use_key: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! `routes::me`); the account page and the requests page call
 //! `custody::me::overview` and `custody::me::own_requests`.
 
+mod privacy;
 mod settings;
 
 use super::{page, patron_bar};
@@ -22,11 +23,15 @@ use settings::{
 
 /// The name of the patron's library, for the header.
 pub(super) async fn library_name(state: &AppState, patron: &Patron) -> ApiResult<String> {
+    library_of(state, patron).await.map(|l| l.name)
+}
+
+/// The patron's library.
+async fn library_of(state: &AppState, patron: &Patron) -> ApiResult<custody::Library> {
     let store = state.store.clone();
     let all = blocking(move || Ok(custody::libraries::all(&store)?)).await?;
     all.into_iter()
         .find(|l| l.id.0 == patron.library.0)
-        .map(|l| l.name)
         .ok_or(ApiError::NotFound)
 }
 
@@ -46,17 +51,32 @@ pub(super) async fn profile(state: &AppState, patron: &Patron) -> ApiResult<me::
     blocking(move || Ok(me::profile(&custody, &who)?)).await
 }
 
-/// `/my`: everything held about the patron at a glance.
+/// `/my`: everything held about the patron at a glance, with the notice of
+/// a privacy policy change until dismissed and the opt-outs.
 pub async fn home(
     state: web::Data<AppState>,
     req: HttpRequest,
     patron: Patron,
+    q: web::Query<Done>,
 ) -> ApiResult<HttpResponse> {
     let (custody, who) = (state.custody.clone(), patron.own());
     let overview = blocking(move || Ok(me::overview(&custody, &who)?)).await?;
-    let library = library_name(&state, &patron).await?;
-    let bar = patron_bar(&req, &library)?;
-    Ok(page(pages::home(&overview, &library, bar)?))
+    let library = library_of(&state, &patron).await?;
+    let bar = patron_bar(&req, &library.name)?;
+    let flash = match q.done.as_deref() {
+        Some("dismissed") => {
+            Some("The notice is dismissed. The policy stays on the library's privacy page.")
+        }
+        Some("opt-outs") => Some("Your choices are saved and recorded with the policy's version."),
+        _ => None,
+    };
+    Ok(page(pages::home(
+        &overview,
+        &library.name,
+        &library.slug,
+        flash,
+        bar,
+    )?))
 }
 
 /// `/my/records`: the patron's records a page at a time, as `GET /api/v1/patron/me/records` gives them.
@@ -139,5 +159,7 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         .service(resource!("/my/settings/contact", post => set_contact))
         .service(resource!("/my/settings/pin", post => set_pin))
         .service(resource!("/my/settings/delete", get => delete_form, post => request_deletion))
-        .service(resource!("/my/pin-changed", get => pin_changed));
+        .service(resource!("/my/pin-changed", get => pin_changed))
+        .service(resource!("/my/privacy/dismiss", post => privacy::dismiss))
+        .service(resource!("/my/privacy/opt-outs", post => privacy::set_opt_outs));
 }
