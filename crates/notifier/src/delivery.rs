@@ -1,11 +1,11 @@
 //! Delivering the outbox: SMTP (lettre; STARTTLS and authentication as the
 //! URL says) or `.eml` files, with retries, backoff and a dead-letter state.
 
+use crate::smtp::{SendError, SmtpClient, SmtpUrl};
 use crate::wake::Waker;
 use chrono::{NaiveDateTime, Utc};
 use lettre::address::Envelope;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{SmtpTransport, Transport as _};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use rand::Rng;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +16,8 @@ use store::{outbox, Access, Store};
 /// Where delivered mail goes.
 #[derive(Clone)]
 pub enum Transport {
-    /// An SMTP relay.
-    Smtp(SmtpTransport),
+    /// An SMTP relay; clones share its open connections.
+    Smtp(Arc<SmtpClient>),
     /// A folder of `.eml` files, one per message, named by its Message-ID.
     Files(PathBuf),
 }
@@ -42,31 +42,35 @@ impl Transport {
         ca_pem: Option<&[u8]>,
         timeout: Duration,
     ) -> Result<Self, TransportError> {
-        let mut builder = SmtpTransport::from_url(url)
-            .map_err(|e| TransportError::Url(e.to_string()))?
-            .timeout(Some(timeout));
-        if let Some(pem) = ca_pem {
-            let host = url
-                .split("://")
-                .nth(1)
-                .and_then(|rest| rest.rsplit('@').next())
-                .and_then(|rest| rest.split([':', '/', '?']).next())
-                .unwrap_or_default()
-                .to_owned();
-            let cert = Certificate::from_pem(pem).map_err(|e| TransportError::Ca(e.to_string()))?;
-            let params = TlsParameters::builder(host)
-                .add_root_certificate(cert)
-                .build_rustls()
-                .map_err(|e| TransportError::Ca(e.to_string()))?;
-            builder = if url.starts_with("smtps://") {
-                builder.tls(Tls::Wrapper(params))
-            } else if url.contains("tls=opportunistic") {
-                builder.tls(Tls::Opportunistic(params))
-            } else {
-                builder.tls(Tls::Required(params))
-            };
+        let parsed = SmtpUrl::parse(url).map_err(TransportError::Url)?;
+        let tls = match ca_pem {
+            Some(pem) => {
+                let cert =
+                    Certificate::from_pem(pem).map_err(|e| TransportError::Ca(e.to_string()))?;
+                Some(
+                    TlsParameters::builder(parsed.host.clone())
+                        .add_root_certificate(cert)
+                        .build_rustls()
+                        .map_err(|e| TransportError::Ca(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let client = SmtpClient::new(&parsed, tls, timeout)
+            .map_err(|e| TransportError::Url(e.to_string()))?;
+        Ok(Transport::Smtp(Arc::new(client)))
+    }
+
+    /// `mail.smtp_single_write`: `false` sends each message as lettre does,
+    /// waiting out a delayed ACK per message (kept to measure the difference).
+    pub fn with_single_write(self, single_write: bool) -> Self {
+        match self {
+            Transport::Smtp(client) => match Arc::try_unwrap(client) {
+                Ok(c) => Transport::Smtp(Arc::new(c.with_single_write(single_write))),
+                Err(shared) => Transport::Smtp(shared),
+            },
+            files => files,
         }
-        Ok(Transport::Smtp(builder.build()))
     }
 
     fn send(&self, claimed: &outbox::Claimed) -> Result<(), Failure> {
@@ -88,9 +92,10 @@ impl Transport {
                     .collect::<Result<Vec<_>, _>>()?;
                 let envelope = Envelope::new(from, to)
                     .map_err(|_| Failure::permanent("the message has no recipient"))?;
-                smtp.send_raw(&envelope, claimed.message.as_bytes())
-                    .map(|_| ())
-                    .map_err(|e| Failure::from_smtp(&e))
+                smtp.send(&envelope, &claimed.message).map_err(|e| match e {
+                    SendError::Unsendable(why) => Failure::permanent(why),
+                    SendError::Smtp(e) => Failure::from_smtp(&e),
+                })
             }
             Transport::Files(dir) => write_file(dir, claimed).map_err(|e| Failure {
                 permanent: false,
@@ -182,10 +187,8 @@ pub struct Policy {
     pub batch: i64,
     /// How long to sleep when there is nothing to do and no wake-up comes.
     pub poll: Duration,
-    /// Messages of a batch sent at once, each on its own SMTP connection.
-    /// lettre 0.11.23 leaves Nagle on, so one connection waits out a 40 ms
-    /// delayed ACK per message (fixed upstream in lettre PR #1159); sending
-    /// in parallel keeps throughput up meanwhile.
+    /// Messages of a batch sent at once, each lane on its own SMTP
+    /// connection (kept open between messages and passes).
     pub parallel: usize,
 }
 

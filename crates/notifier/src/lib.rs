@@ -13,6 +13,7 @@ pub mod message;
 pub mod patron_email;
 pub mod requests;
 pub mod sender;
+pub mod smtp;
 pub mod templates;
 pub mod vendor_mail;
 pub mod wake;

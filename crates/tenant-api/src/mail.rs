@@ -82,7 +82,8 @@ pub fn transport(settings: &Settings) -> Result<Transport, MailSetupError> {
                 url.expose(),
                 ca.as_deref(),
                 Duration::from_secs(settings.mail.smtp_timeout_secs),
-            )?)
+            )?
+            .with_single_write(settings.mail.smtp_single_write))
         }
     }
 }
