@@ -285,70 +285,67 @@ impl Worker {
         for (i, message) in claimed.iter().enumerate() {
             chunks[i % lanes].push(message);
         }
-        let results: Vec<Result<Pass, store::StoreError>> = std::thread::scope(|scope| {
+        let outcomes: Vec<(&outbox::Claimed, Result<(), Failure>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .into_iter()
-                .map(|chunk| scope.spawn(move || self.deliver(&chunk)))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .into_iter()
+                            .map(|m| (m, self.transport.send(m)))
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(store::StoreError::Unavailable(
-                            "a delivery thread panicked".into(),
-                        ))
-                    })
+                .flat_map(|h| {
+                    // A lane that panicked leaves its messages claimed; the
+                    // lease brings them back.
+                    h.join().unwrap_or_default()
                 })
                 .collect()
         });
-        let mut pass = Pass::default();
-        for r in results {
-            let r = r?;
-            pass.sent += r.sent;
-            pass.retrying += r.retrying;
-            pass.dead += r.dead;
-        }
-        Ok(pass)
+        self.record(&outcomes)
     }
 
-    /// Sends `messages` one after another, recording each outcome as soon as
-    /// it is known (so a crash can repeat at most the message in hand).
+    /// Records a pass's outcomes in one transaction: one commit (one fsync on
+    /// SQLite, where commits do not group) for the whole batch rather than one
+    /// a message. A crash between sending and recording repeats at most this
+    /// pass's messages, each with its Message-ID, once their lease runs out.
     ///
-    /// A database connection is taken only to record an outcome, never held
-    /// across an SMTP exchange: parallel lanes would otherwise exhaust the
-    /// pool the server's requests share.
-    fn deliver(&self, messages: &[&outbox::Claimed]) -> Result<Pass, store::StoreError> {
+    /// No database connection is held across an SMTP exchange, so parallel
+    /// lanes never take connections the server's requests need.
+    fn record(
+        &self,
+        outcomes: &[(&outbox::Claimed, Result<(), Failure>)],
+    ) -> Result<Pass, store::StoreError> {
         let mut pass = Pass::default();
-        for message in messages {
-            let sent = self.transport.send(message);
-            match sent {
-                Ok(()) => {
-                    self.store.consortium(Access::Write, |c| {
-                        outbox::mark_sent(c, message.library, message.id, now())
-                    })?;
-                    pass.sent += 1;
-                }
-                Err(failure) => {
-                    let give_up = failure.permanent || message.attempts >= self.policy.max_attempts;
-                    let retry_at =
-                        (!give_up).then(|| later(self.policy.retry_delay(message.attempts)));
-                    self.store.consortium(Access::Write, |c| {
-                        outbox::mark_failed(
-                            c,
-                            message.library,
-                            message.id,
-                            &failure.reason,
-                            retry_at,
-                        )
-                    })?;
-                    if give_up {
-                        pass.dead += 1;
-                        tracing::warn!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail dead-lettered");
-                    } else {
-                        pass.retrying += 1;
-                        tracing::info!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail delivery failed; will retry");
-                    }
-                }
+        let sent: Vec<_> = outcomes
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(m, _)| (m.library, m.id))
+            .collect();
+        pass.sent = sent.len();
+        let at = now();
+        self.store.consortium(Access::Write, |c| {
+            outbox::mark_sent_many(c, &sent, at)?;
+            for (message, outcome) in outcomes {
+                let Err(failure) = outcome else { continue };
+                let give_up = failure.permanent || message.attempts >= self.policy.max_attempts;
+                let retry_at = (!give_up).then(|| later(self.policy.retry_delay(message.attempts)));
+                outbox::mark_failed(c, message.library, message.id, &failure.reason, retry_at)?;
+            }
+            Ok::<_, store::StoreError>(())
+        })?;
+        for (message, outcome) in outcomes {
+            let Err(failure) = outcome else { continue };
+            if failure.permanent || message.attempts >= self.policy.max_attempts {
+                pass.dead += 1;
+                tracing::warn!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail dead-lettered");
+            } else {
+                pass.retrying += 1;
+                tracing::info!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail delivery failed; will retry");
             }
         }
         Ok(pass)
