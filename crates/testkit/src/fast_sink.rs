@@ -12,34 +12,62 @@ use std::sync::Arc;
 pub struct FastSink {
     port: u16,
     received: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+}
+
+/// When the sink hangs up on a client, as a server that drops idle or
+/// long-lived connections does.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum HangUp {
+    /// Never.
+    #[default]
+    Never,
+    /// Right after answering a connection's N-th message.
+    AfterReply(u64),
+    /// After taking a connection's N-th message, before answering it: the
+    /// client cannot know it arrived.
+    BeforeReply(u64),
 }
 
 impl FastSink {
     /// Starts a sink on a free loopback port.
     pub fn start() -> std::io::Result<Self> {
+        Self::start_with(HangUp::Never)
+    }
+
+    /// Starts a sink that hangs up as `hang_up` says.
+    pub fn start_with(hang_up: HangUp) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let received = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (r, s) = (received.clone(), stop.clone());
+        let (r, c, s) = (received.clone(), connections.clone(), stop.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::Relaxed) {
                     return;
                 }
                 let Ok(stream) = stream else { continue };
+                c.fetch_add(1, Ordering::Relaxed);
                 let r = r.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &r);
+                    let _ = serve(stream, &r, hang_up);
                 });
             }
         });
         Ok(FastSink {
             port,
             received,
+            connections,
             stop,
         })
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// `smtp://127.0.0.1:PORT`.
@@ -61,7 +89,8 @@ impl Drop for FastSink {
     }
 }
 
-fn serve(stream: TcpStream, received: &AtomicU64) -> std::io::Result<()> {
+fn serve(stream: TcpStream, received: &AtomicU64, hang_up: HangUp) -> std::io::Result<()> {
+    let mut taken = 0u64;
     stream.set_nodelay(true)?;
     let mut out = stream.try_clone()?;
     let mut input = BufReader::with_capacity(64 * 1024, stream);
@@ -91,7 +120,14 @@ fn serve(stream: TcpStream, received: &AtomicU64) -> std::io::Result<()> {
                     }
                 }
                 received.fetch_add(1, Ordering::Relaxed);
+                taken += 1;
+                if matches!(hang_up, HangUp::BeforeReply(n) if n == taken) {
+                    return Ok(());
+                }
                 out.write_all(b"250 OK queued\r\n")?;
+                if matches!(hang_up, HangUp::AfterReply(n) if n == taken) {
+                    return Ok(());
+                }
             }
             b"QUIT" => {
                 out.write_all(b"221 bye\r\n")?;
