@@ -199,7 +199,7 @@ impl Default for Policy {
             backoff_base: Duration::from_secs(30),
             backoff_cap: Duration::from_secs(6 * 3600),
             lease: Duration::from_secs(300),
-            batch: 20,
+            batch: 64,
             poll: Duration::from_secs(2),
             parallel: 8,
         }
