@@ -224,8 +224,14 @@ impl SmtpClient {
     /// had taken it before the break, it arrives twice with one Message-ID,
     /// never zero times.
     pub fn send(&self, envelope: &Envelope, message: &str) -> Result<(), SendError> {
-        let options = self.mail_options(envelope, message, None)?;
         if let Some(mut conn) = self.checkout() {
+            let options = match self.mail_options(envelope, message, &conn) {
+                Ok(o) => o,
+                Err(e) => {
+                    self.checkin(conn);
+                    return Err(e);
+                }
+            };
             match self.transact(&mut conn, envelope, message, &options) {
                 Ok(()) => {
                     self.checkin(conn);
@@ -241,7 +247,13 @@ impl SmtpClient {
             }
         }
         let mut conn = self.connect().map_err(SendError::Smtp)?;
-        let options = self.mail_options(envelope, message, Some(&conn))?;
+        let options = match self.mail_options(envelope, message, &conn) {
+            Ok(o) => o,
+            Err(e) => {
+                self.checkin(conn);
+                return Err(e);
+            }
+        };
         match self.transact(&mut conn, envelope, message, &options) {
             Ok(()) => {
                 self.checkin(conn);
@@ -255,14 +267,14 @@ impl SmtpClient {
     }
 
     /// The MAIL FROM parameters, refusing what the server cannot take (as
-    /// lettre's `send` does); without a connection, only what needs none.
+    /// lettre's `send` does).
     fn mail_options(
         &self,
         envelope: &Envelope,
         message: &str,
-        conn: Option<&SmtpConnection>,
+        conn: &SmtpConnection,
     ) -> Result<Vec<MailParameter>, SendError> {
-        let supports = |e: Extension| conn.is_none_or(|c| c.server_info().supports_feature(e));
+        let supports = |e: Extension| conn.server_info().supports_feature(e);
         let mut options = Vec::new();
         let non_ascii = envelope
             .from()
