@@ -17,7 +17,7 @@ use store::outbox::{self, NewMessage};
 use store::{Access, LibraryId, Store};
 use tenant_api::settings::Settings;
 use testkit::fast_sink::FastSink;
-use testkit::{keyring, stores};
+use testkit::{keyring, stores, TestStore};
 
 /// Messages queued per transaction, as a notice to many recipients would be.
 const QUEUE_TX: usize = 500;
@@ -88,14 +88,14 @@ fn sent(store: &Store) -> i64 {
 /// Queues `n`, then drains them with `workers` threads; prints one line.
 fn run(
     label: &str,
-    backend: &str,
-    store: &Store,
+    db: &TestStore,
     sink: &FastSink,
     transport: &Transport,
     policy: &Policy,
     workers: usize,
     n: usize,
 ) {
+    let (backend, store) = (db.backend, &db.store);
     let queued = enqueue(store, n);
     let (before_sink, before_sent) = (sink.received(), sent(store));
     let start = Instant::now();
@@ -185,31 +185,19 @@ fn main() {
         ..defaults.clone()
     };
     for db in stores(settings.database.pool_size) {
-        let b = db.backend;
         run(
             "lettre two-write send (old), 1 connection",
-            b,
-            &db.store,
+            &db,
             &sink,
             &old_transport,
             &one,
             1,
             old_n,
         );
-        run(
-            "1 worker, 1 connection",
-            b,
-            &db.store,
-            &sink,
-            &transport,
-            &one,
-            1,
-            n,
-        );
+        run("1 worker, 1 connection", &db, &sink, &transport, &one, 1, n);
         run(
             "default settings",
-            b,
-            &db.store,
+            &db,
             &sink,
             &transport,
             &defaults,
