@@ -1,11 +1,11 @@
 //! Delivering the outbox: SMTP (lettre; STARTTLS and authentication as the
 //! URL says) or `.eml` files, with retries, backoff and a dead-letter state.
 
+use crate::smtp::{SendError, SmtpClient, SmtpUrl};
 use crate::wake::Waker;
 use chrono::{NaiveDateTime, Utc};
 use lettre::address::Envelope;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{SmtpTransport, Transport as _};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use rand::Rng;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +16,8 @@ use store::{outbox, Access, Store};
 /// Where delivered mail goes.
 #[derive(Clone)]
 pub enum Transport {
-    /// An SMTP relay.
-    Smtp(SmtpTransport),
+    /// An SMTP relay; clones share its open connections.
+    Smtp(Arc<SmtpClient>),
     /// A folder of `.eml` files, one per message, named by its Message-ID.
     Files(PathBuf),
 }
@@ -42,31 +42,35 @@ impl Transport {
         ca_pem: Option<&[u8]>,
         timeout: Duration,
     ) -> Result<Self, TransportError> {
-        let mut builder = SmtpTransport::from_url(url)
-            .map_err(|e| TransportError::Url(e.to_string()))?
-            .timeout(Some(timeout));
-        if let Some(pem) = ca_pem {
-            let host = url
-                .split("://")
-                .nth(1)
-                .and_then(|rest| rest.rsplit('@').next())
-                .and_then(|rest| rest.split([':', '/', '?']).next())
-                .unwrap_or_default()
-                .to_owned();
-            let cert = Certificate::from_pem(pem).map_err(|e| TransportError::Ca(e.to_string()))?;
-            let params = TlsParameters::builder(host)
-                .add_root_certificate(cert)
-                .build_rustls()
-                .map_err(|e| TransportError::Ca(e.to_string()))?;
-            builder = if url.starts_with("smtps://") {
-                builder.tls(Tls::Wrapper(params))
-            } else if url.contains("tls=opportunistic") {
-                builder.tls(Tls::Opportunistic(params))
-            } else {
-                builder.tls(Tls::Required(params))
-            };
+        let parsed = SmtpUrl::parse(url).map_err(TransportError::Url)?;
+        let tls = match ca_pem {
+            Some(pem) => {
+                let cert =
+                    Certificate::from_pem(pem).map_err(|e| TransportError::Ca(e.to_string()))?;
+                Some(
+                    TlsParameters::builder(parsed.host.clone())
+                        .add_root_certificate(cert)
+                        .build_rustls()
+                        .map_err(|e| TransportError::Ca(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let client = SmtpClient::new(&parsed, tls, timeout)
+            .map_err(|e| TransportError::Url(e.to_string()))?;
+        Ok(Transport::Smtp(Arc::new(client)))
+    }
+
+    /// `mail.smtp_single_write`: `false` sends each message as lettre does,
+    /// waiting out a delayed ACK per message (kept to measure the difference).
+    pub fn with_single_write(self, single_write: bool) -> Self {
+        match self {
+            Transport::Smtp(client) => match Arc::try_unwrap(client) {
+                Ok(c) => Transport::Smtp(Arc::new(c.with_single_write(single_write))),
+                Err(shared) => Transport::Smtp(shared),
+            },
+            files => files,
         }
-        Ok(Transport::Smtp(builder.build()))
     }
 
     fn send(&self, claimed: &outbox::Claimed) -> Result<(), Failure> {
@@ -88,9 +92,10 @@ impl Transport {
                     .collect::<Result<Vec<_>, _>>()?;
                 let envelope = Envelope::new(from, to)
                     .map_err(|_| Failure::permanent("the message has no recipient"))?;
-                smtp.send_raw(&envelope, claimed.message.as_bytes())
-                    .map(|_| ())
-                    .map_err(|e| Failure::from_smtp(&e))
+                smtp.send(&envelope, &claimed.message).map_err(|e| match e {
+                    SendError::Unsendable(why) => Failure::permanent(why),
+                    SendError::Smtp(e) => Failure::from_smtp(&e),
+                })
             }
             Transport::Files(dir) => write_file(dir, claimed).map_err(|e| Failure {
                 permanent: false,
@@ -182,10 +187,8 @@ pub struct Policy {
     pub batch: i64,
     /// How long to sleep when there is nothing to do and no wake-up comes.
     pub poll: Duration,
-    /// Messages of a batch sent at once, each on its own SMTP connection.
-    /// lettre 0.11.23 leaves Nagle on, so one connection waits out a 40 ms
-    /// delayed ACK per message (fixed upstream in lettre PR #1159); sending
-    /// in parallel keeps throughput up meanwhile.
+    /// Messages of a batch sent at once, each lane on its own SMTP
+    /// connection (kept open between messages and passes).
     pub parallel: usize,
 }
 
@@ -196,7 +199,7 @@ impl Default for Policy {
             backoff_base: Duration::from_secs(30),
             backoff_cap: Duration::from_secs(6 * 3600),
             lease: Duration::from_secs(300),
-            batch: 20,
+            batch: 64,
             poll: Duration::from_secs(2),
             parallel: 8,
         }
@@ -282,70 +285,67 @@ impl Worker {
         for (i, message) in claimed.iter().enumerate() {
             chunks[i % lanes].push(message);
         }
-        let results: Vec<Result<Pass, store::StoreError>> = std::thread::scope(|scope| {
+        let outcomes: Vec<(&outbox::Claimed, Result<(), Failure>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .into_iter()
-                .map(|chunk| scope.spawn(move || self.deliver(&chunk)))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .into_iter()
+                            .map(|m| (m, self.transport.send(m)))
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(store::StoreError::Unavailable(
-                            "a delivery thread panicked".into(),
-                        ))
-                    })
+                .flat_map(|h| {
+                    // A lane that panicked leaves its messages claimed; the
+                    // lease brings them back.
+                    h.join().unwrap_or_default()
                 })
                 .collect()
         });
-        let mut pass = Pass::default();
-        for r in results {
-            let r = r?;
-            pass.sent += r.sent;
-            pass.retrying += r.retrying;
-            pass.dead += r.dead;
-        }
-        Ok(pass)
+        self.record(&outcomes)
     }
 
-    /// Sends `messages` one after another, recording each outcome as soon as
-    /// it is known (so a crash can repeat at most the message in hand).
+    /// Records a pass's outcomes in one transaction: one commit (one fsync on
+    /// SQLite, where commits do not group) for the whole batch rather than one
+    /// a message. A crash between sending and recording repeats at most this
+    /// pass's messages, each with its Message-ID, once their lease runs out.
     ///
-    /// A database connection is taken only to record an outcome, never held
-    /// across an SMTP exchange: parallel lanes would otherwise exhaust the
-    /// pool the server's requests share.
-    fn deliver(&self, messages: &[&outbox::Claimed]) -> Result<Pass, store::StoreError> {
+    /// No database connection is held across an SMTP exchange, so parallel
+    /// lanes never take connections the server's requests need.
+    fn record(
+        &self,
+        outcomes: &[(&outbox::Claimed, Result<(), Failure>)],
+    ) -> Result<Pass, store::StoreError> {
         let mut pass = Pass::default();
-        for message in messages {
-            let sent = self.transport.send(message);
-            match sent {
-                Ok(()) => {
-                    self.store.consortium(Access::Write, |c| {
-                        outbox::mark_sent(c, message.library, message.id, now())
-                    })?;
-                    pass.sent += 1;
-                }
-                Err(failure) => {
-                    let give_up = failure.permanent || message.attempts >= self.policy.max_attempts;
-                    let retry_at =
-                        (!give_up).then(|| later(self.policy.retry_delay(message.attempts)));
-                    self.store.consortium(Access::Write, |c| {
-                        outbox::mark_failed(
-                            c,
-                            message.library,
-                            message.id,
-                            &failure.reason,
-                            retry_at,
-                        )
-                    })?;
-                    if give_up {
-                        pass.dead += 1;
-                        tracing::warn!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail dead-lettered");
-                    } else {
-                        pass.retrying += 1;
-                        tracing::info!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail delivery failed; will retry");
-                    }
-                }
+        let sent: Vec<_> = outcomes
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(m, _)| (m.library, m.id))
+            .collect();
+        pass.sent = sent.len();
+        let at = now();
+        self.store.consortium(Access::Write, |c| {
+            outbox::mark_sent_many(c, &sent, at)?;
+            for (message, outcome) in outcomes {
+                let Err(failure) = outcome else { continue };
+                let give_up = failure.permanent || message.attempts >= self.policy.max_attempts;
+                let retry_at = (!give_up).then(|| later(self.policy.retry_delay(message.attempts)));
+                outbox::mark_failed(c, message.library, message.id, &failure.reason, retry_at)?;
+            }
+            Ok::<_, store::StoreError>(())
+        })?;
+        for (message, outcome) in outcomes {
+            let Err(failure) = outcome else { continue };
+            if failure.permanent || message.attempts >= self.policy.max_attempts {
+                pass.dead += 1;
+                tracing::warn!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail dead-lettered");
+            } else {
+                pass.retrying += 1;
+                tracing::info!(outbox_id = message.id, attempts = message.attempts, reason = %failure.reason, "mail delivery failed; will retry");
             }
         }
         Ok(pass)

@@ -14,6 +14,7 @@ pub mod patron_email;
 pub mod policy_notice;
 pub mod requests;
 pub mod sender;
+pub mod smtp;
 pub mod templates;
 pub mod vendor_mail;
 pub mod wake;

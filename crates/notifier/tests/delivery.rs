@@ -371,3 +371,61 @@ fn redis_wakes_a_worker_in_another_process() {
         "the wake-up never arrived; the worker waited out its poll"
     );
 }
+
+/// One connection carries message after message; a connection the server
+/// hangs up between messages is reopened and the message in hand sent on the
+/// new one at once (nothing waits for a retry); one hung up on before its
+/// reply is sent again, arriving at most twice.
+#[test]
+fn connections_are_kept_and_a_broken_one_is_reopened() {
+    use testkit::fast_sink::{FastSink, HangUp};
+    let one_lane = || Policy {
+        parallel: 1,
+        batch: 50,
+        ..fast_policy()
+    };
+    for db in stores(4) {
+        let b = db.backend;
+        let sink = FastSink::start().unwrap();
+        let t = Transport::smtp(&sink.url(), None, Duration::from_secs(5)).unwrap();
+        enqueue(&db.store, 12);
+        let pass = drain(&worker(&db.store, t.clone(), one_lane()));
+        assert_eq!((pass.sent, pass.retrying), (12, 0), "{b}");
+        enqueue(&db.store, 3);
+        assert_eq!(drain(&worker(&db.store, t, one_lane())).sent, 3, "{b}");
+        assert_eq!(sink.received(), 15, "{b}");
+        assert_eq!(
+            sink.connections(),
+            1,
+            "{b}: one connection for every message"
+        );
+
+        let sink = FastSink::start_with(HangUp::AfterReply(3)).unwrap();
+        let t = Transport::smtp(&sink.url(), None, Duration::from_secs(5)).unwrap();
+        enqueue(&db.store, 20);
+        let pass = drain(&worker(&db.store, t, one_lane()));
+        assert_eq!((pass.sent, pass.retrying, pass.dead), (20, 0, 0), "{b}");
+        assert_eq!(sink.received(), 20, "{b}: none twice");
+        assert_eq!(sink.connections(), 7, "{b}: a new connection every 3");
+
+        let sink = FastSink::start_with(HangUp::BeforeReply(4)).unwrap();
+        let t = Transport::smtp(&sink.url(), None, Duration::from_secs(5)).unwrap();
+        enqueue(&db.store, 10);
+        let pass = drain(&worker(&db.store, t, one_lane()));
+        assert_eq!((pass.sent, pass.retrying, pass.dead), (10, 0, 0), "{b}");
+        let sent: i64 = statuses(&db.store)
+            .iter()
+            .filter(|(s, _)| s == "sent")
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(sent, 12 + 3 + 20 + 10, "{b}: every message sent");
+        // Each hang-up loses a reply, and that message goes again.
+        let received = sink.received();
+        assert!((10..=13).contains(&received), "{b}: {received}");
+        assert_eq!(
+            received - 10,
+            sink.connections() - 1,
+            "{b}: one repeat a break"
+        );
+    }
+}

@@ -148,7 +148,7 @@ impl Store {
                 DbConn::Sqlite(c) => diesel::sql_query(
                     "UPDATE outbox SET status = 'sending', locked_by = ?, locked_until = ?, \
                      attempts = attempts + 1 \
-                     WHERE (library_id, id) IN (SELECT library_id, id FROM outbox \
+                     WHERE (library_id, id) IN (SELECT library_id, id FROM outbox INDEXED BY outbox_open \
                          WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? \
                            AND (status = 'pending' OR locked_until < ?) \
                          ORDER BY next_attempt_at, id LIMIT ?) \

@@ -23,7 +23,7 @@ use crate::sequence::{self, IdSpace};
 use crate::{DbConn, LibraryTx};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 use serde::Serialize;
 
 pub(crate) const MESSAGE_FIELD: &str = "outbox.message";
@@ -167,6 +167,37 @@ pub fn mark_sent(
                     outbox::last_error.eq(None::<String>),
                 ))
                 .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks many delivered messages sent at once, in one statement on
+/// PostgreSQL: one commit for a pass instead of one a message.
+pub fn mark_sent_many(
+    conn: &mut DbConn,
+    sent: &[(LibraryId, i64)],
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let libraries: Vec<i64> = sent.iter().map(|(l, _)| l.0).collect();
+            let ids: Vec<i64> = sent.iter().map(|(_, i)| *i).collect();
+            diesel::sql_query(
+                "SELECT outbox_mark_sent(l, i, $3) FROM unnest($1::bigint[], $2::bigint[]) AS t(l, i)",
+            )
+            .bind::<Array<BigInt>, _>(libraries)
+            .bind::<Array<BigInt>, _>(ids)
+            .bind::<Timestamp, _>(now)
+            .execute(c)?;
+        }
+        DbConn::Sqlite(_) => {
+            for (library, id) in sent {
+                mark_sent(conn, *library, *id, now)?;
+            }
         }
     }
     Ok(())

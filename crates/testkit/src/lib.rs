@@ -12,6 +12,7 @@
 pub mod app;
 #[cfg(feature = "app")]
 pub mod browser;
+pub mod fast_sink;
 #[cfg(feature = "app")]
 pub mod http;
 pub mod postgres;

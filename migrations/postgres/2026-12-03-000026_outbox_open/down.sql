@@ -1,0 +1,1 @@
+COMMENT ON INDEX outbox_due IS NULL;
