@@ -32,3 +32,5 @@ ALTER TABLE outbox_with_expired RENAME TO outbox;
 CREATE INDEX outbox_due ON outbox (next_attempt_at, id);
 CREATE INDEX outbox_status ON outbox (status, id);
 CREATE INDEX outbox_id ON outbox (id);
+-- 000026's index of the messages still to send (the claim names it).
+CREATE INDEX outbox_open ON outbox (next_attempt_at, id) WHERE status IN ('pending', 'sending');
