@@ -489,7 +489,8 @@ pub fn import(
         for (i, key) in order.iter().enumerate() {
             let Some(o) = unique.get(key) else { continue };
             match existing.get(key) {
-                Some(e) if e.fields() == o.fields => same += 1,
+                // The director's word (an edit, a retirement) outlasts the survey's.
+                Some(e) if e.curated || e.fields() == o.fields => same += 1,
                 Some(e) => {
                     sd::update(
                         conn,

@@ -30,6 +30,9 @@ pub struct Detail {
     /// one: its page links to that library's public list of vendors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_library: Option<String>,
+    /// When the director retired it (it is no longer listed), or null.
+    #[serde(default, with = "store::time::rfc3339_option")]
+    pub retired_at: Option<chrono::NaiveDateTime>,
 }
 
 /// A result-set export format.
@@ -139,16 +142,19 @@ impl Directory {
         let store = self.store.clone();
         self.cache
             .get_or_load(&key, move || {
-                let (e, member_library) = store.consortium(Access::Read, |c| {
+                let (e, member_library, members) = store.consortium(Access::Read, |c| {
                     let e = sd::by_id(c, id)?;
                     let member = sd::member_slug(c, &e)?;
-                    Ok::<_, store::StoreError>((e, member))
+                    Ok::<_, store::StoreError>((e, member, sd::member_ids(c)?))
                 })?;
+                let member = e.library_id.is_some()
+                    || e.parent_id.is_some_and(|p| members.contains(&p));
                 json(&Detail {
-                    item: Item::from_entry(&e, None),
+                    item: Item::from_entry_as(&e, None, member),
                     version: e.version,
                     updated_at: e.updated_at,
                     member_library,
+                    retired_at: e.retired_at,
                 })
             })
             .await
@@ -221,6 +227,27 @@ impl Directory {
     ) -> DirectoryResult<ChangeView> {
         let store = self.store.clone();
         blocking(move || moderation::reject(&store, change, by, &reason)).await
+    }
+
+    /// The director edits any entry; published at once.
+    pub async fn director_edit(
+        &self,
+        id: i64,
+        version: Option<i64>,
+        patch: Patch,
+    ) -> DirectoryResult<Item> {
+        let store = self.store.clone();
+        let item =
+            blocking(move || moderation::director_edit(&store, id, version, &patch)).await?;
+        self.changed(Some(id)).await?;
+        Ok(item)
+    }
+
+    /// The director retires an entry; it leaves every list at once.
+    pub async fn retire(&self, id: i64, version: Option<i64>, reason: String) -> DirectoryResult<()> {
+        let store = self.store.clone();
+        blocking(move || moderation::retire(&store, id, version, &reason)).await?;
+        self.changed(Some(id)).await
     }
 
     /// Changes, for the director.
