@@ -8,7 +8,7 @@ use crate::hours::OpeningHours;
 use crate::search::Item;
 use crate::{DirectoryError, DirectoryResult};
 use serde::{Deserialize, Serialize};
-use store::directory::{self as sd, Change, Entry, EntryFields, Origin};
+use store::directory::{self as sd, Change, Entry, EntryFields};
 use store::libraries::Library;
 use store::{Access, AccountId, Store};
 
@@ -289,24 +289,12 @@ pub struct OwnEntry {
 /// The flag says whether it was created now (and the public lists changed).
 pub fn entry_for_library(store: &Store, library: &Library) -> DirectoryResult<(OwnEntry, bool)> {
     store.consortium(Access::Write, |c| -> DirectoryResult<_> {
-        let mut created = false;
-        let entry = match sd::by_library(c, library.id)? {
-            Some(e) => e,
-            None => {
-                created = true;
-                let fields = EntryFields {
-                    name: library.name.clone(),
-                    ..Default::default()
-                };
-                let origin = Origin {
-                    library_id: Some(library.id),
-                    ..Default::default()
-                };
-                let now = chrono::Utc::now().naive_utc();
-                let id = sd::insert(c, &origin, &fields, "created", &snapshot(&fields), now)?;
-                sd::by_id(c, id)?
-            }
-        };
+        let (entry, created) = sd::ensure_for_library(
+            c,
+            library.id,
+            &library.name,
+            chrono::Utc::now().naive_utc(),
+        )?;
         let pending = sd::changes(c, Some("pending"), Some(entry.id), None, 100)?
             .into_iter()
             .map(ChangeView::from)

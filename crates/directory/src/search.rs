@@ -519,6 +519,9 @@ pub struct Page {
     /// How many libraries match, over all pages.
     #[serde(default)]
     pub total: usize,
+    /// How many come before this page's first.
+    #[serde(default)]
+    pub offset: usize,
     /// Where distances were measured from, when `near` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<(f64, f64)>,
@@ -787,6 +790,7 @@ fn page_of(
         next_cursor,
         prev_cursor,
         total: ranked.len(),
+        offset: start,
         origin: point,
         units: query.units.code().to_owned(),
     }

@@ -480,6 +480,31 @@ pub fn by_library(conn: &mut DbConn, library: LibraryId) -> StoreResult<Option<E
         .optional()?)
 }
 
+/// The entry of a member library, created from its name if it has none yet:
+/// every member library is in the directory from its first day. The flag
+/// says whether it was created now.
+pub fn ensure_for_library(
+    conn: &mut DbConn,
+    library: LibraryId,
+    name: &str,
+    now: NaiveDateTime,
+) -> StoreResult<(Entry, bool)> {
+    if let Some(e) = by_library(conn, library)? {
+        return Ok((e, false));
+    }
+    let fields = EntryFields {
+        name: name.to_owned(),
+        ..Default::default()
+    };
+    let origin = Origin {
+        library_id: Some(library),
+        ..Default::default()
+    };
+    let snapshot = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into());
+    let id = insert(conn, &origin, &fields, "created", &snapshot, now)?;
+    Ok((by_id(conn, id)?, true))
+}
+
 /// The slug of the member library `entry` belongs to, if it belongs to one.
 pub fn member_slug(conn: &mut DbConn, entry: &Entry) -> StoreResult<Option<String>> {
     match entry.library_id {

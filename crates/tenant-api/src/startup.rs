@@ -159,7 +159,8 @@ impl Application {
                 Some(r) => directory::Cache::redis(r.clone(), &settings.redis.key_prefix),
                 None => directory::Cache::local(),
             }),
-            settings.server.public_url.as_deref().unwrap_or(""),
+            // Absolute, so JSON-LD `@id`s and vCard UIDs name this server.
+            &base_url(&settings, local.port()),
         );
         let waker = crate::mail::waker(&settings)?;
         let mailroom = crate::mail::mailroom(

@@ -206,12 +206,15 @@ pub async fn read_vcard(
     )
 }
 
-/// `GET /directory`: the search page.
+/// `GET /directory`: the search page; the consortium's members unless `member=false`.
 pub async fn page_search(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     // Parsed by hand so a bad parameter is shown on the page, not as JSON.
-    let raw = web::Query::<RawQuery>::from_query(req.query_string())
+    let mut raw = web::Query::<RawQuery>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
+    if raw.member.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        raw.member = Some("true".into());
+    }
     let rendered = match state.directory.search(&raw).await {
         Ok((_, page)) => pages::directory::search_page(&raw, Ok(&page))
             .map(|html| public(&req, StatusCode::OK, HTML, html.into())),
@@ -224,6 +227,13 @@ pub async fn page_search(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
     public_result(rendered)
 }
 
+/// `?from=` on a library's page: the search it was reached from.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FromQuery {
+    /// The search's query string.
+    pub from: Option<String>,
+}
+
 /// `GET /directory/{id}`: one library's page.
 pub async fn page_detail(
     state: web::Data<AppState>,
@@ -234,10 +244,16 @@ pub async fn page_detail(
         Ok(id) => state.directory.entry(id).await,
         Err(_) => Err(DirectoryError::NotFound),
     };
+    // Re-read as a search, so only the search's own parameters go back into the link.
+    let from = web::Query::<FromQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().from)
+        .and_then(|f| web::Query::<RawQuery>::from_query(&f).ok())
+        .map(web::Query::into_inner);
     let rendered = match found {
         Ok(d) => {
             let jsonld = directory::export::jsonld_one(&d.item, state.directory.base());
-            pages::directory::detail_page(&d, &String::from_utf8_lossy(&jsonld))
+            pages::directory::detail_page(&d, &String::from_utf8_lossy(&jsonld), from.as_ref())
                 .map(|html| public(&req, StatusCode::OK, HTML, html.into()))
         }
         Err(DirectoryError::NotFound) => pages::directory::not_found_page()
@@ -258,7 +274,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/directory/libraries", get => search))
         .service(resource!("/directory/libraries.csv", get => export_csv))
         .service(resource!("/directory/libraries.jsonld", get => export_jsonld))
-        .service(resource!("/directory/libraries/{id}", get => read))
+        .service(resource!("/directory/libraries/{id}", get => read, patch => moderation::edit))
         .service(resource!("/directory/libraries/{id}/jsonld", get => read_jsonld))
         .service(resource!("/directory/libraries/{id}/vcard", get => read_vcard))
         .configure(moderation::configure);
