@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod demo;
+mod directory_public;
 mod legal;
 mod legal_documents;
 mod legal_release;

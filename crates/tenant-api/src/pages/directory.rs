@@ -394,7 +394,7 @@ mod tests {
             longitude: None,
             system_id: None,
             parent_id: None,
-            distance_km: None,
+            ..Default::default()
         }
     }
 
@@ -407,6 +407,7 @@ mod tests {
         let page = Page {
             items: vec![item("<b>Evil</b> & Co")],
             next_cursor: Some("a\"b".into()),
+            ..Default::default()
         };
         let html = search_page(&raw, Ok(&page)).unwrap();
         assert!(!html.contains("<script>alert"));
@@ -425,6 +426,7 @@ mod tests {
         let page = Page {
             items: vec![item("Smith & Sons")],
             next_cursor: Some("c".into()),
+            ..Default::default()
         };
         let html = search_page(&raw, Ok(&page)).unwrap();
         assert!(html.contains("value=\"Tom &amp; Jerry\""), "{html}");
@@ -454,14 +456,15 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
             version: 1,
             updated_at: chrono::NaiveDateTime::default(),
             member_library: None,
+            retired_at: None,
         };
-        let html = detail_page(&d, "{}").unwrap();
+        let html = detail_page(&d, "{}", None).unwrap();
         assert!(
             !html.contains("Vendors and their privacy policies"),
             "{html}"
         );
         d.member_library = Some("riverbend".into());
-        let html = detail_page(&d, "{}").unwrap();
+        let html = detail_page(&d, "{}", None).unwrap();
         assert!(
             html.contains(
                 "<a href=\"/libraries/riverbend/vendors\">Vendors and their privacy policies</a>"
@@ -480,10 +483,11 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
             version: 1,
             updated_at: chrono::NaiveDateTime::default(),
             member_library: None,
+            retired_at: None,
         };
         let jsonld = directory::export::jsonld_one(&d.item, "http://x");
         let jsonld = String::from_utf8_lossy(&jsonld);
-        let html = detail_page(&d, &jsonld).unwrap();
+        let html = detail_page(&d, &jsonld, None).unwrap();
         let start = html.find("<script type=\"application/ld+json\">").unwrap();
         let script = &html[start + "<script type=\"application/ld+json\">".len()..];
         let script = &script[..script.find("</script>").unwrap()];
