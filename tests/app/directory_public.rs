@@ -25,6 +25,16 @@ fn app_with_outlets(backend: Backend) -> TestApp {
         directory::import::read(std::io::BufReader::new(file)).expect("readable survey");
     let report = directory::import::import(&store, outlets, skipped, |_, _| {}).expect("import");
     assert_eq!(report.inserted, 1996, "[{backend}]");
+    // Riverbend at a place the survey has neighbours of: Columbia, MO.
+    let director = app.sign_in(DIRECTOR);
+    let r = patch(
+        &app.url("/api/v1/directory/libraries/1"),
+        Some(&director),
+        &json!({"address": "100 W Broadway", "city": "Columbia", "state": "MO",
+                "zip": "65203", "latitude": 38.9517, "longitude": -92.3341}),
+    );
+    assert_eq!(r.status, 200, "[{backend}] {:?}", r.body);
+    assert_eq!(r.body["name"], "Riverbend Public Library");
     app
 }
 
@@ -209,7 +219,7 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
         let r = post(
             &app.url("/api/v1/libraries/lakeshore/directory-entry/changes"),
             Some(&admin),
-            &json!({"opening_hours": hours, "service_tags": ["wifi", "makerspace"]}),
+            &json!({"opening_hours": hours, "service_tags": ["wifi", "makerspace"], "phone": "(573) 555-0100"}),
         );
         assert_eq!(r.status, 202, "[{backend}] {:?}", r.body);
         let (change, entry) = (r.body["id"].as_i64().unwrap(), r.body["entry_id"].as_i64().unwrap());
@@ -218,7 +228,7 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
             Some(&admin),
             &json!({"opening_hours": {"regular": [{"days": ["Mo"], "opens": "18:00", "closes": "09:00"}]}}),
         );
-        assert_eq!(bad.status, 422, "[{backend}] {:?}", bad.body);
+        assert_eq!(bad.status, 400, "[{backend}] {:?}", bad.body);
         let director = app.sign_in(DIRECTOR);
         let r = post(
             &app.url(&format!("/api/v1/directory/changes/{change}/approve")),
@@ -247,7 +257,7 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
         let card = vcard.body.as_str().unwrap();
         assert!(card.contains(&format!("UID:{}\r\n", app.url(&format!("/directory/{entry}")))), "{card}");
         assert!(card.contains(&format!("SOURCE:{}/api/v1/directory/libraries/{entry}/vcard", app.base)), "{card}");
-        assert!(card.contains("TEL;TYPE=work;VALUE=uri:tel:+1573555"), "{card}");
+        assert!(card.contains("TEL;TYPE=work;VALUE=uri:tel:+15735550100\r\n"), "{card}");
         let page = Browser::new(&app).get(&format!("/directory/{entry}"));
         assert!(page.body.contains("Mon-Fri 09:00–18:00<br />Sat 10:00–14:00<br />Sun closed"), "[{backend}] {}", page.body);
         assert!(page.body.contains("<li>Makerspace</li>"), "{}", page.body);
@@ -284,7 +294,7 @@ fn the_director_corrects_and_retires_an_imported_outlet() {
         assert_eq!(r.status, 409, "[{backend}] a stale version: {:?}", r.body);
 
         let r = post(&format!("{url}/retire"), Some(&director), &json!({"reason": " "}));
-        assert_eq!(r.status, 422, "[{backend}] {:?}", r.body);
+        assert_eq!(r.status, 400, "[{backend}] {:?}", r.body);
         let r = post(
             &format!("{url}/retire"),
             Some(&director),
@@ -318,7 +328,7 @@ fn the_same_search_gives_the_same_ids_on_sqlite_and_postgresql() {
         "q=st+louis&limit=200",
         "q=mc&limit=200",
         "state=WI&limit=200",
-        "near=Springfield,+IL&radius=25&limit=200",
+        "near=Gurnee,+IL&radius=25&limit=200",
         "near=65203&radius=60&limit=200",
         "city=lincoln&limit=200",
         "q=library&limit=200",

@@ -96,13 +96,20 @@ pub fn seed(store: &Store) -> Result<Vec<Credential>, SeedError> {
             match libraries::by_slug(c, slug) {
                 Ok(_) => {}
                 Err(StoreError::NotFound) => {
-                    libraries::create(
+                    let library = libraries::create(
                         c,
                         &NewLibrary {
                             slug,
                             name,
                             jurisdiction,
                         },
+                    )?;
+                    // Every member is in the public directory from its first day.
+                    store::directory::ensure_for_library(
+                        c,
+                        library.id,
+                        name,
+                        chrono::Utc::now().naive_utc(),
                     )?;
                 }
                 Err(e) => return Err(e),
