@@ -650,7 +650,7 @@ pub fn rank(
                 Some(d) => (d * 1000.0).round() as i64,
                 None => -score,
             };
-            let key = Key(i64::from(!member), primary, e.name.to_lowercase(), e.id);
+            let key = Key(i64::from(!member), primary, e.sort_name.clone(), e.id);
             Some((key, e, dist, member))
         })
         .collect();
@@ -743,8 +743,93 @@ fn ranked(
 
 /// Runs a query against the database (blocking) and returns one page.
 pub fn run(store: &Store, query: &Query) -> DirectoryResult<Page> {
+    if query.words.is_empty()
+        && query.near.is_none()
+        && query.county.is_none()
+        && query.city.is_none()
+        && !query.member_only
+    {
+        return listing(store, query);
+    }
     let (point, ranked) = ranked(store, query)?;
     Ok(page_of(query, point, ranked))
+}
+
+/// A query without words or `near` in listing order, read a page at a time
+/// from the listing index: the members (a handful, ordered here) first,
+/// then the rest as the index has them, which is the order `rank` gives.
+fn listing(store: &Store, query: &Query) -> DirectoryResult<Page> {
+    store.consortium(Access::Read, |c| -> DirectoryResult<_> {
+        let filter = query.filter(None);
+        let members = sd::member_ids(c)?;
+        let mut mf = filter.clone();
+        mf.members_only = true;
+        let ranked_members = rank(query, None, &members, sd::candidates(c, &mf, MAX_CANDIDATES)?);
+        let total = sd::count_matching(c, &filter)? as usize;
+        let m = ranked_members.len();
+        let limit = query.limit;
+        let fp = query.fingerprint();
+        let in_members = query.after.as_ref().is_none_or(|k| k.0 <= 0);
+        let mut items: Vec<(Key, Item)> = Vec::new();
+        let offset;
+        let mut more;
+        if in_members {
+            let start = match &query.after {
+                None => 0,
+                Some(k) => ranked_members.partition_point(|(x, ..)| !after(x, k)),
+            };
+            offset = start;
+            for (k, e, d, mem) in ranked_members.iter().skip(start).take(limit) {
+                items.push((k.clone(), Item::from_entry_as(e, *d, *mem)));
+            }
+            more = m > start + items.len();
+            if !more {
+                // `want` may be 0: one more row says whether a next page exists.
+                let want = limit - items.len();
+                let rest = sd::listing(c, &filter, &members, None, want as i64 + 1)?;
+                more = rest.len() > want;
+                for e in rest.into_iter().take(want) {
+                    items.push((Key(1, 0, e.sort_name.clone(), e.id), Item::from_entry_as(&e, None, false)));
+                }
+            }
+        } else {
+            let k = query.after.clone().unwrap_or_else(Key::start);
+            let rest = sd::listing(c, &filter, &members, Some((&k.2, k.3)), limit as i64 + 1)?;
+            more = rest.len() > limit;
+            offset = m + sd::listing_position(c, &filter, &members, (&k.2, k.3))? as usize;
+            for e in rest.into_iter().take(limit) {
+                items.push((Key(1, 0, e.sort_name.clone(), e.id), Item::from_entry_as(&e, None, false)));
+            }
+        }
+        let next_cursor = more
+            .then(|| items.last())
+            .flatten()
+            .map(|(k, _)| encode_cursor(k, &fp));
+        let prev_cursor = match offset {
+            0 => None,
+            o => {
+                let prev_start = o.saturating_sub(limit);
+                let key = match prev_start.checked_sub(1) {
+                    None => Key::start(),
+                    Some(i) if i < m => ranked_members[i].0.clone(),
+                    Some(i) => match sd::listing_nth(c, &filter, &members, (i - m) as i64)? {
+                        Some(e) => Key(1, 0, e.sort_name, e.id),
+                        None => Key::start(),
+                    },
+                };
+                Some(encode_cursor(&key, &fp))
+            }
+        };
+        Ok(Page {
+            items: items.into_iter().map(|(_, i)| i).collect(),
+            next_cursor,
+            prev_cursor,
+            total,
+            offset,
+            origin: None,
+            units: query.units.code().to_owned(),
+        })
+    })
 }
 
 /// Pages ranked candidates (the members among them given), for tests and benchmarks.
@@ -845,6 +930,7 @@ mod tests {
             service_tags: String::new(),
             retired_at: None,
             curated: false,
+            sort_name: name.to_lowercase(),
         }
     }
 

@@ -42,6 +42,7 @@ diesel::table! {
         service_tags -> Text,
         retired_at -> Nullable<Timestamp>,
         curated -> Bool,
+        sort_name -> Text,
     }
 }
 
@@ -131,6 +132,9 @@ pub struct Entry {
     pub retired_at: Option<NaiveDateTime>,
     /// Whether the director has edited it, so a later import leaves it alone.
     pub curated: bool,
+    /// The name lower-cased: the listing order's second key.
+    #[serde(skip)]
+    pub sort_name: String,
 }
 
 /// The publishable fields of an entry: what an import or an approved change sets.
@@ -302,6 +306,104 @@ pub fn count_matching(conn: &mut DbConn, filter: &Filter) -> StoreResult<i64> {
     Ok(filtered(filter, &members, fts, is_pg)
         .count()
         .get_result(conn)?)
+}
+
+/// Entries matching `filter` that are neither members nor their branches
+/// (`members`), in listing order (sort name byte by byte, then id), after
+/// `after` = (sort name, id): the page a query without words or `near`
+/// shows, read from the listing index without loading the rest.
+pub fn listing(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> StoreResult<Vec<Entry>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Text};
+    use directory_entries as d;
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &filter.words);
+    let mut q = non_members(filtered(filter, &[], fts, is_pg), members);
+    if let Some((name, id)) = after {
+        let head = if is_pg {
+            "(sort_name COLLATE \"C\", id) > ("
+        } else {
+            "(sort_name, id) > ("
+        };
+        q = q.filter(
+            sql::<Bool>(head)
+                .bind::<Text, _>(name.to_owned())
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    let q = q.select(Entry::as_select());
+    let q = if is_pg {
+        q.order(sql::<Text>("sort_name COLLATE \"C\"")).then_order_by(d::id)
+    } else {
+        q.order(d::sort_name).then_order_by(d::id)
+    };
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// How many non-member entries matching `filter` come up to and including `at` in listing order.
+pub fn listing_position(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+    at: (&str, i64),
+) -> StoreResult<i64> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Text};
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &filter.words);
+    let head = if is_pg {
+        "(sort_name COLLATE \"C\", id) <= ("
+    } else {
+        "(sort_name, id) <= ("
+    };
+    Ok(non_members(filtered(filter, &[], fts, is_pg), members)
+        .filter(
+            sql::<Bool>(head)
+                .bind::<Text, _>(at.0.to_owned())
+                .sql(", ")
+                .bind::<BigInt, _>(at.1)
+                .sql(")"),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+/// The `n`th (from 0) non-member entry matching `filter` in listing order.
+pub fn listing_nth(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+    n: i64,
+) -> StoreResult<Option<Entry>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    use directory_entries as d;
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &filter.words);
+    let q = non_members(filtered(filter, &[], fts, is_pg), members).select(Entry::as_select());
+    let q = if is_pg {
+        q.order(sql::<Text>("sort_name COLLATE \"C\"")).then_order_by(d::id)
+    } else {
+        q.order(d::sort_name).then_order_by(d::id)
+    };
+    Ok(q.offset(n).limit(1).first(conn).optional()?)
+}
+
+fn non_members<'a>(q: Boxed<'a>, members: &[i64]) -> Boxed<'a> {
+    use directory_entries as d;
+    q.filter(d::library_id.is_null()).filter(
+        d::parent_id
+            .is_null()
+            .or(d::parent_id.ne_all(members.to_vec())),
+    )
 }
 
 type Boxed<'a> = directory_entries::BoxedQuery<'a, crate::connection::MultiBackend>;
@@ -576,6 +678,7 @@ pub fn insert(
             d::system_code.eq(origin.system_code),
             d::source_key.eq(origin.source_key),
             d::search_text.eq(search_text(fields)),
+            d::sort_name.eq(fields.name.to_lowercase()),
             d::version.eq(1i64),
             d::updated_at.eq(now),
         ))
@@ -629,6 +732,7 @@ pub fn update(
         .set((
             fields,
             d::search_text.eq(search_text(fields)),
+            d::sort_name.eq(fields.name.to_lowercase()),
             d::version.eq(next),
             d::updated_at.eq(now),
         ))

@@ -8,5 +8,9 @@ ALTER TABLE directory_entries ADD COLUMN curated BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX directory_entries_parent ON directory_entries (parent_id);
 CREATE INDEX directory_entries_city ON directory_entries (city, state);
 CREATE INDEX directory_entries_lat_lon ON directory_entries (latitude, longitude);
--- Listing order without a query: members first, then name, then id.
-CREATE INDEX directory_entries_listing ON directory_entries (name, id);
+-- Listing order without a query: members first (few, ordered in process),
+-- then the lower-cased name compared byte by byte (as Rust compares
+-- strings), then id; the store writes sort_name with every name.
+ALTER TABLE directory_entries ADD COLUMN sort_name TEXT NOT NULL DEFAULT '';
+UPDATE directory_entries SET sort_name = lower(name);
+CREATE INDEX directory_entries_listing ON directory_entries (sort_name COLLATE "C", id);

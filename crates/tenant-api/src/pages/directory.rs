@@ -224,7 +224,7 @@ pub fn search_page<'a>(
         Choice { value: "mi", label: "miles", selected: !km },
         Choice { value: "km", label: "kilometres", selected: km },
     ];
-    let back = query_string(raw, None);
+    let back = query_string(raw, raw.cursor.as_deref());
     let (invalid, results) = match outcome {
         Err((field, detail)) => {
             for f in fields.iter_mut().filter(|f| f.name == field) {
