@@ -534,6 +534,10 @@ pub fn import(
         report.unchanged,
         report.changed_ids,
     ) = counts;
+    if report.inserted + report.updated > 1000 {
+        // Outside the import's transaction: statistics for the new rows' indexes.
+        store.consortium(Access::Write, sd::analyze)?;
+    }
     Ok(report)
 }
 

@@ -628,6 +628,15 @@ pub fn imported(conn: &mut DbConn) -> StoreResult<Vec<Entry>> {
         .load(conn)?)
 }
 
+/// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite
+/// plans the directory's queries from its indexes alone).
+pub fn analyze(conn: &mut DbConn) -> StoreResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("ANALYZE directory_entries").execute(c)?;
+    }
+    Ok(())
+}
+
 /// How many entries there are.
 pub fn count(conn: &mut DbConn) -> StoreResult<i64> {
     Ok(directory_entries::table.count().get_result(conn)?)

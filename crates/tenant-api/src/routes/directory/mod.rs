@@ -17,7 +17,6 @@ use bytes::Bytes;
 use directory::search::RawQuery;
 use directory::service::Format;
 use directory::DirectoryError;
-use sha2::{Digest, Sha256};
 
 /// What public responses may be kept for: always revalidate (cheap with the ETag).
 const PUBLIC_CACHE: &str = "public, max-age=0, must-revalidate";
@@ -36,7 +35,7 @@ impl From<DirectoryError> for ApiError {
 }
 
 fn etag_of(body: &[u8]) -> String {
-    format!("W/\"{}\"", hex::encode(&Sha256::digest(body)[..16]))
+    directory::service::etag_of(body)
 }
 
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
@@ -51,6 +50,17 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
 /// A public answer with its validators.
 fn public(req: &HttpRequest, status: StatusCode, content_type: &str, body: Bytes) -> HttpResponse {
     let etag = etag_of(&body);
+    public_tagged(req, status, content_type, etag, body)
+}
+
+/// A public answer whose ETag was computed when it was cached.
+fn public_tagged(
+    req: &HttpRequest,
+    status: StatusCode,
+    content_type: &str,
+    etag: String,
+    body: Bytes,
+) -> HttpResponse {
     if status == StatusCode::OK && not_modified(req, &etag) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
@@ -97,8 +107,8 @@ pub async fn search(
 ) -> HttpResponse {
     public_result(
         async {
-            let (_, body) = state.directory.search_json(&query).await?;
-            Ok(public(&req, StatusCode::OK, "application/json", body))
+            let (_, t) = state.directory.search_tagged(&query).await?;
+            Ok(public_tagged(&req, StatusCode::OK, "application/json", t.etag, t.body))
         }
         .await,
     )
@@ -112,8 +122,8 @@ pub async fn export_csv(
 ) -> HttpResponse {
     public_result(
         async {
-            let body = state.directory.export(&query, Format::Csv).await?;
-            let mut res = public(&req, StatusCode::OK, "text/csv; charset=utf-8", body);
+            let t = state.directory.export_tagged(&query, Format::Csv).await?;
+            let mut res = public_tagged(&req, StatusCode::OK, "text/csv; charset=utf-8", t.etag, t.body);
             res.headers_mut().insert(
                 header::CONTENT_DISPOSITION,
                 header::HeaderValue::from_static("attachment; filename=\"libraries.csv\""),
@@ -132,8 +142,8 @@ pub async fn export_jsonld(
 ) -> HttpResponse {
     public_result(
         async {
-            let body = state.directory.export(&query, Format::JsonLd).await?;
-            Ok(public(&req, StatusCode::OK, "application/ld+json", body))
+            let t = state.directory.export_tagged(&query, Format::JsonLd).await?;
+            Ok(public_tagged(&req, StatusCode::OK, "application/ld+json", t.etag, t.body))
         }
         .await,
     )
@@ -148,8 +158,8 @@ pub async fn read(
     public_result(
         async {
             let id = entry_id(&path)?;
-            let body = state.directory.entry_json(id).await?;
-            Ok(public(&req, StatusCode::OK, "application/json", body))
+            let t = state.directory.entry_tagged(id).await?;
+            Ok(public_tagged(&req, StatusCode::OK, "application/json", t.etag, t.body))
         }
         .await,
     )
