@@ -83,8 +83,14 @@ fn members_come_first_and_member_true_keeps_only_them() {
         assert_eq!(members["total"], 5, "[{backend}]");
         assert!(names(&members).contains(&"Riverbend Public Library".to_owned()));
         // Names in title case; the survey's spelling kept beside them.
-        let lincoln = search(&app, "q=lincoln+public+library+district&member=false&limit=1");
-        assert_eq!(lincoln["items"][0]["name"], "Lincoln Public Library District");
+        let lincoln = search(
+            &app,
+            "q=lincoln+public+library+district&member=false&limit=1",
+        );
+        assert_eq!(
+            lincoln["items"][0]["name"],
+            "Lincoln Public Library District"
+        );
         assert_eq!(
             lincoln["items"][0]["listed_name"],
             "LINCOLN PUBLIC LIBRARY DISTRICT"
@@ -99,7 +105,11 @@ fn members_come_first_and_member_true_keeps_only_them() {
         let mut b = Browser::new(&app);
         let p = b.get("/directory");
         assert_eq!(p.status, 200, "[{backend}]");
-        assert!(p.body.contains("Libraries 1–5 of 5"), "[{backend}] {}", p.body);
+        assert!(
+            p.body.contains("Libraries 1–5 of 5"),
+            "[{backend}] {}",
+            p.body
+        );
         assert!(p.body.contains("Consortium member"), "{}", p.body);
         assert!(
             p.body
@@ -149,7 +159,11 @@ fn near_takes_a_zip_code_or_a_town_and_answers_in_miles() {
         );
         assert_eq!(unknown.status, 400, "[{backend}] {:?}", unknown.body);
         let page = Browser::new(&app).get("/directory?near=Lincoln%2C+IL&radius=3&member=false");
-        assert!(page.body.contains("miles away"), "[{backend}] {}", page.body);
+        assert!(
+            page.body.contains("miles away"),
+            "[{backend}] {}",
+            page.body
+        );
     });
 }
 
@@ -222,7 +236,10 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
             &json!({"opening_hours": hours, "service_tags": ["wifi", "makerspace"], "phone": "(573) 555-0100"}),
         );
         assert_eq!(r.status, 202, "[{backend}] {:?}", r.body);
-        let (change, entry) = (r.body["id"].as_i64().unwrap(), r.body["entry_id"].as_i64().unwrap());
+        let (change, entry) = (
+            r.body["id"].as_i64().unwrap(),
+            r.body["entry_id"].as_i64().unwrap(),
+        );
         let bad = post(
             &app.url("/api/v1/libraries/lakeshore/directory-entry/changes"),
             Some(&admin),
@@ -236,7 +253,10 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
             &json!({}),
         );
         assert_eq!(r.status, 200, "[{backend}] {:?}", r.body);
-        let e = get(&app.url(&format!("/api/v1/directory/libraries/{entry}")), None);
+        let e = get(
+            &app.url(&format!("/api/v1/directory/libraries/{entry}")),
+            None,
+        );
         assert_eq!(e.body["opening_hours"], hours, "[{backend}]");
         assert_eq!(e.body["service_tags"], json!(["wifi", "makerspace"]));
         let ld = get(
@@ -245,7 +265,10 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
         );
         let spec = ld.body["openingHoursSpecification"].as_array().unwrap();
         assert_eq!(spec[0]["dayOfWeek"][4], "https://schema.org/Friday");
-        assert_eq!((&spec[1]["opens"], &spec[1]["closes"]), (&json!("10:00"), &json!("14:00")));
+        assert_eq!(
+            (&spec[1]["opens"], &spec[1]["closes"]),
+            (&json!("10:00"), &json!("14:00"))
+        );
         assert_eq!(spec[2]["validFrom"], "2026-12-31");
         let id = ld.body["@id"].as_str().unwrap();
         assert_eq!(id, app.url(&format!("/directory/{entry}")), "[{backend}]");
@@ -255,11 +278,31 @@ fn hours_go_through_a_change_and_its_approval_into_json_ld_with_absolute_ids() {
             None,
         );
         let card = vcard.body.as_str().unwrap();
-        assert!(card.contains(&format!("UID:{}\r\n", app.url(&format!("/directory/{entry}")))), "{card}");
-        assert!(card.contains(&format!("SOURCE:{}/api/v1/directory/libraries/{entry}/vcard", app.base)), "{card}");
-        assert!(card.contains("TEL;TYPE=work;VALUE=uri:tel:+15735550100\r\n"), "{card}");
+        assert!(
+            card.contains(&format!(
+                "UID:{}\r\n",
+                app.url(&format!("/directory/{entry}"))
+            )),
+            "{card}"
+        );
+        assert!(
+            card.contains(&format!(
+                "SOURCE:{}/api/v1/directory/libraries/{entry}/vcard",
+                app.base
+            )),
+            "{card}"
+        );
+        assert!(
+            card.contains("TEL;TYPE=work;VALUE=uri:tel:+15735550100\r\n"),
+            "{card}"
+        );
         let page = Browser::new(&app).get(&format!("/directory/{entry}"));
-        assert!(page.body.contains("Mon-Fri 09:00–18:00<br />Sat 10:00–14:00<br />Sun closed"), "[{backend}] {}", page.body);
+        assert!(
+            page.body
+                .contains("Mon-Fri 09:00–18:00<br />Sat 10:00–14:00<br />Sun closed"),
+            "[{backend}] {}",
+            page.body
+        );
         assert!(page.body.contains("<li>Makerspace</li>"), "{}", page.body);
         // The history keeps the approved version.
         let h = get(
@@ -293,7 +336,11 @@ fn the_director_corrects_and_retires_an_imported_outlet() {
         );
         assert_eq!(r.status, 409, "[{backend}] a stale version: {:?}", r.body);
 
-        let r = post(&format!("{url}/retire"), Some(&director), &json!({"reason": " "}));
+        let r = post(
+            &format!("{url}/retire"),
+            Some(&director),
+            &json!({"reason": " "}),
+        );
         assert_eq!(r.status, 400, "[{backend}] {:?}", r.body);
         let r = post(
             &format!("{url}/retire"),
@@ -302,9 +349,16 @@ fn the_director_corrects_and_retires_an_imported_outlet() {
         );
         assert_eq!(r.status, 204, "[{backend}] {:?}", r.body);
         let after = search(&app, "q=menomonee+falls&member=false");
-        assert!(!ids(&after).contains(&id), "[{backend}] still listed: {after}");
+        assert!(
+            !ids(&after).contains(&id),
+            "[{backend}] still listed: {after}"
+        );
         let page = Browser::new(&app).get(&format!("/directory/{id}"));
-        assert!(page.body.contains("no longer listed"), "[{backend}] {}", page.body);
+        assert!(
+            page.body.contains("no longer listed"),
+            "[{backend}] {}",
+            page.body
+        );
         let h = get(&format!("{url}/history"), Some(&director));
         let sources: Vec<&str> = h.body["versions"]
             .as_array()
@@ -339,10 +393,7 @@ fn the_same_search_gives_the_same_ids_on_sqlite_and_postgresql() {
         for (q, a) in queries.iter().zip(&answers) {
             assert!(!a.is_empty(), "[{backend}] {q} found nothing");
         }
-        ANSWERS
-            .lock()
-            .unwrap()
-            .push((backend.to_string(), answers));
+        ANSWERS.lock().unwrap().push((backend.to_string(), answers));
     });
     let all = ANSWERS.lock().unwrap();
     if let [(a, first), rest @ ..] = all.as_slice() {

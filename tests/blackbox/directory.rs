@@ -114,7 +114,10 @@ fn directory_imports_the_real_outlets_and_finds_them() {
         // Words in any order and any case, the name ranked first.
         let lincoln = search(&server, "q=lincoln+public+library+district");
         assert_eq!(names(&lincoln)[0], "Lincoln Public Library District");
-        assert_eq!(items(&lincoln)[0]["listed_name"], "LINCOLN PUBLIC LIBRARY DISTRICT");
+        assert_eq!(
+            items(&lincoln)[0]["listed_name"],
+            "LINCOLN PUBLIC LIBRARY DISTRICT"
+        );
         let shuffled = search(&server, "q=District%20LIBRARY%20lincoln");
         assert_eq!(names(&shuffled)[0], "Lincoln Public Library District");
         let item = &items(&lincoln)[0];
@@ -493,10 +496,9 @@ fn directory_pages_search_results_and_detail_link_up() {
     let detail_links = links(&dom);
     // 'Back' returns to the same results.
     assert!(
-        detail_links
-            .iter()
-            .any(|(h, _)| h == "/directory?q=Lincoln+Public+Library+District&amp;member=false"
-                || h == "/directory?q=Lincoln+Public+Library+District&member=false"),
+        detail_links.iter().any(|(h, _)| h
+            == "/directory?q=Lincoln+Public+Library+District&amp;member=false"
+            || h == "/directory?q=Lincoln+Public+Library+District&member=false"),
         "{detail_links:?}"
     );
     let vcard = detail_links

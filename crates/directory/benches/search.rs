@@ -30,8 +30,14 @@ fn outlets(copies: usize) -> Vec<Outlet> {
             if k > 0 {
                 o.system = format!("{}-{k}", o.system);
                 // Spread over a 3.3° × 5.3° window, as more outlets in the same states would be.
-                o.fields.latitude = o.fields.latitude.map(|v| (v + 0.37 * (k % 10) as f64).min(89.0));
-                o.fields.longitude = o.fields.longitude.map(|v| (v + 0.53 * (k / 10) as f64).min(179.0));
+                o.fields.latitude = o
+                    .fields
+                    .latitude
+                    .map(|v| (v + 0.37 * (k % 10) as f64).min(89.0));
+                o.fields.longitude = o
+                    .fields
+                    .longitude
+                    .map(|v| (v + 0.53 * (k / 10) as f64).min(179.0));
             }
             all.push(o);
         }
@@ -71,7 +77,10 @@ fn queries() -> Vec<(&'static str, RawQuery)> {
             "near 40.1,-89.3 radius 50 km",
             raw(&[("near", "40.1,-89.3"), ("radius_km", "50")]),
         ),
-        ("near ZIP 62656 radius 20 mi", raw(&[("near", "62656"), ("radius", "20")])),
+        (
+            "near ZIP 62656 radius 20 mi",
+            raw(&[("near", "62656"), ("radius", "20")]),
+        ),
         ("first page, no filter", RawQuery::default()),
     ]
 }

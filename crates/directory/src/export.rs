@@ -227,7 +227,12 @@ pub fn vcard(i: &Item, base: &str) -> Vec<u8> {
             vescape(&i.zip)
         ),
     ];
-    if let Some(p) = i.phone_e164.as_deref().or(i.phone.as_deref()).and_then(crate::names::e164) {
+    if let Some(p) = i
+        .phone_e164
+        .as_deref()
+        .or(i.phone.as_deref())
+        .and_then(crate::names::e164)
+    {
         lines.push(format!("TEL;TYPE=work;VALUE=uri:tel:{p}"));
     }
     if let Some(e) = &i.email {

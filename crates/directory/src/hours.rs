@@ -80,7 +80,9 @@ fn days(spec: &str) -> DirectoryResult<Vec<String>> {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
         let (a, b) = (day_index(a.trim())?, day_index(b.trim())?);
         if b < a {
-            return Err(bad(format!("{part:?}: a range of days runs Monday to Sunday")));
+            return Err(bad(format!(
+                "{part:?}: a range of days runs Monday to Sunday"
+            )));
         }
         for d in &DAYS[a..=b] {
             if !out.iter().any(|x: &String| x == d.0) {
@@ -92,9 +94,11 @@ fn days(spec: &str) -> DirectoryResult<Vec<String>> {
 }
 
 fn span(s: &str) -> DirectoryResult<(String, String)> {
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| bad(format!("{s:?}: give opening and closing time, such as 09:00-17:00")))?;
+    let (a, b) = s.split_once('-').ok_or_else(|| {
+        bad(format!(
+            "{s:?}: give opening and closing time, such as 09:00-17:00"
+        ))
+    })?;
     let (a, b) = (time(a)?, time(b)?);
     if b <= a {
         return Err(bad(format!("{s:?}: closing comes after opening")));
@@ -106,10 +110,16 @@ impl OpeningHours {
     /// Reads the text form; parts are separated by `;` or new lines.
     pub fn parse(text: &str) -> DirectoryResult<Self> {
         let mut h = OpeningHours::default();
-        for part in text.split([';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
-            let (head, rest) = part
-                .split_once(char::is_whitespace)
-                .ok_or_else(|| bad(format!("{part:?}: write days then hours, such as Mo-Fr 09:00-17:00")))?;
+        for part in text
+            .split([';', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (head, rest) = part.split_once(char::is_whitespace).ok_or_else(|| {
+                bad(format!(
+                    "{part:?}: write days then hours, such as Mo-Fr 09:00-17:00"
+                ))
+            })?;
             let rest = rest.trim();
             if let Ok(date) = chrono::NaiveDate::parse_from_str(head, "%Y-%m-%d") {
                 let (opens, closes) = if rest.eq_ignore_ascii_case("closed") {
@@ -118,7 +128,11 @@ impl OpeningHours {
                     let (a, b) = span(rest)?;
                     (Some(a), Some(b))
                 };
-                h.exceptions.push(Exception { date, opens, closes });
+                h.exceptions.push(Exception {
+                    date,
+                    opens,
+                    closes,
+                });
             } else if rest.eq_ignore_ascii_case("closed") {
                 days(head)?;
             } else {
@@ -156,7 +170,12 @@ impl OpeningHours {
                 (Some(a), Some(b)) => {
                     span(&format!("{a}-{b}"))?;
                 }
-                _ => return Err(bad(format!("{}: give both times, or none for closed", e.date))),
+                _ => {
+                    return Err(bad(format!(
+                        "{}: give both times, or none for closed",
+                        e.date
+                    )))
+                }
             }
         }
         Ok(())
@@ -185,7 +204,11 @@ impl OpeningHours {
             .iter()
             .map(|r| format!("{} {}–{}", day_ranges(&r.days, |d| d.1), r.opens, r.closes))
             .collect();
-        let open: Vec<&str> = self.regular.iter().flat_map(|r| r.days.iter().map(String::as_str)).collect();
+        let open: Vec<&str> = self
+            .regular
+            .iter()
+            .flat_map(|r| r.days.iter().map(String::as_str))
+            .collect();
         let closed: Vec<String> = DAYS
             .iter()
             .filter(|d| !open.contains(&d.0))
@@ -309,9 +332,15 @@ mod tests {
         assert_eq!(h.regular.len(), 2);
         assert_eq!(h.regular[1].days, ["Fr", "Sa"]);
         assert_eq!(h.regular[1].opens, "09:00");
-        assert_eq!(h.to_text(), "Mo-Th 09:00-20:00; Fr,Sa 09:00-17:00; 2026-12-25 closed; 2026-12-24 09:00-12:00");
+        assert_eq!(
+            h.to_text(),
+            "Mo-Th 09:00-20:00; Fr,Sa 09:00-17:00; 2026-12-25 closed; 2026-12-24 09:00-12:00"
+        );
         assert_eq!(OpeningHours::parse(&h.to_text()).unwrap(), h);
-        assert_eq!(h.readable()[..3], ["Mon-Thu 09:00–20:00", "Fri,Sat 09:00–17:00", "Sun closed"]);
+        assert_eq!(
+            h.readable()[..3],
+            ["Mon-Thu 09:00–20:00", "Fri,Sat 09:00–17:00", "Sun closed"]
+        );
         assert_eq!(h.readable()[3], "25 Dec 2026 closed");
         let s = h.schema_org();
         assert_eq!(s[0]["dayOfWeek"][0], "https://schema.org/Monday");
@@ -321,10 +350,19 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        for bad in ["Mo 9-5", "Xx 09:00-17:00", "Mo 17:00-09:00", "Su-Mo 09:00-10:00", "2026-13-01 closed"] {
+        for bad in [
+            "Mo 9-5",
+            "Xx 09:00-17:00",
+            "Mo 17:00-09:00",
+            "Su-Mo 09:00-10:00",
+            "2026-13-01 closed",
+        ] {
             assert!(OpeningHours::parse(bad).is_err(), "{bad}");
         }
         assert!(services(&["wifi".into(), "lasers".into()]).is_err());
-        assert_eq!(services(&["printing".into(), "wifi".into()]).unwrap(), ["wifi", "printing"]);
+        assert_eq!(
+            services(&["printing".into(), "wifi".into()]).unwrap(),
+            ["wifi", "printing"]
+        );
     }
 }

@@ -3,8 +3,8 @@
 //! version kept. All functions here block; [`crate::Directory`] wraps them and
 //! invalidates the cache after they commit.
 
-use crate::import::snapshot;
 use crate::hours::OpeningHours;
+use crate::import::snapshot;
 use crate::search::Item;
 use crate::{DirectoryError, DirectoryResult};
 use serde::{Deserialize, Serialize};
@@ -289,12 +289,8 @@ pub struct OwnEntry {
 /// The flag says whether it was created now (and the public lists changed).
 pub fn entry_for_library(store: &Store, library: &Library) -> DirectoryResult<(OwnEntry, bool)> {
     store.consortium(Access::Write, |c| -> DirectoryResult<_> {
-        let (entry, created) = sd::ensure_for_library(
-            c,
-            library.id,
-            &library.name,
-            chrono::Utc::now().naive_utc(),
-        )?;
+        let (entry, created) =
+            sd::ensure_for_library(c, library.id, &library.name, chrono::Utc::now().naive_utc())?;
         let pending = sd::changes(c, Some("pending"), Some(entry.id), None, 100)?
             .into_iter()
             .map(ChangeView::from)
@@ -419,7 +415,16 @@ pub fn director_edit(
         }
         let fields = patch.apply(&entry.fields());
         let now = chrono::Utc::now().naive_utc();
-        sd::update(c, id, entry.version, &fields, "director", None, &snapshot(&fields), now)?;
+        sd::update(
+            c,
+            id,
+            entry.version,
+            &fields,
+            "director",
+            None,
+            &snapshot(&fields),
+            now,
+        )?;
         sd::curate(c, id, entry.parent_id)?;
         Ok(Item::from_entry(&sd::by_id(c, id)?, None))
     })
@@ -447,13 +452,18 @@ pub fn retire(store: &Store, id: i64, version: Option<i64>, reason: &str) -> Dir
         ));
     }
     if reason.chars().count() > 1000 {
-        return Err(DirectoryError::invalid("reason", "reason may have at most 1000 characters"));
+        return Err(DirectoryError::invalid(
+            "reason",
+            "reason may have at most 1000 characters",
+        ));
     }
     store.consortium(Access::Write, |c| -> DirectoryResult<_> {
         let entry = sd::by_id(c, id)?;
         check_version(&entry, version)?;
         if entry.retired_at.is_some() {
-            return Err(DirectoryError::Conflict(format!("entry {id} is already retired")));
+            return Err(DirectoryError::Conflict(format!(
+                "entry {id} is already retired"
+            )));
         }
         let snap = serde_json::json!({"retired": true, "reason": reason}).to_string();
         sd::retire(c, id, entry.version, &snap, chrono::Utc::now().naive_utc())?;

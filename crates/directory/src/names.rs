@@ -89,11 +89,20 @@ mod tests {
     #[test]
     fn survey_capitals_become_title_case() {
         for (given, shown) in [
-            ("ST. LOUIS COUNTY LIBRARY - HQ", "St. Louis County Library - HQ"),
-            ("MCCRACKEN COUNTY PUBLIC LIBRARY", "McCracken County Public Library"),
+            (
+                "ST. LOUIS COUNTY LIBRARY - HQ",
+                "St. Louis County Library - HQ",
+            ),
+            (
+                "MCCRACKEN COUNTY PUBLIC LIBRARY",
+                "McCracken County Public Library",
+            ),
             ("LIBRARY OF THE FALLS", "Library of the Falls"),
             ("THE 1ST STREET BRANCH", "The 1st Street Branch"),
-            ("O'FALLON WINSTON-SALEM LIBRARY", "O'Fallon Winston-Salem Library"),
+            (
+                "O'FALLON WINSTON-SALEM LIBRARY",
+                "O'Fallon Winston-Salem Library",
+            ),
             ("Riverbend Public Library", "Riverbend Public Library"),
             ("MUÑOZ LIBRARY", "Muñoz Library"),
         ] {
@@ -105,7 +114,10 @@ mod tests {
     fn phones_in_e164() {
         assert_eq!(e164("573-555-0100").as_deref(), Some("+15735550100"));
         assert_eq!(e164("2177328878").as_deref(), Some("+12177328878"));
-        assert_eq!(e164("1 (573) 555-0100 x12").as_deref(), Some("+15735550100"));
+        assert_eq!(
+            e164("1 (573) 555-0100 x12").as_deref(),
+            Some("+15735550100")
+        );
         assert_eq!(e164("555-0200"), None);
     }
 }

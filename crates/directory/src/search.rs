@@ -7,13 +7,13 @@
 //! or skips a library while the data is unchanged, and a cursor from another
 //! query is refused instead of silently paging something else.
 
+use crate::hours::OpeningHours;
 use crate::{DirectoryError, DirectoryResult};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::directory::{self as sd, Entry, Filter};
 use store::{Access, Store};
-use crate::hours::OpeningHours;
 
 /// The query string as received; every field is checked by [`RawQuery::parse`].
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -228,12 +228,13 @@ impl RawQuery {
                 ))
             }
         };
-        let radius = |field: &str, v: &Option<String>, unit: &str, per_km: f64| {
-            match text_param(field, v)? {
-                None => Ok(None),
-                Some(r) => {
-                    let max = 20_040.0 / per_km;
-                    let v: f64 = r
+        let radius = |field: &str, v: &Option<String>, unit: &str, per_km: f64| match text_param(
+            field, v,
+        )? {
+            None => Ok(None),
+            Some(r) => {
+                let max = 20_040.0 / per_km;
+                let v: f64 = r
                         .parse()
                         .ok()
                         .filter(|v: &f64| v.is_finite() && *v > 0.0 && *v <= max)
@@ -243,14 +244,15 @@ impl RawQuery {
                                 format!("{field} must be a number of {unit} above 0 and at most {max:.0}, got {r:?}"),
                             )
                         })?;
-                    if near.is_none() {
-                        return Err(DirectoryError::invalid(
-                            field,
-                            format!("{field} needs near= (a ZIP code, a town or LAT,LON) to measure from"),
-                        ));
-                    }
-                    Ok(Some(v * per_km))
+                if near.is_none() {
+                    return Err(DirectoryError::invalid(
+                        field,
+                        format!(
+                            "{field} needs near= (a ZIP code, a town or LAT,LON) to measure from"
+                        ),
+                    ));
                 }
+                Ok(Some(v * per_km))
             }
         };
         let radius_km = match radius("radius", &self.radius, units_name(units), units.km())? {
@@ -642,7 +644,8 @@ pub fn rank(
                 }
             }
             let member = e.library_id.is_some()
-                || e.parent_id.is_some_and(|p| members.binary_search(&p).is_ok());
+                || e.parent_id
+                    .is_some_and(|p| members.binary_search(&p).is_ok());
             if query.member_only && !member {
                 return None;
             }
@@ -694,7 +697,9 @@ pub fn parse_near(n: &str) -> DirectoryResult<Near> {
         return Err(bad());
     }
     let (town, state) = match t.rsplit_once(',') {
-        Some((town, st)) if st.trim().len() == 2 && st.trim().chars().all(|c| c.is_ascii_alphabetic()) => {
+        Some((town, st))
+            if st.trim().len() == 2 && st.trim().chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
             (town.trim(), Some(st.trim().to_ascii_uppercase()))
         }
         Some(_) => return Err(bad()),
@@ -764,7 +769,12 @@ fn listing(store: &Store, query: &Query) -> DirectoryResult<Page> {
         let members = sd::member_ids(c)?;
         let mut mf = filter.clone();
         mf.members_only = true;
-        let ranked_members = rank(query, None, &members, sd::candidates(c, &mf, MAX_CANDIDATES)?);
+        let ranked_members = rank(
+            query,
+            None,
+            &members,
+            sd::candidates(c, &mf, MAX_CANDIDATES)?,
+        );
         let total = sd::count_matching(c, &filter)? as usize;
         let m = ranked_members.len();
         let limit = query.limit;
@@ -789,7 +799,10 @@ fn listing(store: &Store, query: &Query) -> DirectoryResult<Page> {
                 let rest = sd::listing(c, &filter, &members, None, want as i64 + 1)?;
                 more = rest.len() > want;
                 for e in rest.into_iter().take(want) {
-                    items.push((Key(1, 0, e.sort_name.clone(), e.id), Item::from_entry_as(&e, None, false)));
+                    items.push((
+                        Key(1, 0, e.sort_name.clone(), e.id),
+                        Item::from_entry_as(&e, None, false),
+                    ));
                 }
             }
         } else {
@@ -798,7 +811,10 @@ fn listing(store: &Store, query: &Query) -> DirectoryResult<Page> {
             more = rest.len() > limit;
             offset = m + sd::listing_position(c, &filter, &members, (&k.2, k.3))? as usize;
             for e in rest.into_iter().take(limit) {
-                items.push((Key(1, 0, e.sort_name.clone(), e.id), Item::from_entry_as(&e, None, false)));
+                items.push((
+                    Key(1, 0, e.sort_name.clone(), e.id),
+                    Item::from_entry_as(&e, None, false),
+                ));
             }
         }
         let next_cursor = more
@@ -987,7 +1003,10 @@ mod tests {
             parse_near("St. Louis, mo").unwrap(),
             Near::Town("ST LOUIS".into(), Some("MO".into()))
         );
-        assert_eq!(parse_near("Lincoln").unwrap(), Near::Town("LINCOLN".into(), None));
+        assert_eq!(
+            parse_near("Lincoln").unwrap(),
+            Near::Town("LINCOLN".into(), None)
+        );
         assert_eq!(parse_near("38.9, -92.3").unwrap(), Near::Point(38.9, -92.3));
     }
 

@@ -208,8 +208,8 @@ impl Directory {
                     let member = sd::member_slug(c, &e)?;
                     Ok::<_, store::StoreError>((e, member, sd::member_ids(c)?))
                 })?;
-                let member = e.library_id.is_some()
-                    || e.parent_id.is_some_and(|p| members.contains(&p));
+                let member =
+                    e.library_id.is_some() || e.parent_id.is_some_and(|p| members.contains(&p));
                 Ok(tagged(json(&Detail {
                     item: Item::from_entry_as(&e, None, member),
                     version: e.version,
@@ -299,14 +299,18 @@ impl Directory {
         patch: Patch,
     ) -> DirectoryResult<Item> {
         let store = self.store.clone();
-        let item =
-            blocking(move || moderation::director_edit(&store, id, version, &patch)).await?;
+        let item = blocking(move || moderation::director_edit(&store, id, version, &patch)).await?;
         self.changed(Some(id)).await?;
         Ok(item)
     }
 
     /// The director retires an entry; it leaves every list at once.
-    pub async fn retire(&self, id: i64, version: Option<i64>, reason: String) -> DirectoryResult<()> {
+    pub async fn retire(
+        &self,
+        id: i64,
+        version: Option<i64>,
+        reason: String,
+    ) -> DirectoryResult<()> {
         let store = self.store.clone();
         blocking(move || moderation::retire(&store, id, version, &reason)).await?;
         self.changed(Some(id)).await

@@ -257,7 +257,11 @@ pub fn member_ids(conn: &mut DbConn) -> StoreResult<Vec<i64>> {
 fn fts_query(conn: &DbConn, words: &[String]) -> Option<String> {
     let clean: Vec<String> = words
         .iter()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
         .filter(|w| !w.is_empty())
         .collect();
     if clean.is_empty() {
@@ -341,7 +345,8 @@ pub fn listing(
     }
     let q = q.select(Entry::as_select());
     let q = if is_pg {
-        q.order(sql::<Text>("sort_name COLLATE \"C\"")).then_order_by(d::id)
+        q.order(sql::<Text>("sort_name COLLATE \"C\""))
+            .then_order_by(d::id)
     } else {
         q.order(d::sort_name).then_order_by(d::id)
     };
@@ -390,7 +395,8 @@ pub fn listing_nth(
     let fts = fts_query(conn, &filter.words);
     let q = non_members(filtered(filter, &[], fts, is_pg), members).select(Entry::as_select());
     let q = if is_pg {
-        q.order(sql::<Text>("sort_name COLLATE \"C\"")).then_order_by(d::id)
+        q.order(sql::<Text>("sort_name COLLATE \"C\""))
+            .then_order_by(d::id)
     } else {
         q.order(d::sort_name).then_order_by(d::id)
     };
@@ -408,12 +414,7 @@ fn non_members<'a>(q: Boxed<'a>, members: &[i64]) -> Boxed<'a> {
 
 type Boxed<'a> = directory_entries::BoxedQuery<'a, crate::connection::MultiBackend>;
 
-fn filtered<'a>(
-    filter: &Filter,
-    members: &[i64],
-    fts: Option<String>,
-    is_pg: bool,
-) -> Boxed<'a> {
+fn filtered<'a>(filter: &Filter, members: &[i64], fts: Option<String>, is_pg: bool) -> Boxed<'a> {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text};
     use directory_entries as d;
@@ -504,10 +505,12 @@ pub fn town_centroid(
         .load(conn)?;
     // A town name several states share is ambiguous without its state: the
     // state with the most outlets of that name wins, as a reader would guess.
-    let mut per_state: std::collections::BTreeMap<String, Vec<(Option<f64>, Option<f64>)>> =
-        Default::default();
+    let mut per_state: std::collections::BTreeMap<String, Vec<Coordinates>> = Default::default();
     for e in rows.into_iter().filter(|e| words(&e.city) == want) {
-        per_state.entry(e.state).or_default().push((e.latitude, e.longitude));
+        per_state
+            .entry(e.state)
+            .or_default()
+            .push((e.latitude, e.longitude));
     }
     Ok(per_state
         .into_values()
@@ -515,7 +518,10 @@ pub fn town_centroid(
         .and_then(mean))
 }
 
-fn mean(rows: Vec<(Option<f64>, Option<f64>)>) -> Option<(f64, f64)> {
+/// A latitude and longitude, either possibly unknown.
+type Coordinates = (Option<f64>, Option<f64>);
+
+fn mean(rows: Vec<Coordinates>) -> Option<(f64, f64)> {
     let pts: Vec<(f64, f64)> = rows
         .into_iter()
         .filter_map(|(a, b)| Some((a?, b?)))

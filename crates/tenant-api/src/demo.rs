@@ -335,11 +335,39 @@ pub fn seed_requests(mailroom: &notifier::Mailroom) -> Result<Vec<&'static str>,
 
 /// Where the demo libraries are: street, town, ZIP code, latitude, longitude.
 const DEMO_PLACES: [(&str, &str, &str, &str, f64, f64); 5] = [
-    ("100 W Broadway", "Columbia", "MO", "65203", 38.9517, -92.3341),
-    ("200 Madison St", "Jefferson City", "MO", "65101", 38.5767, -92.1735),
-    ("300 Massachusetts St", "Lawrence", "KS", "66044", 38.9717, -95.2353),
+    (
+        "100 W Broadway",
+        "Columbia",
+        "MO",
+        "65203",
+        38.9517,
+        -92.3341,
+    ),
+    (
+        "200 Madison St",
+        "Jefferson City",
+        "MO",
+        "65101",
+        38.5767,
+        -92.1735,
+    ),
+    (
+        "300 Massachusetts St",
+        "Lawrence",
+        "KS",
+        "66044",
+        38.9717,
+        -95.2353,
+    ),
     ("400 King St", "Boone", "NC", "28607", 36.2168, -81.6746),
-    ("500 S Franklin St", "Kirksville", "MO", "63501", 40.1948, -92.5833),
+    (
+        "500 S Franklin St",
+        "Kirksville",
+        "MO",
+        "63501",
+        40.1948,
+        -92.5833,
+    ),
 ];
 
 /// Gives library `i`'s directory entry hours and services the way a real
@@ -371,9 +399,15 @@ fn seed_directory(
             "Mo-Th 09:00-20:00; Fr,Sa 09:00-17:00; 2026-12-25 closed",
         )?),
         service_tags: Some(
-            ["wifi", "computers", "printing", "story_time", "meeting_rooms"]
-                .map(str::to_owned)
-                .to_vec(),
+            [
+                "wifi",
+                "computers",
+                "printing",
+                "story_time",
+                "meeting_rooms",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         ),
         ..Default::default()
     };

@@ -203,7 +203,12 @@ pub fn search_page<'a>(
             raw.near.as_deref(),
             "A ZIP code, a town (Columbia, MO) or latitude,longitude",
         ),
-        Field::new("radius", "Within", raw.radius.as_deref(), "Miles, or km as chosen below"),
+        Field::new(
+            "radius",
+            "Within",
+            raw.radius.as_deref(),
+            "Miles, or km as chosen below",
+        ),
         Field::new(
             "system",
             "Library system",
@@ -211,18 +216,43 @@ pub fn search_page<'a>(
             "Its id, e.g. IL0290",
         ),
     ];
-    if raw.radius_km.as_deref().is_some_and(|r| !r.trim().is_empty()) {
-        fields.push(Field::new("radius_km", "Within km", raw.radius_km.as_deref(), ""));
+    if raw
+        .radius_km
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty())
+    {
+        fields.push(Field::new(
+            "radius_km",
+            "Within km",
+            raw.radius_km.as_deref(),
+            "",
+        ));
     }
     let members = raw.member.as_deref() != Some("false");
     let km = raw.units.as_deref() == Some("km");
     let show = vec![
-        Choice { value: "true", label: "Consortium member libraries", selected: members },
-        Choice { value: "false", label: "All libraries (IMLS survey outlets too)", selected: !members },
+        Choice {
+            value: "true",
+            label: "Consortium member libraries",
+            selected: members,
+        },
+        Choice {
+            value: "false",
+            label: "All libraries (IMLS survey outlets too)",
+            selected: !members,
+        },
     ];
     let units = vec![
-        Choice { value: "mi", label: "miles", selected: !km },
-        Choice { value: "km", label: "kilometres", selected: km },
+        Choice {
+            value: "mi",
+            label: "miles",
+            selected: !km,
+        },
+        Choice {
+            value: "km",
+            label: "kilometres",
+            selected: km,
+        },
     ];
     let back = query_string(raw, raw.cursor.as_deref());
     let (invalid, results) = match outcome {
@@ -254,7 +284,10 @@ pub fn search_page<'a>(
                 Some(Found {
                     hits: page.items.iter().map(|i| hit(i, units, &back)).collect(),
                     count,
-                    prev: page.prev_cursor.as_deref().map(|c| query_string(raw, Some(c))),
+                    prev: page
+                        .prev_cursor
+                        .as_deref()
+                        .map(|c| query_string(raw, Some(c))),
                     next: page
                         .next_cursor
                         .as_deref()
@@ -314,15 +347,19 @@ pub fn detail_page(d: &Detail, jsonld: &str, from: Option<&RawQuery>) -> Result<
         item: i,
         name: &i.name,
         address: joined(&[&i.address, &directory::names::title_case(&i.city)]),
-        phone_uri: i.phone_e164.as_ref().map(|p| format!("tel:{p}")).or_else(|| {
-            i.phone.as_deref().map(|p| {
-                let digits: String = p
-                    .chars()
-                    .filter(|c| c.is_ascii_digit() || *c == '+')
-                    .collect();
-                format!("tel:{digits}")
-            })
-        }),
+        phone_uri: i
+            .phone_e164
+            .as_ref()
+            .map(|p| format!("tel:{p}"))
+            .or_else(|| {
+                i.phone.as_deref().map(|p| {
+                    let digits: String = p
+                        .chars()
+                        .filter(|c| c.is_ascii_digit() || *c == '+')
+                        .collect();
+                    format!("tel:{digits}")
+                })
+            }),
         // Only http(s) addresses are accepted on submission; check again before linking.
         website: i
             .website
@@ -354,7 +391,9 @@ pub fn detail_page(d: &Detail, jsonld: &str, from: Option<&RawQuery>) -> Result<
             .member_library
             .as_deref()
             .map(|slug| format!("/libraries/{}/vendors", urlencode(slug))),
-        back: from.map(|r| query_string(r, r.cursor.as_deref())).unwrap_or_default(),
+        back: from
+            .map(|r| query_string(r, r.cursor.as_deref()))
+            .unwrap_or_default(),
         retired: d.retired_at.is_some(),
     })
 }

@@ -93,9 +93,9 @@ pub struct FieldRow {
 /// Every field of the entry with the change applied, the changed ones marked.
 pub fn compare(current: Option<&Item>, change: &ChangeView) -> Vec<FieldRow> {
     let patch: Patch = serde_json::from_value(change.changes.clone()).unwrap_or_default();
-    let fields = current.map(entry_fields).unwrap_or_else(|| {
-        entry_fields(&Item::default())
-    });
+    let fields = current
+        .map(entry_fields)
+        .unwrap_or_else(|| entry_fields(&Item::default()));
     let mut rows: Vec<FieldRow> = fields
         .into_iter()
         .map(|(name, label, current)| {

@@ -108,7 +108,13 @@ pub async fn search(
     public_result(
         async {
             let (_, t) = state.directory.search_tagged(&query).await?;
-            Ok(public_tagged(&req, StatusCode::OK, "application/json", t.etag, t.body))
+            Ok(public_tagged(
+                &req,
+                StatusCode::OK,
+                "application/json",
+                t.etag,
+                t.body,
+            ))
         }
         .await,
     )
@@ -123,7 +129,13 @@ pub async fn export_csv(
     public_result(
         async {
             let t = state.directory.export_tagged(&query, Format::Csv).await?;
-            let mut res = public_tagged(&req, StatusCode::OK, "text/csv; charset=utf-8", t.etag, t.body);
+            let mut res = public_tagged(
+                &req,
+                StatusCode::OK,
+                "text/csv; charset=utf-8",
+                t.etag,
+                t.body,
+            );
             res.headers_mut().insert(
                 header::CONTENT_DISPOSITION,
                 header::HeaderValue::from_static("attachment; filename=\"libraries.csv\""),
@@ -142,8 +154,17 @@ pub async fn export_jsonld(
 ) -> HttpResponse {
     public_result(
         async {
-            let t = state.directory.export_tagged(&query, Format::JsonLd).await?;
-            Ok(public_tagged(&req, StatusCode::OK, "application/ld+json", t.etag, t.body))
+            let t = state
+                .directory
+                .export_tagged(&query, Format::JsonLd)
+                .await?;
+            Ok(public_tagged(
+                &req,
+                StatusCode::OK,
+                "application/ld+json",
+                t.etag,
+                t.body,
+            ))
         }
         .await,
     )
@@ -159,7 +180,13 @@ pub async fn read(
         async {
             let id = entry_id(&path)?;
             let t = state.directory.entry_tagged(id).await?;
-            Ok(public_tagged(&req, StatusCode::OK, "application/json", t.etag, t.body))
+            Ok(public_tagged(
+                &req,
+                StatusCode::OK,
+                "application/json",
+                t.etag,
+                t.body,
+            ))
         }
         .await,
     )

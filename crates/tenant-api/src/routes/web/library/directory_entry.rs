@@ -123,10 +123,10 @@ pub async fn show(
 
 fn form_field(field: &str) -> &'static str {
     entry_fields(&directory::search::Item::default())
-    .into_iter()
-    .map(|(n, _, _)| n)
-    .find(|n| *n == field)
-    .unwrap_or("name")
+        .into_iter()
+        .map(|(n, _, _)| n)
+        .find(|n| *n == field)
+        .unwrap_or("name")
 }
 
 /// `POST /libraries/{library}/directory-entry`: sends the change for approval.
