@@ -7,7 +7,8 @@
 #     requests/s of a cached library read and a cached search page over
 #     /healthz's.
 # Usage: bash tests/bench/directory.sh [SECONDS] [CONNECTIONS]
-#   SKIP_UNCACHED=1 or SKIP_WRK=1 runs one half; SIZES=20000 one size.
+#   SKIP_UNCACHED=1 or SKIP_WRK=1 runs one half; SIZES=20000 one size;
+#   SKIP_BUILD=1 uses target/release/custodian as it is.
 # Needs wrk (apt-get install -y wrk).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -19,7 +20,7 @@ if [[ -z "${SKIP_UNCACHED:-}" ]]; then
   cargo bench -q -p directory --bench search 2>/dev/null
 fi
 [[ -n "${SKIP_WRK:-}" ]] && exit 0
-cargo build -q --release -p tenant-api --bin custodian
+[[ -n "${SKIP_BUILD:-}" ]] || cargo build -q --release -p tenant-api --bin custodian
 bin="$root/target/release/custodian"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 work="$(mktemp -d)"

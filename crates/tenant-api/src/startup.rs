@@ -394,9 +394,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(telemetry::trace_requests))
             .service(resource!("/", get => index))
             .configure(routes::health::configure_root)
+            // The public directory first: its cached reads are the busiest
+            // requests, and actix tries routes in the order they are registered.
+            .service(
+                web::scope("/api/v1/directory")
+                    .configure(routes::directory::configure_public)
+                    .default_service(web::to(not_found)),
+            )
+            .configure(routes::directory::configure_root)
             .configure(routes::mail::configure_root)
             .configure(routes::me_email::configure_root)
-            .configure(routes::directory::configure_root)
             .configure(routes::web::configure_root)
             .configure(routes::vendors::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))

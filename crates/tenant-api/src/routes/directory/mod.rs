@@ -306,13 +306,20 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         .service(resource!("/directory/{id}", get => page_detail));
 }
 
-/// Registers the directory's API under `/api/v1`, its moderation included.
+/// Registers the directory's API under `/api/v1/directory` (a scope of its
+/// own, registered before the rest so a cached read is matched at once),
+/// its moderation included.
+pub fn configure_public(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries", get => search))
+        .service(resource!("/libraries.csv", get => export_csv))
+        .service(resource!("/libraries.jsonld", get => export_jsonld))
+        .service(resource!("/libraries/{id}", get => read, patch => moderation::edit))
+        .service(resource!("/libraries/{id}/jsonld", get => read_jsonld))
+        .service(resource!("/libraries/{id}/vcard", get => read_vcard))
+        .configure(moderation::configure_director);
+}
+
+/// Registers a library's own entry under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource!("/directory/libraries", get => search))
-        .service(resource!("/directory/libraries.csv", get => export_csv))
-        .service(resource!("/directory/libraries.jsonld", get => export_jsonld))
-        .service(resource!("/directory/libraries/{id}", get => read, patch => moderation::edit))
-        .service(resource!("/directory/libraries/{id}/jsonld", get => read_jsonld))
-        .service(resource!("/directory/libraries/{id}/vcard", get => read_vcard))
-        .configure(moderation::configure);
+    cfg.configure(moderation::configure);
 }

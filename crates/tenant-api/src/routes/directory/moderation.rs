@@ -239,13 +239,17 @@ pub async fn retire(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Registers the moderation routes under `/api/v1`.
+/// Registers the director's routes under `/api/v1/directory`.
+pub fn configure_director(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries/{id}/history", get => history))
+        .service(resource!("/libraries/{id}/retire", post => retire))
+        .service(resource!("/changes", get => list_changes))
+        .service(resource!("/changes/{id}/approve", post => approve))
+        .service(resource!("/changes/{id}/reject", post => reject));
+}
+
+/// Registers a library's own entry under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource!("/directory/libraries/{id}/history", get => history))
-        .service(resource!("/directory/libraries/{id}/retire", post => retire))
-        .service(resource!("/directory/changes", get => list_changes))
-        .service(resource!("/directory/changes/{id}/approve", post => approve))
-        .service(resource!("/directory/changes/{id}/reject", post => reject))
-        .service(resource!("/libraries/{library}/directory-entry", get => own_entry))
+    cfg.service(resource!("/libraries/{library}/directory-entry", get => own_entry))
         .service(resource!("/libraries/{library}/directory-entry/changes", post => submit_change));
 }
