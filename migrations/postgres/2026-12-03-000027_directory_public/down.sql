@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS directory_entries_retired;
 DROP INDEX IF EXISTS directory_entries_listing;
 DROP INDEX IF EXISTS directory_entries_lat_lon;
 DROP INDEX IF EXISTS directory_entries_city;

@@ -1,3 +1,4 @@
+DROP INDEX directory_entries_retired;
 DROP INDEX directory_entries_listing;
 DROP INDEX directory_entries_lat_lon;
 DROP INDEX directory_entries_city;
