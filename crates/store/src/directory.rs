@@ -460,11 +460,16 @@ fn filtered<'a>(filter: &Filter, members: &[i64], fts: Option<String>, is_pg: bo
         q = q.filter(d::system_code.eq(s.clone()));
     }
     if filter.members_only {
-        q = q.filter(
-            d::library_id
-                .is_not_null()
-                .or(d::parent_id.eq_any(members.to_vec())),
-        );
+        // Without member entries to be branches of, no OR: the library_id index answers alone.
+        q = if members.is_empty() {
+            q.filter(d::library_id.is_not_null())
+        } else {
+            q.filter(
+                d::library_id
+                    .is_not_null()
+                    .or(d::parent_id.eq_any(members.to_vec())),
+            )
+        };
     }
     if let Some(m) = fts {
         // The index narrows; the caller's matcher decides (word starts), so
