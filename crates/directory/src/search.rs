@@ -767,13 +767,11 @@ fn listing(store: &Store, query: &Query) -> DirectoryResult<Page> {
     store.consortium(Access::Read, |c| -> DirectoryResult<_> {
         let filter = query.filter(None);
         let members = sd::member_ids(c)?;
-        let mut mf = filter.clone();
-        mf.members_only = true;
         let ranked_members = rank(
             query,
             None,
             &members,
-            sd::candidates(c, &mf, MAX_CANDIDATES)?,
+            sd::member_candidates(c, &filter, &members)?,
         );
         let total = sd::count_matching(c, &filter)? as usize;
         let m = ranked_members.len();

@@ -298,6 +298,36 @@ pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<V
         .load(conn)?)
 }
 
+/// The member libraries' entries (`library_id` set) and their branches
+/// (`parent_id` in `members`) matching `filter`, each read through its own
+/// index rather than one OR over every row.
+pub fn member_candidates(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+) -> StoreResult<Vec<Entry>> {
+    use directory_entries as d;
+    let mut f = filter.clone();
+    f.members_only = false;
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &f.words);
+    let mut out: Vec<Entry> = filtered(&f, &[], fts.clone(), is_pg)
+        .filter(d::library_id.is_not_null())
+        .select(Entry::as_select())
+        .load(conn)?;
+    if !members.is_empty() {
+        out.extend(
+            filtered(&f, &[], fts, is_pg)
+                .filter(d::parent_id.eq_any(members.to_vec()))
+                .filter(d::library_id.is_null())
+                .select(Entry::as_select())
+                .load::<Entry>(conn)?,
+        );
+    }
+    out.sort_by_key(|e| e.id);
+    Ok(out)
+}
+
 /// How many entries match `filter`.
 pub fn count_matching(conn: &mut DbConn, filter: &Filter) -> StoreResult<i64> {
     use directory_entries as d;
