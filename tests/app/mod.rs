@@ -13,6 +13,7 @@
 
 mod crypto_erasure;
 mod demo;
+mod directory_public;
 mod legal;
 mod legal_documents;
 mod legal_release;

@@ -50,14 +50,22 @@ pub fn onboard(store: &Store, new: &Onboarding<'_>) -> CustodyResult<Library> {
     }
     store
         .consortium(Access::Write, |c| {
-            libraries::create(
+            let library = libraries::create(
                 c,
                 &NewLibrary {
                     slug: new.slug,
                     name,
                     jurisdiction: new.jurisdiction,
                 },
-            )
+            )?;
+            // In the public directory from its first day, in the same transaction.
+            store::directory::ensure_for_library(
+                c,
+                library.id,
+                &library.name,
+                chrono::Utc::now().naive_utc(),
+            )?;
+            Ok(library)
         })
         .map_err(|e| match e {
             StoreError::Conflict(_) => {

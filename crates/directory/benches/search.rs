@@ -1,17 +1,18 @@
-//! Uncached search latency (SQL filter + in-process ranking + one page) at the
-//! real 2,000 outlets and at 20,000 (the real rows copied ten times under new
-//! system ids, coordinates nudged), on SQLite and, when
-//! `CUSTODIAN_TEST_POSTGRES_URL` is set, on PostgreSQL.
+//! Uncached search latency (the search function called directly, no cache)
+//! at 20,000 and 200,000 outlets: the real 2,000 copied under fresh system
+//! ids (so fresh entries) with shifted coordinates, on SQLite and, when
+//! `CUSTODIAN_TEST_POSTGRES_URL` is set, on PostgreSQL. Prints one line per
+//! backend, size and query with the median (p50) and p90 of `RUNS` runs.
 //!
 //! Run: `cargo bench -p directory --bench search`
-//! (with `CUSTODIAN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL too).
+//! (with `CUSTODIAN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL too;
+//! `SIZES=20000` for one size). `tests/bench/directory.sh` runs it and the wrk comparison.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use criterion::{criterion_group, criterion_main, Criterion};
 use directory::import::{self, Outlet};
 use directory::search::{self, RawQuery};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use store::{DbUrl, Store};
 use testkit::{postgres_url, PgTestDb};
 
@@ -28,7 +29,15 @@ fn outlets(copies: usize) -> Vec<Outlet> {
             let mut o = o.clone();
             if k > 0 {
                 o.system = format!("{}-{k}", o.system);
-                o.fields.latitude = o.fields.latitude.map(|v| v + 0.01 * k as f64);
+                // Spread over a 3.3° × 5.3° window, as more outlets in the same states would be.
+                o.fields.latitude = o
+                    .fields
+                    .latitude
+                    .map(|v| (v + 0.37 * (k % 10) as f64).min(89.0));
+                o.fields.longitude = o
+                    .fields
+                    .longitude
+                    .map(|v| (v + 0.53 * (k / 10) as f64).min(179.0));
             }
             all.push(o);
         }
@@ -52,6 +61,7 @@ fn raw(pairs: &[(&str, &str)]) -> RawQuery {
             "state" => r.state = v,
             "near" => r.near = v,
             "radius_km" => r.radius_km = v,
+            "radius" => r.radius = v,
             _ => unreachable!(),
         }
     }
@@ -60,34 +70,59 @@ fn raw(pairs: &[(&str, &str)]) -> RawQuery {
 
 fn queries() -> Vec<(&'static str, RawQuery)> {
     vec![
-        ("q_two_words", raw(&[("q", "public library")])),
-        ("q_rare_word", raw(&[("q", "lincoln")])),
-        ("state", raw(&[("state", "NY")])),
+        ("name q=lincoln", raw(&[("q", "lincoln")])),
+        ("name q=public library", raw(&[("q", "public library")])),
+        ("state=IL", raw(&[("state", "IL")])),
         (
-            "near_50km",
+            "near 40.1,-89.3 radius 50 km",
             raw(&[("near", "40.1,-89.3"), ("radius_km", "50")]),
         ),
-        ("near_all", raw(&[("near", "40.1,-89.3")])),
-        ("first_page_all", RawQuery::default()),
+        (
+            "near ZIP 62656 radius 20 mi",
+            raw(&[("near", "62656"), ("radius", "20")]),
+        ),
+        ("first page, no filter", RawQuery::default()),
     ]
 }
 
-fn bench_backend(c: &mut Criterion, backend: &str, make: &dyn Fn(usize) -> Store) {
-    for copies in [1usize, 10] {
+const RUNS: usize = 41;
+
+fn bench_backend(backend: &str, sizes: &[usize], make: &dyn Fn(usize) -> Store) {
+    for &size in sizes {
+        let copies = size / 2000;
+        let t = Instant::now();
         let store = make(copies);
-        let mut g = c.benchmark_group(format!("search_uncached/{backend}/{}", copies * 2000));
-        g.sample_size(20).measurement_time(Duration::from_secs(3));
+        eprintln!("{backend} {size}: filled in {:.1?}", t.elapsed());
         for (name, q) in queries() {
             let q = q.parse().unwrap();
-            g.bench_function(name, |b| b.iter(|| search::run(&store, &q).unwrap()));
+            let mut times: Vec<Duration> = (0..RUNS)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(search::run(&store, &q).unwrap());
+                    t.elapsed()
+                })
+                .collect();
+            times.sort();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "| {name} | {size} | {backend} | {:.2} ms | {:.2} ms |",
+                ms(times[RUNS / 2]),
+                ms(times[RUNS * 9 / 10])
+            );
         }
-        g.finish();
     }
 }
 
-fn benches(c: &mut Criterion) {
+fn main() {
+    let sizes: Vec<usize> = std::env::var("SIZES")
+        .unwrap_or_else(|_| "20000,200000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    println!("| query | outlets | backend | p50 | p90 |");
+    println!("|---|---|---|---|---|");
     let dir = tempfile::tempdir().unwrap();
-    bench_backend(c, "sqlite", &|copies| {
+    bench_backend("sqlite", &sizes, &|copies| {
         let path = dir.path().join(format!("d{copies}.db"));
         filled(
             &DbUrl::parse(&format!("sqlite://{}", path.display())).unwrap(),
@@ -96,7 +131,7 @@ fn benches(c: &mut Criterion) {
     });
     if let Some(admin) = postgres_url() {
         let dbs = std::cell::RefCell::new(Vec::new());
-        bench_backend(c, "postgres", &|copies| {
+        bench_backend("postgres", &sizes, &|copies| {
             let db = PgTestDb::create(&admin);
             let store = filled(&DbUrl::parse(&db.owner_url).unwrap(), copies);
             dbs.borrow_mut().push(db);
@@ -104,6 +139,3 @@ fn benches(c: &mut Criterion) {
         });
     }
 }
-
-criterion_group!(directory_search, benches);
-criterion_main!(directory_search);

@@ -5,7 +5,7 @@ use crate::{DirectoryError, DirectoryResult};
 use serde_json::{json, Map, Value};
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 16] = [
+pub const CSV_HEADER: [&str; 22] = [
     "id",
     "name",
     "address",
@@ -22,6 +22,12 @@ pub const CSV_HEADER: [&str; 16] = [
     "longitude",
     "system_id",
     "parent_id",
+    "member",
+    "display_name",
+    "phone_e164",
+    "service_tags",
+    "opening_hours",
+    "map_url",
 ];
 
 /// A cell a spreadsheet will not run as a formula (OWASP "CSV injection").
@@ -48,7 +54,11 @@ pub fn csv(items: &[Item]) -> DirectoryResult<Vec<u8>> {
     for i in items {
         let row = [
             i.id.to_string(),
-            i.name.clone(),
+            if i.listed_name.is_empty() {
+                i.name.clone()
+            } else {
+                i.listed_name.clone()
+            },
             i.address.clone(),
             i.city.clone(),
             i.county.clone(),
@@ -63,6 +73,15 @@ pub fn csv(items: &[Item]) -> DirectoryResult<Vec<u8>> {
             f(i.longitude),
             o(&i.system_id),
             i.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            i.member.to_string(),
+            i.name.clone(),
+            o(&i.phone_e164),
+            i.service_tags.join(","),
+            i.opening_hours
+                .as_ref()
+                .map(|h| h.to_text())
+                .unwrap_or_default(),
+            o(&i.map_url),
         ];
         w.write_record(row.map(spreadsheet_safe)).map_err(err)?;
     }
@@ -77,6 +96,9 @@ pub fn jsonld_node(i: &Item, base: &str) -> Value {
     n.insert("@id".into(), json!(format!("{base}/directory/{}", i.id)));
     n.insert("identifier".into(), json!(i.id.to_string()));
     n.insert("name".into(), json!(i.name));
+    if !i.listed_name.is_empty() && i.listed_name != i.name {
+        n.insert("alternateName".into(), json!(i.listed_name));
+    }
     n.insert(
         "address".into(),
         json!({
@@ -94,12 +116,30 @@ pub fn jsonld_node(i: &Item, base: &str) -> Value {
             json!({"@type": "AdministrativeArea", "name": format!("{} County", i.county)}),
         );
     }
+    let telephone = i.phone_e164.clone().or_else(|| i.phone.clone());
+    let opening = match &i.opening_hours {
+        Some(h) => {
+            n.insert("openingHoursSpecification".into(), json!(h.schema_org()));
+            Some(h.to_text())
+        }
+        None => i.hours.clone(),
+    };
+    if !i.service_tags.is_empty() {
+        let features: Vec<Value> = i
+            .service_tags
+            .iter()
+            .filter_map(|t| crate::hours::service_label(t))
+            .map(|l| json!({"@type": "LocationFeatureSpecification", "name": l, "value": true}))
+            .collect();
+        n.insert("amenityFeature".into(), json!(features));
+    }
     for (k, v) in [
-        ("telephone", &i.phone),
+        ("telephone", &telephone),
         ("url", &i.website),
         ("email", &i.email),
-        ("openingHours", &i.hours),
+        ("openingHours", &opening),
         ("description", &i.services),
+        ("hasMap", &i.map_url),
     ] {
         if let Some(v) = v {
             n.insert(k.into(), json!(v));
@@ -187,9 +227,13 @@ pub fn vcard(i: &Item, base: &str) -> Vec<u8> {
             vescape(&i.zip)
         ),
     ];
-    if let Some(p) = &i.phone {
-        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
-        lines.push(format!("TEL;TYPE=work;VALUE=uri:tel:+1-{digits}"));
+    if let Some(p) = i
+        .phone_e164
+        .as_deref()
+        .or(i.phone.as_deref())
+        .and_then(crate::names::e164)
+    {
+        lines.push(format!("TEL;TYPE=work;VALUE=uri:tel:{p}"));
     }
     if let Some(e) = &i.email {
         lines.push(format!("EMAIL;TYPE=work:{}", vescape(e)));
@@ -238,7 +282,8 @@ mod tests {
             longitude: Some(-92.3),
             system_id: None,
             parent_id: None,
-            distance_km: None,
+            phone_e164: Some("+15735550100".into()),
+            ..Default::default()
         }
     }
 
@@ -246,7 +291,7 @@ mod tests {
     fn vcard_escapes_and_folds() {
         let v = String::from_utf8(vcard(&item(), "http://x")).unwrap();
         assert!(v.contains("FN:A\\, B\\; C Library\r\n"));
-        assert!(v.contains("TEL;TYPE=work;VALUE=uri:tel:+1-5735550100"));
+        assert!(v.contains("TEL;TYPE=work;VALUE=uri:tel:+15735550100"));
         assert!(v.lines().all(|l| l.len() <= 76));
         assert!(v.starts_with("BEGIN:VCARD\r\nVERSION:4.0\r\n"));
     }

@@ -489,7 +489,8 @@ pub fn import(
         for (i, key) in order.iter().enumerate() {
             let Some(o) = unique.get(key) else { continue };
             match existing.get(key) {
-                Some(e) if e.fields() == o.fields => same += 1,
+                // The director's word (an edit, a retirement) outlasts the survey's.
+                Some(e) if e.curated || e.fields() == o.fields => same += 1,
                 Some(e) => {
                     sd::update(
                         conn,
@@ -533,6 +534,10 @@ pub fn import(
         report.unchanged,
         report.changed_ids,
     ) = counts;
+    if report.inserted + report.updated > 1000 {
+        // Outside the import's transaction: statistics for the new rows' indexes.
+        store.consortium(Access::Write, sd::analyze)?;
+    }
     Ok(report)
 }
 

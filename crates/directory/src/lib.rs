@@ -9,8 +9,10 @@
 
 pub mod cache;
 pub mod export;
+pub mod hours;
 pub mod import;
 pub mod moderation;
+pub mod names;
 pub mod search;
 pub mod service;
 

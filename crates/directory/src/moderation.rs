@@ -3,11 +3,12 @@
 //! version kept. All functions here block; [`crate::Directory`] wraps them and
 //! invalidates the cache after they commit.
 
+use crate::hours::OpeningHours;
 use crate::import::snapshot;
 use crate::search::Item;
 use crate::{DirectoryError, DirectoryResult};
 use serde::{Deserialize, Serialize};
-use store::directory::{self as sd, Change, Entry, EntryFields, Origin};
+use store::directory::{self as sd, Change, Entry, EntryFields};
 use store::libraries::Library;
 use store::{Access, AccountId, Store};
 
@@ -55,6 +56,12 @@ pub struct Patch {
     /// Longitude in degrees.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
+    /// Opening hours as data; an empty object clears them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<OpeningHours>,
+    /// Services from the vocabulary (`hours::SERVICES` codes); empty clears them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_tags: Option<Vec<String>>,
 }
 
 fn check_len(field: &str, v: &Option<String>, max: usize) -> DirectoryResult<()> {
@@ -142,6 +149,12 @@ impl Patch {
                 ));
             }
         }
+        if let Some(h) = &self.opening_hours {
+            h.validate()?;
+        }
+        if let Some(t) = &self.service_tags {
+            crate::hours::services(t)?;
+        }
         match (self.latitude, self.longitude) {
             (Some(la), Some(lo)) => {
                 if !(-90.0..=90.0).contains(&la) {
@@ -204,6 +217,13 @@ impl Patch {
         if let (Some(la), Some(lo)) = (self.latitude, self.longitude) {
             f.latitude = Some(la);
             f.longitude = Some(lo);
+        }
+        if let Some(h) = &self.opening_hours {
+            f.opening_hours = (*h != OpeningHours::default())
+                .then(|| serde_json::to_string(h).unwrap_or_default());
+        }
+        if let Some(t) = &self.service_tags {
+            f.service_tags = crate::hours::services(t).unwrap_or_default().join(",");
         }
         f
     }
@@ -269,24 +289,8 @@ pub struct OwnEntry {
 /// The flag says whether it was created now (and the public lists changed).
 pub fn entry_for_library(store: &Store, library: &Library) -> DirectoryResult<(OwnEntry, bool)> {
     store.consortium(Access::Write, |c| -> DirectoryResult<_> {
-        let mut created = false;
-        let entry = match sd::by_library(c, library.id)? {
-            Some(e) => e,
-            None => {
-                created = true;
-                let fields = EntryFields {
-                    name: library.name.clone(),
-                    ..Default::default()
-                };
-                let origin = Origin {
-                    library_id: Some(library.id),
-                    ..Default::default()
-                };
-                let now = chrono::Utc::now().naive_utc();
-                let id = sd::insert(c, &origin, &fields, "created", &snapshot(&fields), now)?;
-                sd::by_id(c, id)?
-            }
-        };
+        let (entry, created) =
+            sd::ensure_for_library(c, library.id, &library.name, chrono::Utc::now().naive_utc())?;
         let pending = sd::changes(c, Some("pending"), Some(entry.id), None, 100)?
             .into_iter()
             .map(ChangeView::from)
@@ -390,6 +394,80 @@ pub fn reject(
             chrono::Utc::now().naive_utc(),
         )?;
         Ok(sd::change(c, ch.id)?.into())
+    })
+}
+
+/// The director's own edit of any entry, imported ones included: published at
+/// once as a new version (source `director`), and the entry kept from later
+/// imports. `version` is the version the director saw.
+pub fn director_edit(
+    store: &Store,
+    id: i64,
+    version: Option<i64>,
+    patch: &Patch,
+) -> DirectoryResult<Item> {
+    patch.validate()?;
+    store.consortium(Access::Write, |c| -> DirectoryResult<_> {
+        let entry = sd::by_id(c, id)?;
+        check_version(&entry, version)?;
+        if entry.retired_at.is_some() {
+            return Err(DirectoryError::Conflict(format!("entry {id} is retired")));
+        }
+        let fields = patch.apply(&entry.fields());
+        let now = chrono::Utc::now().naive_utc();
+        sd::update(
+            c,
+            id,
+            entry.version,
+            &fields,
+            "director",
+            None,
+            &snapshot(&fields),
+            now,
+        )?;
+        sd::curate(c, id, entry.parent_id)?;
+        Ok(Item::from_entry(&sd::by_id(c, id)?, None))
+    })
+}
+
+fn check_version(entry: &Entry, version: Option<i64>) -> DirectoryResult<()> {
+    match version {
+        Some(v) if v != entry.version => Err(DirectoryError::Conflict(format!(
+            "entry {} is at version {}, not {v}: reload it and try again",
+            entry.id, entry.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The director retires an entry (a closed outlet): it leaves every list and
+/// export, keeps its page (saying so) and its history, and later imports
+/// leave it alone.
+pub fn retire(store: &Store, id: i64, version: Option<i64>, reason: &str) -> DirectoryResult<()> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(DirectoryError::invalid(
+            "reason",
+            "say why the entry is retired (closed, merged, duplicate)",
+        ));
+    }
+    if reason.chars().count() > 1000 {
+        return Err(DirectoryError::invalid(
+            "reason",
+            "reason may have at most 1000 characters",
+        ));
+    }
+    store.consortium(Access::Write, |c| -> DirectoryResult<_> {
+        let entry = sd::by_id(c, id)?;
+        check_version(&entry, version)?;
+        if entry.retired_at.is_some() {
+            return Err(DirectoryError::Conflict(format!(
+                "entry {id} is already retired"
+            )));
+        }
+        let snap = serde_json::json!({"retired": true, "reason": reason}).to_string();
+        sd::retire(c, id, entry.version, &snap, chrono::Utc::now().naive_utc())?;
+        Ok(())
     })
 }
 

@@ -7,6 +7,7 @@
 //! or skips a library while the data is unchanged, and a cursor from another
 //! query is refused instead of silently paging something else.
 
+use crate::hours::OpeningHours;
 use crate::{DirectoryError, DirectoryResult};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,14 @@ pub struct RawQuery {
     pub city: Option<String>,
     /// Five-digit ZIP code.
     pub zip: Option<String>,
-    /// `LAT,LON` to rank by distance from.
+    /// Where to rank by distance from: `LAT,LON`, a ZIP code, a town or `town, ST`.
     pub near: Option<String>,
+    /// `true`: only the consortium's member libraries and their branches.
+    pub member: Option<String>,
+    /// Distances in `mi` (the default) or `km`.
+    pub units: Option<String>,
+    /// Only libraries within this distance of `near`, in `units`.
+    pub radius: Option<String>,
     /// A library system's id: its outlets.
     pub system: Option<String>,
     /// Only libraries within this many kilometres of `near`.
@@ -52,8 +59,12 @@ pub struct Query {
     pub city: Option<Vec<String>>,
     /// ZIP code.
     pub zip: Option<String>,
-    /// Latitude and longitude.
-    pub near: Option<(f64, f64)>,
+    /// Where distances are measured from.
+    pub near: Option<Near>,
+    /// Only members and their branches.
+    pub member_only: bool,
+    /// Units distances are shown and `radius` is given in.
+    pub units: Units,
     /// System id.
     pub system: Option<String>,
     /// Radius in km.
@@ -64,9 +75,56 @@ pub struct Query {
     pub after: Option<Key>,
 }
 
-/// A result's position in the order: (primary, name, id).
+/// A result's position in the order: (0 for members and their branches
+/// else 1, primary, name, id).
 #[derive(Debug, Clone, PartialEq, PartialOrd, Serialize, Deserialize)]
-pub struct Key(pub i64, pub String, pub i64);
+pub struct Key(pub i64, pub i64, pub String, pub i64);
+
+impl Key {
+    /// Before every result: the cursor of a first page reached backwards.
+    fn start() -> Self {
+        Key(i64::MIN, i64::MIN, String::new(), i64::MIN)
+    }
+}
+
+/// Where `near` measures from: a point, or a place found in the directory's own data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Near {
+    /// Latitude and longitude.
+    Point(f64, f64),
+    /// A five-digit ZIP code: the centre of its libraries.
+    Zip(String),
+    /// A town, upper case, with its state if given: the centre of its libraries.
+    Town(String, Option<String>),
+}
+
+/// Miles or kilometres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Units {
+    /// Statute miles, the default for US data.
+    #[default]
+    Mi,
+    /// Kilometres.
+    Km,
+}
+
+impl Units {
+    /// Kilometres in one unit.
+    pub fn km(self) -> f64 {
+        match self {
+            Units::Mi => 1.609_344,
+            Units::Km => 1.0,
+        }
+    }
+
+    /// `mi` or `km`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Units::Mi => "mi",
+            Units::Km => "km",
+        }
+    }
+}
 
 /// The longest `q` accepted.
 pub const MAX_Q: usize = 200;
@@ -148,43 +206,58 @@ impl RawQuery {
         };
         let near = match text_param("near", &self.near)? {
             None => None,
-            Some(n) => {
-                let bad = || {
-                    DirectoryError::invalid(
-                        "near",
-                        format!("near must be LAT,LON in degrees, such as 38.95,-92.33; got {n:?}"),
-                    )
-                };
-                let (a, b) = n.split_once(',').ok_or_else(bad)?;
-                let lat: f64 = a.trim().parse().map_err(|_| bad())?;
-                let lon: f64 = b.trim().parse().map_err(|_| bad())?;
-                if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                    return Err(bad());
-                }
-                Some((lat, lon))
+            Some(n) => Some(parse_near(&n)?),
+        };
+        let units = match text_param("units", &self.units)?.as_deref() {
+            None | Some("mi") => Units::Mi,
+            Some("km") => Units::Km,
+            Some(u) => {
+                return Err(DirectoryError::invalid(
+                    "units",
+                    format!("units must be mi or km, got {u:?}"),
+                ))
             }
         };
-        let radius_km = match text_param("radius_km", &self.radius_km)? {
-            None => None,
+        let member_only = match text_param("member", &self.member)?.as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(m) => {
+                return Err(DirectoryError::invalid(
+                    "member",
+                    format!("member must be true or false, got {m:?}"),
+                ))
+            }
+        };
+        let radius = |field: &str, v: &Option<String>, unit: &str, per_km: f64| match text_param(
+            field, v,
+        )? {
+            None => Ok(None),
             Some(r) => {
+                let max = 20_040.0 / per_km;
                 let v: f64 = r
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| v.is_finite() && *v > 0.0 && *v <= 20_040.0)
-                    .ok_or_else(|| {
-                        DirectoryError::invalid(
-                            "radius_km",
-                            format!("radius_km must be a number of kilometres above 0 and at most 20040, got {r:?}"),
-                        )
-                    })?;
+                        .parse()
+                        .ok()
+                        .filter(|v: &f64| v.is_finite() && *v > 0.0 && *v <= max)
+                        .ok_or_else(|| {
+                            DirectoryError::invalid(
+                                field,
+                                format!("{field} must be a number of {unit} above 0 and at most {max:.0}, got {r:?}"),
+                            )
+                        })?;
                 if near.is_none() {
                     return Err(DirectoryError::invalid(
-                        "radius_km",
-                        "radius_km needs near=LAT,LON to measure from",
+                        field,
+                        format!(
+                            "{field} needs near= (a ZIP code, a town or LAT,LON) to measure from"
+                        ),
                     ));
                 }
-                Some(v)
+                Ok(Some(v * per_km))
             }
+        };
+        let radius_km = match radius("radius", &self.radius, units_name(units), units.km())? {
+            Some(r) => Some(r),
+            None => radius("radius_km", &self.radius_km, "kilometres", 1.0)?,
         };
         let limit = match text_param("limit", &self.limit)? {
             None => 20,
@@ -218,6 +291,8 @@ impl RawQuery {
         };
         let mut query = Query {
             words,
+            member_only,
+            units,
             system,
             state,
             county: words_param("county", &self.county)?,
@@ -245,19 +320,23 @@ impl Query {
     pub fn canonical(&self) -> String {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         let ws = |o: &Option<Vec<String>>| o.as_ref().map(|w| w.join(" ")).unwrap_or_default();
-        let near = self
-            .near
-            .map(|(a, b)| format!("{a:.6},{b:.6}"))
-            .unwrap_or_default();
+        let near = match &self.near {
+            None => String::new(),
+            Some(Near::Point(a, b)) => format!("{a:.6},{b:.6}"),
+            Some(Near::Zip(z)) => format!("zip:{z}"),
+            Some(Near::Town(t, s)) => format!("town:{t},{}", s.clone().unwrap_or_default()),
+        };
         let radius = self.radius_km.map(|r| format!("{r}")).unwrap_or_default();
         format!(
-            "q={}&state={}&county={}&city={}&zip={}&system={}&near={near}&radius={radius}",
+            "q={}&state={}&county={}&city={}&zip={}&system={}&near={near}&radius={radius}&member={}&units={}",
             self.words.join(" "),
             opt(&self.state),
             ws(&self.county),
             ws(&self.city),
             opt(&self.zip),
             opt(&self.system),
+            self.member_only,
+            self.units.code(),
         )
     }
 
@@ -275,11 +354,11 @@ impl Query {
         hex::encode(&Sha256::digest(self.canonical().as_bytes())[..6])
     }
 
-    fn filter(&self) -> Filter {
+    fn filter(&self, point: Option<(f64, f64)>) -> Filter {
         let mut words = self.words.clone();
         words.extend(self.county.iter().flatten().cloned());
         words.extend(self.city.iter().flatten().cloned());
-        let bbox = match (self.near, self.radius_km) {
+        let bbox = match (point, self.radius_km) {
             (Some((lat, lon)), Some(r)) => {
                 let dlat = r / 110.574 + 0.01;
                 let (lo, hi) = (lat - dlat, lat + dlat);
@@ -310,13 +389,14 @@ impl Query {
             system: self.system.clone(),
             words,
             bbox,
-            located: self.near.is_some(),
+            located: point.is_some(),
+            members_only: self.member_only,
         }
     }
 }
 
 /// A library in a result list.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Item {
     /// Its id.
     pub id: i64,
@@ -353,14 +433,63 @@ pub struct Item {
     /// Kilometres from `near`, only when `near` was given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub distance_km: Option<f64>,
+    /// Miles from `near`, only when `near` was given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub distance_mi: Option<f64>,
+    /// Whether it is one of the consortium's member libraries or their branches.
+    #[serde(default)]
+    pub member: bool,
+    /// The name as the source (the IMLS survey) spells it: what search and export use.
+    #[serde(default)]
+    pub listed_name: String,
+    /// Opening hours as data, or null.
+    #[serde(default)]
+    pub opening_hours: Option<OpeningHours>,
+    /// Services from the directory's vocabulary (codes).
+    #[serde(default)]
+    pub service_tags: Vec<String>,
+    /// The telephone in E.164 (`+15735550100`), when it is a full number.
+    #[serde(default)]
+    pub phone_e164: Option<String>,
+    /// An OpenStreetMap link to its location, when known.
+    #[serde(default)]
+    pub map_url: Option<String>,
 }
 
 impl Item {
     /// The public view of a stored entry.
     pub fn from_entry(e: &Entry, distance_km: Option<f64>) -> Self {
+        Self::from_entry_as(e, distance_km, e.library_id.is_some())
+    }
+
+    /// The public view of a stored entry whose membership the caller knows (a branch's is its parent's).
+    pub fn from_entry_as(e: &Entry, distance_km: Option<f64>, member: bool) -> Self {
+        let opening_hours: Option<OpeningHours> = e
+            .opening_hours
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok());
         Item {
             id: e.id,
-            name: e.name.clone(),
+            name: crate::names::title_case(&e.name),
+            listed_name: e.name.clone(),
+            member,
+            hours: opening_hours
+                .as_ref()
+                .map(|h| h.readable().join("\n"))
+                .or_else(|| e.hours.clone()),
+            opening_hours,
+            service_tags: e
+                .service_tags
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            phone_e164: e.phone.as_deref().and_then(crate::names::e164),
+            map_url: match (e.latitude, e.longitude) {
+                (Some(la), Some(lo)) => Some(crate::names::map_url(la, lo)),
+                _ => None,
+            },
+            distance_mi: distance_km.map(|d| (d / 1.609_344 * 1000.0).round() / 1000.0),
             address: e.street.clone(),
             city: e.city.clone(),
             county: e.county.clone(),
@@ -369,7 +498,6 @@ impl Item {
             phone: e.phone.clone(),
             website: e.website.clone(),
             email: e.email.clone(),
-            hours: e.hours.clone(),
             services: e.services.clone(),
             latitude: e.latitude,
             longitude: e.longitude,
@@ -381,16 +509,31 @@ impl Item {
 }
 
 /// One page of results.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Page {
     /// The libraries.
     pub items: Vec<Item>,
     /// Pass as `cursor` for the next page; null on the last one.
     pub next_cursor: Option<String>,
+    /// Pass as `cursor` for the previous page; null on the first one.
+    #[serde(default)]
+    pub prev_cursor: Option<String>,
+    /// How many libraries match, over all pages.
+    #[serde(default)]
+    pub total: usize,
+    /// How many come before this page's first.
+    #[serde(default)]
+    pub offset: usize,
+    /// Where distances were measured from, when `near` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<(f64, f64)>,
+    /// `mi` or `km`: the unit the page shows distances in.
+    #[serde(default)]
+    pub units: String,
 }
 
 fn encode_cursor(k: &Key, fp: &str) -> String {
-    let json = serde_json::json!([fp, k.0, k.1, k.2]).to_string();
+    let json = serde_json::json!([fp, k.0, k.1, k.2, k.3]).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
@@ -398,8 +541,8 @@ fn decode_cursor(c: &str, fp: &str) -> Option<Key> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(c)
         .ok()?;
-    let (f, a, b, id): (String, i64, String, i64) = serde_json::from_slice(&bytes).ok()?;
-    (f == fp).then_some(Key(a, b, id))
+    let (f, m, a, b, id): (String, i64, i64, String, i64) = serde_json::from_slice(&bytes).ok()?;
+    (f == fp).then_some(Key(m, a, b, id))
 }
 
 /// Great-circle distance in kilometres.
@@ -469,12 +612,19 @@ pub fn score(e: &Entry, words: &[String]) -> Option<i64> {
     Some(total)
 }
 
-/// Ranks already filtered candidates and returns them in result order with their keys.
-pub fn rank(query: &Query, candidates: Vec<Entry>) -> Vec<(Key, Entry, Option<f64>)> {
+/// Ranks already filtered candidates and returns them in result order with
+/// their keys; `point` is where `near` resolved to, `members` the member
+/// libraries' own entries.
+pub fn rank(
+    query: &Query,
+    point: Option<(f64, f64)>,
+    members: &[i64],
+    candidates: Vec<Entry>,
+) -> Vec<(Key, Entry, Option<f64>, bool)> {
     let place_ok = |want: &Option<Vec<String>>, have: &str| {
         want.as_ref().is_none_or(|w| sd::words(have) == *w)
     };
-    let mut out: Vec<(Key, Entry, Option<f64>)> = candidates
+    let mut out: Vec<(Key, Entry, Option<f64>, bool)> = candidates
         .into_iter()
         .filter(|e| place_ok(&query.county, &e.county) && place_ok(&query.city, &e.city))
         .filter_map(|e| {
@@ -483,7 +633,7 @@ pub fn rank(query: &Query, candidates: Vec<Entry>) -> Vec<(Key, Entry, Option<f6
             } else {
                 score(&e, &query.words)?
             };
-            let dist = match (query.near, e.latitude, e.longitude) {
+            let dist = match (point, e.latitude, e.longitude) {
                 (Some(p), Some(la), Some(lo)) => Some(haversine_km(p, (la, lo))),
                 (Some(_), _, _) => return None,
                 _ => None,
@@ -493,58 +643,264 @@ pub fn rank(query: &Query, candidates: Vec<Entry>) -> Vec<(Key, Entry, Option<f6
                     return None;
                 }
             }
+            let member = e.library_id.is_some()
+                || e.parent_id
+                    .is_some_and(|p| members.binary_search(&p).is_ok());
+            if query.member_only && !member {
+                return None;
+            }
             let primary = match dist {
                 Some(d) => (d * 1000.0).round() as i64,
                 None => -score,
             };
-            let key = Key(primary, e.name.to_lowercase(), e.id);
-            Some((key, e, dist))
+            let key = Key(i64::from(!member), primary, e.sort_name.clone(), e.id);
+            Some((key, e, dist, member))
         })
         .collect();
-    out.sort_by(|a, b| (a.0 .0, &a.0 .1, a.0 .2).cmp(&(b.0 .0, &b.0 .1, b.0 .2)));
+    out.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     out
 }
 
 fn after(k: &Key, cursor: &Key) -> bool {
-    (k.0, &k.1, k.2) > (cursor.0, &cursor.1, cursor.2)
+    (k.0, k.1, &k.2, k.3) > (cursor.0, cursor.1, &cursor.2, cursor.3)
+}
+
+fn units_name(u: Units) -> &'static str {
+    match u {
+        Units::Mi => "miles",
+        Units::Km => "kilometres",
+    }
+}
+
+/// Reads `near`: `LAT,LON`, a ZIP code, a town, or `town, ST`.
+pub fn parse_near(n: &str) -> DirectoryResult<Near> {
+    let bad = || {
+        DirectoryError::invalid(
+            "near",
+            format!("near must be a ZIP code, a town (such as Columbia, MO) or LAT,LON such as 38.95,-92.33; got {n:?}"),
+        )
+    };
+    if let Some((a, b)) = n.split_once(',') {
+        if let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                return Err(bad());
+            }
+            return Ok(Near::Point(lat, lon));
+        }
+    }
+    let t = n.trim();
+    let digits = t.chars().take(5).filter(char::is_ascii_digit).count();
+    if digits == 5 && (t.len() == 5 || (t.len() == 10 && t.as_bytes()[5] == b'-')) {
+        return Ok(Near::Zip(t[..5].to_owned()));
+    }
+    if t.chars().any(|c| c.is_ascii_digit()) || !t.chars().any(char::is_alphabetic) {
+        return Err(bad());
+    }
+    let (town, state) = match t.rsplit_once(',') {
+        Some((town, st))
+            if st.trim().len() == 2 && st.trim().chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            (town.trim(), Some(st.trim().to_ascii_uppercase()))
+        }
+        Some(_) => return Err(bad()),
+        None => (t, None),
+    };
+    let town = sd::words(town).join(" ").to_uppercase();
+    if town.is_empty() {
+        return Err(bad());
+    }
+    Ok(Near::Town(town, state))
+}
+
+/// Where `near` is on the map (blocking); a place the directory has no library in is refused.
+fn resolve(c: &mut store::DbConn, near: &Option<Near>) -> DirectoryResult<Option<(f64, f64)>> {
+    Ok(match near {
+        None => None,
+        Some(Near::Point(a, b)) => Some((*a, *b)),
+        Some(Near::Zip(z)) => Some(sd::zip_centroid(c, z)?.ok_or_else(|| {
+            DirectoryError::invalid(
+                "near",
+                format!("no library in the directory has ZIP code {z}; try a town or a nearby ZIP code"),
+            )
+        })?),
+        Some(Near::Town(t, s)) => Some(sd::town_centroid(c, t, s.as_deref())?.ok_or_else(|| {
+            DirectoryError::invalid(
+                "near",
+                format!("no library in the directory is in a town called {}; check the spelling or try a ZIP code", crate::names::title_case(t)),
+            )
+        })?),
+    })
+}
+
+/// The ranked matches of a query (blocking): the resolved origin and the results.
+#[allow(clippy::type_complexity)]
+fn ranked(
+    store: &Store,
+    query: &Query,
+) -> DirectoryResult<(Option<(f64, f64)>, Vec<(Key, Entry, Option<f64>, bool)>)> {
+    store.consortium(Access::Read, |c| -> DirectoryResult<_> {
+        let point = resolve(c, &query.near)?;
+        let members = sd::member_ids(c)?;
+        let candidates = sd::candidates(c, &query.filter(point), MAX_CANDIDATES)?;
+        Ok((point, rank(query, point, &members, candidates)))
+    })
 }
 
 /// Runs a query against the database (blocking) and returns one page.
 pub fn run(store: &Store, query: &Query) -> DirectoryResult<Page> {
-    let candidates = store.consortium(Access::Read, |c| {
-        sd::candidates(c, &query.filter(), MAX_CANDIDATES)
-    })?;
-    Ok(page(query, candidates))
+    if query.words.is_empty()
+        && query.near.is_none()
+        && query.county.is_none()
+        && query.city.is_none()
+        && !query.member_only
+    {
+        return listing(store, query);
+    }
+    let (point, ranked) = ranked(store, query)?;
+    Ok(page_of(query, point, ranked))
 }
 
-/// Pages ranked candidates.
+/// A query without words or `near` in listing order, read a page at a time
+/// from the listing index: the members (a handful, ordered here) first,
+/// then the rest as the index has them, which is the order `rank` gives.
+fn listing(store: &Store, query: &Query) -> DirectoryResult<Page> {
+    store.consortium(Access::Read, |c| -> DirectoryResult<_> {
+        let filter = query.filter(None);
+        let members = sd::member_ids(c)?;
+        let ranked_members = rank(
+            query,
+            None,
+            &members,
+            sd::member_candidates(c, &filter, &members)?,
+        );
+        let total = sd::count_matching(c, &filter)? as usize;
+        let m = ranked_members.len();
+        let limit = query.limit;
+        let fp = query.fingerprint();
+        let in_members = query.after.as_ref().is_none_or(|k| k.0 <= 0);
+        let mut items: Vec<(Key, Item)> = Vec::new();
+        let offset;
+        let mut more;
+        if in_members {
+            let start = match &query.after {
+                None => 0,
+                Some(k) => ranked_members.partition_point(|(x, ..)| !after(x, k)),
+            };
+            offset = start;
+            for (k, e, d, mem) in ranked_members.iter().skip(start).take(limit) {
+                items.push((k.clone(), Item::from_entry_as(e, *d, *mem)));
+            }
+            more = m > start + items.len();
+            if !more {
+                // `want` may be 0: one more row says whether a next page exists.
+                let want = limit - items.len();
+                let rest = sd::listing(c, &filter, &members, None, want as i64 + 1)?;
+                more = rest.len() > want;
+                for e in rest.into_iter().take(want) {
+                    items.push((
+                        Key(1, 0, e.sort_name.clone(), e.id),
+                        Item::from_entry_as(&e, None, false),
+                    ));
+                }
+            }
+        } else {
+            let k = query.after.clone().unwrap_or_else(Key::start);
+            let rest = sd::listing(c, &filter, &members, Some((&k.2, k.3)), limit as i64 + 1)?;
+            more = rest.len() > limit;
+            offset = m + sd::listing_position(c, &filter, &members, (&k.2, k.3))? as usize;
+            for e in rest.into_iter().take(limit) {
+                items.push((
+                    Key(1, 0, e.sort_name.clone(), e.id),
+                    Item::from_entry_as(&e, None, false),
+                ));
+            }
+        }
+        let next_cursor = more
+            .then(|| items.last())
+            .flatten()
+            .map(|(k, _)| encode_cursor(k, &fp));
+        let prev_cursor = match offset {
+            0 => None,
+            o => {
+                let prev_start = o.saturating_sub(limit);
+                let key = match prev_start.checked_sub(1) {
+                    None => Key::start(),
+                    Some(i) if i < m => ranked_members[i].0.clone(),
+                    Some(i) => match sd::listing_nth(c, &filter, &members, (i - m) as i64)? {
+                        Some(e) => Key(1, 0, e.sort_name, e.id),
+                        None => Key::start(),
+                    },
+                };
+                Some(encode_cursor(&key, &fp))
+            }
+        };
+        Ok(Page {
+            items: items.into_iter().map(|(_, i)| i).collect(),
+            next_cursor,
+            prev_cursor,
+            total,
+            offset,
+            origin: None,
+            units: query.units.code().to_owned(),
+        })
+    })
+}
+
+/// Pages ranked candidates (the members among them given), for tests and benchmarks.
 pub fn page(query: &Query, candidates: Vec<Entry>) -> Page {
-    let ranked = rank(query, candidates);
+    let point = match &query.near {
+        Some(Near::Point(a, b)) => Some((*a, *b)),
+        _ => None,
+    };
+    page_of(query, point, rank(query, point, &[], candidates))
+}
+
+fn page_of(
+    query: &Query,
+    point: Option<(f64, f64)>,
+    ranked: Vec<(Key, Entry, Option<f64>, bool)>,
+) -> Page {
     let start = match &query.after {
         None => 0,
-        Some(c) => ranked.partition_point(|(k, _, _)| !after(k, c)),
-    };
-    let rest = &ranked[start.min(ranked.len())..];
+        Some(c) => ranked.partition_point(|(k, ..)| !after(k, c)),
+    }
+    .min(ranked.len());
+    let rest = &ranked[start..];
     let take = rest.len().min(query.limit);
     let items: Vec<Item> = rest[..take]
         .iter()
-        .map(|(_, e, d)| Item::from_entry(e, *d))
+        .map(|(_, e, d, m)| Item::from_entry_as(e, *d, *m))
         .collect();
+    let fp = query.fingerprint();
     let next_cursor = (rest.len() > take)
         .then(|| rest.get(take.wrapping_sub(1)))
         .flatten()
-        .map(|(k, _, _)| encode_cursor(k, &query.fingerprint()));
-    Page { items, next_cursor }
+        .map(|(k, ..)| encode_cursor(k, &fp));
+    let prev_cursor = (start > 0).then(|| {
+        let prev_start = start.saturating_sub(query.limit);
+        let key = match prev_start.checked_sub(1) {
+            Some(i) => ranked[i].0.clone(),
+            None => Key::start(),
+        };
+        encode_cursor(&key, &fp)
+    });
+    Page {
+        items,
+        next_cursor,
+        prev_cursor,
+        total: ranked.len(),
+        offset: start,
+        origin: point,
+        units: query.units.code().to_owned(),
+    }
 }
 
 /// Every match of a query, for exports (blocking).
 pub fn all(store: &Store, query: &Query) -> DirectoryResult<Vec<Item>> {
-    let candidates = store.consortium(Access::Read, |c| {
-        sd::candidates(c, &query.filter(), MAX_CANDIDATES)
-    })?;
-    Ok(rank(query, candidates)
+    let (_, ranked) = ranked(store, query)?;
+    Ok(ranked
         .into_iter()
-        .map(|(_, e, d)| Item::from_entry(&e, d))
+        .map(|(_, e, d, m)| Item::from_entry_as(&e, d, m))
         .collect())
 }
 
@@ -584,6 +940,11 @@ mod tests {
             longitude: lon,
             version: 1,
             updated_at: chrono::NaiveDateTime::default(),
+            opening_hours: None,
+            service_tags: String::new(),
+            retired_at: None,
+            curated: false,
+            sort_name: name.to_lowercase(),
         }
     }
 
@@ -599,6 +960,8 @@ mod tests {
                 "radius_km" => r.radius_km = v,
                 "limit" => r.limit = v,
                 "cursor" => r.cursor = v,
+                "units" => r.units = v,
+                "member" => r.member = v,
                 _ => unreachable!(),
             }
         }
@@ -611,7 +974,10 @@ mod tests {
             ("state", "Missouri"),
             ("zip", "6520"),
             ("near", "91,0"),
-            ("near", "abc"),
+            ("near", "12,ab"),
+            ("near", "Columbia, Missouri"),
+            ("units", "furlongs"),
+            ("member", "maybe"),
             ("limit", "0"),
             ("limit", "201"),
             ("cursor", "nope"),
@@ -625,6 +991,21 @@ mod tests {
             Err(DirectoryError::Invalid { field, .. }) => assert_eq!(field, "radius_km"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn near_takes_a_zip_a_town_or_a_point() {
+        assert_eq!(parse_near("65201").unwrap(), Near::Zip("65201".into()));
+        assert_eq!(parse_near("65201-1234").unwrap(), Near::Zip("65201".into()));
+        assert_eq!(
+            parse_near("St. Louis, mo").unwrap(),
+            Near::Town("ST LOUIS".into(), Some("MO".into()))
+        );
+        assert_eq!(
+            parse_near("Lincoln").unwrap(),
+            Near::Town("LINCOLN".into(), None)
+        );
+        assert_eq!(parse_near("38.9, -92.3").unwrap(), Near::Point(38.9, -92.3));
     }
 
     #[test]

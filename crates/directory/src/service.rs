@@ -30,6 +30,9 @@ pub struct Detail {
     /// one: its page links to that library's public list of vendors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_library: Option<String>,
+    /// When the director retired it (it is no longer listed), or null.
+    #[serde(default, with = "store::time::rfc3339_option")]
+    pub retired_at: Option<chrono::NaiveDateTime>,
 }
 
 /// A result-set export format.
@@ -51,6 +54,48 @@ pub struct Directory {
 
 fn json<T: Serialize>(v: &T) -> DirectoryResult<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| DirectoryError::Internal(format!("json: {e}")))
+}
+
+/// An answer as it is cached: its ETag, then a new line, then the body, so
+/// a cached read hashes nothing and copies nothing.
+fn tagged(body: Vec<u8>) -> Vec<u8> {
+    let mut out = etag_of(&body).into_bytes();
+    out.push(b'\n');
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The weak ETag of a body.
+pub fn etag_of(body: &[u8]) -> String {
+    use sha2::Digest;
+    format!("W/\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
+}
+
+/// A cached answer: its ETag and its body (a view of the cached bytes).
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    /// The weak ETag, quoted.
+    pub etag: String,
+    /// The body.
+    pub body: Bytes,
+}
+
+fn untag(b: Bytes) -> Tagged {
+    // An answer cached before ETags were kept with it has no `W/"` head.
+    match b
+        .starts_with(b"W/\"")
+        .then(|| b.iter().position(|c| *c == b'\n'))
+        .flatten()
+    {
+        Some(i) => Tagged {
+            etag: String::from_utf8_lossy(&b[..i]).into_owned(),
+            body: b.slice(i + 1..),
+        },
+        None => Tagged {
+            etag: etag_of(&b),
+            body: b,
+        },
+    }
 }
 
 async fn blocking<T, F>(f: F) -> DirectoryResult<T>
@@ -83,17 +128,23 @@ impl Directory {
         &self.base
     }
 
-    /// One page of a search as JSON, from the cache when it can.
-    pub async fn search_json(&self, raw: &RawQuery) -> DirectoryResult<(Query, Bytes)> {
+    /// One page of a search as JSON with its ETag, from the cache when it can.
+    pub async fn search_tagged(&self, raw: &RawQuery) -> DirectoryResult<(Query, Tagged)> {
         let query = raw.parse()?;
         let gen = self.cache.generation(ALL).await;
         let key = format!("search:{gen}:{}", query.page_key());
         let (store, q) = (self.store.clone(), query.clone());
         let body = self
             .cache
-            .get_or_load(&key, move || json(&search::run(&store, &q)?))
+            .get_or_load(&key, move || Ok(tagged(json(&search::run(&store, &q)?)?)))
             .await?;
-        Ok((query, body))
+        Ok((query, untag(body)))
+    }
+
+    /// One page of a search as JSON, from the cache when it can.
+    pub async fn search_json(&self, raw: &RawQuery) -> DirectoryResult<(Query, Bytes)> {
+        let (q, t) = self.search_tagged(raw).await?;
+        Ok((q, t.body))
     }
 
     /// One page of a search.
@@ -106,6 +157,11 @@ impl Directory {
 
     /// A whole result set in an export format.
     pub async fn export(&self, raw: &RawQuery, format: Format) -> DirectoryResult<Bytes> {
+        Ok(self.export_tagged(raw, format).await?.body)
+    }
+
+    /// A whole result set in an export format, with its ETag.
+    pub async fn export_tagged(&self, raw: &RawQuery, format: Format) -> DirectoryResult<Tagged> {
         let mut raw = raw.clone();
         raw.cursor = None;
         raw.limit = None;
@@ -113,15 +169,17 @@ impl Directory {
         let gen = self.cache.generation(ALL).await;
         let key = format!("export:{format:?}:{gen}:{}", query.canonical());
         let (store, base) = (self.store.clone(), self.base.clone());
-        self.cache
+        let body = self
+            .cache
             .get_or_load(&key, move || {
                 let items = search::all(&store, &query)?;
-                match format {
-                    Format::Csv => export::csv(&items),
-                    Format::JsonLd => Ok(export::jsonld_many(&items, &base)),
-                }
+                Ok(tagged(match format {
+                    Format::Csv => export::csv(&items)?,
+                    Format::JsonLd => export::jsonld_many(&items, &base),
+                }))
             })
-            .await
+            .await?;
+        Ok(untag(body))
     }
 
     fn entry_gen(id: i64) -> String {
@@ -135,23 +193,33 @@ impl Directory {
 
     /// One library as JSON, from the cache when it can.
     pub async fn entry_json(&self, id: i64) -> DirectoryResult<Bytes> {
+        Ok(self.entry_tagged(id).await?.body)
+    }
+
+    /// One library as JSON with its ETag, from the cache when it can.
+    pub async fn entry_tagged(&self, id: i64) -> DirectoryResult<Tagged> {
         let key = self.entry_key(id).await;
         let store = self.store.clone();
-        self.cache
+        let body = self
+            .cache
             .get_or_load(&key, move || {
-                let (e, member_library) = store.consortium(Access::Read, |c| {
+                let (e, member_library, members) = store.consortium(Access::Read, |c| {
                     let e = sd::by_id(c, id)?;
                     let member = sd::member_slug(c, &e)?;
-                    Ok::<_, store::StoreError>((e, member))
+                    Ok::<_, store::StoreError>((e, member, sd::member_ids(c)?))
                 })?;
-                json(&Detail {
-                    item: Item::from_entry(&e, None),
+                let member =
+                    e.library_id.is_some() || e.parent_id.is_some_and(|p| members.contains(&p));
+                Ok(tagged(json(&Detail {
+                    item: Item::from_entry_as(&e, None, member),
                     version: e.version,
                     updated_at: e.updated_at,
                     member_library,
-                })
+                    retired_at: e.retired_at,
+                })?))
             })
-            .await
+            .await?;
+        Ok(untag(body))
     }
 
     /// One library.
@@ -221,6 +289,31 @@ impl Directory {
     ) -> DirectoryResult<ChangeView> {
         let store = self.store.clone();
         blocking(move || moderation::reject(&store, change, by, &reason)).await
+    }
+
+    /// The director edits any entry; published at once.
+    pub async fn director_edit(
+        &self,
+        id: i64,
+        version: Option<i64>,
+        patch: Patch,
+    ) -> DirectoryResult<Item> {
+        let store = self.store.clone();
+        let item = blocking(move || moderation::director_edit(&store, id, version, &patch)).await?;
+        self.changed(Some(id)).await?;
+        Ok(item)
+    }
+
+    /// The director retires an entry; it leaves every list at once.
+    pub async fn retire(
+        &self,
+        id: i64,
+        version: Option<i64>,
+        reason: String,
+    ) -> DirectoryResult<()> {
+        let store = self.store.clone();
+        blocking(move || moderation::retire(&store, id, version, &reason)).await?;
+        self.changed(Some(id)).await
     }
 
     /// Changes, for the director.

@@ -38,6 +38,11 @@ diesel::table! {
         search_text -> Text,
         version -> BigInt,
         updated_at -> Timestamp,
+        opening_hours -> Nullable<Text>,
+        service_tags -> Text,
+        retired_at -> Nullable<Timestamp>,
+        curated -> Bool,
+        sort_name -> Text,
     }
 }
 
@@ -118,6 +123,18 @@ pub struct Entry {
     /// When it last changed.
     #[serde(with = "crate::time::rfc3339")]
     pub updated_at: NaiveDateTime,
+    /// Opening hours as data (JSON the directory crate reads), when given.
+    pub opening_hours: Option<String>,
+    /// Services from the directory's vocabulary, comma-separated.
+    pub service_tags: String,
+    /// When the director retired it: kept with its history, no longer listed.
+    #[serde(default, with = "crate::time::rfc3339_option")]
+    pub retired_at: Option<NaiveDateTime>,
+    /// Whether the director has edited it, so a later import leaves it alone.
+    pub curated: bool,
+    /// The name lower-cased: the listing order's second key.
+    #[serde(skip)]
+    pub sort_name: String,
 }
 
 /// The publishable fields of an entry: what an import or an approved change sets.
@@ -150,6 +167,12 @@ pub struct EntryFields {
     pub latitude: Option<f64>,
     /// Longitude.
     pub longitude: Option<f64>,
+    /// Opening hours as data (JSON), when given.
+    #[serde(default)]
+    pub opening_hours: Option<String>,
+    /// Services from the vocabulary, comma-separated.
+    #[serde(default)]
+    pub service_tags: String,
 }
 
 impl Entry {
@@ -169,6 +192,8 @@ impl Entry {
             services: self.services.clone(),
             latitude: self.latitude,
             longitude: self.longitude,
+            opening_hours: self.opening_hours.clone(),
+            service_tags: self.service_tags.clone(),
         }
     }
 }
@@ -212,12 +237,243 @@ pub struct Filter {
     pub bbox: Option<BoundingBox>,
     /// Only entries whose coordinates are known.
     pub located: bool,
+    /// Only member libraries' entries and their branches (`parent_id`).
+    pub members_only: bool,
 }
 
-/// Entries matching `filter`, at most `cap`, in id order.
-pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<Vec<Entry>> {
+/// The ids of member libraries' own entries (a handful): membership of a
+/// branch is its parent's.
+pub fn member_ids(conn: &mut DbConn) -> StoreResult<Vec<i64>> {
     use directory_entries as d;
-    let mut q = d::table.select(Entry::as_select()).into_boxed();
+    Ok(d::table
+        .filter(d::library_id.is_not_null())
+        .filter(d::retired_at.is_null())
+        .select(d::id)
+        .order(d::id)
+        .load(conn)?)
+}
+
+/// The FTS query matching entries whose search words start with every word.
+fn fts_query(conn: &DbConn, words: &[String]) -> Option<String> {
+    let clean: Vec<String> = words
+        .iter()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if clean.is_empty() {
+        return None;
+    }
+    Some(match conn {
+        // Quoted, so a word such as `and` or `near` is a word, not an operator.
+        DbConn::Sqlite(_) => clean
+            .iter()
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        DbConn::Pg(_) => clean
+            .iter()
+            .map(|w| format!("{w}:*"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    })
+}
+
+/// Entries matching `filter`, at most `cap`, in id order. Retired entries are never candidates.
+pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<Vec<Entry>> {
+    let members = if filter.members_only {
+        member_ids(conn)?
+    } else {
+        Vec::new()
+    };
+    let fts = fts_query(conn, &filter.words);
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    Ok(filtered(filter, &members, fts, is_pg)
+        .select(Entry::as_select())
+        .order(directory_entries::id)
+        .limit(cap)
+        .load(conn)?)
+}
+
+/// The member libraries' entries (`library_id` set) and their branches
+/// (`parent_id` in `members`) matching `filter`, each read through its own
+/// index rather than one OR over every row.
+pub fn member_candidates(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+) -> StoreResult<Vec<Entry>> {
+    use directory_entries as d;
+    let mut f = filter.clone();
+    f.members_only = false;
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &f.words);
+    let mut out: Vec<Entry> = filtered(&f, &[], fts.clone(), is_pg)
+        .filter(d::library_id.is_not_null())
+        .select(Entry::as_select())
+        .load(conn)?;
+    if !members.is_empty() {
+        out.extend(
+            filtered(&f, &[], fts, is_pg)
+                .filter(d::parent_id.eq_any(members.to_vec()))
+                .filter(d::library_id.is_null())
+                .select(Entry::as_select())
+                .load::<Entry>(conn)?,
+        );
+    }
+    out.sort_by_key(|e| e.id);
+    Ok(out)
+}
+
+/// How many entries match `filter`.
+pub fn count_matching(conn: &mut DbConn, filter: &Filter) -> StoreResult<i64> {
+    use directory_entries as d;
+    let unfiltered = filter.state.is_none()
+        && filter.county.is_none()
+        && filter.city.is_none()
+        && filter.zip.is_none()
+        && filter.system.is_none()
+        && filter.words.is_empty()
+        && filter.bbox.is_none()
+        && !filter.located
+        && !filter.members_only;
+    if unfiltered {
+        // A plain count is the table's own (fast on both); the retired are few.
+        let all: i64 = d::table.count().get_result(conn)?;
+        let retired: i64 = d::table
+            .filter(d::retired_at.is_not_null())
+            .count()
+            .get_result(conn)?;
+        return Ok(all - retired);
+    }
+    let members = if filter.members_only {
+        member_ids(conn)?
+    } else {
+        Vec::new()
+    };
+    let fts = fts_query(conn, &filter.words);
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    Ok(filtered(filter, &members, fts, is_pg)
+        .count()
+        .get_result(conn)?)
+}
+
+/// Entries matching `filter` that are neither members nor their branches
+/// (`members`), in listing order (sort name byte by byte, then id), after
+/// `after` = (sort name, id): the page a query without words or `near`
+/// shows, read from the listing index without loading the rest.
+pub fn listing(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> StoreResult<Vec<Entry>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Text};
+    use directory_entries as d;
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &filter.words);
+    let mut q = non_members(filtered(filter, &[], fts, is_pg), members);
+    if let Some((name, id)) = after {
+        let head = if is_pg {
+            "(sort_name COLLATE \"C\", id) > ("
+        } else {
+            "(sort_name, id) > ("
+        };
+        q = q.filter(
+            sql::<Bool>(head)
+                .bind::<Text, _>(name.to_owned())
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    let q = q.select(Entry::as_select());
+    let q = if is_pg {
+        q.order(sql::<Text>("sort_name COLLATE \"C\""))
+            .then_order_by(d::id)
+    } else {
+        q.order(d::sort_name).then_order_by(d::id)
+    };
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// How many non-member entries matching `filter` come up to and including `at` in listing order.
+pub fn listing_position(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+    at: (&str, i64),
+) -> StoreResult<i64> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Text};
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &filter.words);
+    let head = if is_pg {
+        "(sort_name COLLATE \"C\", id) <= ("
+    } else {
+        "(sort_name, id) <= ("
+    };
+    Ok(non_members(filtered(filter, &[], fts, is_pg), members)
+        .filter(
+            sql::<Bool>(head)
+                .bind::<Text, _>(at.0.to_owned())
+                .sql(", ")
+                .bind::<BigInt, _>(at.1)
+                .sql(")"),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+/// The `n`th (from 0) non-member entry matching `filter` in listing order.
+pub fn listing_nth(
+    conn: &mut DbConn,
+    filter: &Filter,
+    members: &[i64],
+    n: i64,
+) -> StoreResult<Option<Entry>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    use directory_entries as d;
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let fts = fts_query(conn, &filter.words);
+    let q = non_members(filtered(filter, &[], fts, is_pg), members).select(Entry::as_select());
+    let q = if is_pg {
+        q.order(sql::<Text>("sort_name COLLATE \"C\""))
+            .then_order_by(d::id)
+    } else {
+        q.order(d::sort_name).then_order_by(d::id)
+    };
+    Ok(q.offset(n).limit(1).first(conn).optional()?)
+}
+
+fn non_members<'a>(q: Boxed<'a>, members: &[i64]) -> Boxed<'a> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
+    // Written as expressions, not column tests: `library_id IS NULL` holds
+    // for nearly every row, and SQLite would otherwise read it through the
+    // library_id index and sort every row instead of walking the listing index.
+    let q = q.filter(sql::<Bool>("coalesce(library_id, 0) = 0"));
+    if members.is_empty() {
+        q
+    } else {
+        q.filter(sql::<BigInt>("coalesce(parent_id, 0)").ne_all(members.to_vec()))
+    }
+}
+
+type Boxed<'a> = directory_entries::BoxedQuery<'a, crate::connection::MultiBackend>;
+
+fn filtered<'a>(filter: &Filter, members: &[i64], fts: Option<String>, is_pg: bool) -> Boxed<'a> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    use directory_entries as d;
+    let mut q: Boxed<'a> = d::table.into_boxed();
+    q = q.filter(d::retired_at.is_null());
     if let Some(s) = &filter.state {
         q = q.filter(d::state.eq(s.clone()));
     }
@@ -233,11 +489,34 @@ pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<V
     if let Some(s) = &filter.system {
         q = q.filter(d::system_code.eq(s.clone()));
     }
-    for w in &filter.words {
-        // Words are alphanumeric only, so no LIKE wildcard can slip in; the
-        // leading space anchors the fragment at a word start.
-        let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
-        q = q.filter(d::search_text.like(format!("% {w}%")));
+    if filter.members_only {
+        // Without member entries to be branches of, no OR: the library_id index answers alone.
+        q = if members.is_empty() {
+            q.filter(d::library_id.is_not_null())
+        } else {
+            q.filter(
+                d::library_id
+                    .is_not_null()
+                    .or(d::parent_id.eq_any(members.to_vec())),
+            )
+        };
+    }
+    if let Some(m) = fts {
+        // The index narrows; the caller's matcher decides (word starts), so
+        // both backends answer the same even where their tokenizers differ.
+        q = if is_pg {
+            q.filter(
+                sql::<Bool>("to_tsvector('simple', search_text) @@ to_tsquery('simple', ")
+                    .bind::<Text, _>(m)
+                    .sql(")"),
+            )
+        } else {
+            q.filter(
+                sql::<Bool>("id IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH ")
+                    .bind::<Text, _>(m)
+                    .sql(")"),
+            )
+        };
     }
     if filter.located {
         q = q.filter(d::latitude.is_not_null().and(d::longitude.is_not_null()));
@@ -248,7 +527,107 @@ pub fn candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<V
             q = q.filter(d::longitude.between(wlo, whi));
         }
     }
-    Ok(q.order(d::id).limit(cap).load(conn)?)
+    q
+}
+
+/// The centre of the located entries with this ZIP code, and how many there are.
+pub fn zip_centroid(conn: &mut DbConn, zip: &str) -> StoreResult<Option<(f64, f64)>> {
+    use directory_entries as d;
+    let rows: Vec<(Option<f64>, Option<f64>)> = d::table
+        .filter(d::zip.eq(zip))
+        .filter(d::latitude.is_not_null().and(d::longitude.is_not_null()))
+        .select((d::latitude, d::longitude))
+        .limit(1000)
+        .load(conn)?;
+    Ok(mean(rows))
+}
+
+/// The centre of the located entries in this town (its words, any case,
+/// punctuation ignored: `st louis` is ST. LOUIS), optionally in one state.
+pub fn town_centroid(
+    conn: &mut DbConn,
+    town: &str,
+    state: Option<&str>,
+) -> StoreResult<Option<(f64, f64)>> {
+    let want = words(town);
+    let filter = Filter {
+        words: want.clone(),
+        state: state.map(str::to_uppercase),
+        located: true,
+        ..Default::default()
+    };
+    let fts = fts_query(conn, &filter.words);
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    let rows: Vec<Entry> = filtered(&filter, &[], fts, is_pg)
+        .select(Entry::as_select())
+        .limit(20_000)
+        .load(conn)?;
+    // A town name several states share is ambiguous without its state: the
+    // state with the most outlets of that name wins, as a reader would guess.
+    let mut per_state: std::collections::BTreeMap<String, Vec<Coordinates>> = Default::default();
+    for e in rows.into_iter().filter(|e| words(&e.city) == want) {
+        per_state
+            .entry(e.state)
+            .or_default()
+            .push((e.latitude, e.longitude));
+    }
+    Ok(per_state
+        .into_values()
+        .max_by_key(|v| v.len())
+        .and_then(mean))
+}
+
+/// A latitude and longitude, either possibly unknown.
+type Coordinates = (Option<f64>, Option<f64>);
+
+fn mean(rows: Vec<Coordinates>) -> Option<(f64, f64)> {
+    let pts: Vec<(f64, f64)> = rows
+        .into_iter()
+        .filter_map(|(a, b)| Some((a?, b?)))
+        .collect();
+    if pts.is_empty() {
+        return None;
+    }
+    let n = pts.len() as f64;
+    Some((
+        pts.iter().map(|p| p.0).sum::<f64>() / n,
+        pts.iter().map(|p| p.1).sum::<f64>() / n,
+    ))
+}
+
+/// Retires an entry (version `current + 1`, recorded in its history); `Conflict` if it changed meanwhile.
+pub fn retire(
+    conn: &mut DbConn,
+    id: i64,
+    current: i64,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    use directory_entries as d;
+    let next = current + 1;
+    let n = diesel::update(d::table.filter(d::id.eq(id)).filter(d::version.eq(current)))
+        .set((
+            d::retired_at.eq(Some(now)),
+            d::curated.eq(true),
+            d::version.eq(next),
+            d::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict("directory_entries.version".into()));
+    }
+    record_version(conn, id, next, "retired", None, snapshot, now)?;
+    Ok(next)
+}
+
+/// Marks an entry as the director's: a later import leaves it alone. Its
+/// parent (a member library's entry makes it that member's branch) is set too.
+pub fn curate(conn: &mut DbConn, id: i64, parent: Option<i64>) -> StoreResult<()> {
+    use directory_entries as d;
+    diesel::update(d::table.filter(d::id.eq(id)))
+        .set((d::curated.eq(true), d::parent_id.eq(parent)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// One entry by id.
@@ -266,6 +645,31 @@ pub fn by_library(conn: &mut DbConn, library: LibraryId) -> StoreResult<Option<E
         .select(Entry::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The entry of a member library, created from its name if it has none yet:
+/// every member library is in the directory from its first day. The flag
+/// says whether it was created now.
+pub fn ensure_for_library(
+    conn: &mut DbConn,
+    library: LibraryId,
+    name: &str,
+    now: NaiveDateTime,
+) -> StoreResult<(Entry, bool)> {
+    if let Some(e) = by_library(conn, library)? {
+        return Ok((e, false));
+    }
+    let fields = EntryFields {
+        name: name.to_owned(),
+        ..Default::default()
+    };
+    let origin = Origin {
+        library_id: Some(library),
+        ..Default::default()
+    };
+    let snapshot = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into());
+    let id = insert(conn, &origin, &fields, "created", &snapshot, now)?;
+    Ok((by_id(conn, id)?, true))
 }
 
 /// The slug of the member library `entry` belongs to, if it belongs to one.
@@ -287,6 +691,15 @@ pub fn imported(conn: &mut DbConn) -> StoreResult<Vec<Entry>> {
         .select(Entry::as_select())
         .order(directory_entries::id)
         .load(conn)?)
+}
+
+/// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite
+/// plans the directory's queries from its indexes alone).
+pub fn analyze(conn: &mut DbConn) -> StoreResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("ANALYZE directory_entries").execute(c)?;
+    }
+    Ok(())
 }
 
 /// How many entries there are.
@@ -339,6 +752,7 @@ pub fn insert(
             d::system_code.eq(origin.system_code),
             d::source_key.eq(origin.source_key),
             d::search_text.eq(search_text(fields)),
+            d::sort_name.eq(fields.name.to_lowercase()),
             d::version.eq(1i64),
             d::updated_at.eq(now),
         ))
@@ -392,6 +806,7 @@ pub fn update(
         .set((
             fields,
             d::search_text.eq(search_text(fields)),
+            d::sort_name.eq(fields.name.to_lowercase()),
             d::version.eq(next),
             d::updated_at.eq(now),
         ))

@@ -1149,7 +1149,8 @@ pub fn emails_after(
     let patron_keys = keys_of(tx, keys, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, sealed) in rows {
-        if let Some(email) = open_opt(keys, patron_keys.get(&id), lib, "email", sealed.as_deref())? {
+        if let Some(email) = open_opt(keys, patron_keys.get(&id), lib, "email", sealed.as_deref())?
+        {
             out.push((PatronId(id), email));
         }
     }
@@ -1202,11 +1203,7 @@ pub fn create_many(
                 patrons::card_sealed.eq(seal(key, "card", &data.card_number)?),
                 patrons::pin_hash.eq(pin_hash.to_owned()),
                 patrons::name_sealed.eq(seal(key, "name", &data.name)?),
-                patrons::address_sealed.eq(seal_opt(
-                    key,
-                    "address",
-                    data.address.as_deref(),
-                )?),
+                patrons::address_sealed.eq(seal_opt(key, "address", data.address.as_deref())?),
             ),
             (
                 patrons::email_index.eq(data
@@ -1216,11 +1213,7 @@ pub fn create_many(
                 patrons::email_sealed.eq(seal_opt(key, "email", data.email.as_deref())?),
                 patrons::phone_sealed.eq(seal_opt(key, "phone", data.phone.as_deref())?),
                 patrons::birth_date_sealed.eq(seal_opt(key, "birth_date", birth.as_deref())?),
-                patrons::guardian_sealed.eq(seal_opt(
-                    key,
-                    "guardian",
-                    data.guardian.as_deref(),
-                )?),
+                patrons::guardian_sealed.eq(seal_opt(key, "guardian", data.guardian.as_deref())?),
                 patrons::created_at.eq(now),
                 patrons::updated_at.eq(now),
             ),

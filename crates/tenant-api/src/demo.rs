@@ -96,13 +96,20 @@ pub fn seed(store: &Store) -> Result<Vec<Credential>, SeedError> {
             match libraries::by_slug(c, slug) {
                 Ok(_) => {}
                 Err(StoreError::NotFound) => {
-                    libraries::create(
+                    let library = libraries::create(
                         c,
                         &NewLibrary {
                             slug,
                             name,
                             jurisdiction,
                         },
+                    )?;
+                    // Every member is in the public directory from its first day.
+                    store::directory::ensure_for_library(
+                        c,
+                        library.id,
+                        name,
+                        chrono::Utc::now().naive_utc(),
                     )?;
                 }
                 Err(e) => return Err(e),
@@ -326,6 +333,43 @@ pub fn seed_requests(mailroom: &notifier::Mailroom) -> Result<Vec<&'static str>,
     Ok(routes)
 }
 
+/// Where the demo libraries are: street, town, ZIP code, latitude, longitude.
+const DEMO_PLACES: [(&str, &str, &str, &str, f64, f64); 5] = [
+    (
+        "100 W Broadway",
+        "Columbia",
+        "MO",
+        "65203",
+        38.9517,
+        -92.3341,
+    ),
+    (
+        "200 Madison St",
+        "Jefferson City",
+        "MO",
+        "65101",
+        38.5767,
+        -92.1735,
+    ),
+    (
+        "300 Massachusetts St",
+        "Lawrence",
+        "KS",
+        "66044",
+        38.9717,
+        -95.2353,
+    ),
+    ("400 King St", "Boone", "NC", "28607", 36.2168, -81.6746),
+    (
+        "500 S Franklin St",
+        "Kirksville",
+        "MO",
+        "63501",
+        40.1948,
+        -92.5833,
+    ),
+];
+
 /// Gives library `i`'s directory entry hours and services the way a real
 /// one gets them: its admin proposes, the director approves. The last demo
 /// library also leaves one change pending, for the director's queue.
@@ -339,11 +383,32 @@ fn seed_directory(
     let director = store.consortium(Access::Read, |c| {
         accounts::by_email(c, "director@demo.custodian.test")
     })?;
+    // Fictitious addresses in real towns, so a search near a ZIP code or a
+    // town finds the members among the survey's outlets.
+    let (street, city, state, zip, lat, lon) = DEMO_PLACES[i % DEMO_PLACES.len()];
     let patch = Patch {
-        phone: Some(format!("555-02{i:02}")),
+        address: Some(street.to_owned()),
+        city: Some(city.to_owned()),
+        state: Some(state.to_owned()),
+        zip: Some(zip.to_owned()),
+        latitude: Some(lat),
+        longitude: Some(lon),
+        phone: Some(format!("573-555-02{i:02}")),
         email: Some(format!("info.{}@demo.custodian.test", library.slug)),
-        hours: Some("Mon-Thu 9-20, Fri-Sat 9-17, Sun closed".to_owned()),
-        services: Some("Wi-Fi, public computers, printing, story time, meeting rooms".to_owned()),
+        opening_hours: Some(directory::hours::OpeningHours::parse(
+            "Mo-Th 09:00-20:00; Fr,Sa 09:00-17:00; 2026-12-25 closed",
+        )?),
+        service_tags: Some(
+            [
+                "wifi",
+                "computers",
+                "printing",
+                "story_time",
+                "meeting_rooms",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ),
         ..Default::default()
     };
     let (change, _) = moderation::submit(store, library, admin, &patch)?;
@@ -351,6 +416,9 @@ fn seed_directory(
     if i + 1 == LIBRARIES.len() {
         let pending = Patch {
             hours: Some("Mon-Sat 10-18, Sun 13-17".to_owned()),
+            opening_hours: Some(directory::hours::OpeningHours::parse(
+                "Mo-Sa 10:00-18:00; Su 13:00-17:00",
+            )?),
             ..Default::default()
         };
         moderation::submit(store, library, admin, &pending)?;

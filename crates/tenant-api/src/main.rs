@@ -4,8 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use tenant_api::cli::{
     self, AuditCommand, Cli, Command, DirectoryCommand, KeysCommand, MailCommand, Outcome,
-    PrivacyPolicyCommand,
-    RetentionCommand, VendorsCommand,
+    PrivacyPolicyCommand, RetentionCommand, VendorsCommand,
 };
 use tenant_api::settings::Settings;
 

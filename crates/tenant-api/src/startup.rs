@@ -159,7 +159,8 @@ impl Application {
                 Some(r) => directory::Cache::redis(r.clone(), &settings.redis.key_prefix),
                 None => directory::Cache::local(),
             }),
-            settings.server.public_url.as_deref().unwrap_or(""),
+            // Absolute, so JSON-LD `@id`s and vCard UIDs name this server.
+            &base_url(&settings, local.port()),
         );
         let waker = crate::mail::waker(&settings)?;
         let mailroom = crate::mail::mailroom(
@@ -394,9 +395,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(telemetry::trace_requests))
             .service(resource!("/", get => index))
             .configure(routes::health::configure_root)
+            // The public directory first: its cached reads are the busiest
+            // requests, and actix tries routes in the order they are registered.
+            .service(
+                web::scope("/api/v1/directory")
+                    .configure(routes::directory::configure_public)
+                    .default_service(web::to(not_found)),
+            )
+            .configure(routes::directory::configure_root)
             .configure(routes::mail::configure_root)
             .configure(routes::me_email::configure_root)
-            .configure(routes::directory::configure_root)
             .configure(routes::web::configure_root)
             .configure(routes::vendors::configure_root)
             .configure(routes::privacy_policy::configure_root)

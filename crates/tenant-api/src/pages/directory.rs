@@ -55,17 +55,32 @@ struct Invalid<'a> {
 }
 
 struct Hit<'a> {
-    id: i64,
     name: &'a str,
     place: String,
     distance: String,
     phone: Option<&'a str>,
+    member: bool,
+    /// The detail page, carrying this search so its 'back' returns here.
+    href: String,
 }
 
 struct Found<'a> {
     hits: Vec<Hit<'a>>,
+    /// "21–40 of 1,996".
+    count: String,
+    /// The previous page's query string, when there is one.
+    prev: Option<String>,
     /// The next page's query string, when there is one.
     next: Option<String>,
+    /// The same search over all outlets, when only members were shown.
+    widen: Option<String>,
+}
+
+/// A choice in a `<select>`.
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
 }
 
 #[derive(Template)]
@@ -73,11 +88,14 @@ struct Found<'a> {
 struct Search<'a> {
     layout: Layout,
     fields: Vec<Field<'a>>,
+    show: Vec<Choice>,
+    units: Vec<Choice>,
     invalid: Option<Invalid<'a>>,
     results: Option<Found<'a>>,
 }
 
-fn query_string(raw: &RawQuery, cursor: Option<&str>) -> String {
+/// The search's query string, every filter in force kept, the cursor replaced.
+pub fn query_string(raw: &RawQuery, cursor: Option<&str>) -> String {
     let mut parts = Vec::new();
     for (k, v) in [
         ("q", &raw.q),
@@ -86,7 +104,10 @@ fn query_string(raw: &RawQuery, cursor: Option<&str>) -> String {
         ("city", &raw.city),
         ("zip", &raw.zip),
         ("near", &raw.near),
+        ("radius", &raw.radius),
         ("radius_km", &raw.radius_km),
+        ("units", &raw.units),
+        ("member", &raw.member),
         ("system", &raw.system),
         ("limit", &raw.limit),
     ] {
@@ -109,24 +130,49 @@ fn joined(parts: &[&str]) -> String {
         .join(", ")
 }
 
-fn hit(i: &Item) -> Hit<'_> {
+fn hit<'a>(i: &'a Item, units: &str, back: &str) -> Hit<'a> {
+    let distance = match (units, i.distance_mi, i.distance_km) {
+        ("km", _, Some(d)) => format!(" — {d:.1} km away"),
+        (_, Some(d), _) => format!(" — {d:.1} miles away"),
+        _ => String::new(),
+    };
     Hit {
-        id: i.id,
         name: &i.name,
-        place: joined(&[&i.address, &i.city, &i.state, &i.zip]),
-        distance: i
-            .distance_km
-            .map(|d| format!(" — {d:.1} km away"))
-            .unwrap_or_default(),
+        place: joined(&[
+            &i.address,
+            &directory::names::title_case(&i.city),
+            &i.state,
+            &i.zip,
+        ]),
+        distance,
         phone: i.phone.as_deref(),
+        member: i.member,
+        href: if back.is_empty() {
+            format!("/directory/{}", i.id)
+        } else {
+            format!("/directory/{}?from={}", i.id, urlencode(back))
+        },
     }
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The search page: the form, and either results or the reason there are
 /// none. `outcome` is the search's page, or the field it refused and why.
-pub fn search_page(
-    raw: &RawQuery,
-    outcome: Result<&Page, (&str, &str)>,
+/// `raw` is the query as the page ran it (members only unless asked otherwise).
+pub fn search_page<'a>(
+    raw: &'a RawQuery,
+    outcome: Result<&'a Page, (&'a str, &'a str)>,
 ) -> Result<String, ApiError> {
     let searched = [
         &raw.q,
@@ -136,10 +182,11 @@ pub fn search_page(
         &raw.zip,
         &raw.near,
         &raw.system,
+        &raw.member,
     ]
     .iter()
     .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
-    let fields = vec![
+    let mut fields = vec![
         Field::new("q", "Name or words", raw.q.as_deref(), ""),
         Field::new("city", "City", raw.city.as_deref(), ""),
         Field::new("county", "County", raw.county.as_deref(), ""),
@@ -152,29 +199,110 @@ pub fn search_page(
         Field::new("zip", "ZIP code", raw.zip.as_deref(), ""),
         Field::new(
             "near",
-            "Near (latitude,longitude)",
+            "Near",
             raw.near.as_deref(),
-            "e.g. 38.95,-92.33",
+            "A ZIP code, a town (Columbia, MO) or latitude,longitude",
         ),
-        Field::new("radius_km", "Within km", raw.radius_km.as_deref(), ""),
+        Field::new(
+            "radius",
+            "Within",
+            raw.radius.as_deref(),
+            "Miles, or km as chosen below",
+        ),
+        Field::new(
+            "system",
+            "Library system",
+            raw.system.as_deref(),
+            "Its id, e.g. IL0290",
+        ),
     ];
+    if raw
+        .radius_km
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty())
+    {
+        fields.push(Field::new(
+            "radius_km",
+            "Within km",
+            raw.radius_km.as_deref(),
+            "",
+        ));
+    }
+    let members = raw.member.as_deref() != Some("false");
+    let km = raw.units.as_deref() == Some("km");
+    let show = vec![
+        Choice {
+            value: "true",
+            label: "Consortium member libraries",
+            selected: members,
+        },
+        Choice {
+            value: "false",
+            label: "All libraries (IMLS survey outlets too)",
+            selected: !members,
+        },
+    ];
+    let units = vec![
+        Choice {
+            value: "mi",
+            label: "miles",
+            selected: !km,
+        },
+        Choice {
+            value: "km",
+            label: "kilometres",
+            selected: km,
+        },
+    ];
+    let back = query_string(raw, raw.cursor.as_deref());
     let (invalid, results) = match outcome {
-        Err((field, detail)) => (Some(Invalid { field, detail }), None),
-        Ok(page) if searched || !page.items.is_empty() => (
-            None,
-            Some(Found {
-                hits: page.items.iter().map(hit).collect(),
-                next: page
-                    .next_cursor
-                    .as_deref()
-                    .map(|c| query_string(raw, Some(c))),
-            }),
-        ),
+        Err((field, detail)) => {
+            for f in fields.iter_mut().filter(|f| f.name == field) {
+                f.error = Some(detail);
+            }
+            (Some(Invalid { field, detail }), None)
+        }
+        Ok(page) if searched || !page.items.is_empty() => {
+            let first = page.offset;
+            let count = if page.items.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}–{} of {}",
+                    thousands(first + 1),
+                    thousands(first + page.items.len()),
+                    thousands(page.total)
+                )
+            };
+            let mut wide = raw.clone();
+            wide.member = Some("false".into());
+            wide.cursor = None;
+            let units = page.units.as_str();
+            let units = if units.is_empty() { "mi" } else { units };
+            (
+                None,
+                Some(Found {
+                    hits: page.items.iter().map(|i| hit(i, units, &back)).collect(),
+                    count,
+                    prev: page
+                        .prev_cursor
+                        .as_deref()
+                        .map(|c| query_string(raw, Some(c))),
+                    next: page
+                        .next_cursor
+                        .as_deref()
+                        .map(|c| query_string(raw, Some(c))),
+                    widen: members.then(|| query_string(&wide, None)),
+                }),
+            )
+        }
         Ok(_) => (None, None),
     };
     super::render(&Search {
         layout: Layout::new("Find a library — library directory", DIRECTORY_NAV),
         fields,
+        show,
+        units,
         invalid,
         results,
     })
@@ -192,41 +320,66 @@ struct DetailPage<'a> {
     layout: Layout,
     jsonld: ScriptJson,
     item: &'a Item,
+    name: &'a str,
     address: String,
-    phone_digits: String,
+    phone_uri: Option<String>,
     website: Option<&'a str>,
-    hours: Option<Vec<&'a str>>,
-    services: Option<Vec<&'a str>>,
+    hours: Option<Vec<String>>,
+    services: Vec<&'static str>,
+    services_text: Option<Vec<&'a str>>,
     location: Option<Location>,
+    map_url: Option<&'a str>,
     system_query: String,
     /// `/libraries/{slug}/vendors`, when the entry is a member library's.
     vendors: Option<String>,
     /// `/libraries/{slug}/privacy`, when the entry is a member library's.
     privacy: Option<String>,
+    /// The search this page was reached from, as a query string.
+    back: String,
+    retired: bool,
 }
 
-/// One library's page, with its schema.org data (`jsonld`) embedded for search engines.
-pub fn detail_page(d: &Detail, jsonld: &str) -> Result<String, ApiError> {
+/// One library's page, with its schema.org data (`jsonld`) embedded for
+/// search engines; `from` is the search it was reached from (its 'back' returns there).
+pub fn detail_page(d: &Detail, jsonld: &str, from: Option<&RawQuery>) -> Result<String, ApiError> {
     let i = &d.item;
     super::render(&DetailPage {
         layout: Layout::new(format!("{} — library directory", i.name), DIRECTORY_NAV),
         jsonld: ScriptJson::new(jsonld),
         item: i,
-        address: joined(&[&i.address, &i.city]),
-        phone_digits: i
-            .phone
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
+        name: &i.name,
+        address: joined(&[&i.address, &directory::names::title_case(&i.city)]),
+        phone_uri: i
+            .phone_e164
+            .as_ref()
+            .map(|p| format!("tel:{p}"))
+            .or_else(|| {
+                i.phone.as_deref().map(|p| {
+                    let digits: String = p
+                        .chars()
+                        .filter(|c| c.is_ascii_digit() || *c == '+')
+                        .collect();
+                    format!("tel:{digits}")
+                })
+            }),
         // Only http(s) addresses are accepted on submission; check again before linking.
         website: i
             .website
             .as_deref()
             .filter(|w| w.starts_with("https://") || w.starts_with("http://")),
-        hours: i.hours.as_deref().map(|h| h.split('\n').collect()),
-        services: i.services.as_deref().map(|s| s.split('\n').collect()),
+        hours: match &i.opening_hours {
+            Some(h) => Some(h.readable()),
+            None => i
+                .hours
+                .as_deref()
+                .map(|h| h.split('\n').map(str::to_owned).collect()),
+        },
+        services: i
+            .service_tags
+            .iter()
+            .filter_map(|t| directory::hours::service_label(t))
+            .collect(),
+        services_text: i.services.as_deref().map(|s| s.split('\n').collect()),
         location: match (i.latitude, i.longitude) {
             (Some(la), Some(lo)) => Some(Location {
                 coordinates: format!("{la:.5}, {lo:.5}"),
@@ -234,6 +387,7 @@ pub fn detail_page(d: &Detail, jsonld: &str) -> Result<String, ApiError> {
             }),
             _ => None,
         },
+        map_url: i.map_url.as_deref(),
         system_query: i.system_id.as_deref().map(urlencode).unwrap_or_default(),
         vendors: d
             .member_library
@@ -243,6 +397,10 @@ pub fn detail_page(d: &Detail, jsonld: &str) -> Result<String, ApiError> {
             .member_library
             .as_deref()
             .map(|slug| format!("/libraries/{}/privacy", urlencode(slug))),
+        back: from
+            .map(|r| query_string(r, r.cursor.as_deref()))
+            .unwrap_or_default(),
+        retired: d.retired_at.is_some(),
     })
 }
 
@@ -281,7 +439,7 @@ mod tests {
             longitude: None,
             system_id: None,
             parent_id: None,
-            distance_km: None,
+            ..Default::default()
         }
     }
 
@@ -294,6 +452,7 @@ mod tests {
         let page = Page {
             items: vec![item("<b>Evil</b> & Co")],
             next_cursor: Some("a\"b".into()),
+            ..Default::default()
         };
         let html = search_page(&raw, Ok(&page)).unwrap();
         assert!(!html.contains("<script>alert"));
@@ -312,6 +471,7 @@ mod tests {
         let page = Page {
             items: vec![item("Smith & Sons")],
             next_cursor: Some("c".into()),
+            ..Default::default()
         };
         let html = search_page(&raw, Ok(&page)).unwrap();
         assert!(html.contains("value=\"Tom &amp; Jerry\""), "{html}");
@@ -341,14 +501,15 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
             version: 1,
             updated_at: chrono::NaiveDateTime::default(),
             member_library: None,
+            retired_at: None,
         };
-        let html = detail_page(&d, "{}").unwrap();
+        let html = detail_page(&d, "{}", None).unwrap();
         assert!(
             !html.contains("Vendors and their privacy policies"),
             "{html}"
         );
         d.member_library = Some("riverbend".into());
-        let html = detail_page(&d, "{}").unwrap();
+        let html = detail_page(&d, "{}", None).unwrap();
         assert!(
             html.contains(
                 "<a href=\"/libraries/riverbend/vendors\">Vendors and their privacy policies</a>"
@@ -373,10 +534,11 @@ value=\"IL\" aria-describedby=\"state-hint\" /><small id=\"state-hint\">Two lett
             version: 1,
             updated_at: chrono::NaiveDateTime::default(),
             member_library: None,
+            retired_at: None,
         };
         let jsonld = directory::export::jsonld_one(&d.item, "http://x");
         let jsonld = String::from_utf8_lossy(&jsonld);
-        let html = detail_page(&d, &jsonld).unwrap();
+        let html = detail_page(&d, &jsonld, None).unwrap();
         let start = html.find("<script type=\"application/ld+json\">").unwrap();
         let script = &html[start + "<script type=\"application/ld+json\">".len()..];
         let script = &script[..script.find("</script>").unwrap()];

@@ -38,10 +38,21 @@ pub fn entry_fields(item: &Item) -> Vec<(&'static str, &'static str, String)> {
         ("email", "Public email", opt(&item.email)),
         ("hours", "Opening hours", opt(&item.hours)),
         ("services", "Services", opt(&item.services)),
+        (
+            "opening_hours",
+            "Weekly hours",
+            item.opening_hours
+                .as_ref()
+                .map(|h| h.to_text())
+                .unwrap_or_default(),
+        ),
     ]
 }
 
 fn patch_value(patch: &Patch, field: &str) -> Option<String> {
+    if field == "opening_hours" {
+        return patch.opening_hours.as_ref().map(|h| h.to_text());
+    }
     let v = match field {
         "name" => &patch.name,
         "address" => &patch.address,
@@ -82,27 +93,9 @@ pub struct FieldRow {
 /// Every field of the entry with the change applied, the changed ones marked.
 pub fn compare(current: Option<&Item>, change: &ChangeView) -> Vec<FieldRow> {
     let patch: Patch = serde_json::from_value(change.changes.clone()).unwrap_or_default();
-    let fields = current.map(entry_fields).unwrap_or_else(|| {
-        entry_fields(&Item {
-            id: 0,
-            name: String::new(),
-            address: String::new(),
-            city: String::new(),
-            county: String::new(),
-            state: String::new(),
-            zip: String::new(),
-            phone: None,
-            website: None,
-            email: None,
-            hours: None,
-            services: None,
-            latitude: None,
-            longitude: None,
-            system_id: None,
-            parent_id: None,
-            distance_km: None,
-        })
-    });
+    let fields = current
+        .map(entry_fields)
+        .unwrap_or_else(|| entry_fields(&Item::default()));
     let mut rows: Vec<FieldRow> = fields
         .into_iter()
         .map(|(name, label, current)| {

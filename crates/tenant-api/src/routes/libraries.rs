@@ -57,6 +57,8 @@ pub async fn onboard(state: &AppState, body: Onboard) -> ApiResult<libraries::Li
         Ok(libraries::onboard(&store, &new)?)
     })
     .await?;
+    // Its new directory entry shows in the public lists now, not at the cache's TTL.
+    state.directory.changed(None).await?;
     tracing::info!(library = %library.slug, "library onboarded");
     Ok(library)
 }

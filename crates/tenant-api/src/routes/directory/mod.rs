@@ -17,7 +17,6 @@ use bytes::Bytes;
 use directory::search::RawQuery;
 use directory::service::Format;
 use directory::DirectoryError;
-use sha2::{Digest, Sha256};
 
 /// What public responses may be kept for: always revalidate (cheap with the ETag).
 const PUBLIC_CACHE: &str = "public, max-age=0, must-revalidate";
@@ -36,7 +35,7 @@ impl From<DirectoryError> for ApiError {
 }
 
 fn etag_of(body: &[u8]) -> String {
-    format!("W/\"{}\"", hex::encode(&Sha256::digest(body)[..16]))
+    directory::service::etag_of(body)
 }
 
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
@@ -51,6 +50,17 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
 /// A public answer with its validators.
 fn public(req: &HttpRequest, status: StatusCode, content_type: &str, body: Bytes) -> HttpResponse {
     let etag = etag_of(&body);
+    public_tagged(req, status, content_type, etag, body)
+}
+
+/// A public answer whose ETag was computed when it was cached.
+fn public_tagged(
+    req: &HttpRequest,
+    status: StatusCode,
+    content_type: &str,
+    etag: String,
+    body: Bytes,
+) -> HttpResponse {
     if status == StatusCode::OK && not_modified(req, &etag) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
@@ -97,8 +107,14 @@ pub async fn search(
 ) -> HttpResponse {
     public_result(
         async {
-            let (_, body) = state.directory.search_json(&query).await?;
-            Ok(public(&req, StatusCode::OK, "application/json", body))
+            let (_, t) = state.directory.search_tagged(&query).await?;
+            Ok(public_tagged(
+                &req,
+                StatusCode::OK,
+                "application/json",
+                t.etag,
+                t.body,
+            ))
         }
         .await,
     )
@@ -112,8 +128,14 @@ pub async fn export_csv(
 ) -> HttpResponse {
     public_result(
         async {
-            let body = state.directory.export(&query, Format::Csv).await?;
-            let mut res = public(&req, StatusCode::OK, "text/csv; charset=utf-8", body);
+            let t = state.directory.export_tagged(&query, Format::Csv).await?;
+            let mut res = public_tagged(
+                &req,
+                StatusCode::OK,
+                "text/csv; charset=utf-8",
+                t.etag,
+                t.body,
+            );
             res.headers_mut().insert(
                 header::CONTENT_DISPOSITION,
                 header::HeaderValue::from_static("attachment; filename=\"libraries.csv\""),
@@ -132,8 +154,17 @@ pub async fn export_jsonld(
 ) -> HttpResponse {
     public_result(
         async {
-            let body = state.directory.export(&query, Format::JsonLd).await?;
-            Ok(public(&req, StatusCode::OK, "application/ld+json", body))
+            let t = state
+                .directory
+                .export_tagged(&query, Format::JsonLd)
+                .await?;
+            Ok(public_tagged(
+                &req,
+                StatusCode::OK,
+                "application/ld+json",
+                t.etag,
+                t.body,
+            ))
         }
         .await,
     )
@@ -148,8 +179,14 @@ pub async fn read(
     public_result(
         async {
             let id = entry_id(&path)?;
-            let body = state.directory.entry_json(id).await?;
-            Ok(public(&req, StatusCode::OK, "application/json", body))
+            let t = state.directory.entry_tagged(id).await?;
+            Ok(public_tagged(
+                &req,
+                StatusCode::OK,
+                "application/json",
+                t.etag,
+                t.body,
+            ))
         }
         .await,
     )
@@ -206,12 +243,15 @@ pub async fn read_vcard(
     )
 }
 
-/// `GET /directory`: the search page.
+/// `GET /directory`: the search page; the consortium's members unless `member=false`.
 pub async fn page_search(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     // Parsed by hand so a bad parameter is shown on the page, not as JSON.
-    let raw = web::Query::<RawQuery>::from_query(req.query_string())
+    let mut raw = web::Query::<RawQuery>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
+    if raw.member.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        raw.member = Some("true".into());
+    }
     let rendered = match state.directory.search(&raw).await {
         Ok((_, page)) => pages::directory::search_page(&raw, Ok(&page))
             .map(|html| public(&req, StatusCode::OK, HTML, html.into())),
@@ -224,6 +264,13 @@ pub async fn page_search(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
     public_result(rendered)
 }
 
+/// `?from=` on a library's page: the search it was reached from.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FromQuery {
+    /// The search's query string.
+    pub from: Option<String>,
+}
+
 /// `GET /directory/{id}`: one library's page.
 pub async fn page_detail(
     state: web::Data<AppState>,
@@ -234,10 +281,16 @@ pub async fn page_detail(
         Ok(id) => state.directory.entry(id).await,
         Err(_) => Err(DirectoryError::NotFound),
     };
+    // Re-read as a search, so only the search's own parameters go back into the link.
+    let from = web::Query::<FromQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().from)
+        .and_then(|f| web::Query::<RawQuery>::from_query(&f).ok())
+        .map(web::Query::into_inner);
     let rendered = match found {
         Ok(d) => {
             let jsonld = directory::export::jsonld_one(&d.item, state.directory.base());
-            pages::directory::detail_page(&d, &String::from_utf8_lossy(&jsonld))
+            pages::directory::detail_page(&d, &String::from_utf8_lossy(&jsonld), from.as_ref())
                 .map(|html| public(&req, StatusCode::OK, HTML, html.into()))
         }
         Err(DirectoryError::NotFound) => pages::directory::not_found_page()
@@ -253,13 +306,20 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         .service(resource!("/directory/{id}", get => page_detail));
 }
 
-/// Registers the directory's API under `/api/v1`, its moderation included.
+/// Registers the directory's API under `/api/v1/directory` (a scope of its
+/// own, registered before the rest so a cached read is matched at once),
+/// its moderation included.
+pub fn configure_public(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries", get => search))
+        .service(resource!("/libraries.csv", get => export_csv))
+        .service(resource!("/libraries.jsonld", get => export_jsonld))
+        .service(resource!("/libraries/{id}", get => read, patch => moderation::edit))
+        .service(resource!("/libraries/{id}/jsonld", get => read_jsonld))
+        .service(resource!("/libraries/{id}/vcard", get => read_vcard))
+        .configure(moderation::configure_director);
+}
+
+/// Registers a library's own entry under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource!("/directory/libraries", get => search))
-        .service(resource!("/directory/libraries.csv", get => export_csv))
-        .service(resource!("/directory/libraries.jsonld", get => export_jsonld))
-        .service(resource!("/directory/libraries/{id}", get => read))
-        .service(resource!("/directory/libraries/{id}/jsonld", get => read_jsonld))
-        .service(resource!("/directory/libraries/{id}/vcard", get => read_vcard))
-        .configure(moderation::configure);
+    cfg.configure(moderation::configure);
 }

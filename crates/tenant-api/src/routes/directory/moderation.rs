@@ -192,12 +192,64 @@ pub async fn history(
         .json(h))
 }
 
-/// Registers the moderation routes under `/api/v1`.
+/// `?version=` on the director's edits: the version the director saw.
+#[derive(Debug, Deserialize)]
+pub struct VersionQuery {
+    /// The entry's version when the director read it; a newer one answers 409.
+    pub version: Option<i64>,
+}
+
+/// `PATCH /api/v1/directory/libraries/{id}`: the director corrects any entry,
+/// imported ones included; published at once and kept in its history.
+pub async fn edit(
+    state: web::Data<AppState>,
+    _: Moderator,
+    path: web::Path<String>,
+    q: web::Query<VersionQuery>,
+    body: web::Json<Patch>,
+) -> ApiResult<HttpResponse> {
+    let item = state
+        .directory
+        .director_edit(entry_id(&path)?, q.version, body.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+/// The body of a retirement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retirement {
+    /// Why (closed, merged, a duplicate): kept in the entry's history.
+    pub reason: String,
+    /// The version the director saw.
+    pub version: Option<i64>,
+}
+
+/// `POST /api/v1/directory/libraries/{id}/retire`: the director takes an
+/// entry out of every list; its page says so and its history stays.
+pub async fn retire(
+    state: web::Data<AppState>,
+    _: Moderator,
+    path: web::Path<String>,
+    body: web::Json<Retirement>,
+) -> ApiResult<HttpResponse> {
+    let id = entry_id(&path)?;
+    let b = body.into_inner();
+    state.directory.retire(id, b.version, b.reason).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers the director's routes under `/api/v1/directory`.
+pub fn configure_director(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource!("/libraries/{id}/history", get => history))
+        .service(resource!("/libraries/{id}/retire", post => retire))
+        .service(resource!("/changes", get => list_changes))
+        .service(resource!("/changes/{id}/approve", post => approve))
+        .service(resource!("/changes/{id}/reject", post => reject));
+}
+
+/// Registers a library's own entry under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource!("/directory/libraries/{id}/history", get => history))
-        .service(resource!("/directory/changes", get => list_changes))
-        .service(resource!("/directory/changes/{id}/approve", post => approve))
-        .service(resource!("/directory/changes/{id}/reject", post => reject))
-        .service(resource!("/libraries/{library}/directory-entry", get => own_entry))
+    cfg.service(resource!("/libraries/{library}/directory-entry", get => own_entry))
         .service(resource!("/libraries/{library}/directory-entry/changes", post => submit_change));
 }

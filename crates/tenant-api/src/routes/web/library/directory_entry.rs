@@ -32,6 +32,7 @@ pub struct EntryPost {
     email: Option<String>,
     hours: Option<String>,
     services: Option<String>,
+    opening_hours: Option<String>,
 }
 
 impl EntryPost {
@@ -48,13 +49,16 @@ impl EntryPost {
             "email" => self.email.as_ref(),
             "hours" => self.hours.as_ref(),
             "services" => self.services.as_ref(),
+            "opening_hours" => self.opening_hours.as_ref(),
             _ => None,
         }
     }
 }
 
-/// The fields the admin changed, as a patch: a field left as published is not part of it.
-fn patch_of(form: &EntryPost, current: &directory::search::Item) -> Patch {
+/// The fields the admin changed, as a patch: a field left as published is
+/// not part of it. Weekly hours are read as data here, so a mistake in them
+/// is shown beside the field.
+fn patch_of(form: &EntryPost, current: &directory::search::Item) -> Result<Patch, ApiError> {
     let mut patch = Patch::default();
     for (name, _, now) in entry_fields(current) {
         let Some(typed) = form.value(name) else {
@@ -62,6 +66,10 @@ fn patch_of(form: &EntryPost, current: &directory::search::Item) -> Patch {
         };
         let typed = typed.replace("\r\n", "\n");
         if typed.trim() == now.trim() {
+            continue;
+        }
+        if name == "opening_hours" {
+            patch.opening_hours = Some(directory::hours::OpeningHours::parse(&typed)?);
             continue;
         }
         let slot = match name {
@@ -79,7 +87,7 @@ fn patch_of(form: &EntryPost, current: &directory::search::Item) -> Patch {
         };
         *slot = Some(typed);
     }
-    patch
+    Ok(patch)
 }
 
 fn here(admin: &LibraryAdmin) -> String {
@@ -114,29 +122,11 @@ pub async fn show(
 }
 
 fn form_field(field: &str) -> &'static str {
-    entry_fields(&directory::search::Item {
-        id: 0,
-        name: String::new(),
-        address: String::new(),
-        city: String::new(),
-        county: String::new(),
-        state: String::new(),
-        zip: String::new(),
-        phone: None,
-        website: None,
-        email: None,
-        hours: None,
-        services: None,
-        latitude: None,
-        longitude: None,
-        system_id: None,
-        parent_id: None,
-        distance_km: None,
-    })
-    .into_iter()
-    .map(|(n, _, _)| n)
-    .find(|n| *n == field)
-    .unwrap_or("name")
+    entry_fields(&directory::search::Item::default())
+        .into_iter()
+        .map(|(n, _, _)| n)
+        .find(|n| *n == field)
+        .unwrap_or("name")
 }
 
 /// `POST /libraries/{library}/directory-entry`: sends the change for approval.
@@ -149,18 +139,17 @@ pub async fn submit(
     check_staff_form(&req, &form.csrf)?;
     let s = &admin.0;
     let own = state.directory.own_entry(s.library.clone()).await?;
-    let patch = patch_of(&form, &own.entry);
-    let result = if patch == Patch::default() {
-        Err(ApiError::Invalid {
+    let result = match patch_of(&form, &own.entry) {
+        Err(e) => Err(e),
+        Ok(patch) if patch == Patch::default() => Err(ApiError::Invalid {
             field: "name".into(),
             detail: "Nothing was changed: change at least one field, then send.".into(),
-        })
-    } else {
-        state
+        }),
+        Ok(patch) => state
             .directory
             .submit(s.library.clone(), s.caller.id, patch)
             .await
-            .map_err(ApiError::from)
+            .map_err(ApiError::from),
     };
     match result {
         Ok(_) => Ok(see_other(&format!("{}?done=submitted", here(&admin))).finish()),

@@ -1,0 +1,10 @@
+DROP INDEX IF EXISTS directory_entries_retired;
+DROP INDEX IF EXISTS directory_entries_listing;
+DROP INDEX IF EXISTS directory_entries_lat_lon;
+DROP INDEX IF EXISTS directory_entries_city;
+DROP INDEX IF EXISTS directory_entries_parent;
+ALTER TABLE directory_entries DROP COLUMN sort_name;
+ALTER TABLE directory_entries DROP COLUMN curated;
+ALTER TABLE directory_entries DROP COLUMN retired_at;
+ALTER TABLE directory_entries DROP COLUMN service_tags;
+ALTER TABLE directory_entries DROP COLUMN opening_hours;

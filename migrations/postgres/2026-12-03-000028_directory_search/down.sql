@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS directory_entries_fts;
