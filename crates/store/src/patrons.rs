@@ -358,37 +358,9 @@ pub fn create(
     pin_hash: &str,
     now: NaiveDateTime,
 ) -> StoreResult<Patron> {
-    let lib = tx.library_id();
-    let id = sequence::allocate(tx, IdSpace::Patrons, 1)?
-        .first()
-        .copied()
-        .ok_or(StoreError::NotFound)?;
-    let birth = data.birth_date.map(|d| d.to_string());
-    // The key goes into the key store first, in the same transaction.
-    let key = &ensure_key(tx, keys, PatronId(id), now)?;
-    diesel::insert_into(patrons::table)
-        .values((
-            patrons::library_id.eq(lib.0),
-            patrons::id.eq(id),
-            patrons::card_index.eq(keys.blind_index(BlindKind::Card, &data.card_number)),
-            patrons::card_last4.eq(last4(&data.card_number)),
-            patrons::card_sealed.eq(seal(key, "card", &data.card_number)?),
-            patrons::pin_hash.eq(pin_hash),
-            patrons::name_sealed.eq(seal(key, "name", &data.name)?),
-            patrons::address_sealed.eq(seal_opt(key, "address", data.address.as_deref())?),
-            patrons::email_index.eq(data
-                .email
-                .as_deref()
-                .map(|e| keys.blind_index(BlindKind::Email, e))),
-            patrons::email_sealed.eq(seal_opt(key, "email", data.email.as_deref())?),
-            patrons::phone_sealed.eq(seal_opt(key, "phone", data.phone.as_deref())?),
-            patrons::birth_date_sealed.eq(seal_opt(key, "birth_date", birth.as_deref())?),
-            patrons::guardian_sealed.eq(seal_opt(key, "guardian", data.guardian.as_deref())?),
-            patrons::created_at.eq(now),
-            patrons::updated_at.eq(now),
-        ))
-        .execute(tx.conn())?;
-    get(tx, keys, PatronId(id))
+    let ids = create_many(tx, keys, std::slice::from_ref(data), pin_hash, now)?;
+    let id = ids.first().copied().ok_or(StoreError::NotFound)?;
+    get(tx, keys, id)
 }
 
 /// One patron of the scoped library, opened.
