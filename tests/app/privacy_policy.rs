@@ -86,6 +86,19 @@ fn a_version_that_loosens_the_statute_is_refused_with_the_citation() {
             json!({"document": {"jurisdiction": "missouri"}, "summary": "x"}),
         );
         r.assert_problem(403, "forbidden");
+        // Nor does another library's admin: riverbend is not theirs to name.
+        let other = member(&app, "cedar-county", "admin");
+        let r = publish(
+            &app,
+            &other,
+            "riverbend",
+            json!({"document": {"jurisdiction": "missouri"}, "summary": "x"}),
+        );
+        assert!(
+            r.status == 403 || r.status == 404,
+            "[{backend}] {:?}",
+            r.body
+        );
         let shown = get(&public_url(&app, "riverbend"), None);
         assert_eq!(shown.status, 200, "[{backend}] {:?}", shown.body);
         assert_eq!(shown.body["current"]["version"], 0);
