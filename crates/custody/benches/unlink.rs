@@ -11,7 +11,8 @@
 //! `cargo bench -p custody --bench unlink` (PostgreSQL from
 //! `CUSTODIAN_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! sizes from `UNLINK_PG_LOANS` (10,000,000) and `UNLINK_SQLITE_LOANS`
-//! (1,000,000), the job's batch from `UNLINK_BATCH` (50,000).
+//! (1,000,000), the job's batch from `UNLINK_BATCH` (50,000) and batches side
+//! by side from `UNLINK_WORKERS` (2; SQLite always runs one).
 
 #![allow(
     clippy::unwrap_used,
@@ -139,10 +140,12 @@ fn run(backend: &str, store: Store, mut raw: DbConn, loans: i64) {
         Arc::new(Policies::load().unwrap()),
     );
     let batch = env_or("UNLINK_BATCH", 50_000) as usize;
+    let workers = env_or("UNLINK_WORKERS", retention::DEFAULT_WORKERS as i64) as usize;
     let opts = RunOptions {
         apply: true,
         library: Some("bench".into()),
         batch,
+        workers,
         today: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
     };
     let mut last = Instant::now();
@@ -175,7 +178,7 @@ fn run(backend: &str, store: Store, mut raw: DbConn, loans: i64) {
     );
     let rate = |d: Duration| loans as f64 / d.as_secs_f64() / 1e6;
     println!(
-        "{backend:<10} loans {loans:>10}  job (batch {batch}) {:>6.2} s ({:.2} M/s)  bare DELETE {:>6.2} s ({:.2} M/s)  UPDATE {:>6.2} s ({:.2} M/s)  UPDATE/job {:.1}x  UPDATE/DELETE {:.1}x",
+        "{backend:<10} loans {loans:>10}  job (batch {batch}, workers {workers}) {:>6.2} s ({:.2} M/s)  bare DELETE {:>6.2} s ({:.2} M/s)  UPDATE {:>6.2} s ({:.2} M/s)  UPDATE/job {:.1}x  UPDATE/DELETE {:.1}x",
         job.as_secs_f64(),
         rate(job),
         delete.as_secs_f64(),
@@ -216,7 +219,8 @@ fn main() {
         let pg = PgTestDb::create(&admin);
         let store = Store::open(
             &DbUrl::parse(&pg.app_url).unwrap(),
-            2,
+            // A connection per worker, one for the lease, one spare.
+            retention::MAX_WORKERS as u32 + 2,
             Duration::from_secs(60),
         )
         .unwrap();

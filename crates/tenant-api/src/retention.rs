@@ -22,7 +22,7 @@ pub fn spawn_daily(
     if !settings.retention.daily() {
         return None;
     }
-    let batch = settings.retention.batch;
+    let (batch, workers) = (settings.retention.batch, settings.retention.workers);
     let spawned = std::thread::Builder::new()
         .name("retention".into())
         .spawn(move || {
@@ -30,7 +30,7 @@ pub fn spawn_daily(
             while !stop.load(Ordering::Relaxed) {
                 if Instant::now() >= next {
                     next = Instant::now() + LOOK_EVERY;
-                    once(&custody, batch);
+                    once(&custody, batch, workers);
                 }
                 std::thread::sleep(Duration::from_millis(500));
             }
@@ -45,7 +45,7 @@ pub fn spawn_daily(
 }
 
 /// One look: runs the job on every library if a run is due and no one else runs it.
-fn once(custody: &Custody, batch: usize) {
+fn once(custody: &Custody, batch: usize, workers: usize) {
     match retention::daily_run_due(custody) {
         Ok(true) => {}
         Ok(false) => return,
@@ -57,6 +57,7 @@ fn once(custody: &Custody, batch: usize) {
     let opts = RunOptions {
         apply: true,
         batch,
+        workers,
         ..RunOptions::dry()
     };
     let mut batches = 0u64;

@@ -98,6 +98,8 @@ pub struct RetentionSettings {
     pub schedule: String,
     /// Record ids per batch: each batch (one transaction, one proof of deletion) covers this many consecutive ids.
     pub batch: usize,
+    /// Batches run side by side on PostgreSQL (1 to 8; SQLite runs one at a time).
+    pub workers: usize,
 }
 
 impl Default for RetentionSettings {
@@ -105,6 +107,7 @@ impl Default for RetentionSettings {
         Self {
             schedule: "off".into(),
             batch: custody::retention::DEFAULT_BATCH,
+            workers: custody::retention::DEFAULT_WORKERS,
         }
     }
 }
@@ -529,6 +532,26 @@ impl Settings {
                 format!(
                     "expected a number of record ids per batch from 1 to 1000000, got {}",
                     self.retention.batch
+                ),
+            );
+        }
+        if !(1..=custody::retention::MAX_WORKERS).contains(&self.retention.workers) {
+            return invalid(
+                "retention.workers",
+                format!(
+                    "expected a number of batches side by side from 1 to {}, got {}",
+                    custody::retention::MAX_WORKERS,
+                    self.retention.workers
+                ),
+            );
+        }
+        if self.retention.workers >= self.database.pool_size as usize {
+            return invalid(
+                "retention.workers",
+                format!(
+                    "expected fewer than database.pool_size ({}), since each batch side by side \
+                     holds a connection and requests need theirs, got {}",
+                    self.database.pool_size, self.retention.workers
                 ),
             );
         }

@@ -23,6 +23,7 @@ pub fn run(settings: &Settings, apply: bool, library: Option<&str>, json: bool) 
         apply,
         library: library.map(str::to_owned),
         batch: settings.retention.batch,
+        workers: settings.retention.workers,
         ..RunOptions::dry()
     };
     let verb = if apply { "done" } else { "due" };
