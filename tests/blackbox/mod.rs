@@ -15,6 +15,7 @@ mod harness;
 mod hostile;
 mod keys;
 mod mail;
+mod metrics;
 mod operations;
 mod patrons;
 mod retention;

@@ -23,6 +23,7 @@ pub mod legal_documents;
 pub mod legal_report;
 pub mod libraries;
 pub mod me;
+pub mod operations;
 pub mod patron_sessions;
 pub mod patrons;
 pub mod privacy_policy;

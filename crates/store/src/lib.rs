@@ -23,6 +23,7 @@ pub mod legal;
 pub mod legal_report;
 pub mod libraries;
 pub mod migrations;
+pub mod operations;
 pub mod outbox;
 pub mod patrons;
 pub mod privacy_policy;

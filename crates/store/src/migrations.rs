@@ -143,6 +143,7 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         GRANT EXECUTE ON FUNCTION outbox_counts() TO {role};
         GRANT EXECUTE ON FUNCTION vendor_key_owner(TEXT) TO {role};
         GRANT EXECUTE ON FUNCTION outbox_expire_dead(BIGINT, TIMESTAMP) TO {role};
+        GRANT EXECUTE ON FUNCTION outbox_oldest_waiting() TO {role};
         REVOKE UPDATE, DELETE, TRUNCATE ON privacy_policy_versions FROM {role};
         "#
     );

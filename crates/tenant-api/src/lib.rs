@@ -12,6 +12,7 @@ pub mod headers;
 pub mod input;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod pages;
 pub mod passwords;
 pub mod patron_auth;

@@ -68,6 +68,16 @@ pub struct Settings {
     pub statistics: StatisticsSettings,
     /// The retention job.
     pub retention: RetentionSettings,
+    /// Prometheus metrics for the operator.
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`: Prometheus text at `/metrics` on a listener of its own.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Address and port of the metrics listener, such as `127.0.0.1:9090`; unset: no metrics.
+    pub bind: Option<String>,
 }
 
 /// `[statistics]`: counts per library and day, kept in memory and written in batches.
@@ -665,6 +675,14 @@ impl Settings {
         }
         if self.auth.idle_minutes == 0 {
             return invalid("auth.idle_minutes", "expected at least 1".into());
+        }
+        if let Some(bind) = &self.metrics.bind {
+            if bind.parse::<SocketAddr>().is_err() {
+                return invalid(
+                    "metrics.bind",
+                    format!("expected an address and port such as 127.0.0.1:9090, got {bind:?}; leave it unset to turn metrics off"),
+                );
+            }
         }
         if let Some(bind) = &self.sip2.bind {
             if bind.parse::<SocketAddr>().is_err() {

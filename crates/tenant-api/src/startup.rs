@@ -102,6 +102,7 @@ pub struct Application {
     mail_workers: Vec<std::thread::JoinHandle<()>>,
     sip2: Option<crate::sip2::Listener>,
     statistics: crate::visits::Flusher,
+    metrics: Option<(actix_web::dev::ServerHandle, std::net::SocketAddr)>,
 }
 
 impl Application {
@@ -259,6 +260,21 @@ impl Application {
         };
         let sip2 = start_sip2(&settings, &state).await?;
         let data = web::Data::new(state);
+        let metrics = match &settings.metrics.bind {
+            None => None,
+            Some(bind) => {
+                let failed = |why| StartError::Bind {
+                    addr: format!("{bind} (metrics.bind)"),
+                    why,
+                };
+                let listener = TcpListener::bind(bind).map_err(failed)?;
+                let addr = listener.local_addr().map_err(failed)?;
+                let server = crate::metrics::serve(listener, data.clone()).map_err(failed)?;
+                let handle = server.handle();
+                actix_web::rt::spawn(server);
+                Some((handle, addr))
+            }
+        };
         let server =
             HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
                 .workers(workers)
@@ -277,6 +293,7 @@ impl Application {
             mail_workers,
             sip2,
             statistics,
+            metrics,
         })
     }
 
@@ -308,6 +325,9 @@ impl Application {
     /// Serves until SIGTERM, SIGINT or a `handle()` stop, letting requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some((metrics, _)) = &self.metrics {
+            metrics.stop(true).await;
+        }
         // SIP2 stops with the HTTP server, each connection finishing the message in hand.
         if let Some(sip2) = self.sip2 {
             sip2.shutdown().await;
@@ -327,6 +347,11 @@ impl Application {
         })
         .await;
         served
+    }
+
+    /// The metrics listener's address, when `metrics.bind` is set.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(|(_, a)| *a)
     }
 
     /// The SIP2 listener's address, when `sip2.bind` is set.

@@ -75,7 +75,9 @@ pub async fn trace_requests(
     async move {
         let mut res = next.call(req).await?;
         let status = res.status().as_u16();
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let secs = started.elapsed().as_secs_f64();
+        let ms = secs * 1000.0;
+        crate::metrics::request(&route, &method, status, secs);
         if let Ok(value) = HeaderValue::from_str(&id) {
             res.headers_mut()
                 .insert(HeaderName::from_static(REQUEST_ID), value);

@@ -17,6 +17,10 @@ pub async fn serve(settings: Settings) -> Outcome {
         tracing::info!(address = %sip2, "custodian sip2 listening");
         println!("custodian sip2 listening on {sip2}");
     }
+    if let Some(metrics) = app.metrics_address() {
+        tracing::info!(address = %metrics, "custodian metrics listening");
+        println!("custodian metrics listening on http://{metrics}/metrics");
+    }
     tracing::info!(%url, backend = if embedded { "sqlite (embedded)" } else { "configured" }, "custodian listening");
     println!("custodian listening on {url}");
     println!("Open {url}/ in a browser. Stop with Ctrl-C.");

@@ -40,6 +40,7 @@ pub(crate) struct Attempt {
     subject_key: String,
     address_key: String,
     window: Duration,
+    kind: &'static str,
 }
 
 impl Attempt {
@@ -51,6 +52,11 @@ impl Attempt {
             subject_key: throttle::key(kind, subject),
             address_key: throttle::key("address", &address),
             window: Duration::from_secs(state.settings.auth.failure_window_secs),
+            kind: if kind == "patron" {
+                "patron"
+            } else {
+                "account"
+            },
         }
     }
 
@@ -70,15 +76,19 @@ impl Attempt {
             wait = wait.max(blocked);
         }
         match wait {
-            Some(d) => Err(ApiError::Throttled {
-                retry_after_secs: d.as_secs().max(1),
-            }),
+            Some(d) => {
+                crate::metrics::sign_in_refused(self.kind, true);
+                Err(ApiError::Throttled {
+                    retry_after_secs: d.as_secs().max(1),
+                })
+            }
             None => Ok(()),
         }
     }
 
     /// Counts a failure against both.
     pub(crate) async fn failed(&self, state: &AppState) -> ApiResult<()> {
+        crate::metrics::sign_in_refused(self.kind, false);
         for key in [&self.subject_key, &self.address_key] {
             state
                 .throttle

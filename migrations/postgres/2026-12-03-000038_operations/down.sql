@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS outbox_oldest_waiting();
