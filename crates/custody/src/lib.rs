@@ -15,6 +15,7 @@ pub mod audit;
 pub mod consents;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod gate;
 pub mod keys;
 pub mod legal;

@@ -25,7 +25,7 @@ use policy::minors::ChildNaming;
 use policy::plain::{self, DiffLine};
 use policy::staff::LibraryRole;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use store::privacy_policy::{self as sql, NewVersion, OptOut, StoredVersion};
 use store::{LibraryId, LibraryTx, PatronId, StoreError};
@@ -888,6 +888,48 @@ pub fn set_my_opt_outs(
             )?;
         }
         opt_outs_in(tx, custody, &library, me.patron)
+    })
+}
+
+/// The decision on one use for many patrons at once (an export, a mailing):
+/// the same as [`use_allows`] makes for each, with the opt-outs read in one
+/// query rather than one a patron.
+#[derive(Debug, Clone)]
+pub struct UseFilter {
+    doc: Arc<PolicyDocument>,
+    version: i64,
+    use_key: String,
+    opted_out: HashSet<PatronId>,
+}
+
+impl UseFilter {
+    /// Whether the use may include `patron`.
+    pub fn allows(&self, patron: PatronId) -> plain::UseDecision {
+        plain::decide_use(&self.doc, &self.use_key, self.opted_out.contains(&patron))
+    }
+
+    /// The policy version decided under; 0 for the jurisdiction's document.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// The decision on `use_key` for every patron of the library, under the
+/// policy in force in the caller's transaction.
+pub fn use_filter(
+    tx: &mut LibraryTx<'_>,
+    custody: &Custody,
+    library: &Library,
+    use_key: &str,
+) -> CustodyResult<UseFilter> {
+    let doc = document_in(tx, custody, library)?;
+    let version = sql::current(tx)?.map_or(0, |v| v.version);
+    let opted_out = sql::opted_out_of(tx, use_key)?.into_iter().collect();
+    Ok(UseFilter {
+        doc,
+        version,
+        use_key: use_key.to_owned(),
+        opted_out,
     })
 }
 
