@@ -26,6 +26,7 @@ pub mod libraries;
 pub mod me;
 pub mod patron_sessions;
 pub mod patrons;
+pub mod policy_form;
 pub mod privacy_policy;
 pub mod records;
 pub mod retention;
