@@ -97,13 +97,6 @@ fn admin_only(who: &StaffMember) -> CustodyResult<()> {
     Ok(())
 }
 
-fn then_str(m: PurgeMethod) -> &'static str {
-    match m {
-        PurgeMethod::Anonymize => "anonymize",
-        PurgeMethod::Delete => "delete",
-    }
-}
-
 fn draft_of(version: i64, doc: &PolicyDocument) -> FormDraft {
     let profile = doc.jurisdiction().profile();
     let basis = |key: &'static str, on: bool, permitted: Option<policy::clause::Clause>| BasisRow {
@@ -329,7 +322,10 @@ pub fn publish_form(
 
 /// The form's `then` value for a method.
 pub fn then_value(m: PurgeMethod) -> &'static str {
-    then_str(m)
+    match m {
+        PurgeMethod::Anonymize => "anonymize",
+        PurgeMethod::Delete => "delete",
+    }
 }
 
 #[cfg(test)]
