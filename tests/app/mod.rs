@@ -14,6 +14,7 @@
 mod crypto_erasure;
 mod demo;
 mod directory_public;
+mod exports;
 mod legal;
 mod legal_documents;
 mod legal_release;

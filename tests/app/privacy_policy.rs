@@ -328,7 +328,13 @@ fn an_opt_out_is_recorded_with_its_version_and_obeyed_by_a_vendor_check() {
             &admin,
             "harbor",
             json!({
-                "document": {"jurisdiction": "generic", "uses": [reading]},
+                // Vendors see the card only (a document that names no vendor
+                // fields gives vendors nothing: the gate obeys the version).
+                "document": {
+                    "jurisdiction": "generic",
+                    "uses": [reading],
+                    "vendors": {"kinds": ["card_registration"], "fields": ["card_number"]},
+                },
                 "summary": "A summer reading program.",
                 "new_uses": ["reading_program"],
             }),
@@ -451,5 +457,121 @@ fn a_child_is_named_by_each_library_s_rule_in_public() {
                 "[{backend}] {slug}: {html}"
             );
         }
+    });
+}
+
+fn settings(app: &TestApp, token: &str, library: &str) -> Reply {
+    get(
+        &app.url(&format!("/api/v1/libraries/{library}/retention")),
+        Some(token),
+    )
+}
+
+fn kind_days(settings: &Value, kind: &str) -> (Value, Value) {
+    let k = settings["kinds"]
+        .as_array()
+        .and_then(|ks| ks.iter().find(|k| k["kind"] == kind))
+        .cloned()
+        .unwrap_or_default();
+    (k["days"].clone(), k["max_days"].clone())
+}
+
+#[test]
+fn the_gate_and_retention_obey_the_library_s_published_version() {
+    each_backend(|backend| {
+        let app = TestApp::spawn(backend);
+        // Prairie Hills is under Kansas, whose shipped policy lets vendors see a name.
+        let admin = app.sign_in("admin.prairie-hills@demo.custodian.test");
+        patron(&app, &admin, "prairie-hills", "31000555001");
+        let made = post(
+            &app.url("/api/v1/libraries/prairie-hills/vendors"),
+            Some(&admin),
+            &json!({
+                "name": "Ebooks Inc", "service": "e-books",
+                "privacy_policy_url": "https://ebooks.example/privacy",
+                "contract_starts": day(-10), "contract_ends": day(300),
+                "fields": ["name"], "purpose": "sign-in for e-book loans",
+            }),
+        );
+        assert_eq!(made.status, 201, "[{backend}] {:?}", made.body);
+        let id = made.body["id"].as_i64().unwrap();
+        let key = post(
+            &app.url(&format!(
+                "/api/v1/libraries/prairie-hills/vendors/{id}/keys"
+            )),
+            Some(&admin),
+            &json!({}),
+        );
+        let key = key.body["key"].as_str().unwrap().to_owned();
+        let before = check(&app, &key, "31000555001");
+        assert_eq!(before.status, 200, "[{backend}] {:?}", before.body);
+        assert_eq!(before.body["name"], "Test Patron", "[{backend}]");
+
+        // The shipped limit on holds is 30 days; the admin could set 20.
+        let (days, max) = kind_days(
+            &settings(&app, &admin, "prairie-hills").body,
+            "holds_and_interlibrary_loans",
+        );
+        assert_eq!((days, max), (json!(30), json!(30)), "[{backend}]");
+
+        // The library publishes a stricter version: vendors see the card only,
+        // holds are kept 7 days.
+        let r = publish(
+            &app,
+            &admin,
+            "prairie-hills",
+            json!({
+                "document": {
+                    "jurisdiction": "kansas",
+                    "vendors": {"kinds": ["card_registration"], "fields": ["card_number"]},
+                    "retention": {"holds_and_interlibrary_loans": {"keep_days": 7, "then": "delete"}},
+                },
+                "summary": "Vendors no longer see names; holds are kept a week.",
+            }),
+        );
+        assert_eq!(r.status, 201, "[{backend}] {:?}", r.body);
+
+        // The gate decides under the published version: the name is no longer given.
+        let after = check(&app, &key, "31000555001");
+        after.assert_problem(403, "refused-by-policy");
+        let audit = get(
+            &app.url("/api/v1/libraries/prairie-hills/audit?limit=200"),
+            Some(&admin),
+        );
+        let log = audit.body.to_string();
+        assert!(log.contains("vendor.patron_status"), "[{backend}] {log}");
+        assert!(log.contains("library.vendor_contract"), "[{backend}] {log}");
+
+        // Retention: the version's 7 days are the limit now, not the statute's 30.
+        let shown = settings(&app, &admin, "prairie-hills");
+        let (days, max) = kind_days(&shown.body, "holds_and_interlibrary_loans");
+        assert_eq!(
+            (days, max),
+            (json!(7), json!(7)),
+            "[{backend}] {:?}",
+            shown.body
+        );
+        let longer = put(
+            &app.url("/api/v1/libraries/prairie-hills/retention"),
+            Some(&admin),
+            &json!({"kinds": {"holds_and_interlibrary_loans": {"days": 20, "then": "delete"}}}),
+        );
+        longer.assert_problem(400, "invalid-parameter");
+        let detail = longer.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("at most 7 days"), "[{backend}] {detail}");
+        let shorter = put(
+            &app.url("/api/v1/libraries/prairie-hills/retention"),
+            Some(&admin),
+            &json!({"kinds": {"holds_and_interlibrary_loans": {"days": 3, "then": "delete"}}}),
+        );
+        assert_eq!(shorter.status, 200, "[{backend}] {:?}", shorter.body);
+
+        // Another library keeps its own rules.
+        let other = app.sign_in("admin.riverbend@demo.custodian.test");
+        let (days, _) = kind_days(
+            &settings(&app, &other, "riverbend").body,
+            "holds_and_interlibrary_loans",
+        );
+        assert_eq!(days, json!(30), "[{backend}]");
     });
 }

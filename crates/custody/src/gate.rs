@@ -22,13 +22,18 @@ use policy::jurisdiction::{Jurisdiction, Profile};
 use policy::records::{FieldSet, KindSet};
 use policy::staff::StaffDecision;
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use store::encryption::Keyring;
 use store::libraries::Library;
-use store::{audit, LibraryTx, StoreError};
+use store::{audit, LibraryId, LibraryTx, StoreError};
 
-/// The policy documents in force, parsed once at start-up.
+/// The policy documents in force: every jurisdiction's shipped document,
+/// parsed once at start-up, and each library's published versions, parsed
+/// once each the first time they are read (a version never changes, so the
+/// number names its document for good).
 pub struct Policies {
-    by_jurisdiction: HashMap<&'static str, (Jurisdiction, PolicyDocument)>,
+    by_jurisdiction: HashMap<&'static str, (Jurisdiction, Arc<PolicyDocument>)>,
+    published: RwLock<HashMap<(LibraryId, i64), Arc<PolicyDocument>>>,
 }
 
 impl Policies {
@@ -38,19 +43,23 @@ impl Policies {
         for j in Jurisdiction::ALL {
             let doc = PolicyDocument::shipped(j)
                 .map_err(|e| format!("policy document {}: {e}", j.as_str()))?;
-            by_jurisdiction.insert(j.as_str(), (j, doc));
+            by_jurisdiction.insert(j.as_str(), (j, Arc::new(doc)));
         }
-        Ok(Policies { by_jurisdiction })
+        Ok(Policies {
+            by_jurisdiction,
+            published: RwLock::new(HashMap::new()),
+        })
     }
 
-    /// The profile and document for a library's jurisdiction (by its stored name).
+    /// The profile and shipped document for a jurisdiction (by its stored name).
     pub fn of(&self, jurisdiction: &str) -> Option<(&'static Profile, &PolicyDocument)> {
         self.by_jurisdiction
             .get(jurisdiction)
-            .map(|(j, doc)| (j.profile(), doc))
+            .map(|(j, doc)| (j.profile(), &**doc))
     }
 
-    /// The profile and document governing `library`; a library whose
+    /// The profile and shipped document of `library`'s jurisdiction (not its
+    /// own published version: see [`Policies::in_force`]); a library whose
     /// jurisdiction has no document is a deployment bug, not a user error.
     pub fn for_library(
         &self,
@@ -62,6 +71,62 @@ impl Policies {
                 library.jurisdiction
             ))
         })
+    }
+
+    /// The document of a library's published version, parsed the first time
+    /// it is asked for. One that no longer validates (a profile tightened
+    /// since) is a deployment problem, not the caller's.
+    pub fn published(
+        &self,
+        library: LibraryId,
+        version: i64,
+        toml: &str,
+    ) -> CustodyResult<Arc<PolicyDocument>> {
+        if let Some(doc) = self
+            .published
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(library, version)).cloned())
+        {
+            return Ok(doc);
+        }
+        let doc = Arc::new(PolicyDocument::from_toml(toml).map_err(|e| {
+            CustodyError::Internal(format!(
+                "privacy policy version {version} no longer validates: {e}"
+            ))
+        })?);
+        // A poisoned lock only costs the cache, never the answer.
+        if let Ok(mut m) = self.published.write() {
+            m.insert((library, version), doc.clone());
+        }
+        Ok(doc)
+    }
+
+    /// The rules in force at `library`, read inside its transaction: its
+    /// current published version, or its jurisdiction's shipped document
+    /// while it has published none. Every decision about the library's
+    /// patrons and records is made under these.
+    pub fn in_force(
+        &self,
+        tx: &mut LibraryTx<'_>,
+        library: &Library,
+    ) -> CustodyResult<(&'static Profile, Arc<PolicyDocument>)> {
+        let (j, shipped) = self
+            .by_jurisdiction
+            .get(library.jurisdiction.as_str())
+            .ok_or_else(|| {
+                CustodyError::Internal(format!(
+                    "no policy for jurisdiction {}",
+                    library.jurisdiction
+                ))
+            })?;
+        match store::privacy_policy::current(tx)? {
+            Some(v) => Ok((
+                j.profile(),
+                self.published(library.id, v.version, &v.document)?,
+            )),
+            None => Ok((j.profile(), shipped.clone())),
+        }
     }
 }
 
@@ -201,7 +266,18 @@ pub fn decide_and_record(
 }
 
 impl Custody {
-    /// Decides `ask` under `library`'s policy, records the decision, and runs
+    /// The profile and the rules in force at `library` (see
+    /// [`Policies::in_force`]), read in a transaction of their own.
+    pub fn policy_of(
+        &self,
+        library: &Library,
+    ) -> CustodyResult<(&'static Profile, Arc<PolicyDocument>)> {
+        self.store()
+            .read(library.id, |tx| self.policies().in_force(tx, library))
+    }
+
+    /// Decides `ask` under `library`'s policy in force (its current published
+    /// version, else its jurisdiction's), records the decision, and runs
     /// `act` in the same write transaction when it is allowed; a refusal
     /// commits its audit entry and answers [`CustodyError::Refused`].
     pub fn decided<T>(
@@ -210,10 +286,12 @@ impl Custody {
         ask: &Ask<'_>,
         act: impl FnOnce(&mut LibraryTx<'_>, &Keyring, &Decision) -> CustodyResult<T>,
     ) -> CustodyResult<T> {
-        let (profile, document) = self.policies().for_library(library)?;
         let today = Utc::now().date_naive();
         let outcome = self.store().write(library.id, |tx| {
-            let decision = decide_and_record(tx, profile, document, ask, today)?;
+            // The library's own published version decides, read in the same
+            // transaction as the act it governs.
+            let (profile, document) = self.policies().in_force(tx, library)?;
+            let decision = decide_and_record(tx, profile, &document, ask, today)?;
             match &decision {
                 Decision::Allow { .. } => act(tx, self.keys(), &decision).map(Ok),
                 Decision::Deny { reason, .. } => Ok(Err(CustodyError::Refused(reason.text()))),

@@ -617,7 +617,9 @@ fn basis_decision(
     who: &StaffMember,
     r: &LegalRequest,
 ) -> CustodyResult<(&'static Profile, Decision)> {
-    let (profile, document) = custody.policies().for_library(&who.library)?;
+    // The library's published version decides, as everywhere the gate does.
+    let (profile, document) = custody.policies().in_force(tx, &who.library)?;
+    let document = &*document;
     let process = LegalProcess {
         verified_by: Some(who.role),
         finding: finding_of(&r.finding),

@@ -39,7 +39,6 @@ impl Custody {
         let library = self
             .store()
             .consortium(Access::Read, |c| libraries::by_id(c, who.library))?;
-        let (_, document) = self.policies().for_library(&library)?;
         let (actor, subject) = (Actor::Patron(who.patron), Subject::Patron(who.patron));
         let requester_id = actor.to_string();
         let purpose = Purpose::stated_by_custodian("");
@@ -61,7 +60,8 @@ impl Custody {
             },
         };
         self.decided(&library, &ask, |tx, keys, _| {
-            act(tx, keys, &library, document)
+            let (_, document) = self.policies().in_force(tx, &library)?;
+            act(tx, keys, &library, &document)
         })
     }
 }
@@ -340,7 +340,7 @@ pub fn overview(custody: &Custody, who: &PatronSelf) -> CustodyResult<Overview> 
             consents: patrons::consents(tx, keys, who.patron)?,
             record_kinds: records::kind_counts_for_patron(tx, who.patron)?,
             policy_notice: crate::privacy_policy::notice_in(tx, who.patron)?,
-            opt_outs: crate::privacy_policy::opt_outs_in(tx, library, who.patron)?,
+            opt_outs: crate::privacy_policy::opt_outs_in(tx, custody, library, who.patron)?,
         })
     })
 }

@@ -146,7 +146,8 @@ pub fn register_many(
     registrations: Vec<(Registration, &PinHash)>,
     purpose: &str,
 ) -> CustodyResult<Vec<Patron>> {
-    let (_, document) = custody.policies().for_library(&who.library)?;
+    let (_, document) = custody.policy_of(&who.library)?;
+    let document = &*document;
     let mut checked = Vec::with_capacity(registrations.len());
     for (registration, pin) in registrations {
         let consent = registration.guardian_consent;
@@ -254,7 +255,8 @@ pub fn correct(
     id: PatronId,
     change: &PatronChange,
 ) -> CustodyResult<Patron> {
-    let (_, document) = custody.policies().for_library(&who.library)?;
+    let (_, document) = custody.policy_of(&who.library)?;
+    let document = &*document;
     custody.staff_decided(
         who,
         "patron.correct",

@@ -4,11 +4,14 @@
 //!
 //! A version is checked by the policy crate against the library's
 //! jurisdiction before it is stored, and never changes once stored.
-//! Publishing sets the library's retention periods to the document's (the
-//! document is the source; `PUT …/retention` may tighten them again until the
-//! next version). The notice is queued in batches of [`NOTICE_BATCH`]
-//! patrons, each batch one transaction recording who it was queued to, so a
-//! run stopped anywhere is finished by the next and nobody gets it twice.
+//! The version in force is the library's rules: the gate, legal release,
+//! vendors, registration and retention all read it ([`crate::Policies::in_force`]).
+//! Publishing resets the library's own retention periods to the document's
+//! (`PUT …/retention` may tighten them again, never past the version).
+//!
+//! The notice is queued in batches of [`NOTICE_BATCH`] patrons, each batch
+//! one transaction recording who it was queued to, so a run stopped anywhere
+//! is finished by the next and nobody gets it twice.
 
 use crate::actor::{PatronSelf, StaffMember, Subject};
 use crate::error::{CustodyError, CustodyResult};
@@ -22,9 +25,9 @@ use policy::minors::ChildNaming;
 use policy::plain::{self, DiffLine};
 use policy::staff::LibraryRole;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use store::privacy_policy::{self as sql, NewVersion, OptOut, StoredVersion};
-use store::retention::StoredPeriod;
 use store::{LibraryId, LibraryTx, PatronId, StoreError};
 
 /// Patrons a notice batch takes, one transaction each.
@@ -310,13 +313,13 @@ fn parse_stored(v: &StoredVersion) -> CustodyResult<PolicyDocument> {
 }
 
 /// The policy document in force at a library: its newest published version,
-/// or its jurisdiction's shipped document.
-pub fn document_in(tx: &mut LibraryTx<'_>, library: &Library) -> CustodyResult<PolicyDocument> {
-    match sql::current(tx)? {
-        Some(v) => parse_stored(&v),
-        None => PolicyDocument::shipped(jurisdiction_of(library)?)
-            .map_err(|e| CustodyError::Internal(e.to_string())),
-    }
+/// or its jurisdiction's shipped document (the gate's own, [`crate::Policies::in_force`]).
+pub fn document_in(
+    tx: &mut LibraryTx<'_>,
+    custody: &Custody,
+    library: &Library,
+) -> CustodyResult<Arc<PolicyDocument>> {
+    Ok(custody.policies().in_force(tx, library)?.1)
 }
 
 /// The TOML of a submission: the text as given, or the JSON object rewritten as TOML.
@@ -410,30 +413,6 @@ pub fn check(
     Ok((text, doc))
 }
 
-fn retention_rows(
-    custody: &Custody,
-    library: &Library,
-    doc: &PolicyDocument,
-) -> CustodyResult<Vec<StoredPeriod>> {
-    let base = *custody.policies().for_library(library)?.1.schedule();
-    Ok(policy::records::RecordKind::ALL
-        .into_iter()
-        .filter(|k| doc.schedule().rule(*k) != base.rule(*k))
-        .map(|k| {
-            let rule = doc.schedule().rule(k);
-            StoredPeriod {
-                kind: k.as_str().to_owned(),
-                keep_days: i64::from(rule.keep_days),
-                then: match rule.then {
-                    policy::retention::PurgeMethod::Anonymize => "anonymize",
-                    policy::retention::PurgeMethod::Delete => "delete",
-                }
-                .to_owned(),
-            }
-        })
-        .collect())
-}
-
 /// Publishes a version (the library's admin): refused with the key and the
 /// clause when the policy crate refuses it; sets the retention periods;
 /// audited `privacy_policy.publish`; then, when it adds uses, queues the
@@ -447,9 +426,7 @@ pub fn publish(
     let library = &who.library;
     let previous = custody.store().read(library.id, sql::current)?;
     let previous_doc = previous.as_ref().map(parse_stored).transpose()?;
-    let (text, doc) =
-        check(library, previous_doc.as_ref(), input).map_err(PublishError::Refused)?;
-    let periods = retention_rows(custody, library, &doc)?;
+    let (text, _) = check(library, previous_doc.as_ref(), input).map_err(PublishError::Refused)?;
     let now = Utc::now().naive_utc();
     let new_uses = input.new_uses.join(",");
     let summary = input.summary.trim();
@@ -465,7 +442,10 @@ pub fn publish(
                 now,
             },
         )?;
-        store::retention::set_periods(tx, &periods, now)?;
+        // The document is the source of the retention periods from now on:
+        // the library's own periods are reset to it (`PUT …/retention` may
+        // tighten them again, never past this version).
+        store::retention::set_periods(tx, &[], now)?;
         let purpose = format!("privacy policy version {version} published");
         gate::record(
             tx,
@@ -761,7 +741,7 @@ pub fn difference(custody: &Custody, slug: &str, from: i64, to: i64) -> CustodyR
 pub fn public_name(custody: &Custody, library: &Library, full_name: &str) -> CustodyResult<String> {
     let naming = custody
         .store()
-        .read(library.id, |tx| document_in(tx, library))?
+        .read(library.id, |tx| document_in(tx, custody, library))?
         .children_naming();
     Ok(policy::minors::public_display_name(full_name, naming))
 }
@@ -816,10 +796,11 @@ fn library_of(custody: &Custody, id: LibraryId) -> CustodyResult<Library> {
 /// A patron's choices on the current policy's uses, inside the caller's transaction.
 pub fn opt_outs_in(
     tx: &mut LibraryTx<'_>,
+    custody: &Custody,
     library: &Library,
     patron: PatronId,
 ) -> CustodyResult<OptOuts> {
-    let doc = document_in(tx, library)?;
+    let doc = document_in(tx, custody, library)?;
     let version = sql::current(tx)?.map_or(0, |v| v.version);
     let chosen = sql::opt_outs(tx, patron)?;
     let opt_outs = doc
@@ -840,9 +821,9 @@ pub fn opt_outs_in(
 /// The patron's choices on the current policy's optional uses.
 pub fn my_opt_outs(custody: &Custody, me: &PatronSelf) -> CustodyResult<OptOuts> {
     let library = library_of(custody, me.library)?;
-    custody
-        .store()
-        .read(me.library, |tx| opt_outs_in(tx, &library, me.patron))
+    custody.store().read(me.library, |tx| {
+        opt_outs_in(tx, custody, &library, me.patron)
+    })
 }
 
 /// Sets the patron's choices (`true` = opted out) for uses the current policy
@@ -855,7 +836,7 @@ pub fn set_my_opt_outs(
     let library = library_of(custody, me.library)?;
     let now = Utc::now().naive_utc();
     custody.store().write(me.library, |tx| {
-        let doc = document_in(tx, &library)?;
+        let doc = document_in(tx, custody, &library)?;
         let version = sql::current(tx)?.map_or(0, |v| v.version);
         for key in choices.keys() {
             if doc.optional_use(key).is_none() {
@@ -906,18 +887,61 @@ pub fn set_my_opt_outs(
                 },
             )?;
         }
-        opt_outs_in(tx, &library, me.patron)
+        opt_outs_in(tx, custody, &library, me.patron)
+    })
+}
+
+/// The decision on one use for many patrons at once (an export, a mailing):
+/// the same as [`use_allows`] makes for each, with the opt-outs read in one
+/// query rather than one a patron.
+#[derive(Debug, Clone)]
+pub struct UseFilter {
+    doc: Arc<PolicyDocument>,
+    version: i64,
+    use_key: String,
+    opted_out: HashSet<PatronId>,
+}
+
+impl UseFilter {
+    /// Whether the use may include `patron`.
+    pub fn allows(&self, patron: PatronId) -> plain::UseDecision {
+        plain::decide_use(&self.doc, &self.use_key, self.opted_out.contains(&patron))
+    }
+
+    /// The policy version decided under; 0 for the jurisdiction's document.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// The decision on `use_key` for every patron of the library, under the
+/// policy in force in the caller's transaction.
+pub fn use_filter(
+    tx: &mut LibraryTx<'_>,
+    custody: &Custody,
+    library: &Library,
+    use_key: &str,
+) -> CustodyResult<UseFilter> {
+    let doc = document_in(tx, custody, library)?;
+    let version = sql::current(tx)?.map_or(0, |v| v.version);
+    let opted_out = sql::opted_out_of(tx, use_key)?.into_iter().collect();
+    Ok(UseFilter {
+        doc,
+        version,
+        use_key: use_key.to_owned(),
+        opted_out,
     })
 }
 
 /// Whether a use may include a patron: the policy names it and they have not opted out.
 pub fn use_allows(
     tx: &mut LibraryTx<'_>,
+    custody: &Custody,
     library: &Library,
     patron: PatronId,
     use_key: &str,
 ) -> CustodyResult<plain::UseDecision> {
-    let doc = document_in(tx, library)?;
+    let doc = document_in(tx, custody, library)?;
     let out = sql::is_opted_out(tx, patron, use_key)?;
     Ok(plain::decide_use(&doc, use_key, out))
 }

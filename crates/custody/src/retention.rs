@@ -38,7 +38,7 @@ pub const MAX_WORKERS: usize = 8;
 /// The schedule in force for `library`: its policy document's, with the
 /// library's own periods where it has set them (and they still fit the policy).
 pub fn schedule_of(custody: &Custody, library: &Library) -> CustodyResult<Schedule> {
-    let base = *custody.policies().for_library(library)?.1.schedule();
+    let base = *custody.policy_of(library)?.1.schedule();
     let stored = custody.store().read(library.id, sql::periods)?;
     Ok(apply_stored(base, &stored))
 }
@@ -178,7 +178,7 @@ fn settings_in(
 /// The library's retention periods; its admin reads them.
 pub fn settings(custody: &Custody, who: &StaffMember) -> CustodyResult<RetentionSettings> {
     only_admin(who)?;
-    let base = *custody.policies().for_library(&who.library)?.1.schedule();
+    let base = *custody.policy_of(&who.library)?.1.schedule();
     let (stored, last) = custody.store().read(who.library.id, |tx| {
         Ok::<_, CustodyError>((sql::periods(tx)?, sql::last_run(tx)?))
     })?;
@@ -268,7 +268,7 @@ pub fn set_settings(
     input: &SettingsInput,
 ) -> CustodyResult<RetentionSettings> {
     only_admin(who)?;
-    let base = *custody.policies().for_library(&who.library)?.1.schedule();
+    let base = *custody.policy_of(&who.library)?.1.schedule();
     let periods = check(&base, input)?;
     let actor = who.actor();
     let now = Utc::now().naive_utc();

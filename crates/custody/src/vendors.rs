@@ -689,7 +689,7 @@ pub fn patron_status(
         // A patron who opted out of the use this contract serves is not valid
         // for it; the refusal is recorded like any other decision.
         let refused = store.write(caller.library, |tx| {
-            let decision = crate::privacy_policy::use_allows(tx, &library, *p, use_key)?;
+            let decision = crate::privacy_policy::use_allows(tx, custody, &library, *p, use_key)?;
             let policy::plain::UseDecision::Refuse(clause) = decision else {
                 return Ok::<_, CustodyError>(false);
             };
@@ -737,7 +737,8 @@ pub fn patron_status(
             pin_valid: pin_ok,
             ..PatronStatus::default()
         };
-        let (_, document) = custody.policies().for_library(&library)?;
+        let (_, document) = custody.policies().in_force(tx, &library)?;
+        let document = &*document;
         for f in &granted {
             match f.as_str() {
                 "card_valid" => s.card_valid = Some(true),

@@ -456,6 +456,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::statistics::configure)
                     .configure(routes::retention::configure)
                     .configure(routes::privacy_policy::configure)
+                    .configure(routes::exports::configure)
                     .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),

@@ -1,17 +1,12 @@
 """Flow: a library's privacy policy (#16). Lakeshore's admin publishes a
-version (a loosening refused beside the document first), then one adding a
-newsletter; anyone reads the public page and its difference; the patron
-sees the notice on /my, opts out, and dismisses it."""
+version on the form (a period longer than the law's refused beside it
+first), then one adding a newsletter; anyone reads the public page and its
+difference; the patron sees the notice on /my, opts out, and dismisses it."""
 
 from flows._steps import patron_sign_in, sign_out, staff_sign_in
 
 SLUG = "lakeshore"
-FIRST = 'jurisdiction = "generic"\ntext = "Your reading is your business."\n'
-SECOND = (
-    'jurisdiction = "generic"\ntext = "Your reading is your business."\n'
-    'children_naming = "first_name_only"\n\n'
-    '[[uses]]\nkey = "newsletter"\ndescription = "A monthly newsletter by email."\n'
-)
+TEXT = "Your reading is your business."
 
 
 def _submit(page, button):
@@ -21,10 +16,8 @@ def _submit(page, button):
     return nav.value
 
 
-def _publish(page, document, summary, new_uses=""):
-    page.locator("#document_toml").fill(document)
-    page.locator("#summary").fill(summary)
-    page.locator("#new_uses").fill(new_uses)
+def _publish(page, summary):
+    page.get_by_label("What changed (patrons read this)").fill(summary)
     return _submit(page, page.get_by_role("button", name="Publish this version"))
 
 
@@ -33,16 +26,28 @@ def an_admin_publishes_and_a_patron_opts_out(page, base, run):
     _submit(page, page.locator("header").get_by_role("link", name="Privacy policy"))
     run.check(page.url.endswith(f"/libraries/{SLUG}/privacy/manage"), f"Privacy policy led to {page.url}")
     run.here(page, "flow: privacy policy, compose")
-    response = _publish(page, 'jurisdiction = "generic"\n[minors]\nage = 5\n', "Younger children")
+    # Longer than the law allows: refused beside the period, with the clause.
+    page.get_by_label("The library's policy, as patrons read it").fill(TEXT)
+    holds = page.locator("#days-holds_and_interlibrary_loans")
+    holds.fill("999")
+    response = _publish(page, "Keep holds longer")
     run.check(response.status == 422, f"a loosening answered {response.status}")
     run.check(page.title().startswith("Error: "), f"the refusal's title is {page.title()!r}")
-    run.check("age = 5" in page.locator("#document_toml").input_value(), "the form lost what was typed")
-    run.check(page.locator("#document_toml[aria-invalid=true]").count() == 1, "the document is not marked invalid")
+    run.check(holds.input_value() == "999", "the form lost the period typed")
+    run.check(page.locator("#text").input_value() == TEXT, "the form lost the text typed")
+    run.check(page.locator("#days-holds_and_interlibrary_loans[aria-invalid=true]").count() == 1, "the period is not marked invalid")
+    run.check("Refused under" in page.locator("#days-holds_and_interlibrary_loans-error").inner_text(), "the refusal names no clause")
     run.here(page, "flow: privacy policy refused")
-    _publish(page, FIRST, "Our first policy.")
+    holds.fill("7")
+    page.locator("#then-holds_and_interlibrary_loans").select_option("delete")
+    _publish(page, "Our first policy.")
     run.check("Version 1 is published" in page.locator("main").inner_text(), "no notice after publishing")
-    _publish(page, SECOND, "A newsletter; children by first name.", "newsletter")
+    page.get_by_label("First name only").check()
+    page.get_by_label("Use 1: short name").fill("newsletter")
+    page.get_by_label("Use 1: what the library does").fill("A monthly newsletter by email.")
+    _publish(page, "A newsletter; children by first name.")
     run.check("Version 2 is published" in page.locator("main").inner_text(), "no notice after version 2")
+    run.check(page.get_by_role("link", name="Download the list for newsletter (CSV)").count() == 1, "no contact list for the newsletter")
     run.here(page, "flow: privacy policy published")
     sign_out(page)
 

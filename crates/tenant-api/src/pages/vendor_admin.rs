@@ -121,6 +121,8 @@ pub struct Typed {
     pub purpose: String,
     /// Whom to tell when a patron is deleted.
     pub erasure_contact: String,
+    /// The key of the policy's optional use the contract serves, if any.
+    pub use_key: String,
 }
 
 struct Row {
@@ -147,6 +149,7 @@ struct ListPage<'a> {
     ticks: Vec<Tick>,
     fields_error: Option<&'a str>,
     purpose: Field<'a>,
+    use_key: Field<'a>,
     erasure: Field<'a>,
 }
 
@@ -162,6 +165,7 @@ pub fn form_field(field: &str) -> Option<&'static str> {
         "fields" => "fields",
         "purpose" => "purpose",
         "erasure_contact" => "erasure_contact",
+        "use" => "use",
         _ => return None,
     })
 }
@@ -222,6 +226,12 @@ pub fn list_page<'a>(
         Some(&typed.purpose),
         "Such as: patron sign-in for e-book loans. Patrons read it in their access log",
     );
+    let mut use_key = Field::new(
+        "use",
+        "The optional use it serves (optional)",
+        Some(&typed.use_key),
+        "The key of an optional use in the library's privacy policy, such as reading_program. A patron who opted out of that use is not valid for this vendor. Leave it empty when the contract serves none",
+    );
     let mut erasure = Field::new(
         "erasure_contact",
         "Erasure contact (optional)",
@@ -244,6 +254,7 @@ pub fn list_page<'a>(
         match field {
             "fields" => fields_error = Some(text),
             "purpose" => purpose.error = Some(text),
+            "use" => use_key.error = Some(text),
             "erasure_contact" => erasure.error = Some(text),
             _ => {
                 for f in about.iter_mut().chain(contract.iter_mut()) {
@@ -278,6 +289,7 @@ pub fn list_page<'a>(
             .collect(),
         fields_error,
         purpose,
+        use_key,
         erasure,
     })
 }
@@ -355,6 +367,13 @@ pub fn vendor_page<'a>(
         Fact {
             label: "Why it checks cards",
             value: v.purpose.clone(),
+        },
+        Fact {
+            label: "Serves the use",
+            value: v
+                .use_key
+                .clone()
+                .unwrap_or_else(|| "None of the policy's optional uses".to_owned()),
         },
         Fact {
             label: "Erasure contact",

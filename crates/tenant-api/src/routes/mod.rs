@@ -18,6 +18,7 @@ pub(crate) use resource;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod exports;
 pub mod health;
 pub mod legal;
 pub mod legal_documents;

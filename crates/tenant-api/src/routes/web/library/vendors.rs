@@ -77,6 +77,7 @@ fn typed_of(body: &[u8]) -> (String, Typed) {
             "fields" => t.fields.push(v),
             "purpose" => t.purpose = v,
             "erasure_contact" => t.erasure_contact = v,
+            "use" => t.use_key = v,
             _ => {}
         }
     }
@@ -94,8 +95,7 @@ fn contract_of(t: &Typed) -> NewContract {
         fields: t.fields.clone(),
         purpose: Some(t.purpose.clone()),
         erasure_contact: Some(t.erasure_contact.clone()),
-        // The page does not offer the use yet; the JSON endpoint does.
-        use_key: None,
+        use_key: Some(t.use_key.clone()),
     }
 }
 
@@ -125,6 +125,7 @@ pub(super) fn desk_words(field: &str, detail: &str) -> String {
             "Say why the vendor checks cards, such as patron sign-in for e-book loans, at most 500 characters.".into()
         }
         "erasure_contact" => "Give the erasure contact in at most 320 characters.".into(),
+        "use" => "Give the key of one of the privacy policy's optional uses, such as reading_program (lowercase letters, digits and _), or leave it empty.".into(),
         _ => sentence(detail),
     }
 }
