@@ -91,6 +91,8 @@ impl Store {
         library: LibraryId,
         f: impl FnOnce(&mut LibraryTx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        let _span = tracing::info_span!("db.transaction", library_id = library.0, access = "read")
+            .entered();
         let mut conn = self.conn()?;
         tenant::scoped(&mut conn, library, Access::Read, f)
     }
@@ -101,6 +103,8 @@ impl Store {
         library: LibraryId,
         f: impl FnOnce(&mut LibraryTx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        let _span = tracing::info_span!("db.transaction", library_id = library.0, access = "write")
+            .entered();
         let mut conn = self.conn()?;
         tenant::scoped(&mut conn, library, Access::Write, f)
     }
@@ -111,6 +115,8 @@ impl Store {
         access: Access,
         f: impl FnOnce(&mut DbConn) -> Result<T, E>,
     ) -> Result<T, E> {
+        let _span =
+            tracing::info_span!("db.transaction", scope = "consortium", access = ?access).entered();
         let mut conn = self.conn()?;
         tenant::consortium(&mut conn, access, f)
     }

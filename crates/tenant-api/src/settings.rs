@@ -70,6 +70,34 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// Prometheus metrics for the operator.
     pub metrics: MetricsSettings,
+    /// Traces sent over OpenTelemetry.
+    pub telemetry: TelemetrySettings,
+}
+
+/// `[telemetry]`: traces over OTLP (HTTP/protobuf).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// The collector's OTLP/HTTP base URL, such as `http://otel-collector:4318`
+    /// (traces go to `/v1/traces`); unset: `OTEL_EXPORTER_OTLP_ENDPOINT` if set, else no traces.
+    pub otlp_endpoint: Option<String>,
+}
+
+impl TelemetrySettings {
+    /// The traces URL in force, from the setting or the standard variable.
+    pub fn traces_url(&self) -> Option<String> {
+        let base = self
+            .otlp_endpoint
+            .clone()
+            .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
+            .filter(|s| !s.trim().is_empty())?;
+        let base = base.trim().trim_end_matches('/');
+        Some(if base.ends_with("/v1/traces") {
+            base.to_owned()
+        } else {
+            format!("{base}/v1/traces")
+        })
+    }
 }
 
 /// `[metrics]`: Prometheus text at `/metrics` on a listener of its own.
@@ -675,6 +703,14 @@ impl Settings {
         }
         if self.auth.idle_minutes == 0 {
             return invalid("auth.idle_minutes", "expected at least 1".into());
+        }
+        if let Some(url) = self.telemetry.traces_url() {
+            if !url.starts_with("http://") {
+                return invalid(
+                    "telemetry.otlp_endpoint",
+                    format!("expected an http:// URL such as http://otel-collector:4318 (a collector beside custodian; TLS to a remote one is the collector's job), got {url:?}"),
+                );
+            }
         }
         if let Some(bind) = &self.metrics.bind {
             if bind.parse::<SocketAddr>().is_err() {

@@ -65,7 +65,7 @@ pub fn ingest(settings: &Settings, maildir: Option<&Path>) -> Outcome {
 
 /// Delivers the outbox: what is due now and exit (`--once`), or until Ctrl-C or SIGTERM.
 pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
-    telemetry::init(&settings.log);
+    let telemetry = telemetry::init(&settings.log, &settings.telemetry);
     let (room, custody) = mailroom_and_custody(settings)?;
     let transport = crate::mail::transport(settings).map_err(|e| e.to_string())?;
     let policy = crate::mail::policy(settings);
@@ -98,6 +98,7 @@ pub async fn work(settings: &Settings, once: bool, threads: usize) -> Outcome {
                 notices.emails()
             );
         }
+        let _ = actix_web::rt::task::spawn_blocking(move || telemetry.shutdown()).await;
         return Ok(());
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -7,7 +7,7 @@ use crate::{demo, telemetry};
 
 /// Runs the HTTP server until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> Outcome {
-    telemetry::init(&settings.log);
+    let telemetry = telemetry::init(&settings.log, &settings.telemetry);
     let embedded = settings.database.url.is_none();
     let app = Application::build(settings.clone())
         .await
@@ -24,8 +24,11 @@ pub async fn serve(settings: Settings) -> Outcome {
     tracing::info!(%url, backend = if embedded { "sqlite (embedded)" } else { "configured" }, "custodian listening");
     println!("custodian listening on {url}");
     println!("Open {url}/ in a browser. Stop with Ctrl-C.");
-    app.run_until_stopped().await.map_err(|e| e.to_string())?;
+    let served = app.run_until_stopped().await;
     tracing::info!("custodian stopped");
+    // The spans of the last requests go out before the process ends.
+    let _ = actix_web::rt::task::spawn_blocking(move || telemetry.shutdown()).await;
+    served.map_err(|e| e.to_string())?;
     Ok(())
 }
 
