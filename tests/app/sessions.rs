@@ -66,7 +66,7 @@ fn a_session_id_set_before_sign_in_is_not_kept() {
         b.cookies
             .insert("custodian_session".into(), "planted-by-someone-else".into());
         b.cookies
-            .insert("custodian_patron".into(), format!("p1.planted-too"));
+            .insert("custodian_patron".into(), "p1.planted-too".to_owned());
         let (_, page) = sign_in(&mut b, &email, &password);
         assert_eq!(page.status, 200, "[{backend}] {}", page.body);
         let staff_cookie = b.cookies["custodian_session"].clone();
