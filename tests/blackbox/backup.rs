@@ -136,6 +136,14 @@ fn a_backup_taken_under_load_restores_with_its_chains_isolation_and_patrons() {
         )["id"]
             .as_i64()
             .unwrap();
+        // Another library's patron, for row-level security to keep apart.
+        let lakeshore = server.sign_in("admin.lakeshore@demo.custodian.test");
+        register(
+            &server,
+            &lakeshore,
+            "lakeshore",
+            json!({"card_number": "31000888001", "pin": "2468", "name": "Lake Patron", "birth_date": "1975-04-05"}),
+        );
         let data = PathBuf::from(env_of(&server, "CUSTODIAN__DATA__DIR").unwrap());
         let (ok, out) = cli_on(
             data.parent().unwrap(),
@@ -331,20 +339,26 @@ fn a_backup_taken_under_load_restores_with_its_chains_isolation_and_patrons() {
                 count(&mut app, "SELECT COUNT(*) AS n FROM keystore.patron_keys"),
                 0
             );
-            let other = count(
-                &mut owner,
-                "SELECT id AS n FROM libraries WHERE slug = 'lakeshore'",
-            );
-            app.batch_execute(&format!(
-                "SELECT set_config('custodian.library_id', '{other}', false)"
-            ))
-            .unwrap();
-            let theirs = count(
-                &mut owner,
-                &format!("SELECT COUNT(*) AS n FROM patrons WHERE library_id = {other}"),
-            );
-            assert_eq!(count(&mut app, "SELECT COUNT(*) AS n FROM patrons"), theirs);
-            assert!(theirs < all);
+            for slug in ["riverbend", "lakeshore"] {
+                let id = count(
+                    &mut owner,
+                    &format!("SELECT id AS n FROM libraries WHERE slug = '{slug}'"),
+                );
+                app.batch_execute(&format!(
+                    "SELECT set_config('custodian.library_id', '{id}', false)"
+                ))
+                .unwrap();
+                let theirs = count(
+                    &mut owner,
+                    &format!("SELECT COUNT(*) AS n FROM patrons WHERE library_id = {id}"),
+                );
+                assert!(theirs > 0 && theirs < all, "{slug}: {theirs} of {all}");
+                assert_eq!(
+                    count(&mut app, "SELECT COUNT(*) AS n FROM patrons"),
+                    theirs,
+                    "{slug}: the application role sees its library's patrons only"
+                );
+            }
             assert!(
                 app.batch_execute("UPDATE audit_log SET actor = 'x'")
                     .is_err(),
