@@ -23,8 +23,18 @@ fn env_of(server: &Server, key: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-/// Runs `custodian serve` on `env` in `dir` until it listens; the child and its address.
-fn serve_on(dir: &Path, env: &[(String, String)]) -> (Child, String) {
+/// A server process, stopped when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `custodian serve` on `env` in `dir` until it listens; the process and its address.
+fn serve_on(dir: &Path, env: &[(String, String)]) -> (Running, String) {
     let mut cmd = command(dir);
     cmd.arg("serve")
         .env("CUSTODIAN__SERVER__BIND", "127.0.0.1:0")
@@ -34,8 +44,8 @@ fn serve_on(dir: &Path, env: &[(String, String)]) -> (Child, String) {
         cmd.env(k, v);
     }
     let log = std::fs::File::create(dir.join("restored.log")).unwrap();
-    let mut child = cmd.stdout(Stdio::piped()).stderr(log).spawn().unwrap();
-    let out = child.stdout.take().unwrap();
+    let mut child = Running(cmd.stdout(Stdio::piped()).stderr(log).spawn().unwrap());
+    let out = child.0.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -54,7 +64,7 @@ fn serve_on(dir: &Path, env: &[(String, String)]) -> (Child, String) {
                 }
             }
             Err(_) => {
-                let _ = child.kill();
+                drop(child);
                 let log = std::fs::read_to_string(dir.join("restored.log")).unwrap_or_default();
                 panic!("the restored server did not start:\n{log}");
             }
@@ -295,7 +305,7 @@ fn a_backup_taken_under_load_restores_with_its_chains_isolation_and_patrons() {
             "{out}"
         );
 
-        let (mut child, base) = serve_on(restored.path(), &env);
+        let (child, base) = serve_on(restored.path(), &env);
         let r = post(
             &format!("{base}/api/v1/libraries/riverbend/patron/sign-in"),
             None,
@@ -372,8 +382,7 @@ fn a_backup_taken_under_load_restores_with_its_chains_isolation_and_patrons() {
                 0
             );
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        drop(child);
         drop(scratch);
     }
 }
