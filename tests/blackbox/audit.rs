@@ -371,11 +371,14 @@ fn a_forged_checkpoint_is_named() {
             "a forged checkpoint anchors nothing: {out}"
         );
 
-        // In the table: a row with a signature made up.
+        // In the table: a row with a signature made up, naming the real key.
+        let key: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = key["key"].as_str().unwrap();
+        assert!(key.starts_with("index-"), "{key}");
         let mut raw = raw(&server);
         raw.batch_execute(&format!(
             "INSERT INTO audit_checkpoints (library_id, seq, head_hash, at, key_id, signature) \
-             VALUES ({RIVERBEND}, 9, {}, '2026-12-01 00:00:00', 'index', {})",
+             VALUES ({RIVERBEND}, 9, {}, '2026-12-01 00:00:00', '{key}', {})",
             blob(&raw, &[7; 32]),
             blob(&raw, &[1; 32]),
         ))
@@ -384,6 +387,29 @@ fn a_forged_checkpoint_is_named() {
         assert!(!ok, "{out}");
         assert!(
             out.contains("at entry 9 does not carry a signature"),
+            "{out}"
+        );
+        // Verified with other keys than the server's, a checkpoint is not called forged but unchecked.
+        let o = server.cli_spawn(
+            &["audit", "verify", "--library", "lakeshore"],
+            &[
+                (
+                    "CUSTODIAN__ENCRYPTION__KEYS",
+                    "o1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+                ),
+                ("CUSTODIAN__ENCRYPTION__CURRENT_KEY", "o1"),
+                (
+                    "CUSTODIAN__ENCRYPTION__INDEX_KEY",
+                    "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+                ),
+            ],
+        );
+        let o = o.wait_with_output().unwrap();
+        let out = stdout(&o);
+        assert!(!o.status.success(), "{out}");
+        assert!(
+            out.contains("lakeshore: UNCHECKED CHECKPOINT")
+                && out.contains("which this configuration does not have"),
             "{out}"
         );
         // The genuine file still verifies.

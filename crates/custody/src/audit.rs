@@ -349,8 +349,21 @@ pub fn checkpoint(
 ) -> CustodyResult<Option<Checkpoint>> {
     store.write(library, |tx| {
         let (seq, head) = audit::head(tx)?.unwrap_or((0, audit::GENESIS.to_vec()));
+        let last = audit::latest_checkpoint(tx)?;
+        if let Some(last) = &last {
+            if seq < last.seq {
+                // Entries the last checkpoint saw are gone: say so at once,
+                // not only when someone next runs `audit verify`.
+                tracing::error!(
+                    library_id = library.0,
+                    head = seq,
+                    checkpoint = last.seq,
+                    "the audit chain is shorter than its last checkpoint: entries were cut off; run custodian audit verify"
+                );
+            }
+        }
         if let Some(s) = schedule {
-            if let Some(last) = audit::latest_checkpoint(tx)? {
+            if let Some(last) = last {
                 let young = now - last.at < s.max_age;
                 if young && seq - last.seq < s.every {
                     return Ok(None);
@@ -380,6 +393,16 @@ pub enum Finding {
         seq: i64,
         /// When it claims to have been made.
         at: NaiveDateTime,
+    },
+    /// A checkpoint naming a key none of the keys is: verify runs with other
+    /// keys than the server (or the key was lost), or the name was changed.
+    UnknownKey {
+        /// The head it claims.
+        seq: i64,
+        /// When it claims to have been made.
+        at: NaiveDateTime,
+        /// The key it names.
+        key_id: String,
     },
     /// The chain ends before the head a checkpoint saw: entries were cut off.
     Truncated {
@@ -433,10 +456,16 @@ pub fn verify_anchored(
     for c in mine() {
         if keys.iter().any(|k| k.signed(c)) {
             valid.push(c);
-        } else {
+        } else if keys.iter().any(|k| k.id() == c.key_id) {
             findings.push(Finding::Forged {
                 seq: c.seq,
                 at: c.at,
+            });
+        } else {
+            findings.push(Finding::UnknownKey {
+                seq: c.seq,
+                at: c.at,
+                key_id: c.key_id.clone(),
             });
         }
     }

@@ -29,7 +29,7 @@ const DERIVE_PURPOSE: &str = "audit checkpoint v1";
 /// ring's index key (id `index`) always checks too, so checkpoints made
 /// before the setting was added still verify.
 pub fn keys(settings: &Settings, ring: &Keyring) -> Result<Vec<CheckpointKey>, String> {
-    let derived = CheckpointKey::new("index", ring.derive_key(DERIVE_PURPOSE));
+    let derived = named("index", ring.derive_key(DERIVE_PURPOSE));
     let Some(own) = &settings.audit.checkpoint_key else {
         return Ok(vec![derived]);
     };
@@ -38,7 +38,25 @@ pub fn keys(settings: &Settings, ring: &Keyring) -> Result<Vec<CheckpointKey>, S
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("audit.checkpoint_key: expected 32 bytes in base64")?;
-    Ok(vec![CheckpointKey::new("audit", bytes), derived])
+    Ok(vec![named("audit", bytes), derived])
+}
+
+/// A key named by where it comes from and a fingerprint (the start of the
+/// SHA-256 of a MAC under it), so that a checkpoint names the key it needs
+/// and a verify run with other keys says so instead of calling it forged.
+fn named(source: &str, key: [u8; 32]) -> CheckpointKey {
+    use sha2::{Digest, Sha256};
+    let print = Sha256::digest(
+        CheckpointKey::new("", key)
+            .sign(
+                0,
+                0,
+                b"custodian-checkpoint-key-fingerprint".to_vec(),
+                chrono::NaiveDateTime::UNIX_EPOCH,
+            )
+            .signature,
+    );
+    CheckpointKey::new(&format!("{source}-{}", hex::encode(&print[..4])), key)
 }
 
 /// One line of the checkpoint file.

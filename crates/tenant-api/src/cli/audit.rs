@@ -31,6 +31,10 @@ fn describe(f: &Finding) -> String {
             "FORGED CHECKPOINT: the checkpoint of {} at entry {seq} does not carry a signature of this installation's checkpoint key",
             t(at)
         ),
+        Finding::UnknownKey { seq, at, key_id } => format!(
+            "UNCHECKED CHECKPOINT: the checkpoint of {} at entry {seq} names the key {key_id:?}, which this configuration does not have (run verify with the keys the server runs with)",
+            t(at)
+        ),
         Finding::Truncated {
             last_seq,
             checkpoint_seq,
