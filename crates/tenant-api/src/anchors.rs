@@ -52,7 +52,7 @@ fn named(source: &str, key: [u8; 32]) -> CheckpointKey {
                 0,
                 0,
                 b"custodian-checkpoint-key-fingerprint".to_vec(),
-                chrono::NaiveDateTime::UNIX_EPOCH,
+                chrono::DateTime::UNIX_EPOCH.naive_utc(),
             )
             .signature,
     );
