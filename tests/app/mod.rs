@@ -24,6 +24,7 @@ mod patrons;
 mod people;
 mod privacy_policy;
 mod retention;
+mod sessions;
 mod sign_in;
 mod sip2;
 mod staff;

@@ -9,6 +9,7 @@
 
 mod adversarial;
 mod audit;
+mod backup;
 mod browser;
 mod directory;
 mod harness;

@@ -298,7 +298,11 @@ pub fn change(
             change.password_hash,
             change.disabled,
         )?;
-        if change.password_hash.is_some() {
+        // A new password, a new role or a disabled account each end every
+        // session: what a session was opened with no longer holds, and a
+        // session must not outlive the standing that opened it.
+        let new_role = change.role.is_some_and(|r| r != current.role);
+        if change.password_hash.is_some() || new_role || change.disabled == Some(true) {
             staff::revoke_sessions(tx, account)?;
         }
         let entry = Entry {

@@ -318,3 +318,199 @@ pub fn named_log(
         })
     })?)
 }
+
+pub use store::audit::{Checkpoint, CheckpointKey};
+use store::{LibraryId, Store};
+
+/// When a library's chain gets a checkpoint: after `every` new entries, and
+/// at least once every `max_age` even when nothing happened.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointSchedule {
+    /// Entries since the last checkpoint that call for a new one.
+    pub every: i64,
+    /// The longest time between two checkpoints.
+    pub max_age: chrono::Duration,
+}
+
+/// Makes and stores a checkpoint of `library`'s chain when `schedule` says one
+/// is due (always when `schedule` is `None`), signed with `key`.
+///
+/// `publish` gets the signed checkpoint before it is stored (to write it
+/// where the operator keeps it: a file, the log) and may refuse it, and then
+/// nothing is stored; a checkpoint published but not stored is harmless, it
+/// states a head the chain really had.
+pub fn checkpoint(
+    store: &Store,
+    library: LibraryId,
+    key: &CheckpointKey,
+    schedule: Option<&CheckpointSchedule>,
+    now: NaiveDateTime,
+    publish: &mut dyn FnMut(&Checkpoint) -> Result<(), String>,
+) -> CustodyResult<Option<Checkpoint>> {
+    store.write(library, |tx| {
+        let (seq, head) = audit::head(tx)?.unwrap_or((0, audit::GENESIS.to_vec()));
+        let last = audit::latest_checkpoint(tx)?;
+        if let Some(last) = &last {
+            if seq < last.seq {
+                // Entries the last checkpoint saw are gone: say so at once,
+                // not only when someone next runs `audit verify`.
+                tracing::error!(
+                    library_id = library.0,
+                    head = seq,
+                    checkpoint = last.seq,
+                    "the audit chain is shorter than its last checkpoint: entries were cut off; run custodian audit verify"
+                );
+            }
+        }
+        if let Some(s) = schedule {
+            if let Some(last) = last {
+                let young = now - last.at < s.max_age;
+                if young && seq - last.seq < s.every {
+                    return Ok(None);
+                }
+            }
+        }
+        let c = key.sign(library.0, seq, head, now);
+        publish(&c).map_err(CustodyError::Internal)?;
+        audit::record_checkpoint(tx, &c)?;
+        Ok(Some(c))
+    })
+}
+
+/// The checkpoints of `library` stored beside its chain, oldest first.
+pub fn stored_checkpoints(store: &Store, library: LibraryId) -> CustodyResult<Vec<Checkpoint>> {
+    Ok(store.read(library, audit::checkpoints)?)
+}
+
+/// Something wrong with a library's chain, as `custodian audit verify` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The chain itself is broken (a changed, removed or reordered entry).
+    Broken(store::audit::Break),
+    /// A checkpoint whose signature none of the keys made: forged or damaged.
+    Forged {
+        /// The head it claims.
+        seq: i64,
+        /// When it claims to have been made.
+        at: NaiveDateTime,
+    },
+    /// A checkpoint naming a key none of the keys is: verify runs with other
+    /// keys than the server (or the key was lost), or the name was changed.
+    UnknownKey {
+        /// The head it claims.
+        seq: i64,
+        /// When it claims to have been made.
+        at: NaiveDateTime,
+        /// The key it names.
+        key_id: String,
+    },
+    /// The chain ends before the head a checkpoint saw: entries were cut off.
+    Truncated {
+        /// The chain's last entry now (0 when empty).
+        last_seq: i64,
+        /// The head the checkpoint signed.
+        checkpoint_seq: i64,
+        /// When that checkpoint was made.
+        at: NaiveDateTime,
+    },
+    /// An entry is not the one a checkpoint signed, though the chain links up:
+    /// the entries after `last_good` were written again.
+    Rewritten {
+        /// The checkpointed entry that differs.
+        seq: i64,
+        /// When that checkpoint was made.
+        at: NaiveDateTime,
+        /// The newest checkpointed entry before it that still matches.
+        last_good: Option<i64>,
+    },
+}
+
+/// The outcome of checking a library's chain and its checkpoints.
+#[derive(Debug, Clone)]
+pub struct AnchoredVerification {
+    /// The chain's own check.
+    pub chain: store::audit::Verification,
+    /// The chain's last entry (0 when empty).
+    pub head_seq: i64,
+    /// Checkpoints whose signature checked out.
+    pub signed: usize,
+    /// The newest of them, by the head it saw.
+    pub anchor: Option<Checkpoint>,
+    /// What is wrong, in the order found; empty when all is well.
+    pub findings: Vec<Finding>,
+}
+
+/// Re-computes `library`'s chain and checks it against `checkpoints` (from
+/// the table or the operator's file; others' are ignored), each signature
+/// against `keys`: names a forged checkpoint, entries cut off after one, and
+/// a tail written again.
+pub fn verify_anchored(
+    store: &Store,
+    library: LibraryId,
+    checkpoints: &[Checkpoint],
+    keys: &[CheckpointKey],
+) -> CustodyResult<AnchoredVerification> {
+    let mine = || checkpoints.iter().filter(|c| c.library_id == library.0);
+    let mut findings = Vec::new();
+    let mut valid: Vec<&Checkpoint> = Vec::new();
+    for c in mine() {
+        if keys.iter().any(|k| k.signed(c)) {
+            valid.push(c);
+        } else if keys.iter().any(|k| k.id() == c.key_id) {
+            findings.push(Finding::Forged {
+                seq: c.seq,
+                at: c.at,
+            });
+        } else {
+            findings.push(Finding::UnknownKey {
+                seq: c.seq,
+                at: c.at,
+                key_id: c.key_id.clone(),
+            });
+        }
+    }
+    valid.sort_by_key(|c| (c.seq, c.at));
+    Ok(store.read(library, |tx| {
+        let chain = audit::verify(tx)?;
+        if let Some(b) = &chain.first_break {
+            findings.insert(0, Finding::Broken(b.clone()));
+        }
+        let head_seq = audit::head(tx)?.map_or(0, |(seq, _)| seq);
+        let anchor = valid.last().map(|c| (*c).clone());
+        if let Some(top) = &anchor {
+            if top.seq > head_seq {
+                findings.push(Finding::Truncated {
+                    last_seq: head_seq,
+                    checkpoint_seq: top.seq,
+                    at: top.at,
+                });
+            }
+        }
+        let mut last_good = None;
+        for c in valid.iter().filter(|c| c.seq <= head_seq) {
+            let stored = match c.seq {
+                0 => Some(audit::GENESIS.to_vec()),
+                seq => audit::hash_at(tx, seq)?,
+            };
+            // A missing entry is the chain's own break, already named.
+            let Some(stored) = stored else { continue };
+            if stored == c.head_hash {
+                last_good = Some(c.seq);
+            } else {
+                findings.push(Finding::Rewritten {
+                    seq: c.seq,
+                    at: c.at,
+                    last_good,
+                });
+                break;
+            }
+        }
+        Ok::<_, StoreError>(AnchoredVerification {
+            chain,
+            head_seq,
+            signed: valid.len(),
+            anchor,
+            findings,
+        })
+    })?)
+}

@@ -9,10 +9,11 @@
 
 use crate::connection::DbConn;
 use crate::error::StoreResult;
-use crate::schema::audit_log;
+use crate::schema::{audit_checkpoints, audit_log};
 use crate::tenant::LibraryTx;
 use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -344,5 +345,168 @@ pub fn actions(tx: &mut LibraryTx<'_>) -> StoreResult<Vec<String>> {
         .select(audit_log::action)
         .distinct()
         .order(audit_log::action)
+        .load(tx.conn())?)
+}
+
+/// The newest entry of the scoped library's chain: its `seq` and hash (none for an empty chain).
+pub fn head(tx: &mut LibraryTx<'_>) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    let library = tx.library_id().0;
+    Ok(audit_log::table
+        .filter(audit_log::library_id.eq(library))
+        .order(audit_log::seq.desc())
+        .select((audit_log::seq, audit_log::hash))
+        .first(tx.conn())
+        .optional()?)
+}
+
+/// The stored hash of the scoped library's entry `seq`, if there is one.
+pub fn hash_at(tx: &mut LibraryTx<'_>, seq: i64) -> StoreResult<Option<Vec<u8>>> {
+    let library = tx.library_id().0;
+    Ok(audit_log::table
+        .filter(audit_log::library_id.eq(library))
+        .filter(audit_log::seq.eq(seq))
+        .select(audit_log::hash)
+        .first(tx.conn())
+        .optional()?)
+}
+
+/// A signed checkpoint of one library's chain: its head at a moment (#19).
+///
+/// Signed with a key that is not in the database, so whoever can rewrite the
+/// database can neither move a checkpoint back to hide entries cut off after
+/// it nor make one for a rewritten tail.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = audit_checkpoints)]
+pub struct Checkpoint {
+    /// The library whose chain this is.
+    pub library_id: i64,
+    /// The head's `seq` (0 for an empty chain).
+    pub seq: i64,
+    /// The head's hash ([`GENESIS`] for an empty chain).
+    pub head_hash: Vec<u8>,
+    /// When the checkpoint was made, UTC, to the microsecond.
+    pub at: NaiveDateTime,
+    /// Which [`CheckpointKey`] signed it.
+    pub key_id: String,
+    /// HMAC-SHA256 over the other fields.
+    pub signature: Vec<u8>,
+}
+
+/// A key checkpoints are signed with (HMAC-SHA256), named by an id stored beside each signature.
+#[derive(Clone)]
+pub struct CheckpointKey {
+    id: String,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for CheckpointKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckpointKey({:?})", self.id)
+    }
+}
+
+fn checkpoint_mac(
+    key: &[u8; 32],
+    library_id: i64,
+    seq: i64,
+    head: &[u8],
+    at: NaiveDateTime,
+) -> Option<Hmac<Sha256>> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
+    for part in [
+        b"custodian-audit-checkpoint-v1".as_slice(),
+        &library_id.to_be_bytes(),
+        &seq.to_be_bytes(),
+        head,
+        at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string().as_bytes(),
+    ] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    Some(mac)
+}
+
+impl CheckpointKey {
+    /// A key with its id (`index` for the one derived from the key ring, `audit` for `audit.checkpoint_key`).
+    pub fn new(id: &str, key: [u8; 32]) -> Self {
+        CheckpointKey {
+            id: id.to_owned(),
+            key,
+        }
+    }
+
+    /// The id stored with what this key signs.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// A checkpoint of `library_id`'s chain at `head` (`seq`, hash), made `at`, signed.
+    pub fn sign(
+        &self,
+        library_id: i64,
+        seq: i64,
+        head_hash: Vec<u8>,
+        at: NaiveDateTime,
+    ) -> Checkpoint {
+        let at = truncate_to_micros(at);
+        let signature = checkpoint_mac(&self.key, library_id, seq, &head_hash, at)
+            .map(|m| m.finalize().into_bytes().to_vec())
+            .unwrap_or_default();
+        Checkpoint {
+            library_id,
+            seq,
+            head_hash,
+            at,
+            key_id: self.id.clone(),
+            signature,
+        }
+    }
+
+    /// Whether this key signed `c` as it stands (compared in constant time).
+    pub fn signed(&self, c: &Checkpoint) -> bool {
+        c.key_id == self.id
+            && checkpoint_mac(&self.key, c.library_id, c.seq, &c.head_hash, c.at)
+                .is_some_and(|m| m.verify_slice(&c.signature).is_ok())
+    }
+}
+
+/// Stores a checkpoint of the scoped library's chain (append-only, like the chain; the same one twice is kept once).
+pub fn record_checkpoint(tx: &mut LibraryTx<'_>, c: &Checkpoint) -> StoreResult<()> {
+    if c.library_id != tx.library_id().0 {
+        return Err(crate::StoreError::NotFound);
+    }
+    let conn = tx.conn();
+    crate::on_backend!(conn, |conn| diesel::insert_into(audit_checkpoints::table)
+        .values((
+            audit_checkpoints::library_id.eq(c.library_id),
+            audit_checkpoints::seq.eq(c.seq),
+            audit_checkpoints::head_hash.eq(&c.head_hash),
+            audit_checkpoints::at.eq(c.at),
+            audit_checkpoints::key_id.eq(&c.key_id),
+            audit_checkpoints::signature.eq(&c.signature),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn))?;
+    Ok(())
+}
+
+/// The scoped library's newest checkpoint, by when it was made.
+pub fn latest_checkpoint(tx: &mut LibraryTx<'_>) -> StoreResult<Option<Checkpoint>> {
+    let library = tx.library_id().0;
+    Ok(audit_checkpoints::table
+        .filter(audit_checkpoints::library_id.eq(library))
+        .order((audit_checkpoints::at.desc(), audit_checkpoints::seq.desc()))
+        .select(Checkpoint::as_select())
+        .first(tx.conn())
+        .optional()?)
+}
+
+/// Every checkpoint of the scoped library, oldest first.
+pub fn checkpoints(tx: &mut LibraryTx<'_>) -> StoreResult<Vec<Checkpoint>> {
+    let library = tx.library_id().0;
+    Ok(audit_checkpoints::table
+        .filter(audit_checkpoints::library_id.eq(library))
+        .order((audit_checkpoints::at, audit_checkpoints::seq))
+        .select(Checkpoint::as_select())
         .load(tx.conn())?)
 }

@@ -221,6 +221,21 @@ impl Keyring {
         mac.update(normalized.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
+
+    /// A key for `purpose` derived from the index key (which is never rotated), so
+    /// that what is signed with it stays checkable for as long as the ring is kept.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key) else {
+            return out;
+        };
+        // A label no blind index kind uses, so a derived key is never an index value.
+        mac.update(b"custodian-derived-key");
+        mac.update(&[0]);
+        mac.update(purpose.as_bytes());
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
+    }
 }
 
 /// What a blind index is of; each kind is normalized its own way.

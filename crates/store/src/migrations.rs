@@ -132,6 +132,7 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
         GRANT EXECUTE ON FUNCTION staff_memberships(BIGINT) TO {role};
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
+        REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoints FROM {role};
         GRANT EXECUTE ON FUNCTION libraries_with_patron_email(BYTEA) TO {role};
         GRANT EXECUTE ON FUNCTION scopes_awaiting_confirmation() TO {role};
         REVOKE UPDATE, DELETE, TRUNCATE ON outbox FROM {role};

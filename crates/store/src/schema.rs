@@ -67,6 +67,17 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    audit_checkpoints (library_id, seq, at) {
+        library_id -> BigInt,
+        seq -> BigInt,
+        head_hash -> Binary,
+        at -> Timestamp,
+        key_id -> Text,
+        signature -> Binary,
+    }
+}
+
+diesel::table! {
     audit_log (library_id, seq) {
         library_id -> BigInt,
         seq -> BigInt,

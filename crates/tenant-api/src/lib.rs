@@ -1,5 +1,6 @@
 //! The custodian web application: routes, authentication, configuration and start-up.
 
+pub mod anchors;
 pub mod auth;
 pub mod cli;
 pub mod client_ip;

@@ -46,8 +46,15 @@ async fn dispatch(command: Command, settings: Settings) -> Outcome {
             command: DirectoryCommand::Import { path },
         } => cli::directory::import(&settings, &path).await,
         Command::Audit {
-            command: AuditCommand::Verify { library },
-        } => cli::audit::verify(&settings, library.as_deref()),
+            command:
+                AuditCommand::Verify {
+                    library,
+                    checkpoints,
+                },
+        } => cli::audit::verify(&settings, library.as_deref(), checkpoints.as_deref()),
+        Command::Audit {
+            command: AuditCommand::Checkpoint { library },
+        } => cli::audit::checkpoint(&settings, library.as_deref()),
         Command::Retention {
             command:
                 RetentionCommand::Run {

@@ -72,6 +72,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Traces sent over OpenTelemetry.
     pub telemetry: TelemetrySettings,
+    /// Signed checkpoints of the audit chains (#19).
+    pub audit: AuditSettings,
 }
 
 /// `[telemetry]`: traces over OTLP (HTTP/protobuf).
@@ -106,6 +108,34 @@ impl TelemetrySettings {
 pub struct MetricsSettings {
     /// Address and port of the metrics listener, such as `127.0.0.1:9090`; unset: no metrics.
     pub bind: Option<String>,
+}
+
+/// `[audit]`: signed checkpoints of each library's audit chain, kept apart from the database.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// New entries in a library's chain that call for a checkpoint.
+    pub checkpoint_every: i64,
+    /// The longest time, in hours, between two checkpoints of a chain (made even when nothing happened).
+    pub checkpoint_hours: u64,
+    /// Seconds between two looks (inside `serve`) whether a checkpoint is due.
+    pub checkpoint_look_secs: u64,
+    /// The JSON-lines file each checkpoint is appended to (default `data.dir/audit-checkpoints.jsonl`); put it where the database's writer cannot cut it.
+    pub checkpoint_file: Option<PathBuf>,
+    /// The checkpoints' signing key (32 bytes, base64); unset: a key derived from `encryption.index_key`.
+    pub checkpoint_key: Option<Secret>,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            checkpoint_every: 1000,
+            checkpoint_hours: 24,
+            checkpoint_look_secs: 60,
+            checkpoint_file: None,
+            checkpoint_key: None,
+        }
+    }
 }
 
 /// `[statistics]`: counts per library and day, kept in memory and written in batches.
@@ -593,6 +623,15 @@ impl Settings {
                 ),
             );
         }
+        if self.audit.checkpoint_every < 1 || self.audit.checkpoint_hours < 1 {
+            return invalid(
+                "audit.checkpoint_every",
+                format!(
+                    "expected at least 1 entry and 1 hour between checkpoints, got {} and {}",
+                    self.audit.checkpoint_every, self.audit.checkpoint_hours
+                ),
+            );
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid(
                 "log.format",
@@ -775,6 +814,14 @@ impl Settings {
         };
         let pairs = parse_key_list(keys.expose())?;
         store::encryption::Keyring::new(&pairs, current, index.expose()).map_err(|e| e.to_string())
+    }
+
+    /// The file audit checkpoints are appended to.
+    pub fn checkpoint_file(&self) -> PathBuf {
+        self.audit
+            .checkpoint_file
+            .clone()
+            .unwrap_or_else(|| self.data.dir.join("audit-checkpoints.jsonl"))
     }
 
     /// Where outgoing mail is written as files.

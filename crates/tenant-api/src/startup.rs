@@ -254,6 +254,18 @@ impl Application {
             state.custody.clone(),
             stop.clone(),
         ));
+        // Signed checkpoints of the audit chains (#19), joined with the mail workers too.
+        let checkpoint_key = crate::anchors::keys(&settings, &state.keys)
+            .map_err(StartError::Setting)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StartError::Setting("audit.checkpoint_key: no key".into()))?;
+        mail_workers.extend(crate::anchors::spawn(
+            &settings,
+            state.store.clone(),
+            checkpoint_key,
+            stop.clone(),
+        ));
         let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -205,9 +205,18 @@ pub enum DirectoryCommand {
 /// `custodian audit …`
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Re-compute each library's hash chain and name the first broken link; exits 1 if any is broken.
+    /// Re-compute each library's hash chain, check it against its signed checkpoints (a truncation, a rewritten tail, a forged checkpoint) and name what is wrong; exits 1 if anything is.
     Verify {
         /// Check only this library (its slug); default: every library.
+        #[arg(long)]
+        library: Option<String>,
+        /// Check against the checkpoints in this file (audit.checkpoint_file, as the operator keeps it) instead of the table.
+        #[arg(long, value_name = "PATH")]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Make a signed checkpoint of each library's chain now (the file, the log and the table); serve makes them every audit.checkpoint_every entries and daily.
+    Checkpoint {
+        /// Only this library (its slug); default: every library.
         #[arg(long)]
         library: Option<String>,
     },

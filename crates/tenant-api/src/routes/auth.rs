@@ -229,8 +229,33 @@ pub(crate) async fn open_staff_session(
         return Err(ApiError::BadCredentials);
     };
     attempt.succeeded(state).await?;
+    end_earlier_session(state, req).await?;
     tracing::info!(account = signed_in.account.id, "signed in");
     Ok(signed_in)
+}
+
+/// Ends the session a browser's cookie still carries when someone signs in
+/// there: the new session gets a fresh token (a value set before sign-in is
+/// never adopted), and the one before it, perhaps someone else's on a shared
+/// computer, does not live on beside it.
+async fn end_earlier_session(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+    let Some(old) = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+    else {
+        return Ok(());
+    };
+    let store = state.store.clone();
+    let hash = passwords::token_hash(&old);
+    blocking(move || {
+        Ok(accounts::close_session(
+            &store,
+            &hash,
+            Utc::now().naive_utc(),
+        )?)
+    })
+    .await
 }
 
 /// Revokes the session or token this request carries and clears the cookie.

@@ -117,7 +117,34 @@ pub(crate) async fn open_patron_session(
         return Err(ApiError::BadPatronCredentials);
     };
     attempt.succeeded(state).await?;
+    end_earlier_session(state, req).await?;
     Ok(signed_in)
+}
+
+/// Ends the patron session a browser's cookie still carries when someone
+/// signs in there (see `auth::end_earlier_session`).
+async fn end_earlier_session(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+    let Some(old) = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| t.len() <= 256)
+    else {
+        return Ok(());
+    };
+    let Some(library) = patron_auth::token_library(&old) else {
+        return Ok(());
+    };
+    let custody = state.custody.clone();
+    let hash = passwords::token_hash(&old);
+    let idle = state.settings.auth.idle();
+    blocking(move || {
+        let now = Utc::now().naive_utc();
+        if let Some(patron) = patron_sessions::patron_of(&custody, library, &hash, now, idle)? {
+            patron_sessions::end(&custody, &PatronSelf { library, patron }, &hash, now)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Ends the patron's session.
