@@ -23,6 +23,7 @@ mod retention;
 mod sign_in;
 mod sip2;
 mod statistics;
+mod traces;
 mod trust_c;
 mod trust_staff;
 mod vendor_notices;

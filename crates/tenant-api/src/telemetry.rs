@@ -142,12 +142,6 @@ pub async fn trace_requests(
     let offered = request_id(&req);
     let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
     let method = req.method().to_string();
-    // A library's slug is public (the directory shows it); nothing else of the path is kept.
-    let library = req
-        .match_info()
-        .get("library")
-        .or_else(|| req.match_info().get("slug"))
-        .map(str::to_owned);
     let span = tracing::info_span!(
         "request",
         otel.name = %format!("{method} {route}"),
@@ -158,9 +152,6 @@ pub async fn trace_requests(
         library = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    if let Some(l) = &library {
-        span.record("library", l.as_str());
-    }
     // With traces on, a request id made here is the trace's id, so a line in
     // the log and a trace in the collector are found by the same value.
     let id = match offered {
@@ -183,7 +174,14 @@ pub async fn trace_requests(
     async move {
         let mut res = next.call(req).await?;
         let status = res.status().as_u16();
-        tracing::Span::current().record("http.response.status_code", status);
+        let current = tracing::Span::current();
+        current.record("http.response.status_code", status);
+        // Routing has filled the path's parameters by now. A library's slug is
+        // public (the directory shows it); nothing else of the path is kept.
+        let info = res.request().match_info();
+        if let Some(l) = info.get("library").or_else(|| info.get("slug")) {
+            current.record("library", l);
+        }
         let secs = started.elapsed().as_secs_f64();
         let ms = secs * 1000.0;
         crate::metrics::request(&route, &method, status, secs);
