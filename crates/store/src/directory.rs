@@ -4,8 +4,10 @@
 //!
 //! The tables are declared here rather than in `schema.rs` so the directory
 //! can evolve on its own; queries filter on the indexed columns (state, county,
-//! city, zip, latitude, and word fragments of `search_text`) and leave ranking
-//! to the caller, which is cheap at directory sizes (thousands of rows).
+//! city, zip, latitude and longitude, and the full-text index of
+//! `search_text`), page listings on the listing indexes, count from
+//! `directory_counts` where they can, and hand ranked searches [`Slim`] rows
+//! (the caller ranks them and loads only its page in full with [`by_ids`]).
 
 use crate::connection::DbConn;
 use crate::error::{StoreError, StoreResult};
