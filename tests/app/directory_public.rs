@@ -436,7 +436,11 @@ fn the_director_corrects_and_retires_an_imported_outlet_through_the_pages() {
             .parse()
             .unwrap();
         let (page, csrf) = director_entry_page(&mut b, id);
-        assert!(page.body.contains("Imported from the survey"), "{}", page.body);
+        assert!(
+            page.body.contains("Imported from the survey"),
+            "{}",
+            page.body
+        );
         let version = page.body.contains("version 1.");
         assert!(version, "[{backend}] {}", page.body);
 
@@ -446,10 +450,7 @@ fn the_director_corrects_and_retires_an_imported_outlet_through_the_pages() {
             &[("csrf", &csrf), ("phone", "262-555-0142")],
         );
         assert_eq!(r.status, 303, "[{backend}] {}", r.body);
-        let detail = get(
-            &app.url(&format!("/api/v1/directory/libraries/{id}")),
-            None,
-        );
+        let detail = get(&app.url(&format!("/api/v1/directory/libraries/{id}")), None);
         assert_eq!(detail.body["phone_e164"], "+12625550142", "[{backend}]");
         // The stale version the page was read at is refused.
         let r = b.post(
@@ -491,11 +492,23 @@ fn the_director_corrects_and_retires_an_imported_outlet_through_the_pages() {
             cursor = p["next_cursor"].as_str().map(str::to_owned);
         }
         assert!(!seen.contains(&id), "[{backend}] still in its state's list");
-        assert_eq!(all["total"].as_u64().unwrap() as usize, seen.len(), "[{backend}]");
+        assert_eq!(
+            all["total"].as_u64().unwrap() as usize,
+            seen.len(),
+            "[{backend}]"
+        );
         let (page, _) = director_entry_page(&mut b, id);
         assert!(page.body.contains("Retired"), "{}", page.body);
-        assert!(page.body.contains("Reason: closed in 2026"), "{}", page.body);
-        assert!(!page.body.contains("Publish the correction"), "{}", page.body);
+        assert!(
+            page.body.contains("Reason: closed in 2026"),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("Publish the correction"),
+            "{}",
+            page.body
+        );
         // Only the director has these pages.
         let mut admin = Browser::new(&app);
         let who = "admin.riverbend@demo.custodian.test";

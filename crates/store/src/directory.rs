@@ -769,6 +769,30 @@ pub fn imported(conn: &mut DbConn) -> StoreResult<Vec<Entry>> {
         .load(conn)?)
 }
 
+/// Tells PostgreSQL's counting trigger to stand aside for the rest of this
+/// transaction (a bulk import): updating the same count row once per row
+/// would leave a dead version of it per row. [`recount`] must follow in the
+/// same transaction. SQLite, without row versions, keeps counting.
+pub fn begin_bulk(conn: &mut DbConn) -> StoreResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SET LOCAL custodian.directory_bulk = 'on'").execute(c)?;
+    }
+    Ok(())
+}
+
+/// Counts the listed entries again, over all and per state (after [`begin_bulk`]).
+pub fn recount(conn: &mut DbConn) -> StoreResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        "DELETE FROM directory_counts; \
+         INSERT INTO directory_counts (state, listed) \
+             SELECT '*', count(*) FROM directory_entries WHERE retired_at IS NULL; \
+         INSERT INTO directory_counts (state, listed) \
+             SELECT state, count(*) FROM directory_entries WHERE retired_at IS NULL GROUP BY state;",
+    )?;
+    Ok(())
+}
+
 /// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite
 /// plans the directory's queries from its indexes alone).
 pub fn analyze(conn: &mut DbConn) -> StoreResult<()> {

@@ -13,6 +13,10 @@ INSERT INTO directory_counts (state, listed)
     SELECT state, count(*) FROM directory_entries WHERE retired_at IS NULL GROUP BY state;
 CREATE FUNCTION directory_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- A bulk import counts once at its end (store::directory::recount).
+    IF current_setting('custodian.directory_bulk', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         IF OLD.retired_at IS NULL THEN
             UPDATE directory_counts SET listed = listed - 1 WHERE state IN ('*', OLD.state);

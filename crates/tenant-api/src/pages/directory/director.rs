@@ -211,7 +211,10 @@ pub fn entry_page(
             version: v.version,
             when: crate::pages::audit::when(&v.changed_at),
             source: source_words(&v.source),
-            detail: match (&v.source[..], v.fields.get("reason").and_then(|r| r.as_str())) {
+            detail: match (
+                &v.source[..],
+                v.fields.get("reason").and_then(|r| r.as_str()),
+            ) {
                 ("retired", Some(r)) => format!("Reason: {r}"),
                 _ => v
                     .change_id

@@ -59,7 +59,10 @@ impl EntryPost {
 /// The fields the admin changed, as a patch: a field left as published is
 /// not part of it. Weekly hours are read as data here, so a mistake in them
 /// is shown beside the field.
-pub(crate) fn patch_of(form: &EntryPost, current: &directory::search::Item) -> Result<Patch, ApiError> {
+pub(crate) fn patch_of(
+    form: &EntryPost,
+    current: &directory::search::Item,
+) -> Result<Patch, ApiError> {
     let mut patch = Patch::default();
     for (name, _, now) in entry_fields(current) {
         let Some(typed) = form.value(name) else {
