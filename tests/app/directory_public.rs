@@ -386,6 +386,9 @@ fn the_same_search_gives_the_same_ids_on_sqlite_and_postgresql() {
         "near=65203&radius=60&limit=200",
         "city=lincoln&limit=200",
         "q=library&limit=200",
+        "member=false&limit=200",
+        "state=IL&member=false&limit=200",
+        "near=40.1,-89.3&radius_km=50&member=false&limit=200",
     ];
     each_backend(|backend| {
         let app = app_with_outlets(backend);
@@ -403,4 +406,170 @@ fn the_same_search_gives_the_same_ids_on_sqlite_and_postgresql() {
             }
         }
     }
+}
+
+/// The director's page of entry `id`, and its form token.
+fn director_entry_page(b: &mut Browser, id: i64) -> (Page, String) {
+    let p = b.get(&format!("/director/directory/{id}"));
+    assert_eq!(p.status, 200, "[{}] {}", b.backend, p.body);
+    let csrf = csrf_of(&p.body);
+    (p, csrf)
+}
+
+#[test]
+fn the_director_corrects_and_retires_an_imported_outlet_through_the_pages() {
+    each_backend(|backend| {
+        let app = app_with_outlets(backend);
+        let mut b = Browser::new(&app);
+        sign_in(&mut b, DIRECTOR, &app.password(DIRECTOR));
+        // Found among every outlet, members or not.
+        let found = b.get("/director/directory?q=menomonee+falls");
+        assert_eq!(found.status, 200, "[{backend}] {}", found.body);
+        let at = found
+            .body
+            .find("href=\"/director/directory/")
+            .unwrap_or_else(|| panic!("[{backend}] nothing found: {}", found.body));
+        let id: i64 = found.body[at + "href=\"/director/directory/".len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap();
+        let (page, csrf) = director_entry_page(&mut b, id);
+        assert!(
+            page.body.contains("Imported from the survey"),
+            "{}",
+            page.body
+        );
+        let version = page.body.contains("version 1.");
+        assert!(version, "[{backend}] {}", page.body);
+
+        // A correction is published at once and kept in the history.
+        let r = b.post(
+            &format!("/director/directory/{id}?version=1"),
+            &[("csrf", &csrf), ("phone", "262-555-0142")],
+        );
+        assert_eq!(r.status, 303, "[{backend}] {}", r.body);
+        let detail = get(&app.url(&format!("/api/v1/directory/libraries/{id}")), None);
+        assert_eq!(detail.body["phone_e164"], "+12625550142", "[{backend}]");
+        // The stale version the page was read at is refused.
+        let r = b.post(
+            &format!("/director/directory/{id}?version=1"),
+            &[("csrf", &csrf), ("phone", "262-555-0199")],
+        );
+        assert_eq!(r.status, 409, "[{backend}] {}", r.body);
+
+        // Retiring needs a reason, shown beside its field.
+        let (_, csrf) = director_entry_page(&mut b, id);
+        let r = b.post(
+            &format!("/director/directory/{id}/retire?version=2"),
+            &[("csrf", &csrf), ("reason", " ")],
+        );
+        assert_eq!(r.status, 400, "[{backend}] {}", r.body);
+        assert!(r.body.contains("id=\"reason-error\""), "{}", r.body);
+        assert!(r.body.contains("href=\"#reason\""), "{}", r.body);
+        let r = b.post(
+            &format!("/director/directory/{id}/retire?version=2"),
+            &[("csrf", "forged"), ("reason", "closed in 2026")],
+        );
+        assert_eq!(r.status, 403, "[{backend}] a forged token: {}", r.body);
+        let r = b.post(
+            &format!("/director/directory/{id}/retire?version=2"),
+            &[("csrf", &csrf), ("reason", "closed in 2026")],
+        );
+        assert_eq!(r.status, 303, "[{backend}] {}", r.body);
+        let after = search(&app, "q=menomonee+falls&member=false&limit=200");
+        assert!(
+            !ids(&after).contains(&id),
+            "[{backend}] still listed: {after}"
+        );
+        let all = search(&app, "member=false&state=WI&limit=200");
+        let mut seen = ids(&all);
+        let mut cursor = all["next_cursor"].as_str().map(str::to_owned);
+        while let Some(c) = cursor {
+            let p = search(&app, &format!("member=false&state=WI&limit=200&cursor={c}"));
+            seen.extend(ids(&p));
+            cursor = p["next_cursor"].as_str().map(str::to_owned);
+        }
+        assert!(!seen.contains(&id), "[{backend}] still in its state's list");
+        assert_eq!(
+            all["total"].as_u64().unwrap() as usize,
+            seen.len(),
+            "[{backend}]"
+        );
+        let (page, _) = director_entry_page(&mut b, id);
+        assert!(page.body.contains("Retired"), "{}", page.body);
+        assert!(
+            page.body.contains("Reason: closed in 2026"),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("Publish the correction"),
+            "{}",
+            page.body
+        );
+        // Only the director has these pages.
+        let mut admin = Browser::new(&app);
+        let who = "admin.riverbend@demo.custodian.test";
+        sign_in(&mut admin, who, &app.password(who));
+        let r = admin.get(&format!("/director/directory/{id}"));
+        assert!(matches!(r.status, 403 | 404), "[{backend}] {}", r.status);
+    });
+}
+
+#[test]
+fn a_new_import_of_the_survey_leaves_the_directors_corrections_alone() {
+    each_backend(|backend| {
+        let app = app_with_outlets(backend);
+        let director = app.sign_in(DIRECTOR);
+        let edited = ids(&search(&app, "q=menomonee+falls&member=false&limit=1"))[0];
+        let retired = ids(&search(&app, "state=NE&member=false&limit=1"))[0];
+        let url = |id: i64| app.url(&format!("/api/v1/directory/libraries/{id}"));
+        let r = patch(
+            &url(edited),
+            Some(&director),
+            &json!({"phone": "262-555-0142", "name": "Menomonee Falls Public Library"}),
+        );
+        assert_eq!(r.status, 200, "[{backend}] {:?}", r.body);
+        let r = post(
+            &format!("{}/retire", url(retired)),
+            Some(&director),
+            &json!({"reason": "a duplicate"}),
+        );
+        assert_eq!(r.status, 204, "[{backend}] {:?}", r.body);
+
+        // The same survey file again, as `custodian directory import` reads it.
+        let store = tenant_api::startup::open_store(&app.settings).expect("store");
+        let file = std::fs::File::open(OUTLETS).expect("the survey file");
+        let (outlets, skipped) =
+            directory::import::read(std::io::BufReader::new(file)).expect("readable survey");
+        let report =
+            directory::import::import(&store, outlets, skipped, |_, _| {}).expect("import");
+        assert_eq!(report.inserted, 0, "[{backend}]");
+        assert_eq!(report.updated, 0, "[{backend}] {:?}", report.changed_ids);
+        assert!(!report.changed_ids.contains(&edited), "[{backend}]");
+
+        let h = get(&format!("{}/history", url(edited)), Some(&director));
+        assert_eq!(h.status, 200, "[{backend}] {:?}", h.body);
+        assert_eq!(h.body["entry"]["phone_e164"], "+12625550142", "[{backend}]");
+        assert_eq!(
+            h.body["entry"]["listed_name"], "Menomonee Falls Public Library",
+            "[{backend}]"
+        );
+        let sources: Vec<&str> = h.body["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["source"].as_str().unwrap())
+            .collect();
+        assert_eq!(sources, ["import", "director"], "[{backend}]");
+        let h = get(&format!("{}/history", url(retired)), Some(&director));
+        assert!(h.body["retired_at"].is_string(), "[{backend}] {:?}", h.body);
+        assert!(
+            // A page size not asked for before, so no cached answer predates the import.
+            !ids(&search(&app, "state=NE&member=false&limit=199")).contains(&retired),
+            "[{backend}] listed again"
+        );
+    });
 }

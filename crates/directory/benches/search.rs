@@ -6,7 +6,9 @@
 //!
 //! Run: `cargo bench -p directory --bench search`
 //! (with `CUSTODIAN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL too;
-//! `SIZES=20000` for one size). `tests/bench/directory.sh` runs it and the wrk comparison.
+//! `SIZES=20000` for one size; `BENCH_SQLITE_DIR=DIR` keeps and reuses the
+//! SQLite files, `SKIP_POSTGRES=1` runs SQLite alone). `tests/bench/directory.sh`
+//! runs it and the wrk comparison.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -121,14 +123,27 @@ fn main() {
         .collect();
     println!("| query | outlets | backend | p50 | p90 |");
     println!("|---|---|---|---|---|");
+    // BENCH_SQLITE_DIR keeps the SQLite files there and reuses them when
+    // present, so a rerun skips the fill (minutes at 200,000 on a busy machine).
     let dir = tempfile::tempdir().unwrap();
+    let keep = std::env::var("BENCH_SQLITE_DIR")
+        .ok()
+        .map(std::path::PathBuf::from);
     bench_backend("sqlite", &sizes, &|copies| {
-        let path = dir.path().join(format!("d{copies}.db"));
-        filled(
-            &DbUrl::parse(&format!("sqlite://{}", path.display())).unwrap(),
-            copies,
-        )
+        let path = keep
+            .as_deref()
+            .unwrap_or(dir.path())
+            .join(format!("d{copies}.db"));
+        let url = DbUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+        if path.exists() {
+            store::migrations::apply(&url, None).unwrap();
+            return Store::open(&url, 4, Duration::from_secs(10)).unwrap();
+        }
+        filled(&url, copies)
     });
+    if std::env::var("SKIP_POSTGRES").is_ok() {
+        return;
+    }
     if let Some(admin) = postgres_url() {
         let dbs = std::cell::RefCell::new(Vec::new());
         bench_backend("postgres", &sizes, &|copies| {

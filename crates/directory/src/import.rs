@@ -481,6 +481,7 @@ pub fn import(
     let total = order.len();
     let now = chrono::Utc::now().naive_utc();
     let counts = store.consortium(Access::Write, |conn| -> DirectoryResult<_> {
+        sd::begin_bulk(conn)?;
         let existing: HashMap<String, sd::Entry> = sd::imported(conn)?
             .into_iter()
             .filter_map(|e| e.source_key.clone().map(|k| (k, e)))
@@ -526,6 +527,7 @@ pub fn import(
                 progress(i + 1, total);
             }
         }
+        sd::recount(conn)?;
         Ok((ins, upd, same, ids))
     })?;
     (

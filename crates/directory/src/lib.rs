@@ -1,8 +1,8 @@
 //! The public organizational directory of member libraries.
 //!
 //! It holds organizations (library systems and their outlets), never people.
-//! [`import`] loads the IMLS outlet file, [`search`] filters in SQL and ranks
-//! in process, [`cache`] keeps answers in Redis or in process, [`export`]
+//! [`import`] loads the IMLS outlet file, [`search`] filters in SQL on indexes
+//! and ranks the few columns it needs in process (a listing pages in SQL), [`cache`] keeps answers in Redis or in process, [`export`]
 //! writes CSV, schema.org JSON-LD and vCards, and [`moderation`] carries
 //! library admins' changes past the director. The pages that show it are
 //! tenant-api's: this crate supplies their data, never HTML.

@@ -510,6 +510,11 @@ pub struct History {
     pub versions: Vec<VersionView>,
     /// Every change submitted, with its decision.
     pub changes: Vec<ChangeView>,
+    /// The entry's version now: an edit names it, so a concurrent one is refused.
+    pub version: i64,
+    /// When the director retired it, or null while it is listed.
+    #[serde(with = "store::time::rfc3339_option")]
+    pub retired_at: Option<chrono::NaiveDateTime>,
 }
 
 /// The history of entry `id`.
@@ -534,6 +539,8 @@ pub fn history(store: &Store, id: i64) -> DirectoryResult<History> {
             entry: Item::from_entry(&entry, None),
             versions,
             changes,
+            version: entry.version,
+            retired_at: entry.retired_at,
         })
     })
 }

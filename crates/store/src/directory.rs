@@ -4,8 +4,10 @@
 //!
 //! The tables are declared here rather than in `schema.rs` so the directory
 //! can evolve on its own; queries filter on the indexed columns (state, county,
-//! city, zip, latitude, and word fragments of `search_text`) and leave ranking
-//! to the caller, which is cheap at directory sizes (thousands of rows).
+//! city, zip, latitude and longitude, and the full-text index of
+//! `search_text`), page listings on the listing indexes, count from
+//! `directory_counts` where they can, and hand ranked searches [`Slim`] rows
+//! (the caller ranks them and loads only its page in full with [`by_ids`]).
 
 use crate::connection::DbConn;
 use crate::error::{StoreError, StoreResult};
@@ -43,6 +45,14 @@ diesel::table! {
         retired_at -> Nullable<Timestamp>,
         curated -> Bool,
         sort_name -> Text,
+    }
+}
+
+diesel::table! {
+    /// How many entries are listed, over all (`*`) and per state, kept by triggers.
+    directory_counts (state) {
+        state -> Text,
+        listed -> BigInt,
     }
 }
 
@@ -245,11 +255,75 @@ pub struct Filter {
 /// branch is its parent's.
 pub fn member_ids(conn: &mut DbConn) -> StoreResult<Vec<i64>> {
     use directory_entries as d;
-    Ok(d::table
+    // No ORDER BY: with one, SQLite walks the whole table in id order rather
+    // than the members' partial index (migration 000030); a handful sort here.
+    let mut ids: Vec<i64> = d::table
         .filter(d::library_id.is_not_null())
         .filter(d::retired_at.is_null())
         .select(d::id)
-        .order(d::id)
+        .load(conn)?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// What ranking needs of an entry: no hours, services or contact details,
+/// so a search reads a fraction of each matching row and loads the rest
+/// only for the page it shows ([`by_ids`]).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = directory_entries)]
+pub struct Slim {
+    /// Its id.
+    pub id: i64,
+    /// The member library it belongs to.
+    pub library_id: Option<i64>,
+    /// Its library system's entry.
+    pub parent_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Street address.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// County.
+    pub county: String,
+    /// State.
+    pub state: String,
+    /// ZIP code.
+    pub zip: String,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// The listing order's name key.
+    pub sort_name: String,
+}
+
+/// Entries matching `filter` as [`Slim`] rows, at most `cap`, in no
+/// particular order (the caller ranks; an ORDER BY id would make SQLite walk
+/// the table in id order instead of the filter's index). Retired entries are never candidates.
+pub fn slim_candidates(conn: &mut DbConn, filter: &Filter, cap: i64) -> StoreResult<Vec<Slim>> {
+    let members = if filter.members_only {
+        member_ids(conn)?
+    } else {
+        Vec::new()
+    };
+    let fts = fts_query(conn, &filter.words);
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    Ok(filtered(filter, &members, fts, is_pg)
+        .select(Slim::as_select())
+        .limit(cap)
+        .load(conn)?)
+}
+
+/// The entries with these ids, in no particular order (a page's worth).
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<Entry>> {
+    use directory_entries as d;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(d::table
+        .filter(d::id.eq_any(ids.to_vec()))
+        .select(Entry::as_select())
         .load(conn)?)
 }
 
@@ -311,28 +385,28 @@ pub fn member_candidates(
     f.members_only = false;
     let is_pg = matches!(conn, DbConn::Pg(_));
     let fts = fts_query(conn, &f.words);
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    // By id: the primary key beats any index the other filters could use.
     let mut out: Vec<Entry> = filtered(&f, &[], fts.clone(), is_pg)
-        .filter(d::library_id.is_not_null())
+        .filter(d::id.eq_any(members.to_vec()))
         .select(Entry::as_select())
         .load(conn)?;
-    if !members.is_empty() {
-        out.extend(
-            filtered(&f, &[], fts, is_pg)
-                .filter(d::parent_id.eq_any(members.to_vec()))
-                .filter(d::library_id.is_null())
-                .select(Entry::as_select())
-                .load::<Entry>(conn)?,
-        );
-    }
+    out.extend(
+        filtered(&f, &[], fts, is_pg)
+            .filter(d::parent_id.eq_any(members.to_vec()))
+            .filter(d::library_id.is_null())
+            .select(Entry::as_select())
+            .load::<Entry>(conn)?,
+    );
     out.sort_by_key(|e| e.id);
     Ok(out)
 }
 
 /// How many entries match `filter`.
 pub fn count_matching(conn: &mut DbConn, filter: &Filter) -> StoreResult<i64> {
-    use directory_entries as d;
-    let unfiltered = filter.state.is_none()
-        && filter.county.is_none()
+    let only_state = filter.county.is_none()
         && filter.city.is_none()
         && filter.zip.is_none()
         && filter.system.is_none()
@@ -340,14 +414,15 @@ pub fn count_matching(conn: &mut DbConn, filter: &Filter) -> StoreResult<i64> {
         && filter.bbox.is_none()
         && !filter.located
         && !filter.members_only;
-    if unfiltered {
-        // A plain count is the table's own (fast on both); the retired are few.
-        let all: i64 = d::table.count().get_result(conn)?;
-        let retired: i64 = d::table
-            .filter(d::retired_at.is_not_null())
-            .count()
-            .get_result(conn)?;
-        return Ok(all - retired);
+    if only_state {
+        // Kept exact by triggers (migration 000031): one row, not a count of up to every row.
+        let key = filter.state.clone().unwrap_or_else(|| "*".into());
+        let listed: Option<i64> = directory_counts::table
+            .filter(directory_counts::state.eq(key))
+            .select(directory_counts::listed)
+            .first(conn)
+            .optional()?;
+        return Ok(listed.unwrap_or(0));
     }
     let members = if filter.members_only {
         member_ids(conn)?
@@ -494,9 +569,10 @@ fn filtered<'a>(filter: &Filter, members: &[i64], fts: Option<String>, is_pg: bo
         q = if members.is_empty() {
             q.filter(d::library_id.is_not_null())
         } else {
+            // Two IN lists on two indexes: SQLite answers the OR as a union of both.
             q.filter(
-                d::library_id
-                    .is_not_null()
+                d::id
+                    .eq_any(members.to_vec())
                     .or(d::parent_id.eq_any(members.to_vec())),
             )
         };
@@ -691,6 +767,30 @@ pub fn imported(conn: &mut DbConn) -> StoreResult<Vec<Entry>> {
         .select(Entry::as_select())
         .order(directory_entries::id)
         .load(conn)?)
+}
+
+/// Tells PostgreSQL's counting trigger to stand aside for the rest of this
+/// transaction (a bulk import): updating the same count row once per row
+/// would leave a dead version of it per row. [`recount`] must follow in the
+/// same transaction. SQLite, without row versions, keeps counting.
+pub fn begin_bulk(conn: &mut DbConn) -> StoreResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SET LOCAL custodian.directory_bulk = 'on'").execute(c)?;
+    }
+    Ok(())
+}
+
+/// Counts the listed entries again, over all and per state (after [`begin_bulk`]).
+pub fn recount(conn: &mut DbConn) -> StoreResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        "DELETE FROM directory_counts; \
+         INSERT INTO directory_counts (state, listed) \
+             SELECT '*', count(*) FROM directory_entries WHERE retired_at IS NULL; \
+         INSERT INTO directory_counts (state, listed) \
+             SELECT state, count(*) FROM directory_entries WHERE retired_at IS NULL GROUP BY state;",
+    )?;
+    Ok(())
 }
 
 /// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite

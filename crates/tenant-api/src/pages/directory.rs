@@ -12,6 +12,8 @@ use directory::search::{Item, Page, RawQuery};
 use directory::service::Detail;
 use std::fmt;
 
+pub mod director;
+
 /// Percent-encodes a query-string value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

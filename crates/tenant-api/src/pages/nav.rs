@@ -11,6 +11,7 @@ pub fn director() -> Vec<NavLink> {
     vec![
         NavLink::fixed("/director", "Inbox"),
         NavLink::fixed("/director/moderation", "Directory changes"),
+        NavLink::fixed("/director/directory", "Directory entries"),
         NavLink::fixed("/director/libraries", "Member libraries"),
         NavLink::fixed("/director/dead-letters", "Dead letters"),
         NavLink::fixed("/director/mail-ledger", "Mail ledger"),

@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+pub mod directory;
 pub mod inbox;
 pub mod libraries;
 pub mod mail;
@@ -13,4 +14,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     mail::configure_root(cfg);
     moderation::configure_root(cfg);
     libraries::configure_root(cfg);
+    directory::configure_root(cfg);
 }

@@ -20,7 +20,7 @@ pub struct EntryQuery {
 #[derive(Deserialize)]
 pub struct EntryPost {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
     name: Option<String>,
     address: Option<String>,
     city: Option<String>,
@@ -36,7 +36,8 @@ pub struct EntryPost {
 }
 
 impl EntryPost {
-    fn value(&self, field: &str) -> Option<&String> {
+    /// The field `field` as posted.
+    pub(crate) fn value(&self, field: &str) -> Option<&String> {
         match field {
             "name" => self.name.as_ref(),
             "address" => self.address.as_ref(),
@@ -58,7 +59,10 @@ impl EntryPost {
 /// The fields the admin changed, as a patch: a field left as published is
 /// not part of it. Weekly hours are read as data here, so a mistake in them
 /// is shown beside the field.
-fn patch_of(form: &EntryPost, current: &directory::search::Item) -> Result<Patch, ApiError> {
+pub(crate) fn patch_of(
+    form: &EntryPost,
+    current: &directory::search::Item,
+) -> Result<Patch, ApiError> {
     let mut patch = Patch::default();
     for (name, _, now) in entry_fields(current) {
         let Some(typed) = form.value(name) else {
@@ -121,7 +125,8 @@ pub async fn show(
     )?))
 }
 
-fn form_field(field: &str) -> &'static str {
+/// The form's name for an error's `field` (the entry form's first field when it names none).
+pub(crate) fn form_field(field: &str) -> &'static str {
     entry_fields(&directory::search::Item::default())
         .into_iter()
         .map(|(n, _, _)| n)

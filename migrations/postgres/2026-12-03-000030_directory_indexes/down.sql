@@ -1,0 +1,2 @@
+DROP INDEX directory_entries_state_listing;
+DROP INDEX directory_entries_members;
