@@ -155,5 +155,11 @@ fn main() {
         "rerun: 0 queued in {:.2} s",
         started.elapsed().as_secs_f64()
     );
-    drop(pg);
+    if std::env::var_os("POLICY_NOTICE_KEEP").is_some() {
+        // Left for a look with psql; drop it by hand.
+        println!("kept: {}", pg.app_url);
+        std::mem::forget(pg);
+    } else {
+        drop(pg);
+    }
 }
