@@ -35,7 +35,13 @@ fn a_notice_cut_short_is_finished_once_for_every_patron_with_an_email_and_no_one
         let app = TestApp::builder(backend).with_library("harbor").spawn();
         let admin = app.sign_in("admin.harbor@testkit.test");
         let mut with_email = Vec::new();
-        for card in ["43000000001", "43000000002", "43000000003", "43000000004", "43000000005"] {
+        for card in [
+            "43000000001",
+            "43000000002",
+            "43000000003",
+            "43000000004",
+            "43000000005",
+        ] {
             with_email.push((patron(&app, &admin, "harbor", card), card));
         }
         register(
@@ -127,7 +133,10 @@ fn a_notice_cut_short_is_finished_once_for_every_patron_with_an_email_and_no_one
                 store::outbox::body_for(tx, &format!("policy_notice/{version}"))
             })
             .unwrap();
-        assert!(body.is_some(), "[{backend}] one sealed letter for the version");
+        assert!(
+            body.is_some(),
+            "[{backend}] one sealed letter for the version"
+        );
 
         // Delivered: each patron's own address, each once, with its own id.
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -156,7 +165,10 @@ fn a_notice_cut_short_is_finished_once_for_every_patron_with_an_email_and_no_one
             .unwrap();
         let text = one.text();
         assert!(text.contains("A monthly newsletter"), "[{backend}] {text}");
-        assert!(text.contains("/libraries/harbor/privacy"), "[{backend}] {text}");
+        assert!(
+            text.contains("/libraries/harbor/privacy"),
+            "[{backend}] {text}"
+        );
         assert_eq!(
             one.header("Auto-Submitted").as_deref(),
             Some("auto-generated"),

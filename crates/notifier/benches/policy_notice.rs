@@ -126,7 +126,10 @@ fn main() {
         let mut bytes = 0;
         for i in 0..1_000 {
             let c = letter
-                .compose_to(&format!("p{i}@bench.example"), &format!("<b.{i}@bench.example>"))
+                .compose_to(
+                    &format!("p{i}@bench.example"),
+                    &format!("<b.{i}@bench.example>"),
+                )
                 .expect("compose");
             bytes = c.bytes.len();
         }

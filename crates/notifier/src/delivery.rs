@@ -187,7 +187,10 @@ fn compose_shared(
             continue;
         }
         let Some(to) = m.envelope_to.first().cloned() else {
-            unusable.push((m, Failure::permanent("the patron no longer has an email address")));
+            unusable.push((
+                m,
+                Failure::permanent("the patron no longer has an email address"),
+            ));
             continue;
         };
         let composed = serde_json::from_str::<crate::message::SharedLetter>(&m.message)

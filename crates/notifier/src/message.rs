@@ -202,9 +202,14 @@ mod tests {
         assert_eq!(c.envelope_to, vec!["maria.lopez@example.com".to_owned()]);
         assert!(c.bytes.contains("Message-ID: <t.7@evergreen.example.org>"));
         let hs = headers(&c.bytes);
-        assert!(hs.iter().all(|h| !h.to_lowercase().starts_with("bcc:")), "{hs:?}");
+        assert!(
+            hs.iter().all(|h| !h.to_lowercase().starts_with("bcc:")),
+            "{hs:?}"
+        );
         assert_eq!(
-            letter.compose_to("a@example.com\r\nBcc: v@x.example", "<t.8@e.org>").unwrap_err(),
+            letter
+                .compose_to("a@example.com\r\nBcc: v@x.example", "<t.8@e.org>")
+                .unwrap_err(),
             ComposeError::BadRecipient
         );
     }

@@ -276,16 +276,15 @@ pub(crate) fn open_claimed(
     let mut addresses: HashMap<(i64, i64), String> = HashMap::new();
     for (lib, (body_ids, patrons)) in wanted {
         let library = LibraryId(lib);
-        let (found, emails) =
-            crate::tenant::scoped(conn, library, crate::Access::Read, |tx| {
-                let found: Vec<(i64, String)> = outbox_bodies::table
-                    .filter(outbox_bodies::library_id.eq(lib))
-                    .filter(outbox_bodies::id.eq_any(body_ids.iter().copied().collect::<Vec<_>>()))
-                    .select((outbox_bodies::id, outbox_bodies::body_sealed))
-                    .load(tx.conn())?;
-                let emails = crate::patrons::emails_of(tx, keys, &patrons)?;
-                Ok::<_, StoreError>((found, emails))
-            })?;
+        let (found, emails) = crate::tenant::scoped(conn, library, crate::Access::Read, |tx| {
+            let found: Vec<(i64, String)> = outbox_bodies::table
+                .filter(outbox_bodies::library_id.eq(lib))
+                .filter(outbox_bodies::id.eq_any(body_ids.iter().copied().collect::<Vec<_>>()))
+                .select((outbox_bodies::id, outbox_bodies::body_sealed))
+                .load(tx.conn())?;
+            let emails = crate::patrons::emails_of(tx, keys, &patrons)?;
+            Ok::<_, StoreError>((found, emails))
+        })?;
         for (id, sealed) in found {
             if let Ok(body) = keys.decrypt(library, BODY_FIELD, &sealed) {
                 bodies.insert((lib, id), body);
@@ -297,30 +296,30 @@ pub(crate) fn open_claimed(
     }
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
-        let (envelope_from, envelope_to, message, shared_body) =
-            match (row.body_id, row.patron_id) {
-                (Some(body), Some(patron)) => {
-                    // A body that cannot be found or opened leaves the
-                    // message empty: the mailroom dead-letters it rather
-                    // than the whole claim failing again and again.
-                    let message = bodies
-                        .get(&(row.library_id, body))
-                        .cloned()
-                        .unwrap_or_default();
-                    let to = addresses
-                        .remove(&(row.library_id, patron))
-                        .into_iter()
-                        .collect();
-                    (String::new(), to, message, true)
-                }
-                _ => {
-                    let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
-                    let mut lines = envelope.lines().map(str::to_owned);
-                    let from = lines.next().unwrap_or_default();
-                    let to = lines.collect();
-                    (from, to, open(MESSAGE_FIELD, &row.message_sealed)?, false)
-                }
-            };
+        let (envelope_from, envelope_to, message, shared_body) = match (row.body_id, row.patron_id)
+        {
+            (Some(body), Some(patron)) => {
+                // A body that cannot be found or opened leaves the
+                // message empty: the mailroom dead-letters it rather
+                // than the whole claim failing again and again.
+                let message = bodies
+                    .get(&(row.library_id, body))
+                    .cloned()
+                    .unwrap_or_default();
+                let to = addresses
+                    .remove(&(row.library_id, patron))
+                    .into_iter()
+                    .collect();
+                (String::new(), to, message, true)
+            }
+            _ => {
+                let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
+                let mut lines = envelope.lines().map(str::to_owned);
+                let from = lines.next().unwrap_or_default();
+                let to = lines.collect();
+                (from, to, open(MESSAGE_FIELD, &row.message_sealed)?, false)
+            }
+        };
         claimed.push(Claimed {
             library: LibraryId(row.library_id),
             id: row.id,

@@ -7,11 +7,11 @@ use crate::ids::PatronId;
 use crate::schema::{
     patron_opt_outs, patrons, policy_dismissals, policy_notices, privacy_policy_versions,
 };
-use crate::DbConn;
-use diesel::sql_types::{Array, BigInt, Timestamp};
 use crate::tenant::LibraryTx;
+use crate::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Timestamp};
 
 /// A published version as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
