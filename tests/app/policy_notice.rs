@@ -176,3 +176,117 @@ fn a_notice_cut_short_is_finished_once_for_every_patron_with_an_email_and_no_one
         );
     });
 }
+
+// An argon2id hash of a PIN nobody uses.
+const PIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5Yo6N5VX1m4zGxgCQrmD0b7sc3rWRz0YRRD5Hn0v7rA";
+
+#[test]
+fn a_patron_deleted_before_delivery_gets_nothing_and_the_letter_names_no_one() {
+    use std::sync::Arc;
+    for db in testkit::stores::stores(4) {
+        let (backend, store) = (db.backend, &db.store);
+        let keys = testkit::keyring();
+        let library = testkit::stores::member_library(store, "shared");
+        let now = chrono::Utc::now().naive_utc();
+        let people: Vec<store::patrons::PatronData> = (0..4)
+            .map(|i| store::patrons::PatronData {
+                card_number: format!("2600000000{i}"),
+                name: format!("Shared Patron {i}"),
+                email: (i != 3).then(|| format!("shared{i}@example.org")),
+                ..Default::default()
+            })
+            .collect();
+        let ids = store
+            .write(library.id, |tx| {
+                store::patrons::create_many(tx, &keys, &people, PIN_HASH, now)
+            })
+            .unwrap();
+        let version = store
+            .write(library.id, |tx| {
+                store::privacy_policy::publish(
+                    tx,
+                    &store::privacy_policy::NewVersion {
+                        document: DOC,
+                        summary: "We start a newsletter.",
+                        new_uses: "newsletter",
+                        published_by: 0,
+                        now,
+                    },
+                )
+            })
+            .unwrap();
+        let room = notifier::Mailroom::new(
+            store.clone(),
+            keys.clone(),
+            notifier::requests::Settings {
+                from: "privacy@shared.example".parse().unwrap(),
+                public_url: "https://custodian.example/".into(),
+                due_days: 30,
+                confirm_days: 7,
+                remind_after_hours: 72,
+            },
+            notifier::wake::Waker::local(),
+        );
+        let custody = custody::Custody::new(
+            store.clone(),
+            Arc::new(keys.clone()),
+            Arc::new(custody::Policies::load().unwrap()),
+        )
+        .with_policy_notifier(Arc::new(room));
+        let queued = custody::privacy_policy::queue_notice(&custody, &library, version).unwrap();
+        assert_eq!(
+            queued.queued, 3,
+            "[{backend}] the patron without an email is not told"
+        );
+
+        // Deleted after the notice was queued, before it went out.
+        store
+            .write(library.id, |tx| store::patrons::delete(tx, ids[1]))
+            .unwrap();
+        let told = store
+            .read(library.id, |tx| {
+                store::privacy_policy::notices_queued(tx, version)
+            })
+            .unwrap();
+        assert_eq!(told, 2, "[{backend}] their notice row went with them");
+
+        let dir = tempfile::tempdir().unwrap();
+        let worker = notifier::delivery::Worker::new(
+            store.clone(),
+            keys.clone(),
+            notifier::delivery::Transport::Files(dir.path().to_owned()),
+            notifier::delivery::Policy::default(),
+        );
+        let pass = worker.drain().unwrap();
+        assert_eq!((pass.sent, pass.dead), (2, 1), "[{backend}] {pass:?}");
+        let mut to: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+            .map(|m| {
+                assert!(m.contains("changed its privacy policy"), "[{backend}] {m}");
+                m.lines()
+                    .find_map(|l| l.strip_prefix("To: "))
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        to.sort();
+        assert_eq!(
+            to,
+            ["shared0@example.org", "shared2@example.org"],
+            "[{backend}]"
+        );
+        let dead = store
+            .consortium(Access::Read, |c| {
+                store::outbox::list(c, Some("dead"), None, 10)
+            })
+            .unwrap();
+        assert_eq!(dead.len(), 1, "[{backend}]");
+        assert_eq!(dead[0].recipient_hint, format!("patron {}", ids[1].0));
+        let why = dead[0].last_error.clone().unwrap_or_default();
+        assert_eq!(
+            why, "the patron no longer has an email address",
+            "[{backend}]"
+        );
+    }
+}
