@@ -22,6 +22,7 @@ mod legal_report;
 mod operations;
 mod patrons;
 mod people;
+mod policy_notice;
 mod privacy_policy;
 mod retention;
 mod sessions;

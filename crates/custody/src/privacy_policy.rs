@@ -11,7 +11,9 @@
 //!
 //! The notice is queued in batches of [`NOTICE_BATCH`] patrons, each batch
 //! one transaction recording who it was queued to, so a run stopped anywhere
-//! is finished by the next and nobody gets it twice.
+//! is finished by the next and nobody gets it twice. The letter is sealed
+//! once per version; each patron's outbox row only names it and the patron,
+//! whose address is opened when it is delivered.
 
 use crate::actor::{PatronSelf, StaffMember, Subject};
 use crate::error::{CustodyError, CustodyResult};
@@ -31,7 +33,7 @@ use store::privacy_policy::{self as sql, NewVersion, OptOut, StoredVersion};
 use store::{LibraryId, LibraryTx, PatronId, StoreError};
 
 /// Patrons a notice batch takes, one transaction each.
-pub const NOTICE_BATCH: i64 = 1_000;
+pub const NOTICE_BATCH: i64 = 20_000;
 
 /// A version as an admin submits it: the document as a JSON object mirroring
 /// the TOML, or as TOML text; what changed; and the uses it adds.
@@ -220,32 +222,26 @@ pub struct PolicyNotice {
     pub new_uses: Vec<UseView>,
 }
 
-/// A message composed for the outbox: what the mailroom hands back to queue.
+/// A notice's letter, made once per version for all its patrons: the outbox
+/// keeps one sealed copy and a small row per patron, and the mailroom
+/// composes each patron's message from it when it delivers it.
 #[derive(Debug, Clone)]
-pub struct ComposedNotice {
-    /// The Message-ID.
-    pub message_id: String,
+pub struct SharedNotice {
     /// The template name, for the director's view.
     pub template: &'static str,
-    /// The recipient, masked.
-    pub recipient_hint: String,
-    /// The envelope sender.
-    pub envelope_from: String,
-    /// The envelope recipients.
-    pub envelope_to: Vec<String>,
-    /// The whole message.
-    pub message: String,
+    /// The letter as the mailroom will compose from it; it names no one.
+    pub body: String,
+    /// Each message's Message-ID is this, the patron's id and the suffix.
+    pub message_id_prefix: String,
+    /// See `message_id_prefix`.
+    pub message_id_suffix: String,
 }
 
-/// Composes the notice's messages (the mailroom implements it; custody
-/// cannot depend on notifier) and wakes the outbox workers once queued.
+/// Makes the notice's letter (the mailroom implements it; custody cannot
+/// depend on notifier) and wakes the outbox workers once queued.
 pub trait PolicyNotifier: Send + Sync {
-    /// One message per address, the body rendered once.
-    fn compose_policy_notices(
-        &self,
-        notice: &PolicyNotice,
-        to: &[String],
-    ) -> CustodyResult<Vec<ComposedNotice>>;
+    /// The letter of the version, rendered once, for every patron.
+    fn shared_policy_notice(&self, notice: &PolicyNotice) -> CustodyResult<SharedNotice>;
 
     /// Called after a batch committed.
     fn queued(&self) {}
@@ -548,6 +544,18 @@ pub fn queue_notice(
     library: &Library,
     version: i64,
 ) -> CustodyResult<NoticeQueued> {
+    queue_notice_in_batches(custody, library, version, NOTICE_BATCH, None)
+}
+
+/// [`queue_notice`] with its batch size, stopping after `max_batches` when
+/// given (a run cut short, as a crash would, for the tests).
+pub fn queue_notice_in_batches(
+    custody: &Custody,
+    library: &Library,
+    version: i64,
+    batch: i64,
+    max_batches: Option<usize>,
+) -> CustodyResult<NoticeQueued> {
     let Some(notifier) = custody.policy_notifier() else {
         return Err(CustodyError::Internal(
             "no mailroom to queue the policy notice through".into(),
@@ -559,15 +567,32 @@ pub fn queue_notice(
     let stored = stored.ok_or(CustodyError::NotFound)?;
     let doc = parse_stored(&stored)?;
     let notice = notice_of(library, &stored, &doc);
+    let shared = notifier.shared_policy_notice(&notice)?;
+    // One sealed letter per version, found again by a rerun.
+    let purpose = format!("policy_notice/{version}");
+    let body_id = custody.store().write(library.id, |tx| {
+        match store::outbox::body_for(tx, &purpose)? {
+            Some(id) => Ok::<_, CustodyError>(id),
+            None => Ok(store::outbox::create_body(
+                tx,
+                custody.keys(),
+                &purpose,
+                &shared.body,
+                Utc::now().naive_utc(),
+            )?),
+        }
+    })?;
     let mut after = custody
         .store()
         .read(library.id, |tx| sql::notice_cursor(tx, version))?;
     let mut queued = 0u64;
-    loop {
+    let mut batches = 0usize;
+    while max_batches.is_none_or(|m| batches < m) {
         let (n, last) = custody.store().write(library.id, |tx| {
-            queue_batch(tx, custody, notifier, &notice, after)
+            queue_batch(tx, version, body_id, &shared, after, batch)
         })?;
         queued += n;
+        batches += 1;
         notifier.queued();
         match last {
             Some(p) => after = p,
@@ -578,40 +603,38 @@ pub fn queue_notice(
 }
 
 // One batch in one transaction: the next patrons with an email after
-// `after`, less those told already, composed, queued and recorded.
+// `after` (ids only: nothing is opened or sealed per patron), a small outbox
+// row each on the version's shared letter, and the record of who was told.
 fn queue_batch(
     tx: &mut LibraryTx<'_>,
-    custody: &Custody,
-    notifier: &dyn PolicyNotifier,
-    notice: &PolicyNotice,
+    version: i64,
+    body_id: i64,
+    shared: &SharedNotice,
     after: PatronId,
+    batch: i64,
 ) -> CustodyResult<(u64, Option<PatronId>)> {
-    let batch = store::patrons::emails_after(tx, custody.keys(), after, NOTICE_BATCH)?;
-    let Some(last) = batch.last().map(|(p, _)| *p) else {
+    let who = sql::patrons_with_email_after(tx, after, batch)?;
+    let Some(last) = who.last().copied().map(PatronId) else {
         return Ok((0, None));
     };
     // Batches commit in patron order and each resumes after the last patron
-    // told, so nobody in `batch` was told yet; a second runner racing this
-    // one fails on the notices' primary key and its whole batch (messages
+    // told, so nobody in `who` was told yet; a second runner racing this one
+    // fails on the notices' primary key and its whole batch (messages
     // included) rolls back, so nobody is told twice either way.
-    let (who, to): (Vec<PatronId>, Vec<String>) = batch.into_iter().unzip();
-    let composed = notifier.compose_policy_notices(notice, &to)?;
     let now = Utc::now().naive_utc();
-    let news: Vec<store::outbox::NewMessage<'_>> = composed
-        .iter()
-        .map(|c| store::outbox::NewMessage {
-            message_id: &c.message_id,
-            template: c.template,
-            recipient_hint: &c.recipient_hint,
-            envelope_from: &c.envelope_from,
-            envelope_to: &c.envelope_to,
-            message: &c.message,
+    let outbox_ids = store::outbox::enqueue_shared(
+        tx,
+        &store::outbox::SharedBatch {
+            body_id,
+            template: shared.template,
+            message_id_prefix: &shared.message_id_prefix,
+            message_id_suffix: &shared.message_id_suffix,
             now,
-        })
-        .collect();
-    let outbox_ids = store::outbox::enqueue_many(tx, custody.keys(), &news)?;
-    let rows: Vec<(PatronId, i64)> = who.iter().copied().zip(outbox_ids).collect();
-    sql::record_notices(tx, notice.version, &rows, now)?;
+        },
+        &who,
+    )?;
+    let rows: Vec<(PatronId, i64)> = who.iter().copied().map(PatronId).zip(outbox_ids).collect();
+    sql::record_notices(tx, version, &rows, now)?;
     Ok((rows.len() as u64, Some(last)))
 }
 

@@ -172,6 +172,53 @@ impl Failure {
     }
 }
 
+/// Composes each claimed message on a shared body for its patron (the
+/// letter's recipient and Message-ID added to the body the outbox kept once);
+/// a message whose patron no longer has an address (deleted, or the address
+/// removed) or whose letter cannot be used fails for good, naming no one.
+fn compose_shared(
+    claimed: Vec<outbox::Claimed>,
+) -> (Vec<outbox::Claimed>, Vec<(outbox::Claimed, Failure)>) {
+    let mut ready = Vec::with_capacity(claimed.len());
+    let mut unusable = Vec::new();
+    for mut m in claimed {
+        if !m.shared_body {
+            ready.push(m);
+            continue;
+        }
+        let Some(to) = m.envelope_to.first().cloned() else {
+            unusable.push((
+                m,
+                Failure::permanent("the patron no longer has an email address"),
+            ));
+            continue;
+        };
+        let composed = serde_json::from_str::<crate::message::SharedLetter>(&m.message)
+            .map_err(|_| Failure::permanent("the shared letter could not be read"))
+            .and_then(|letter| {
+                letter.compose_to(&to, &m.message_id).map_err(|e| match e {
+                    crate::message::ComposeError::BadRecipient => {
+                        Failure::permanent("the patron's email address cannot receive mail")
+                    }
+                    crate::message::ComposeError::Build(_) => {
+                        Failure::permanent("the message could not be composed")
+                    }
+                })
+            });
+        match composed {
+            Ok(c) => {
+                m.envelope_from = c.envelope_from;
+                m.envelope_to = c.envelope_to;
+                m.message = c.bytes;
+                m.shared_body = false;
+                ready.push(m);
+            }
+            Err(f) => unusable.push((m, f)),
+        }
+    }
+    (ready, unusable)
+}
+
 /// How a worker behaves.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -280,6 +327,7 @@ impl Worker {
             later(self.policy.lease),
             self.policy.batch,
         )?;
+        let (claimed, unusable) = compose_shared(claimed);
         let lanes = self.policy.parallel.clamp(1, 64).min(claimed.len().max(1));
         let mut chunks: Vec<Vec<&outbox::Claimed>> = vec![Vec::new(); lanes];
         for (i, message) in claimed.iter().enumerate() {
@@ -306,6 +354,8 @@ impl Worker {
                 })
                 .collect()
         });
+        let mut outcomes = outcomes;
+        outcomes.extend(unusable.iter().map(|(m, f)| (m, Err(f.clone()))));
         self.record(&outcomes)
     }
 

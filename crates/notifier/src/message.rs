@@ -73,18 +73,33 @@ fn plausible_message_id(id: &str) -> bool {
             .all(|c| c.is_ascii_graphic() && c != '<' && c != '>')
 }
 
+/// 128 random bits in hex, for Message-IDs.
+pub(crate) fn random_token() -> String {
+    let mut random = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    random.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Composes `draft` from `from`.
 pub fn compose(from: &Mailbox, draft: &Draft) -> Result<Composed, ComposeError> {
+    let message_id = format!("<{}@{}>", random_token(), from.email.domain());
+    compose_with_id(from, draft, message_id)
+}
+
+/// Composes `draft` from `from` with a Message-ID chosen beforehand (with
+/// its angle brackets): a message on a shared body, composed when it is
+/// delivered, keeps the id it was queued with on every attempt.
+pub fn compose_with_id(
+    from: &Mailbox,
+    draft: &Draft,
+    message_id: String,
+) -> Result<Composed, ComposeError> {
     let to: Mailbox = draft
         .to
         .trim()
         .parse::<lettre::Address>()
         .map(|a| Mailbox::new(None, a))
         .map_err(|_| ComposeError::BadRecipient)?;
-    let mut random = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut random);
-    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let message_id = format!("<{hex}@{}>", from.email.domain());
     let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
@@ -123,9 +138,81 @@ pub fn compose(from: &Mailbox, draft: &Draft) -> Result<Composed, ComposeError> 
     })
 }
 
+/// A letter sealed once as the shared body of many messages (the outbox's
+/// `create_body`): everything but the recipient and the Message-ID, which
+/// each message gets when it is delivered.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SharedLetter {
+    /// The sender, as a mailbox (`Name <address>`).
+    pub from: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+    /// RFC 3834's Auto-Submitted value.
+    pub auto_submitted: String,
+}
+
+impl SharedLetter {
+    /// The message to `to` with `message_id`, composed as [`compose`] would.
+    pub fn compose_to(&self, to: &str, message_id: &str) -> Result<Composed, ComposeError> {
+        let from: Mailbox = self
+            .from
+            .parse()
+            .map_err(|_| ComposeError::Build("the shared letter's sender".into()))?;
+        // Only RFC 3834's own values; anything else in a body is a bug.
+        let auto_submitted = match self.auto_submitted.as_str() {
+            "auto-replied" => "auto-replied",
+            _ => "auto-generated",
+        };
+        compose_with_id(
+            &from,
+            &Draft {
+                to: to.to_owned(),
+                subject: self.subject.clone(),
+                text: self.text.clone(),
+                html: self.html.clone(),
+                in_reply_to: None,
+                auto_submitted,
+            },
+            message_id.to_owned(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_letter_composes_to_each_recipient_with_the_given_id() {
+        let letter = SharedLetter {
+            from: "Consortium <director@evergreen.example.org>".into(),
+            subject: "Changed\r\nBcc: x@y".into(),
+            text: "Hello".into(),
+            html: "<p>Hello</p>".into(),
+            auto_submitted: "auto-generated".into(),
+        };
+        let c = letter
+            .compose_to("maria.lopez@example.com", "<t.7@evergreen.example.org>")
+            .unwrap();
+        assert_eq!(c.message_id, "<t.7@evergreen.example.org>");
+        assert_eq!(c.envelope_to, vec!["maria.lopez@example.com".to_owned()]);
+        assert!(c.bytes.contains("Message-ID: <t.7@evergreen.example.org>"));
+        let hs = headers(&c.bytes);
+        assert!(
+            hs.iter().all(|h| !h.to_lowercase().starts_with("bcc:")),
+            "{hs:?}"
+        );
+        assert_eq!(
+            letter
+                .compose_to("a@example.com\r\nBcc: v@x.example", "<t.8@e.org>")
+                .unwrap_err(),
+            ComposeError::BadRecipient
+        );
+    }
 
     fn from() -> Mailbox {
         "Consortium <director@evergreen.example.org>"

@@ -3,13 +3,15 @@
 //!
 //! custody decides who is told and queues the messages in batches
 //! ([`custody::privacy_policy`]); the mailroom implements its
-//! [`PolicyNotifier`], rendering the letter once per batch.
+//! [`PolicyNotifier`], rendering the letter once per version; the outbox
+//! keeps it once and each patron's message is composed from it on delivery
+//! ([`crate::delivery`]).
 
-use crate::message::{compose, Draft};
+use crate::message::{random_token, SharedLetter};
 use crate::requests::Mailroom;
 use crate::templates::Rendered;
 use askama::Template;
-use custody::privacy_policy::{ComposedNotice, PolicyNotice, PolicyNotifier};
+use custody::privacy_policy::{PolicyNotice, PolicyNotifier, SharedNotice};
 use custody::{CustodyError, CustodyResult};
 
 #[derive(Template)]
@@ -52,41 +54,24 @@ pub fn render(m: &PolicyNotice, base: &str) -> Result<Rendered, askama::Error> {
 }
 
 impl PolicyNotifier for Mailroom {
-    fn compose_policy_notices(
-        &self,
-        notice: &PolicyNotice,
-        to: &[String],
-    ) -> CustodyResult<Vec<ComposedNotice>> {
+    fn shared_policy_notice(&self, notice: &PolicyNotice) -> CustodyResult<SharedNotice> {
         let rendered =
             render(notice, self.public_url()).map_err(|e| CustodyError::Internal(e.to_string()))?;
-        let mut out = Vec::with_capacity(to.len());
-        for address in to {
-            let composed = compose(
-                self.from_mailbox(),
-                &Draft {
-                    to: address.clone(),
-                    subject: rendered.subject.clone(),
-                    text: rendered.text.clone(),
-                    html: rendered.html.clone(),
-                    in_reply_to: None,
-                    auto_submitted: "auto-generated",
-                },
-            )
-            .map_err(|_| {
-                CustodyError::Internal(
-                    "a patron's email address could not be used for the policy notice".into(),
-                )
-            })?;
-            out.push(ComposedNotice {
-                message_id: composed.message_id,
-                template: rendered.template,
-                recipient_hint: policy::masking::mask_email(address),
-                envelope_from: composed.envelope_from,
-                envelope_to: composed.envelope_to,
-                message: composed.bytes,
-            });
-        }
-        Ok(out)
+        let letter = SharedLetter {
+            from: self.from_mailbox().to_string(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            auto_submitted: "auto-generated".into(),
+        };
+        let body =
+            serde_json::to_string(&letter).map_err(|e| CustodyError::Internal(e.to_string()))?;
+        Ok(SharedNotice {
+            template: rendered.template,
+            body,
+            message_id_prefix: format!("<{}.", random_token()),
+            message_id_suffix: format!("@{}>", self.from_mailbox().email.domain()),
+        })
     }
 
     fn queued(&self) {

@@ -28,12 +28,12 @@ use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{AccountId, LibraryId};
 use crate::libraries::{self, Library};
-use crate::outbox::{Claimed, ENVELOPE_FIELD, MESSAGE_FIELD};
+use crate::outbox::{open_claimed, Claimed, ClaimedRow};
 use crate::tenant::{self, Access, LibraryTx};
 use crate::Store;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use policy::staff::LibraryRole;
 
 /// A read-write transaction over the consortium-wide tables that can also
@@ -66,22 +66,6 @@ impl std::ops::DerefMut for ConsortiumWrite<'_> {
     fn deref_mut(&mut self) -> &mut DbConn {
         self.conn
     }
-}
-
-#[derive(QueryableByName)]
-struct ClaimedRow {
-    #[diesel(sql_type = BigInt)]
-    library_id: i64,
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    message_id: String,
-    #[diesel(sql_type = Text)]
-    envelope_sealed: String,
-    #[diesel(sql_type = Text)]
-    message_sealed: String,
-    #[diesel(sql_type = Integer)]
-    attempts: i32,
 }
 
 impl Store {
@@ -135,8 +119,8 @@ impl Store {
         let rows: Vec<ClaimedRow> = tenant::consortium(&mut conn, Access::Write, |conn| {
             Ok::<_, StoreError>(match conn {
                 DbConn::Pg(c) => diesel::sql_query(
-                    "SELECT library_id, id, message_id, envelope_sealed, message_sealed, attempts \
-                     FROM outbox_claim($1, $2, $3, $4)",
+                    "SELECT library_id, id, message_id, envelope_sealed, message_sealed, attempts, \
+                     body_id, patron_id FROM outbox_claim($1, $2, $3, $4)",
                 )
                 .bind::<Text, _>(worker)
                 .bind::<Timestamp, _>(now)
@@ -152,7 +136,8 @@ impl Store {
                          WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? \
                            AND (status = 'pending' OR locked_until < ?) \
                          ORDER BY next_attempt_at, id LIMIT ?) \
-                     RETURNING library_id, id, message_id, envelope_sealed, message_sealed, attempts",
+                     RETURNING library_id, id, message_id, envelope_sealed, message_sealed, attempts, \
+                     body_id, patron_id",
                 )
                 .bind::<Text, _>(worker)
                 .bind::<Timestamp, _>(lease_until)
@@ -162,27 +147,9 @@ impl Store {
                 .load(c)?,
             })
         })?;
-        let open = |field: &str, value: &str| {
-            keys.decrypt(LibraryId::CONSORTIUM, field, value)
-                .map_err(|e| StoreError::Encryption(e.to_string()))
-        };
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
-            let mut lines = envelope.lines().map(str::to_owned);
-            let envelope_from = lines.next().unwrap_or_default();
-            claimed.push(Claimed {
-                library: LibraryId(row.library_id),
-                id: row.id,
-                message_id: row.message_id,
-                envelope_from,
-                envelope_to: lines.collect(),
-                message: open(MESSAGE_FIELD, &row.message_sealed)?,
-                attempts: row.attempts,
-            });
-        }
-        claimed.sort_by_key(|c| c.id);
-        Ok(claimed)
+        // Shared bodies and their patrons' addresses are read in each
+        // library's own scope, on the same connection, after the claim committed.
+        open_claimed(&mut conn, keys, rows)
     }
 }
 

@@ -136,6 +136,7 @@ pub fn ensure_app_role(conn: &mut DbConn, role: &str, password: Option<&str>) ->
         GRANT EXECUTE ON FUNCTION libraries_with_patron_email(BYTEA) TO {role};
         GRANT EXECUTE ON FUNCTION scopes_awaiting_confirmation() TO {role};
         REVOKE UPDATE, DELETE, TRUNCATE ON outbox FROM {role};
+        REVOKE UPDATE, DELETE, TRUNCATE ON outbox_bodies FROM {role};
         GRANT EXECUTE ON FUNCTION outbox_claim(TEXT, TIMESTAMP, TIMESTAMP, BIGINT) TO {role};
         GRANT EXECUTE ON FUNCTION outbox_mark_sent(BIGINT, BIGINT, TIMESTAMP) TO {role};
         GRANT EXECUTE ON FUNCTION outbox_mark_failed(BIGINT, BIGINT, TEXT, TIMESTAMP) TO {role};

@@ -18,7 +18,7 @@
 use crate::encryption::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::LibraryId;
-use crate::schema::outbox;
+use crate::schema::{outbox, outbox_bodies};
 use crate::sequence::{self, IdSpace};
 use crate::{DbConn, LibraryTx};
 use chrono::NaiveDateTime;
@@ -28,6 +28,7 @@ use serde::Serialize;
 
 pub(crate) const MESSAGE_FIELD: &str = "outbox.message";
 pub(crate) const ENVELOPE_FIELD: &str = "outbox.envelope";
+const BODY_FIELD: &str = "outbox.body";
 
 /// A message ready to queue: already rendered, with its envelope. It belongs
 /// to the scope it is queued in ([`LibraryId::CONSORTIUM`] for the director's).
@@ -120,6 +121,89 @@ pub fn enqueue_many(
     Ok(ids)
 }
 
+/// Messages on one shared body, one to each patron of a batch.
+#[derive(Debug, Clone)]
+pub struct SharedBatch<'a> {
+    /// The body ([`create_body`]).
+    pub body_id: i64,
+    /// The template it was made from, for the director's view.
+    pub template: &'a str,
+    /// Each Message-ID is this, the patron's id and `message_id_suffix`:
+    /// unique while the prefix is unique to the body.
+    pub message_id_prefix: &'a str,
+    /// See `message_id_prefix`.
+    pub message_id_suffix: &'a str,
+    /// When they were queued.
+    pub now: NaiveDateTime,
+}
+
+/// Queues one message on a shared body to each of `patrons` in the scoped
+/// library (ids drawn in one round trip; on PostgreSQL one statement for the
+/// batch); returns the outbox ids in the order of `patrons`. Nothing is
+/// sealed per message: the address is opened when it is claimed, and the
+/// director sees `patron <id>` as its recipient.
+pub fn enqueue_shared(
+    tx: &mut LibraryTx<'_>,
+    batch: &SharedBatch<'_>,
+    patrons: &[i64],
+) -> StoreResult<Vec<i64>> {
+    let ids = sequence::allocate(tx, IdSpace::Outbox, patrons.len())?;
+    let lib = tx.library_id().0;
+    match tx.conn() {
+        DbConn::Pg(c) => {
+            diesel::sql_query(
+                "INSERT INTO outbox (library_id, id, message_id, template, recipient_hint, \
+                 envelope_sealed, message_sealed, status, attempts, next_attempt_at, created_at, \
+                 body_id, patron_id) \
+                 SELECT $1, o, $2 || p || $3, $4, 'patron ' || p, '', '', 'pending', 0, $5, $5, $6, p \
+                 FROM unnest($7::bigint[], $8::bigint[]) AS t(p, o)",
+            )
+            .bind::<BigInt, _>(lib)
+            .bind::<Text, _>(batch.message_id_prefix)
+            .bind::<Text, _>(batch.message_id_suffix)
+            .bind::<Text, _>(batch.template)
+            .bind::<Timestamp, _>(batch.now)
+            .bind::<BigInt, _>(batch.body_id)
+            .bind::<Array<BigInt>, _>(patrons)
+            .bind::<Array<BigInt>, _>(&ids)
+            .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            let rows: Vec<_> = patrons
+                .iter()
+                .zip(&ids)
+                .map(|(p, id)| {
+                    (
+                        outbox::library_id.eq(lib),
+                        outbox::id.eq(*id),
+                        outbox::message_id.eq(format!(
+                            "{}{p}{}",
+                            batch.message_id_prefix, batch.message_id_suffix
+                        )),
+                        outbox::template.eq(batch.template),
+                        outbox::recipient_hint.eq(format!("patron {p}")),
+                        outbox::envelope_sealed.eq(""),
+                        outbox::message_sealed.eq(""),
+                        outbox::status.eq("pending"),
+                        outbox::attempts.eq(0),
+                        outbox::next_attempt_at.eq(batch.now),
+                        outbox::created_at.eq(batch.now),
+                        outbox::body_id.eq(Some(batch.body_id)),
+                        outbox::patron_id.eq(Some(*p)),
+                    )
+                })
+                .collect();
+            // 13 columns a row: 1,000 rows stay below SQLite's 32,766 parameters.
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(outbox::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// A claimed message, opened for delivery.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -137,6 +221,160 @@ pub struct Claimed {
     pub message: String,
     /// Attempts so far, this one included.
     pub attempts: i32,
+    /// A message on a shared body ([`create_body`]): `message` is then the
+    /// body as its maker sealed it and `envelope_to` the patron's address as
+    /// it is now (empty when they no longer have one, or their key is
+    /// erased); the mailroom composes the message itself, with `message_id`.
+    pub shared_body: bool,
+}
+
+/// A claimed row as the claim returns it, still sealed.
+#[derive(QueryableByName)]
+pub(crate) struct ClaimedRow {
+    #[diesel(sql_type = BigInt)]
+    library_id: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    message_id: String,
+    #[diesel(sql_type = Text)]
+    envelope_sealed: String,
+    #[diesel(sql_type = Text)]
+    message_sealed: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    body_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    patron_id: Option<i64>,
+}
+
+/// Opens claimed rows: a whole message from its sealed copy; one on a shared
+/// body from that body and the patron's own sealed email, read in the
+/// library's scope (one read transaction per library in the batch), after
+/// the claim committed.
+pub(crate) fn open_claimed(
+    conn: &mut DbConn,
+    keys: &Keyring,
+    rows: Vec<ClaimedRow>,
+) -> StoreResult<Vec<Claimed>> {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let open = |field: &str, value: &str| {
+        keys.decrypt(LibraryId::CONSORTIUM, field, value)
+            .map_err(|e| StoreError::Encryption(e.to_string()))
+    };
+    // Per library: the bodies and patrons its shared messages need.
+    let mut wanted: BTreeMap<i64, (BTreeSet<i64>, Vec<i64>)> = BTreeMap::new();
+    for row in &rows {
+        if let (Some(body), Some(patron)) = (row.body_id, row.patron_id) {
+            let entry = wanted.entry(row.library_id).or_default();
+            entry.0.insert(body);
+            entry.1.push(patron);
+        }
+    }
+    let mut bodies: HashMap<(i64, i64), String> = HashMap::new();
+    let mut addresses: HashMap<(i64, i64), String> = HashMap::new();
+    for (lib, (body_ids, patrons)) in wanted {
+        let library = LibraryId(lib);
+        let (found, emails) = crate::tenant::scoped(conn, library, crate::Access::Read, |tx| {
+            let found: Vec<(i64, String)> = outbox_bodies::table
+                .filter(outbox_bodies::library_id.eq(lib))
+                .filter(outbox_bodies::id.eq_any(body_ids.iter().copied().collect::<Vec<_>>()))
+                .select((outbox_bodies::id, outbox_bodies::body_sealed))
+                .load(tx.conn())?;
+            let emails = crate::patrons::emails_of(tx, keys, &patrons)?;
+            Ok::<_, StoreError>((found, emails))
+        })?;
+        for (id, sealed) in found {
+            if let Ok(body) = keys.decrypt(library, BODY_FIELD, &sealed) {
+                bodies.insert((lib, id), body);
+            }
+        }
+        for (patron, email) in emails {
+            addresses.insert((lib, patron), email);
+        }
+    }
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (envelope_from, envelope_to, message, shared_body) = match (row.body_id, row.patron_id)
+        {
+            (Some(body), Some(patron)) => {
+                // A body that cannot be found or opened leaves the
+                // message empty: the mailroom dead-letters it rather
+                // than the whole claim failing again and again.
+                let message = bodies
+                    .get(&(row.library_id, body))
+                    .cloned()
+                    .unwrap_or_default();
+                let to = addresses
+                    .remove(&(row.library_id, patron))
+                    .into_iter()
+                    .collect();
+                (String::new(), to, message, true)
+            }
+            _ => {
+                let envelope = open(ENVELOPE_FIELD, &row.envelope_sealed)?;
+                let mut lines = envelope.lines().map(str::to_owned);
+                let from = lines.next().unwrap_or_default();
+                let to = lines.collect();
+                (from, to, open(MESSAGE_FIELD, &row.message_sealed)?, false)
+            }
+        };
+        claimed.push(Claimed {
+            library: LibraryId(row.library_id),
+            id: row.id,
+            message_id: row.message_id,
+            envelope_from,
+            envelope_to,
+            message,
+            attempts: row.attempts,
+            shared_body,
+        });
+    }
+    claimed.sort_by_key(|c| c.id);
+    Ok(claimed)
+}
+
+/// The shared body made for `purpose` in the scoped library, if there is one.
+pub fn body_for(tx: &mut LibraryTx<'_>, purpose: &str) -> StoreResult<Option<i64>> {
+    let lib = tx.library_id().0;
+    Ok(outbox_bodies::table
+        .filter(outbox_bodies::library_id.eq(lib))
+        .filter(outbox_bodies::purpose.eq(purpose))
+        .select(outbox_bodies::id)
+        .first(tx.conn())
+        .optional()?)
+}
+
+/// Seals `body` once as the shared body of many messages (one letter to many
+/// patrons, each message row then only naming the body and the patron); it
+/// must name no one. `purpose` is unique in the library: a second body for
+/// the same purpose is a conflict. Returns its id.
+pub fn create_body(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    purpose: &str,
+    body: &str,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    let library = tx.library_id();
+    let id = sequence::allocate(tx, IdSpace::Outbox, 1)?
+        .first()
+        .copied()
+        .ok_or(StoreError::NotFound)?;
+    let sealed = keys
+        .encrypt(library, BODY_FIELD, body)
+        .map_err(|e| StoreError::Encryption(e.to_string()))?;
+    diesel::insert_into(outbox_bodies::table)
+        .values((
+            outbox_bodies::library_id.eq(library.0),
+            outbox_bodies::id.eq(id),
+            outbox_bodies::purpose.eq(purpose),
+            outbox_bodies::body_sealed.eq(sealed),
+            outbox_bodies::created_at.eq(now),
+        ))
+        .execute(tx.conn())?;
+    Ok(id)
 }
 
 /// Marks a delivered message sent and drops its sealed copy: once delivered,

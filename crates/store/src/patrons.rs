@@ -1129,6 +1129,35 @@ pub fn emails_after(
     Ok(out)
 }
 
+/// The email addresses of `ids` in the scoped library, opened, by patron id
+/// (one key query for all); a patron without one, or whose key is erased, is
+/// left out. For mail addressed when it is sent, not when it was queued.
+pub fn emails_of(
+    tx: &mut LibraryTx<'_>,
+    keys: &Keyring,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, String>> {
+    let lib = tx.library_id();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, Option<String>)> = patrons::table
+        .filter(patrons::library_id.eq(lib.0))
+        .filter(patrons::id.eq_any(ids))
+        .filter(patrons::email_sealed.is_not_null())
+        .select((patrons::id, patrons::email_sealed))
+        .load(tx.conn())?;
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let patron_keys = keys_of(tx, keys, &ids)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, sealed)| {
+            let email = open_opt(keys, patron_keys.get(&id), lib, "email", sealed.as_deref());
+            email.ok().flatten().map(|e| (id, e))
+        })
+        .collect())
+}
+
 /// Registers many patrons in the scoped library at once (a bulk load: ids
 /// in one round trip, a thousand rows a statement), all with the same PIN
 /// hash; returns their ids. A card number already in use is a conflict and

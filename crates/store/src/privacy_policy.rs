@@ -4,10 +4,14 @@
 
 use crate::error::StoreResult;
 use crate::ids::PatronId;
-use crate::schema::{patron_opt_outs, policy_dismissals, policy_notices, privacy_policy_versions};
+use crate::schema::{
+    patron_opt_outs, patrons, policy_dismissals, policy_notices, privacy_policy_versions,
+};
 use crate::tenant::LibraryTx;
+use crate::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Timestamp};
 
 /// A published version as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -111,7 +115,27 @@ pub fn notice_cursor(tx: &mut LibraryTx<'_>, version: i64) -> StoreResult<Patron
     Ok(PatronId(last.unwrap_or(0)))
 }
 
-/// Records that a version's notice was queued to each patron, with its outbox row.
+/// The next `limit` patrons of the scoped library with an email after
+/// `after`, by id: who a notice batch is for. Reads ids only (nothing is
+/// opened: each address is opened when its message is delivered).
+pub fn patrons_with_email_after(
+    tx: &mut LibraryTx<'_>,
+    after: PatronId,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    let lib = tx.library_id().0;
+    Ok(patrons::table
+        .filter(patrons::library_id.eq(lib))
+        .filter(patrons::id.gt(after.0))
+        .filter(patrons::email_sealed.is_not_null())
+        .order(patrons::id)
+        .select(patrons::id)
+        .limit(limit)
+        .load(tx.conn())?)
+}
+
+/// Records that a version's notice was queued to each patron, with its
+/// outbox row (on PostgreSQL one statement for the batch).
 pub fn record_notices(
     tx: &mut LibraryTx<'_>,
     version: i64,
@@ -119,6 +143,21 @@ pub fn record_notices(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let lib = tx.library_id().0;
+    if let DbConn::Pg(c) = tx.conn() {
+        let patrons: Vec<i64> = queued.iter().map(|(p, _)| p.0).collect();
+        let outbox: Vec<i64> = queued.iter().map(|(_, o)| *o).collect();
+        diesel::sql_query(
+            "INSERT INTO policy_notices (library_id, version, patron_id, outbox_id, queued_at) \
+             SELECT $1, $2, p, o, $3 FROM unnest($4::bigint[], $5::bigint[]) AS t(p, o)",
+        )
+        .bind::<BigInt, _>(lib)
+        .bind::<BigInt, _>(version)
+        .bind::<Timestamp, _>(now)
+        .bind::<Array<BigInt>, _>(patrons)
+        .bind::<Array<BigInt>, _>(outbox)
+        .execute(c)?;
+        return Ok(());
+    }
     let rows: Vec<_> = queued
         .iter()
         .map(|(p, outbox)| {

@@ -210,6 +210,18 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        body_id -> Nullable<BigInt>,
+        patron_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outbox_bodies (library_id, id) {
+        library_id -> BigInt,
+        id -> BigInt,
+        purpose -> Text,
+        body_sealed -> Text,
+        created_at -> Timestamp,
     }
 }
 

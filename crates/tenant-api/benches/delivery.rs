@@ -125,6 +125,106 @@ fn run(
     );
 }
 
+// An argon2id hash of a PIN nobody uses: the bench measures mail, not hashing.
+const PIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5Yo6N5VX1m4zGxgCQrmD0b7sc3rWRz0YRRD5Hn0v7rA";
+
+/// A privacy policy notice to `n` patrons: queued by
+/// `custody::privacy_policy::queue_notice` (one sealed letter, a small row
+/// each), then drained; each message is composed for its patron on delivery.
+fn run_notice(
+    db: &TestStore,
+    sink: &FastSink,
+    transport: &Transport,
+    policy: &Policy,
+    workers: usize,
+    n: usize,
+) {
+    use std::sync::Arc;
+    let (backend, store) = (db.backend, &db.store);
+    let keys = keyring();
+    let library = testkit::stores::member_library(store, "notice");
+    let mut made = 0;
+    while made < n {
+        let batch: Vec<store::patrons::PatronData> = (made..n.min(made + 5_000))
+            .map(|i| store::patrons::PatronData {
+                card_number: format!("27{i:011}"),
+                name: format!("Bench Patron {i}"),
+                email: Some(format!("patron{i}@example.com")),
+                ..Default::default()
+            })
+            .collect();
+        store
+            .write(library.id, |tx| {
+                store::patrons::create_many(tx, &keys, &batch, PIN_HASH, now())
+            })
+            .unwrap();
+        made += batch.len();
+    }
+    let doc = "jurisdiction = \"missouri\"\n[[uses]]\nkey = \"newsletter\"\ndescription = \"A monthly newsletter by email.\"\n";
+    let version = store
+        .write(library.id, |tx| {
+            store::privacy_policy::publish(
+                tx,
+                &store::privacy_policy::NewVersion {
+                    document: doc,
+                    summary: "We start a newsletter.",
+                    new_uses: "newsletter",
+                    published_by: 0,
+                    now: now(),
+                },
+            )
+        })
+        .unwrap();
+    let room = notifier::Mailroom::new(
+        store.clone(),
+        keys.clone(),
+        notifier::requests::Settings {
+            from: "privacy@bench.example".parse().unwrap(),
+            public_url: "https://custodian.example/".into(),
+            due_days: 30,
+            confirm_days: 7,
+            remind_after_hours: 72,
+        },
+        notifier::wake::Waker::local(),
+    );
+    let custody = custody::Custody::new(
+        store.clone(),
+        Arc::new(keys),
+        Arc::new(custody::Policies::load().unwrap()),
+    )
+    .with_policy_notifier(Arc::new(room));
+    let (before_sink, before_sent) = (sink.received(), sent(store));
+    let start = Instant::now();
+    let queued = custody::privacy_policy::queue_notice(&custody, &library, version).unwrap();
+    let queue_took = start.elapsed();
+    assert_eq!(queued.queued as usize, n);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let w = Worker::new(store.clone(), keyring(), transport.clone(), policy.clone());
+                let p = w.drain().unwrap();
+                assert_eq!(p.retrying + p.dead, 0, "every notice goes through");
+            });
+        }
+    });
+    let took = start.elapsed();
+    assert_eq!((sent(store) - before_sent) as usize, n, "notices: all sent");
+    assert_eq!(
+        (sink.received() - before_sink) as usize,
+        n,
+        "notices: all received"
+    );
+    println!(
+        "{backend:<10} {:<44} {n:>6} msgs  queue {:>7.3} s ({:>6.0}/s)  deliver {:>7.3} s  {:>7.0} msg/s",
+        "policy notice (shared letter), defaults",
+        queue_took.as_secs_f64(),
+        n as f64 / queue_took.as_secs_f64(),
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+    );
+}
+
 /// The SMTP path alone, no database: what the client and the sink manage.
 fn sink_alone(sink: &FastSink, n: usize, connections: usize) {
     let url = notifier::smtp::SmtpUrl::parse(&sink.url()).unwrap();
@@ -204,5 +304,6 @@ fn main() {
             settings.mail.workers,
             n,
         );
+        run_notice(&db, &sink, &transport, &defaults, settings.mail.workers, n);
     }
 }
