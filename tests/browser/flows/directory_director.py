@@ -45,6 +45,8 @@ def director_corrects_and_retires_an_imported_outlet(page, base, run):
         page.locator(f"a[href='/directory/{entry_id}'], a[href^='/directory/{entry_id}?']").count() == 0,
         "the retired outlet is still in the public list",
     )
+    # The public directory shows no staff header; sign out where there is one.
+    page.goto(base + "/director/directory", wait_until="load")
     sign_out(page)
 
 
