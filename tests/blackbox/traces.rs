@@ -79,6 +79,27 @@ fn attr(span: &Span, key: &str) -> Option<String> {
         .map(|a| text(&a.value))
 }
 
+/// Every span the receiver got until it has been quiet for 3 s, with its service name.
+fn collect(got: &mpsc::Receiver<ExportTraceServiceRequest>) -> Vec<(String, Span)> {
+    let mut spans: Vec<(String, Span)> = Vec::new();
+    while let Ok(req) = got.recv_timeout(Duration::from_secs(3)) {
+        for rs in req.resource_spans {
+            let service = rs
+                .resource
+                .as_ref()
+                .and_then(|r| r.attributes.iter().find(|a| a.key == "service.name"))
+                .map(|a| text(&a.value))
+                .unwrap_or_default();
+            for ss in rs.scope_spans {
+                for s in ss.spans {
+                    spans.push((service.clone(), s));
+                }
+            }
+        }
+    }
+    spans
+}
+
 #[test]
 fn spans_reach_an_otlp_receiver_with_routes_and_statuses_and_no_personal_data() {
     for backend in backends() {
@@ -103,22 +124,7 @@ fn spans_reach_an_otlp_receiver_with_routes_and_statuses_and_no_personal_data() 
         let status = server.terminate();
         assert!(status.success(), "{on}: {status}");
 
-        let mut spans: Vec<(String, Span)> = Vec::new();
-        while let Ok(req) = got.recv_timeout(Duration::from_secs(3)) {
-            for rs in req.resource_spans {
-                let service = rs
-                    .resource
-                    .as_ref()
-                    .and_then(|r| r.attributes.iter().find(|a| a.key == "service.name"))
-                    .map(|a| text(&a.value))
-                    .unwrap_or_default();
-                for ss in rs.scope_spans {
-                    for s in ss.spans {
-                        spans.push((service.clone(), s));
-                    }
-                }
-            }
-        }
+        let spans = collect(&got);
         assert!(!spans.is_empty(), "{on}: no spans arrived");
         assert!(
             spans.iter().all(|(svc, _)| svc == "custodian"),
@@ -181,6 +187,118 @@ fn spans_reach_an_otlp_receiver_with_routes_and_statuses_and_no_personal_data() 
                         "{on}: {secret:?} in span {:?}: {v:?}",
                         s.name
                     );
+                }
+            }
+        }
+    }
+}
+
+/// A trace continues across the outbox: the span delivering a message links
+/// to the request that queued it, though it runs later, on a worker thread.
+#[test]
+fn a_delivery_span_links_to_the_request_that_queued_the_message() {
+    const TOKEN: &str = "gateway-token-0123456789abcdef";
+    for backend in backends() {
+        let on = format!("{backend:?}");
+        let (url, got) = receiver();
+        let mut server = Server::start(
+            backend,
+            &[
+                ("CUSTODIAN__TELEMETRY__OTLP_ENDPOINT", &url),
+                ("CUSTODIAN__MAIL__INBOUND_TOKEN", TOKEN),
+                ("CUSTODIAN__MAIL__POLL_SECS", "1"),
+            ],
+        );
+        let admin = server.sign_in("admin.riverbend@demo.custodian.test");
+        let email = "linda.linkwell@example.org";
+        register(
+            &server,
+            &admin,
+            "riverbend",
+            serde_json::json!({"card_number": "21000888002", "pin": "2468", "name": "Linda Linkwell", "email": email, "birth_date": "1980-01-01"}),
+        );
+        let raw = format!(
+            "From: Linda Linkwell <{email}>\r\nTo: director@evergreen.example.org\r\nSubject: Please delete my library account\r\nMessage-ID: <trace-1@mail.example.org>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease delete my account.\r\n"
+        );
+        let queued = post_raw_auth(
+            &server.url("/api/v1/director/inbound-mail"),
+            TOKEN,
+            "message/rfc822",
+            &raw,
+        );
+        assert_eq!(queued.status, 201, "{on}: {:?}", queued.body);
+        let request_trace = queued.header("x-request-id").unwrap_or_default().to_owned();
+        // The confirmation asked of the patron is delivered to the outbox folder.
+        let outbox = server
+            .log_path
+            .parent()
+            .unwrap()
+            .join("data")
+            .join("outbox");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::fs::read_dir(&outbox).map_or(0, |d| d.count()) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{on}: nothing was delivered"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let status = server.terminate();
+        assert!(status.success(), "{on}: {status}");
+
+        let spans = collect(&got);
+        let request = spans
+            .iter()
+            .map(|(_, s)| s)
+            .find(|s| s.name == "POST /api/v1/director/inbound-mail")
+            .unwrap_or_else(|| panic!("{on}: no span for the inbound message"));
+        assert_eq!(hex::encode(&request.trace_id), request_trace, "{on}");
+        let delivery = spans
+            .iter()
+            .map(|(_, s)| s)
+            .find(|s| {
+                s.name == "mail.deliver"
+                    && s.links
+                        .iter()
+                        .any(|l| hex::encode(&l.trace_id) == request_trace)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{on}: no delivery span links to the request; delivery spans: {:?}",
+                    spans
+                        .iter()
+                        .filter(|(_, s)| s.name == "mail.deliver")
+                        .map(|(_, s)| s.links.len())
+                        .collect::<Vec<_>>()
+                )
+            });
+        // Its own trace, begun by the worker; the link names a span of the request's trace.
+        assert!(
+            delivery.parent_span_id.is_empty(),
+            "{on}: delivery has a parent"
+        );
+        assert_ne!(delivery.trace_id, request.trace_id, "{on}");
+        let link = delivery
+            .links
+            .iter()
+            .find(|l| hex::encode(&l.trace_id) == request_trace)
+            .unwrap();
+        assert!(
+            spans
+                .iter()
+                .any(|(_, s)| s.trace_id == request.trace_id && s.span_id == link.span_id),
+            "{on}: the link names no span of the request"
+        );
+        assert_eq!(attr(delivery, "outcome").as_deref(), Some("sent"), "{on}");
+        for (_, s) in &spans {
+            for v in s
+                .attributes
+                .iter()
+                .map(|a| text(&a.value))
+                .chain([s.name.clone()])
+            {
+                for secret in [email, "Linda", "Linkwell", "21000888002"] {
+                    assert!(!v.contains(secret), "{on}: {secret:?} in span {:?}", s.name);
                 }
             }
         }

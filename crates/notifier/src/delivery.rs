@@ -287,6 +287,43 @@ pub struct Worker {
     id: String,
 }
 
+/// The span of one delivery attempt: ids and counts only (never an address),
+/// linked to the span of the request that queued the message, when that
+/// request was traced, so a trace continues across the outbox.
+fn delivery_span(m: &outbox::Claimed) -> tracing::Span {
+    let span = tracing::info_span!(
+        parent: None,
+        "mail.deliver",
+        outbox_id = m.id,
+        attempt = m.attempts,
+        outcome = tracing::field::Empty,
+    );
+    if let Some(cx) = m.trace_parent.as_deref().and_then(span_context) {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        span.add_link(cx);
+    }
+    span
+}
+
+/// Reads a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`).
+fn span_context(traceparent: &str) -> Option<opentelemetry::trace::SpanContext> {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    let mut parts = traceparent.split('-');
+    let (version, trace, span, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if version != "00" || parts.next().is_some() || trace.len() != 32 || span.len() != 16 {
+        return None;
+    }
+    let cx = SpanContext::new(
+        TraceId::from_hex(trace).ok()?,
+        SpanId::from_hex(span).ok()?,
+        TraceFlags::new(u8::from_str_radix(flags, 16).ok()?),
+        true,
+        TraceState::default(),
+    );
+    cx.is_valid().then_some(cx)
+}
+
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
@@ -340,7 +377,15 @@ impl Worker {
                     scope.spawn(move || {
                         chunk
                             .into_iter()
-                            .map(|m| (m, self.transport.send(m)))
+                            .map(|m| {
+                                let span = delivery_span(m);
+                                let outcome = span.in_scope(|| self.transport.send(m));
+                                span.record(
+                                    "outcome",
+                                    if outcome.is_ok() { "sent" } else { "failed" },
+                                );
+                                (m, outcome)
+                            })
                             .collect::<Vec<_>>()
                     })
                 })

@@ -120,7 +120,7 @@ impl Store {
             Ok::<_, StoreError>(match conn {
                 DbConn::Pg(c) => diesel::sql_query(
                     "SELECT library_id, id, message_id, envelope_sealed, message_sealed, attempts, \
-                     body_id, patron_id FROM outbox_claim($1, $2, $3, $4)",
+                     body_id, patron_id, trace_parent FROM outbox_claim($1, $2, $3, $4)",
                 )
                 .bind::<Text, _>(worker)
                 .bind::<Timestamp, _>(now)
@@ -137,7 +137,7 @@ impl Store {
                            AND (status = 'pending' OR locked_until < ?) \
                          ORDER BY next_attempt_at, id LIMIT ?) \
                      RETURNING library_id, id, message_id, envelope_sealed, message_sealed, attempts, \
-                     body_id, patron_id",
+                     body_id, patron_id, trace_parent",
                 )
                 .bind::<Text, _>(worker)
                 .bind::<Timestamp, _>(lease_until)

@@ -30,6 +30,32 @@ pub(crate) const MESSAGE_FIELD: &str = "outbox.message";
 pub(crate) const ENVELOPE_FIELD: &str = "outbox.envelope";
 const BODY_FIELD: &str = "outbox.body";
 
+thread_local! {
+    static TRACE_PARENT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `trace_parent` (a W3C `traceparent`) recorded on every
+/// message this thread queues meanwhile, so the delivery span can link to the
+/// request that queued it. Ambient, like the span itself: the many domain
+/// calls that queue mail need not carry telemetry through their signatures.
+pub fn with_trace_parent<R>(trace_parent: Option<String>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<String>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            TRACE_PARENT.with(|t| *t.borrow_mut() = previous);
+        }
+    }
+    let previous = TRACE_PARENT.with(|t| t.replace(trace_parent));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The traceparent [`with_trace_parent`] set on this thread, if any.
+fn trace_parent() -> Option<String> {
+    TRACE_PARENT.with(|t| t.borrow().clone())
+}
+
 /// A message ready to queue: already rendered, with its envelope. It belongs
 /// to the scope it is queued in ([`LibraryId::CONSORTIUM`] for the director's).
 #[derive(Debug, Clone)]
@@ -74,6 +100,7 @@ pub fn enqueue(tx: &mut LibraryTx<'_>, keys: &Keyring, new: &NewMessage<'_>) -> 
         outbox::attempts.eq(0),
         outbox::next_attempt_at.eq(new.now),
         outbox::created_at.eq(new.now),
+        outbox::trace_parent.eq(trace_parent()),
     );
     diesel::insert_into(outbox::table)
         .values(values)
@@ -95,6 +122,7 @@ pub fn enqueue_many(
     };
     let ids = sequence::allocate(tx, IdSpace::Outbox, news.len())?;
     let lib = tx.library_id().0;
+    let trace = trace_parent();
     let mut rows = Vec::with_capacity(news.len());
     for (new, id) in news.iter().zip(&ids) {
         let envelope = format!("{}\n{}", new.envelope_from, new.envelope_to.join("\n"));
@@ -110,9 +138,10 @@ pub fn enqueue_many(
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(new.now),
             outbox::created_at.eq(new.now),
+            outbox::trace_parent.eq(trace.clone()),
         ));
     }
-    // 11 columns a row: a thousand rows stay far below PostgreSQL's 65,535 parameters.
+    // 12 columns a row: a thousand rows stay far below PostgreSQL's 65,535 parameters.
     for chunk in rows.chunks(1_000) {
         crate::on_backend!(tx.conn(), |c| diesel::insert_into(outbox::table)
             .values(chunk.to_vec())
@@ -154,8 +183,8 @@ pub fn enqueue_shared(
             diesel::sql_query(
                 "INSERT INTO outbox (library_id, id, message_id, template, recipient_hint, \
                  envelope_sealed, message_sealed, status, attempts, next_attempt_at, created_at, \
-                 body_id, patron_id) \
-                 SELECT $1, o, $2 || p || $3, $4, 'patron ' || p, '', '', 'pending', 0, $5, $5, $6, p \
+                 body_id, patron_id, trace_parent) \
+                 SELECT $1, o, $2 || p || $3, $4, 'patron ' || p, '', '', 'pending', 0, $5, $5, $6, p, $9 \
                  FROM unnest($7::bigint[], $8::bigint[]) AS t(p, o)",
             )
             .bind::<BigInt, _>(lib)
@@ -166,9 +195,11 @@ pub fn enqueue_shared(
             .bind::<BigInt, _>(batch.body_id)
             .bind::<Array<BigInt>, _>(patrons)
             .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Nullable<Text>, _>(trace_parent())
             .execute(c)?;
         }
         DbConn::Sqlite(c) => {
+            let trace = trace_parent();
             let rows: Vec<_> = patrons
                 .iter()
                 .zip(&ids)
@@ -190,10 +221,11 @@ pub fn enqueue_shared(
                         outbox::created_at.eq(batch.now),
                         outbox::body_id.eq(Some(batch.body_id)),
                         outbox::patron_id.eq(Some(*p)),
+                        outbox::trace_parent.eq(trace.clone()),
                     )
                 })
                 .collect();
-            // 13 columns a row: 1,000 rows stay below SQLite's 32,766 parameters.
+            // 14 columns a row: 1,000 rows stay below SQLite's 32,766 parameters.
             for chunk in rows.chunks(1_000) {
                 diesel::insert_into(outbox::table)
                     .values(chunk)
@@ -226,6 +258,8 @@ pub struct Claimed {
     /// it is now (empty when they no longer have one, or their key is
     /// erased); the mailroom composes the message itself, with `message_id`.
     pub shared_body: bool,
+    /// The W3C traceparent of the request that queued it, if one was traced.
+    pub trace_parent: Option<String>,
 }
 
 /// A claimed row as the claim returns it, still sealed.
@@ -247,6 +281,8 @@ pub(crate) struct ClaimedRow {
     body_id: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     patron_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    trace_parent: Option<String>,
 }
 
 /// Opens claimed rows: a whole message from its sealed copy; one on a shared
@@ -329,6 +365,7 @@ pub(crate) fn open_claimed(
             message,
             attempts: row.attempts,
             shared_body,
+            trace_parent: row.trace_parent,
         });
     }
     claimed.sort_by_key(|c| c.id);

@@ -212,6 +212,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         body_id -> Nullable<BigInt>,
         patron_id -> Nullable<BigInt>,
+        trace_parent -> Nullable<Text>,
     }
 }
 

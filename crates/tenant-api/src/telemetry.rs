@@ -109,6 +109,30 @@ pub fn init(log: &LogSettings, telemetry: &TelemetrySettings) -> Telemetry {
     Telemetry { provider }
 }
 
+/// Runs `f` in `span`; mail queued meanwhile remembers the span, so its
+/// delivery links back to this trace (only while traces are exported).
+pub fn in_span<R>(span: tracing::Span, f: impl FnOnce() -> R) -> R {
+    let parent = exporting().then(|| traceparent(&span)).flatten();
+    store::outbox::with_trace_parent(parent, || span.in_scope(f))
+}
+
+/// The W3C `traceparent` of `span`, if it is part of an exported trace.
+fn traceparent(span: &tracing::Span) -> Option<String> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let cx = span.context();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid().then(|| {
+        format!(
+            "00-{}-{}-{:02x}",
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().to_u8()
+        )
+    })
+}
+
 /// The id of the HTTP request being served (not a disclosure request nor a
 /// patron's emailed correction request, the other two "requests").
 #[derive(Clone, Debug)]

@@ -220,7 +220,7 @@ where
     // Made here, on the request's task, so the domain call is its child in
     // a trace even though it runs on a blocking thread.
     let span = tracing::info_span!("domain");
-    actix_web::web::block(move || span.in_scope(f)).await?
+    actix_web::web::block(move || crate::telemetry::in_span(span, f)).await?
 }
 
 /// A page behind a link sent by email (a request's or a new address's
