@@ -61,7 +61,7 @@ pub const FINDINGS: [&str; 5] = [
 ];
 
 /// Who serves the request.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RequesterInput {
     /// The person.
     #[serde(default)]
@@ -75,7 +75,7 @@ pub struct RequesterInput {
 }
 
 /// A legal request as staff enter it; every field is checked here, by name.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     /// One of [`INSTRUMENTS`].
@@ -122,7 +122,7 @@ pub struct Registration {
 }
 
 /// A request as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LegalRequestView {
     /// Its id.
     pub id: i64,
@@ -193,7 +193,7 @@ impl From<LegalRequest> for LegalRequestView {
 }
 
 /// The custodian's decision, as the requester and the audit log see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     /// The request.
     pub id: i64,
@@ -212,13 +212,14 @@ pub struct DecisionView {
 }
 
 /// What an allowed request releases.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Package {
     /// The request.
     pub request: i64,
     /// The clause that allowed it.
     pub clause: String,
     /// Exactly the records in scope (none for an emergency).
+    #[schema(value_type = Vec<ReleasedRecord>)]
     pub records: Vec<Record>,
     /// `records`, or `identity` for an emergency, which releases who the
     /// patrons are and nothing they borrowed or asked.
@@ -228,7 +229,41 @@ pub struct Package {
 }
 
 /// Who a patron is, as an emergency releases it ([`EMERGENCY_FIELDS`]).
-#[derive(Debug, Clone, Serialize)]
+/// The schema of a record as a package serializes it: `store::records::Record`,
+/// described here because `store` stays free of API documentation.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReleasedRecord {
+    /// Its id.
+    id: i64,
+    /// Its kind.
+    #[schema(example = "checkout")]
+    kind: String,
+    /// The system that sent it.
+    source: String,
+    /// Its id there.
+    external_id: String,
+    /// When it happened.
+    occurred_at: NaiveDateTime,
+    /// When it ended.
+    ended_at: Option<NaiveDateTime>,
+    /// The item or event.
+    item: String,
+    /// The branch.
+    branch: String,
+    /// The source's status.
+    status: String,
+    /// An amount in cents.
+    amount_cents: Option<i64>,
+    /// When the amount was settled.
+    settled_at: Option<NaiveDateTime>,
+    /// Identifying free text.
+    details: Option<String>,
+    /// The linked patron, while the link lives.
+    patron_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Identity {
     /// The patron.
     pub patron_id: i64,

@@ -23,7 +23,7 @@ pub const MAX_MINUTES: i64 = 1440;
 pub const MAX_WHAT: usize = 500;
 
 /// Staff time as the custodian enters it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeInput {
     /// How long, 1 to [`MAX_MINUTES`].
@@ -38,7 +38,7 @@ pub struct TimeInput {
 }
 
 /// A recorded time entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimeView {
     /// Its id.
     pub id: i64,
@@ -69,7 +69,7 @@ impl From<TimeEntry> for TimeView {
 }
 
 /// One line of an invoice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvoiceLine {
     /// The day the time was recorded (YYYY-MM-DD).
     pub date: String,
@@ -84,7 +84,7 @@ pub struct InvoiceLine {
 }
 
 /// The invoice for a request's staff time, addressed to its requester.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Invoice {
     /// The request.
     pub request: i64,
@@ -240,14 +240,14 @@ pub fn invoice(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<I
 pub const MAX_HOURLY_RATE_CENTS: i64 = 100_000;
 
 /// The library's settings for charging legal requests.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LegalSettings {
     /// The hourly rate charged for staff time, in cents.
     pub hourly_rate_cents: i64,
 }
 
 /// The settings as an admin sends them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     /// The new hourly rate, 0 to [`MAX_HOURLY_RATE_CENTS`].

@@ -54,7 +54,7 @@ pub struct VendorCaller {
 }
 
 /// A patron's status as the contract lets the vendor see it.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PatronStatus {
     /// A card of the caller's library, usable, and the PIN right when given.
     pub valid: bool,
@@ -82,7 +82,7 @@ pub struct PatronStatus {
 }
 
 /// A contract as an admin enters it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContract {
     /// The vendor's name.
@@ -110,7 +110,7 @@ pub struct NewContract {
 }
 
 /// A change to a contract; absent fields stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractChange {
     /// The vendor's name.
@@ -128,7 +128,7 @@ pub struct ContractChange {
 }
 
 /// A contract as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VendorView {
     /// Its id.
     pub id: i64,
@@ -162,7 +162,7 @@ pub struct VendorView {
 }
 
 /// A contract as the public sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicVendor {
     /// The vendor's name.
     pub name: String,
@@ -175,7 +175,7 @@ pub struct PublicVendor {
 }
 
 /// A key as lists show it (no secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     /// `cvk_…`
     pub id: String,
@@ -191,7 +191,7 @@ pub struct KeyView {
 }
 
 /// A new key, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewKey {
     /// `cvk_…`, public.
     pub id: String,
@@ -507,7 +507,7 @@ pub fn revoke_key(
 }
 
 /// A library's contracts running today, as anyone may see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicVendors {
     /// The library's name.
     pub library: String,
