@@ -51,7 +51,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// `?limit=&cursor=` on every list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items, 1 to `custody::MAX_PAGE_LIMIT` (default 50).
     pub limit: Option<String>,
@@ -113,7 +114,7 @@ pub fn encode_cursor(id: i64) -> String {
 }
 
 /// A page of a list.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     /// The items.
     pub items: Vec<T>,
