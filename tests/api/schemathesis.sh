@@ -8,7 +8,7 @@
 #   bash tests/api/schemathesis.sh
 #
 # Knobs (environment): ST_MAX_EXAMPLES (per operation and role, default 12),
-# ST_SEED (default 17), ST_WORKERS (default 2), ST_MIN_CASES (fewer test
+# ST_SEED (default 17), ST_WORKERS (default 1), ST_MIN_CASES (fewer test
 # cases than this on a backend fail the run: default 2000, per #17), ST_BACKENDS ("sqlite
 # postgres"), ST_SCHEMA (a document file to test instead of the one the
 # server serves at /api/v1/openapi.json), ST_KEEP=1 (keep the work directory
@@ -18,7 +18,11 @@ cd "$(dirname "$0")/../.."
 
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-12}"
 SEED="${ST_SEED:-17}"
-WORKERS="${ST_WORKERS:-2}"
+# One worker: schemathesis's workers are threads, and under CPython 3.11 two
+# of them describing strategies at once (ast.parse) can trip CPython's
+# "AST constructor recursion depth mismatch" (python/cpython#106905), an
+# error of the tool, not of the server.
+WORKERS="${ST_WORKERS:-1}"
 MIN_CASES="${ST_MIN_CASES:-2000}"
 BIN=target/debug/custodian
 PG_ADMIN_URL="${CUSTODIAN_TEST_POSTGRES_URL:-}"
@@ -161,7 +165,7 @@ write_config() { # FILE LIBRARY
     echo "\"path.library\" = \"$2\""
     local op
     for op in "${SESSION_ENDERS[@]}"; do
-      printf '\n[[operations]]\ninclude-method = "%s"\ninclude-path = "%s"\nenabled = false\n' "${op%% *}" "${op#* }"
+      printf '\n[[operations]]\ninclude-name = "%s"\nenabled = false\n' "$op"
     done
   } >"$1"
 }
@@ -172,7 +176,7 @@ run_schemathesis() { # LABEL CONFIG TOKEN [extra schemathesis options...]
   shift 3
   local report="$WORK/$label.json" rc=0
   echo "--- schemathesis: $label"
-  schemathesis --config-file "$config" run "$SCHEMA_FILE" \
+  SCHEMATHESIS_HOOKS=tests/api/hooks.py schemathesis --config-file "$config" run "$SCHEMA_FILE" \
     --url "$BASE" \
     -H "Authorization: Bearer $token" \
     --checks all \
@@ -243,7 +247,7 @@ for backend in "${BACKENDS[@]}"; do
   for op in "${SESSION_ENDERS[@]}"; do
     if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(sys.argv[3] not in d.get("paths", {}).get(sys.argv[2], {}))' \
       "$SCHEMA_FILE" "${op#* }" "$(tr '[:upper:]' '[:lower:]' <<<"${op%% *}")"; then
-      enders+=(--include-path "${op#* }")
+      enders+=(--include-name "$op")
     else
       echo "--- the document has no $op: nothing to run last for it"
     fi
@@ -251,7 +255,7 @@ for backend in "${BACKENDS[@]}"; do
   ((${#enders[@]} == 0)) || for role in patron admin director; do
     printf '[parameters]\n"path.library" = "%s"\n' "${LIBRARY[$role]}" >"$WORK/$backend/$role-last.toml"
     run_schemathesis "$backend-$role-sign-out" "$WORK/$backend/$role-last.toml" "${TOKEN[$role]}" \
-      --include-method POST "${enders[@]}"
+      "${enders[@]}"
   done
   stop_server
   drop_pg_db
