@@ -165,6 +165,7 @@ pub fn document() -> Document {
             .collect(),
     );
     CommonErrors.modify(&mut doc);
+    SharedParameters.modify(&mut doc);
     doc
 }
 
@@ -284,6 +285,60 @@ impl Modify for CommonErrors {
                         .responses
                         .entry(status.to_owned())
                         .or_insert_with(|| problem_response(about).into());
+                }
+            }
+        }
+    }
+}
+
+/// Gives the query parameters every list and every audited read share the
+/// rules the server holds them to, whatever a route module declared: `limit`
+/// is a whole number from 1 to 200 and `purpose` is required text.
+struct SharedParameters;
+
+impl Modify for SharedParameters {
+    fn modify(&self, doc: &mut Document) {
+        use utoipa::openapi::path::Parameter;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::Required;
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for p in op.parameters.iter_mut().flatten() {
+                    let p: &mut Parameter = p;
+                    if p.parameter_in != ParameterIn::Query {
+                        continue;
+                    }
+                    match p.name.as_str() {
+                        "limit" => {
+                            p.schema = Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::Integer)
+                                    .minimum(Some(1))
+                                    .maximum(Some(200))
+                                    .into(),
+                            );
+                        }
+                        // custody's Purpose::parse: trimmed, not empty, at most 500 bytes.
+                        "purpose" => {
+                            p.required = Required::True;
+                            p.schema = Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .min_length(Some(1))
+                                    .max_length(Some(500))
+                                    .pattern(Some("\\S"))
+                                    .into(),
+                            );
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
