@@ -18,8 +18,10 @@ use std::time::Duration;
 #[schema(example = json!({"email": "admin.riverbend@demo.custodian.test", "password": "correct horse battery staple"}))]
 pub struct SignIn {
     /// The account's sign-in address.
+    #[schema(min_length = 1, max_length = 254, pattern = "\\S")]
     email: String,
     /// Its password.
+    #[schema(min_length = 1, max_length = 1000)]
     password: String,
     /// The slug of the library to sign in to, needed only when the email and
     /// password open accounts of more than one library.

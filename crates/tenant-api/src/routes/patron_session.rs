@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 #[schema(example = json!({"card_number": "29000100000055", "pin": "4321"}))]
 pub struct PatronSignIn {
     /// The library card number.
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     card_number: String,
     /// The card's PIN.
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pin: String,
 }
 
