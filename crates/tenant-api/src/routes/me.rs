@@ -43,8 +43,8 @@ pub struct ContactChange {
     #[serde(default, with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
-    /// `email`, `phone`, `mail` or `none`.
-    #[schema(value_type = Option<String>, nullable = false)]
+    /// `email`, `phone`, `mail` or `none`; absent or null leaves it as it is.
+    #[schema(value_type = Option<String>, nullable = true)]
     contact_by: Option<String>,
 }
 
