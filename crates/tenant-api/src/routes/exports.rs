@@ -8,7 +8,12 @@ use crate::guards::LibraryAdmin;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use custody::exports;
+use custody::exports::{self, UseContact, UseExport};
+
+/// The export endpoint of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(for_use), components(schemas(UseExport, UseContact)))]
+pub struct ApiDoc;
 use serde::Deserialize;
 
 /// `?format=json` (the default) or `csv`.
@@ -21,6 +26,21 @@ pub struct FormatQuery {
 
 /// The contacts a use may reach; 400 naming `use_key` when the library's
 /// policy in force has no such use.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/exports/{use_key}", tag = "exports",
+    operation_id = "export_for_use",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"),
+        ("use_key" = String, Path, description = "An optional use of the library's policy in force", example = "reading_program"),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`", pattern = "^(json|csv)$"),
+    ),
+    responses(
+        (status = 200, description = "Name and email of every patron the use may reach (`Cache-Control: no-store`)", content(
+            (UseExport = "application/json"),
+            (String = "text/csv", example = "name,email\n"),
+        )),
+        (status = 400, description = "`format` is not json or csv, or the policy in force has no such use (`field`: `use_key`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn for_use(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
