@@ -78,7 +78,7 @@ pub async fn publish(
         (status = 200, description = "The policy in force in plain words, and every earlier version", body = PublicPolicy),
         (status = 404, description = "No such library", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ),
-    security(()))]
+)]
 pub async fn public(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -110,7 +110,7 @@ pub struct Between {
         (status = 400, description = "`from` or `to` is missing or not a number", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such library, or no such version", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ),
-    security(()))]
+)]
 pub async fn difference(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -197,7 +197,7 @@ pub async fn revoke_key(
         (status = 200, description = "The contracts running today", body = PublicVendors),
         (status = 404, description = "No such library", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ),
-    security(()))]
+)]
 pub async fn public_list(
     state: web::Data<AppState>,
     path: web::Path<String>,
