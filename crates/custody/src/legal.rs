@@ -77,6 +77,7 @@ pub struct RequesterInput {
 /// A legal request as staff enter it; every field is checked here, by name.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"instrument": "court_order", "requester": {"name": "Officer Example", "agency": "Riverside County Sheriff", "email": "records@sheriff.demo.custodian.test"}, "court": "Circuit Court of Riverside County", "case_number": "26-CV-0042", "issued_on": "2026-02-10", "good_cause_shown": true, "finding": "good_cause", "patron_ids": [12], "kinds": ["circulation"], "from": "2026-01-01", "to": "2026-01-31"}))]
 pub struct Registration {
     /// One of [`INSTRUMENTS`].
     pub instrument: Option<String>,
@@ -123,6 +124,7 @@ pub struct Registration {
 
 /// A request as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 7, "status": "received", "instrument": "court_order", "requester": {"name": "Officer Example", "agency": "Riverside County Sheriff", "email": "records@sheriff.demo.custodian.test"}, "court": "Circuit Court of Riverside County", "case_number": "26-CV-0042", "issued_on": "2026-02-10", "good_cause_shown": true, "finding": "good_cause", "patron_ids": [12], "kinds": ["circulation"], "from": "2026-01-01", "to": "2026-01-31", "non_disclosure_until": null, "consent_id": null, "created_at": "2026-02-11T10:00:00Z", "clause": null, "imminent_danger": false}))]
 pub struct LegalRequestView {
     /// Its id.
     pub id: i64,
@@ -213,13 +215,13 @@ pub struct DecisionView {
 
 /// What an allowed request releases.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LegalPackage)]
 pub struct Package {
     /// The request.
     pub request: i64,
     /// The clause that allowed it.
     pub clause: String,
     /// Exactly the records in scope (none for an emergency).
-    #[schema(value_type = Vec<ReleasedRecord>)]
     pub records: Vec<Record>,
     /// `records`, or `identity` for an emergency, which releases who the
     /// patrons are and nothing they borrowed or asked.
@@ -229,41 +231,8 @@ pub struct Package {
 }
 
 /// Who a patron is, as an emergency releases it ([`EMERGENCY_FIELDS`]).
-/// The schema of a record as a package serializes it: `store::records::Record`,
-/// described here because `store` stays free of API documentation.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ReleasedRecord {
-    /// Its id.
-    id: i64,
-    /// Its kind.
-    #[schema(example = "checkout")]
-    kind: String,
-    /// The system that sent it.
-    source: String,
-    /// Its id there.
-    external_id: String,
-    /// When it happened.
-    occurred_at: NaiveDateTime,
-    /// When it ended.
-    ended_at: Option<NaiveDateTime>,
-    /// The item or event.
-    item: String,
-    /// The branch.
-    branch: String,
-    /// The source's status.
-    status: String,
-    /// An amount in cents.
-    amount_cents: Option<i64>,
-    /// When the amount was settled.
-    settled_at: Option<NaiveDateTime>,
-    /// Identifying free text.
-    details: Option<String>,
-    /// The linked patron, while the link lives.
-    patron_id: Option<i64>,
-}
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReleasedIdentity)]
 pub struct Identity {
     /// The patron.
     pub patron_id: i64,

@@ -39,6 +39,7 @@ pub const NOTICE_BATCH: i64 = 20_000;
 /// the TOML, or as TOML text; what changed; and the uses it adds.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"document_toml": "[library]\nname = \"Riverside Public Library\"\n", "summary": "We now run a summer reading program with a partner.", "new_uses": ["reading_program"]}))]
 pub struct NewPolicyVersion {
     /// The document as JSON (the TOML's tables as objects).
     #[serde(default)]
@@ -63,6 +64,8 @@ pub struct NoticeQueued {
 
 /// A version just published.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"version": 2, "published_at": "2026-03-01T08:00:00Z", "notice": {"queued": 1250}}))]
+#[schema(as = PublishedPolicyVersion)]
 pub struct Published {
     /// Its number.
     pub version: i64,
@@ -198,6 +201,7 @@ pub struct PublicPolicy {
 
 /// The difference between two versions, line by line.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PolicyDifference)]
 pub struct Difference {
     /// The older version.
     pub from: i64,

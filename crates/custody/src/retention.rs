@@ -128,6 +128,8 @@ pub struct PeriodInput {
 /// The periods as an admin sends them; kinds not named take the policy's period.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kinds": {"circulation": {"days": 30, "then": "anonymize"}, "reference_requests": {"days": 7, "then": "delete"}}}))]
+#[schema(as = RetentionSettingsInput)]
 pub struct SettingsInput {
     /// Periods by kind name.
     #[serde(default)]
@@ -303,6 +305,7 @@ pub fn set_settings(
 
 /// What one run did (or, dry, would do) to one kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RetentionKindCounts)]
 pub struct KindCounts {
     /// Records whose patron link and identifying details were dropped.
     pub anonymized: u64,
@@ -312,6 +315,7 @@ pub struct KindCounts {
 
 /// What one run did in one library.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RetentionLibraryReport)]
 pub struct LibraryReport {
     /// Per record kind.
     pub kinds: BTreeMap<String, KindCounts>,
@@ -322,6 +326,7 @@ pub struct LibraryReport {
 
 /// What a run did, per library slug.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RetentionReport)]
 pub struct Report {
     /// Whether nothing was changed (counts only).
     pub dry_run: bool,

@@ -262,6 +262,7 @@ pub struct PageSeries {
 
 /// One series of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = StatisticsSeries)]
 pub struct Series {
     /// Its name (`patron_sign_ins`).
     pub series: &'static str,
@@ -277,6 +278,7 @@ pub struct Series {
 
 /// One library's statistics over a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = StatisticsReport)]
 pub struct Report {
     /// The library's slug (`consortium` for pages that name no library).
     pub library: String,

@@ -234,7 +234,9 @@ impl utoipa::PartialSchema for Clause {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
         let code = ObjectBuilder::new()
             .schema_type(Type::String)
-            .description(Some("The clause's stable code, as the audit log stores it."))
+            .description(Some(
+                "The clause's stable code, as the audit log stores it.",
+            ))
             .enum_values(Some(Clause::ALL.iter().map(|c| c.code())));
         let text = ObjectBuilder::new()
             .schema_type(Type::String)

@@ -122,17 +122,17 @@ fn modules() -> Vec<Document> {
         routes::audit::ApiDoc::openapi(),
         routes::staff::ApiDoc::openapi(),
         routes::mail::ApiDoc::openapi(),
-        // --- w-oapi2's modules (added at merge) ---
-        // routes::legal::ApiDoc::openapi(),
-        // routes::legal_documents::ApiDoc::openapi(),
-        // routes::legal_report::ApiDoc::openapi(),
-        // routes::legal_settings::ApiDoc::openapi(),
-        // routes::vendors::ApiDoc::openapi(),
-        // routes::vendor_api::ApiDoc::openapi(),
-        // routes::statistics::ApiDoc::openapi(),
-        // routes::retention::ApiDoc::openapi(),
-        // routes::privacy_policy::ApiDoc::openapi(),
-        // routes::exports::ApiDoc::openapi(),
+        // --- w-oapi2's modules ---
+        routes::legal::ApiDoc::openapi(),
+        routes::legal_documents::ApiDoc::openapi(),
+        routes::legal_report::ApiDoc::openapi(),
+        routes::legal_settings::ApiDoc::openapi(),
+        routes::vendors::ApiDoc::openapi(),
+        routes::vendor_api::ApiDoc::openapi(),
+        routes::statistics::ApiDoc::openapi(),
+        routes::retention::ApiDoc::openapi(),
+        routes::privacy_policy::ApiDoc::openapi(),
+        routes::exports::ApiDoc::openapi(),
     ]
 }
 
