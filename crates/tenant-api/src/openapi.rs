@@ -111,12 +111,11 @@ fn modules() -> Vec<Document> {
         // --- w-oapi1's modules ---
         routes::health::ApiDoc::openapi(),
         routes::auth::ApiDoc::openapi(),
-        // routes::directory::ApiDoc::openapi(),
+        routes::directory::ApiDoc::openapi(),
         routes::libraries::ApiDoc::openapi(),
         routes::patron_session::ApiDoc::openapi(),
         routes::me::ApiDoc::openapi(),
         routes::me_records::ApiDoc::openapi(),
-        // routes::me_email::ApiDoc::openapi(),
         routes::patrons::ApiDoc::openapi(),
         routes::records::ApiDoc::openapi(),
         routes::audit::ApiDoc::openapi(),
