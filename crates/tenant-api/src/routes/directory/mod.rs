@@ -328,11 +328,31 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
-        search, export_csv, export_jsonld, read, read_jsonld, read_vcard,
-        moderation::own_entry, moderation::submit_change, moderation::list_changes, moderation::approve,
-        moderation::reject, moderation::history, moderation::edit, moderation::retire,
+        search,
+        export_csv,
+        export_jsonld,
+        read,
+        read_jsonld,
+        read_vcard,
+        moderation::own_entry,
+        moderation::submit_change,
+        moderation::list_changes,
+        moderation::approve,
+        moderation::reject,
+        moderation::history,
+        moderation::edit,
+        moderation::retire,
     ),
-    components(schemas(directory::search::Page, directory::search::Item, directory::service::Detail, directory::hours::OpeningHours, directory::hours::Rule, directory::hours::Exception, moderation::Decision, moderation::Retirement))
+    components(schemas(
+        directory::search::Page,
+        directory::search::Item,
+        directory::service::Detail,
+        directory::hours::OpeningHours,
+        directory::hours::Rule,
+        directory::hours::Exception,
+        moderation::Decision,
+        moderation::Retirement
+    ))
 )]
 pub struct ApiDoc;
 
