@@ -7,9 +7,7 @@
 
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi as Document, Ref, ResponseBuilder, ServerBuilder, Tag,
 };
@@ -82,7 +80,10 @@ const TAGS: &[(&str, &str)] = &[
     ("records", "A library's records"),
     ("audit", "A library's audit log"),
     ("staff", "A library's staff accounts"),
-    ("mail", "Correction requests by email: inbound mail, inbox, queues, outbox"),
+    (
+        "mail",
+        "Correction requests by email: inbound mail, inbox, queues, outbox",
+    ),
     ("legal", "Legal requests for records"),
     ("vendors", "Contracted vendors and their keys"),
     ("vendor-api", "What a vendor asks with its key"),
@@ -111,12 +112,11 @@ fn modules() -> Vec<Document> {
         // --- w-oapi1's modules ---
         routes::health::ApiDoc::openapi(),
         routes::auth::ApiDoc::openapi(),
-        // routes::directory::ApiDoc::openapi(),
+        routes::directory::ApiDoc::openapi(),
         routes::libraries::ApiDoc::openapi(),
         routes::patron_session::ApiDoc::openapi(),
         routes::me::ApiDoc::openapi(),
         routes::me_records::ApiDoc::openapi(),
-        // routes::me_email::ApiDoc::openapi(),
         routes::patrons::ApiDoc::openapi(),
         routes::records::ApiDoc::openapi(),
         routes::audit::ApiDoc::openapi(),
@@ -241,8 +241,14 @@ impl CommonErrors {
     fn statuses(op: &Operation, has_body: bool) -> Vec<(&'static str, &'static str)> {
         let mut out = vec![
             // A query string that does not parse, a NUL or bad UTF-8 in the path or query.
-            ("400", "The request is malformed: a parameter, the query string or the body"),
-            ("500", "Something went wrong on our side; quote the x-request-id header"),
+            (
+                "400",
+                "The request is malformed: a parameter, the query string or the body",
+            ),
+            (
+                "500",
+                "Something went wrong on our side; quote the x-request-id header",
+            ),
             ("503", "The database or another dependency is not answering"),
         ];
         let has_path_params = op

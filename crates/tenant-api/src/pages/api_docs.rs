@@ -118,7 +118,11 @@ fn fields(doc: &Value, schema: &Value) -> Vec<Field> {
 /// The first media type of a `content` map and its schema's name.
 fn content(c: &Value) -> (String, String, Value) {
     match c.as_object().and_then(|m| m.iter().next()) {
-        Some((media, v)) => (media.clone(), schema_name(&v["schema"]), v["schema"].clone()),
+        Some((media, v)) => (
+            media.clone(),
+            schema_name(&v["schema"]),
+            v["schema"].clone(),
+        ),
         None => (String::new(), String::new(), Value::Null),
     }
 }

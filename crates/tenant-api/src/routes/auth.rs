@@ -317,7 +317,10 @@ pub async fn whoami(state: web::Data<AppState>, caller: Caller) -> ApiResult<Htt
 
 /// Staff sign-in's operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(sign_in, sign_out, whoami), components(schemas(SignIn, SignedIn, Me, custody::accounts::Membership)))]
+#[openapi(
+    paths(sign_in, sign_out, whoami),
+    components(schemas(SignIn, SignedIn, Me, custody::accounts::Membership))
+)]
 pub struct ApiDoc;
 
 /// Registers staff sign-in, sign-out and who-am-I under `/api/v1`.

@@ -124,7 +124,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// The health checks' operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz, readyz), components(schemas(Alive, Readiness, ReadinessChecks, Check)))]
+#[openapi(
+    paths(healthz, readyz),
+    components(schemas(Alive, Readiness, ReadinessChecks, Check))
+)]
 pub struct ApiDoc;
 
 /// Registers the health checks at the site root.

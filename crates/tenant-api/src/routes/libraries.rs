@@ -97,7 +97,10 @@ pub async fn security_log(
 
 /// The member libraries' operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, create, security_log), components(schemas(Onboard, libraries::Library, SecurityLogEntry)))]
+#[openapi(
+    paths(list, create, security_log),
+    components(schemas(Onboard, libraries::Library, SecurityLogEntry))
+)]
 pub struct ApiDoc;
 
 /// Registers the consortium's libraries and its security log under `/api/v1`.

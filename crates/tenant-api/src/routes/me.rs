@@ -294,7 +294,21 @@ pub async fn file_deletion_request(state: &AppState, caller: &PatronCaller) -> A
 }
 /// The patron's own operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(me, update_me, change_pin, set_history, request_deletion), components(schemas(OwnProfile, UpdatedProfile, ContactChange, PinChange, PinChanged, HistoryChoice, HistoryChanged, DeletionRequested, Patron, custody::patrons::PatronData)))]
+#[openapi(
+    paths(me, update_me, change_pin, set_history, request_deletion),
+    components(schemas(
+        OwnProfile,
+        UpdatedProfile,
+        ContactChange,
+        PinChange,
+        PinChanged,
+        HistoryChoice,
+        HistoryChanged,
+        DeletionRequested,
+        Patron,
+        custody::patrons::PatronData
+    ))
+)]
 pub struct ApiDoc;
 
 /// Registers the patron's own endpoints under `/api/v1/patron/me`.

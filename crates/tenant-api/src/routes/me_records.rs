@@ -87,7 +87,16 @@ pub async fn export(state: web::Data<AppState>, caller: Patron) -> ApiResult<Htt
 
 /// The patron's records' operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(my_records, access_log, export), components(schemas(Record, AccessLog, OwnExport, custody::audit::AccessEntry, custody::me::ConsentRecord)))]
+#[openapi(
+    paths(my_records, access_log, export),
+    components(schemas(
+        Record,
+        AccessLog,
+        OwnExport,
+        custody::audit::AccessEntry,
+        custody::me::ConsentRecord
+    ))
+)]
 pub struct ApiDoc;
 
 /// Registers the patron's records, export and access log under `/api/v1/patron/me`.

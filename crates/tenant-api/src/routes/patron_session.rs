@@ -196,7 +196,10 @@ pub(crate) async fn close_patron_session(state: &AppState, caller: &Patron) -> A
 
 /// Patron sign-in's operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(sign_in, sign_out), components(schemas(PatronSignIn, PatronSignedIn)))]
+#[openapi(
+    paths(sign_in, sign_out),
+    components(schemas(PatronSignIn, PatronSignedIn))
+)]
 pub struct ApiDoc;
 
 /// Registers the patron's sign-in and sign-out under `/api/v1`.

@@ -366,7 +366,21 @@ pub async fn delete(
 
 /// The staff's patron operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(search, register, read, correct, merge, delete, consents::add_consent), components(schemas(custody::patrons::PatronSummary, RegistrationBody, GuardianConsent, PatronFile, Correction, Merge, Merged, PatronDeleted, ConsentAdded, custody::consents::Consent)))]
+#[openapi(
+    paths(search, register, read, correct, merge, delete, consents::add_consent),
+    components(schemas(
+        custody::patrons::PatronSummary,
+        RegistrationBody,
+        GuardianConsent,
+        PatronFile,
+        Correction,
+        Merge,
+        Merged,
+        PatronDeleted,
+        ConsentAdded,
+        custody::consents::Consent
+    ))
+)]
 pub struct ApiDoc;
 
 /// Registers the staff's patron endpoints under `/api/v1`.

@@ -192,7 +192,18 @@ pub async fn list_records(
 
 /// The records' operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(patron_records, add_record, feed, update_record, list_records), components(schemas(Record, FeedLine, custody::records::NewRecord, RecordUpdate, records::Updated, Added, FeedDone)))]
+#[openapi(
+    paths(patron_records, add_record, feed, update_record, list_records),
+    components(schemas(
+        Record,
+        FeedLine,
+        custody::records::NewRecord,
+        RecordUpdate,
+        records::Updated,
+        Added,
+        FeedDone
+    ))
+)]
 pub struct ApiDoc;
 
 /// Registers the records endpoints under `/api/v1`.

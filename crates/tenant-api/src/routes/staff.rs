@@ -305,7 +305,10 @@ pub async fn remove_staff(
 
 /// The staff accounts' operations.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, create, get, update, remove), components(schemas(StaffAccount, NewStaff, Created, StaffChange)))]
+#[openapi(
+    paths(list, create, get, update, remove),
+    components(schemas(StaffAccount, NewStaff, Created, StaffChange))
+)]
 pub struct ApiDoc;
 
 /// Registers a library's staff endpoints under `/api/v1`.

@@ -6,9 +6,9 @@ use super::queue::{
 };
 use super::MailDirector;
 use crate::error::ApiResult;
+use crate::guards::DirectorAt;
 #[allow(unused_imports)]
 use crate::routes::Paged;
-use crate::guards::DirectorAt;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use notifier::requests::{MailRequestId, DIRECTOR_SCOPE};
