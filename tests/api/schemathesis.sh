@@ -166,6 +166,8 @@ write_config() { # FILE LIBRARY
   {
     echo '[parameters]'
     echo "\"path.library\" = \"$2\""
+    # Its cache (link calibration, examples found) stays in the work directory, not the checkout.
+    printf '\n[cache]\ndirectory = "%s"\n' "$WORK/cache"
     local op
     for op in "${SESSION_ENDERS[@]}"; do
       printf '\n[[operations]]\ninclude-name = "%s"\nenabled = false\n' "$op"
@@ -260,7 +262,7 @@ for backend in "${BACKENDS[@]}"; do
     fi
   done
   ((${#enders[@]} == 0)) || for role in patron admin director; do
-    printf '[parameters]\n"path.library" = "%s"\n' "${LIBRARY[$role]}" >"$WORK/$backend/$role-last.toml"
+    printf '[parameters]\n"path.library" = "%s"\n\n[cache]\ndirectory = "%s"\n' "${LIBRARY[$role]}" "$WORK/cache" >"$WORK/$backend/$role-last.toml"
     run_schemathesis "$backend-$role-sign-out" "$WORK/$backend/$role-last.toml" "${TOKEN[$role]}" \
       "${enders[@]}"
   done
