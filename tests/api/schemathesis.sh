@@ -43,6 +43,7 @@ fi
 # Already built by `cargo test` in CI; incremental and quick otherwise.
 cargo build --quiet -p tenant-api --bin custodian
 
+INBOUND_TOKEN="schemathesis-gateway-$RANDOM$RANDOM$RANDOM"
 WORK="$(mktemp -d -t custodian-schemathesis.XXXXXX)"
 SERVER_PID=""
 PG_DB=""
@@ -100,7 +101,7 @@ start_server() { # BACKEND
     "CUSTODIAN__SERVER__SHUTDOWN_TIMEOUT_SECS=5"
     # Without a token the mail gateway's endpoint does not exist (404); with
     # one it is there to be tested, and refuses every call without the token.
-    "CUSTODIAN__MAIL__INBOUND_TOKEN=schemathesis-gateway-$RANDOM$RANDOM"
+    "CUSTODIAN__MAIL__INBOUND_TOKEN=$INBOUND_TOKEN"
   )
   if [[ "$backend" == postgres ]]; then
     PG_DB="custodian_schemathesis_$$_$RANDOM"
@@ -162,10 +163,14 @@ SESSION_ENDERS=(
 
 # A schemathesis configuration for one role: its library in every
 # `{library}` path parameter, and the session enders left out.
-write_config() { # FILE LIBRARY
+write_config() { # FILE LIBRARY TOKEN
   {
     echo '[parameters]'
     echo "\"path.library\" = \"$2\""
+    # The role's token as the document's bearer scheme (not a bare header), so
+    # that ignored_auth knows what to leave out; the mail gateway's token too.
+    printf '\n[auth.openapi.bearer]\nbearer = "%s"\n' "$3"
+    printf '\n[auth.openapi.mail_gateway]\nbearer = "%s"\n' "$INBOUND_TOKEN"
     # Its cache (link calibration, examples found) stays in the work directory, not the checkout.
     printf '\n[cache]\ndirectory = "%s"\n' "$WORK/cache"
     local op
@@ -176,9 +181,9 @@ write_config() { # FILE LIBRARY
 }
 
 # Runs schemathesis; adds to CASES and FAILED from its JSON report.
-run_schemathesis() { # LABEL CONFIG TOKEN [extra schemathesis options...]
-  local label="$1" config="$2" token="$3"
-  shift 3
+run_schemathesis() { # LABEL CONFIG [extra schemathesis options...]
+  local label="$1" config="$2"
+  shift 2
   local report="$WORK/$label.json" rc=0
   echo "--- schemathesis: $label"
   # No NUL in generated strings: custodian refuses a NUL in any field, query
@@ -186,7 +191,6 @@ run_schemathesis() { # LABEL CONFIG TOKEN [extra schemathesis options...]
   # tests/app), which the document cannot say short of a pattern on every string.
   SCHEMATHESIS_HOOKS=tests/api/hooks.py schemathesis --config-file "$config" run "$SCHEMA_FILE" \
     --url "$BASE" \
-    -H "Authorization: Bearer $token" \
     --checks all \
     --generation-allow-x00 false \
     --seed "$SEED" \
@@ -248,8 +252,8 @@ for backend in "${BACKENDS[@]}"; do
   FAILED=0
   SUMMARY=()
   for role in patron admin director; do
-    write_config "$WORK/$backend/$role.toml" "${LIBRARY[$role]}"
-    run_schemathesis "$backend-$role" "$WORK/$backend/$role.toml" "${TOKEN[$role]}"
+    write_config "$WORK/$backend/$role.toml" "${LIBRARY[$role]}" "${TOKEN[$role]}"
+    run_schemathesis "$backend-$role" "$WORK/$backend/$role.toml"
   done
   # The last pass: the session enders, for each role (see SESSION_ENDERS).
   enders=()
@@ -262,8 +266,9 @@ for backend in "${BACKENDS[@]}"; do
     fi
   done
   ((${#enders[@]} == 0)) || for role in patron admin director; do
-    printf '[parameters]\n"path.library" = "%s"\n\n[cache]\ndirectory = "%s"\n' "${LIBRARY[$role]}" "$WORK/cache" >"$WORK/$backend/$role-last.toml"
-    run_schemathesis "$backend-$role-sign-out" "$WORK/$backend/$role-last.toml" "${TOKEN[$role]}" \
+    printf '[parameters]\n"path.library" = "%s"\n\n[auth.openapi.bearer]\nbearer = "%s"\n\n[cache]\ndirectory = "%s"\n' \
+      "${LIBRARY[$role]}" "${TOKEN[$role]}" "$WORK/cache" >"$WORK/$backend/$role-last.toml"
+    run_schemathesis "$backend-$role-sign-out" "$WORK/$backend/$role-last.toml" \
       "${enders[@]}"
   done
   stop_server

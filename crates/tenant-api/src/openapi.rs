@@ -260,9 +260,17 @@ impl CommonErrors {
             // Also what a path parameter of the wrong type gets (PathConfig).
             out.push(("404", "Nothing here that you can see"));
         }
+        let has_query_params = op
+            .parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == ParameterIn::Query);
         if has_body {
             out.push(("413", "The body is larger than the endpoint takes"));
-            out.push(("422", "A field is longer than its maximum"));
+        }
+        if has_body || has_query_params {
+            // input.rs bounds query parameters by the same per-name maxima as body fields.
+            out.push(("422", "A field or query parameter is longer than its maximum"));
         }
         let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
         if secured {
