@@ -19,6 +19,7 @@ mod legal;
 mod legal_documents;
 mod legal_release;
 mod legal_report;
+mod openapi;
 mod operations;
 mod patrons;
 mod people;

@@ -51,3 +51,39 @@ fn a_child_needs_a_guardians_consent_before_gated_fields_are_stored() {
         );
     });
 }
+
+/// JSON Schema's `integer`, which the OpenAPI document gives every id, admits
+/// `57.0`; schemathesis sends such ids and a server that refused them would not
+/// be the one the document describes (#17).
+#[test]
+fn an_id_written_as_an_integral_float_is_read_as_that_integer() {
+    each_backend(|backend| {
+        let s = TestApp::spawn(backend);
+        let staff = s.sign_in(ADMIN_A);
+        let register = |card: &str| {
+            let made = post(
+                &s.url("/api/v1/libraries/riverbend/patrons"),
+                Some(&staff),
+                &json!({"card_number": card, "pin": "2468", "name": "Robin Twice", "email": "robin@example.org", "birth_date": "1970-01-01"}),
+            );
+            assert_eq!(made.status, 201, "{:?}", made.body);
+            made.body["id"].as_i64().unwrap()
+        };
+        let (keep, dup) = (register("21000999101"), register("21000999102"));
+        let merged = post(
+            &s.url(&format!("/api/v1/libraries/riverbend/patrons/{keep}/merge")),
+            Some(&staff),
+            &json!({"duplicate_id": dup as f64}),
+        );
+        assert_eq!(merged.status, 200, "{:?}", merged.body);
+        assert_eq!(merged.body["kept"], keep);
+        assert_eq!(merged.body["removed"], dup);
+        // A fraction is still not an id.
+        let half = post(
+            &s.url(&format!("/api/v1/libraries/riverbend/patrons/{keep}/merge")),
+            Some(&staff),
+            &json!({"duplicate_id": 1.5}),
+        );
+        assert_eq!(half.status, 400, "{:?}", half.body);
+    });
+}

@@ -413,7 +413,7 @@ fn operator_error(e: StoreError) -> CustodyError {
 }
 
 /// An account as its owner sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// Its id.
     pub id: i64,
@@ -428,7 +428,7 @@ pub struct Me {
 }
 
 /// A library the account works in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Membership {
     /// The library's slug.
     pub slug: String,

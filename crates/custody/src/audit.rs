@@ -30,7 +30,7 @@ pub fn list(
 }
 
 /// One entry of a patron's access log, in words the patron can read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessEntry {
     /// When.
     #[serde(with = "store::time::rfc3339")]

@@ -15,7 +15,7 @@ use store::{LibraryTx, PatronId};
 
 /// A guardian's consent, as staff record it at the desk with a registration.
 // No `Debug`: who gave a consent is personal data.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuardianConsent {
     /// Who gave it.
@@ -34,8 +34,9 @@ const KINDS: [&str; 2] = ["guardian", "disclosure"];
 
 /// A consent as staff record it: a guardian's or a patron's written consent.
 // No `Debug`: who gave a consent is personal data.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "disclosure", "given_by": "the patron, in writing", "scope": "reading history for the book club"}))]
 pub struct Consent {
     /// `guardian` or `disclosure`.
     pub kind: String,

@@ -22,7 +22,7 @@ use store::PatronId;
 const BATCH: i64 = 1_000;
 
 /// One patron's contact, as the export lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UseContact {
     /// The name on the card.
     pub name: String,
@@ -31,7 +31,7 @@ pub struct UseContact {
 }
 
 /// The contacts a use may reach.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UseExport {
     /// The use, as the policy describes it.
     #[serde(rename = "use")]

@@ -61,7 +61,7 @@ pub const FINDINGS: [&str; 5] = [
 ];
 
 /// Who serves the request.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RequesterInput {
     /// The person.
     #[serde(default)]
@@ -75,8 +75,9 @@ pub struct RequesterInput {
 }
 
 /// A legal request as staff enter it; every field is checked here, by name.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"instrument": "court_order", "requester": {"name": "Officer Example", "agency": "Riverside County Sheriff", "email": "records@sheriff.demo.custodian.test"}, "court": "Circuit Court of Riverside County", "case_number": "26-CV-0042", "issued_on": "2026-02-10", "good_cause_shown": true, "finding": "good_cause", "patron_ids": [12], "kinds": ["circulation"], "from": "2026-01-01", "to": "2026-01-31"}))]
 pub struct Registration {
     /// One of [`INSTRUMENTS`].
     pub instrument: Option<String>,
@@ -122,7 +123,8 @@ pub struct Registration {
 }
 
 /// A request as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 7, "status": "received", "instrument": "court_order", "requester": {"name": "Officer Example", "agency": "Riverside County Sheriff", "email": "records@sheriff.demo.custodian.test"}, "court": "Circuit Court of Riverside County", "case_number": "26-CV-0042", "issued_on": "2026-02-10", "good_cause_shown": true, "finding": "good_cause", "patron_ids": [12], "kinds": ["circulation"], "from": "2026-01-01", "to": "2026-01-31", "non_disclosure_until": null, "consent_id": null, "created_at": "2026-02-11T10:00:00Z", "clause": null, "imminent_danger": false}))]
 pub struct LegalRequestView {
     /// Its id.
     pub id: i64,
@@ -193,7 +195,7 @@ impl From<LegalRequest> for LegalRequestView {
 }
 
 /// The custodian's decision, as the requester and the audit log see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     /// The request.
     pub id: i64,
@@ -212,7 +214,8 @@ pub struct DecisionView {
 }
 
 /// What an allowed request releases.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LegalPackage)]
 pub struct Package {
     /// The request.
     pub request: i64,
@@ -228,7 +231,8 @@ pub struct Package {
 }
 
 /// Who a patron is, as an emergency releases it ([`EMERGENCY_FIELDS`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReleasedIdentity)]
 pub struct Identity {
     /// The patron.
     pub patron_id: i64,

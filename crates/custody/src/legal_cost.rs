@@ -23,14 +23,17 @@ pub const MAX_MINUTES: i64 = 1440;
 pub const MAX_WHAT: usize = 500;
 
 /// Staff time as the custodian enters it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"minutes": 45, "what": "pulled the checkout records named in the order"}))]
 pub struct TimeInput {
     /// How long, 1 to [`MAX_MINUTES`].
     #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1440)]
     pub minutes: Option<serde_json::Value>,
     /// What for (required, at most [`MAX_WHAT`] characters).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub what: Option<String>,
     /// Who spent it: the caller's account id, when given.
     #[serde(default)]
@@ -38,7 +41,7 @@ pub struct TimeInput {
 }
 
 /// A recorded time entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimeView {
     /// Its id.
     pub id: i64,
@@ -69,7 +72,7 @@ impl From<TimeEntry> for TimeView {
 }
 
 /// One line of an invoice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvoiceLine {
     /// The day the time was recorded (YYYY-MM-DD).
     pub date: String,
@@ -84,7 +87,7 @@ pub struct InvoiceLine {
 }
 
 /// The invoice for a request's staff time, addressed to its requester.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Invoice {
     /// The request.
     pub request: i64,
@@ -240,18 +243,22 @@ pub fn invoice(custody: &Custody, who: &StaffMember, id: i64) -> CustodyResult<I
 pub const MAX_HOURLY_RATE_CENTS: i64 = 100_000;
 
 /// The library's settings for charging legal requests.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"hourly_rate_cents": 3500}))]
 pub struct LegalSettings {
     /// The hourly rate charged for staff time, in cents.
     pub hourly_rate_cents: i64,
 }
 
 /// The settings as an admin sends them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"hourly_rate_cents": 3500}))]
+#[schema(as = LegalSettingsInput)]
 pub struct SettingsInput {
     /// The new hourly rate, 0 to [`MAX_HOURLY_RATE_CENTS`].
     #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
     pub hourly_rate_cents: Option<serde_json::Value>,
 }
 

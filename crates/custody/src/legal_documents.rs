@@ -26,7 +26,7 @@ pub const CONTENT_TYPES: [&str; 4] = ["application/pdf", "image/png", "image/jpe
 pub const MAX_NAME_CHARS: usize = 200;
 
 /// A document as listed: never its content.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentView {
     /// Its id.
     pub id: i64,

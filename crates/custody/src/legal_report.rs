@@ -15,7 +15,7 @@ use store::legal_report as sql;
 pub const FIRST_YEAR: i32 = 2000;
 
 /// One instrument's line of the count.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CountRow {
     /// One of [`INSTRUMENTS`].
     pub instrument: String,
@@ -28,7 +28,7 @@ pub struct CountRow {
 }
 
 /// The sums over every instrument.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// Registered in the year.
     pub received: i64,
@@ -40,7 +40,7 @@ pub struct Totals {
 
 /// A library's legal requests of one year, by instrument (every
 /// instrument listed, so a zero is published as a zero).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct YearCounts {
     /// The calendar year (UTC) the requests were registered in.
     pub year: i32,

@@ -37,8 +37,9 @@ pub const NOTICE_BATCH: i64 = 20_000;
 
 /// A version as an admin submits it: the document as a JSON object mirroring
 /// the TOML, or as TOML text; what changed; and the uses it adds.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"document_toml": "[library]\nname = \"Riverside Public Library\"\n", "summary": "We now run a summer reading program with a partner.", "new_uses": ["reading_program"]}))]
 pub struct NewPolicyVersion {
     /// The document as JSON (the TOML's tables as objects).
     #[serde(default)]
@@ -55,14 +56,16 @@ pub struct NewPolicyVersion {
 }
 
 /// What the queueing of a notice did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct NoticeQueued {
     /// Messages queued now (patrons with an email not told before).
     pub queued: u64,
 }
 
 /// A version just published.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"version": 2, "published_at": "2026-03-01T08:00:00Z", "notice": {"queued": 1250}}))]
+#[schema(as = PublishedPolicyVersion)]
 pub struct Published {
     /// Its number.
     pub version: i64,
@@ -107,7 +110,7 @@ impl From<DocumentError> for Refusal {
 }
 
 /// A use as the public and patrons see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UseView {
     /// Its key.
     pub key: String,
@@ -125,7 +128,7 @@ impl From<&OptionalUse> for UseView {
 }
 
 /// A vendor under contract today, as the policy page names it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PolicyVendor {
     /// The vendor's name.
     pub name: String,
@@ -138,7 +141,7 @@ pub struct PolicyVendor {
 }
 
 /// The policy in force, in plain words.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CurrentPolicy {
     /// Its number; 0 while the library has published none (its jurisdiction's default).
     pub version: i64,
@@ -170,7 +173,7 @@ pub struct CurrentPolicy {
 }
 
 /// An earlier version, as the public list shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionSummary {
     /// Its number.
     pub version: i64,
@@ -184,7 +187,7 @@ pub struct VersionSummary {
 }
 
 /// A library's policy for the public.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicPolicy {
     /// The library's name.
     pub library: String,
@@ -197,7 +200,8 @@ pub struct PublicPolicy {
 }
 
 /// The difference between two versions, line by line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PolicyDifference)]
 pub struct Difference {
     /// The older version.
     pub from: i64,
@@ -248,7 +252,7 @@ pub trait PolicyNotifier: Send + Sync {
 }
 
 /// The notice a patron sees on `/my` until dismissed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PatronNotice {
     /// The version.
     pub version: i64,
@@ -262,7 +266,7 @@ pub struct PatronNotice {
 }
 
 /// A patron's choices on the current policy's optional uses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OptOuts {
     /// The policy version in force.
     pub version: i64,

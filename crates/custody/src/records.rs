@@ -43,7 +43,8 @@ pub fn kind_param(raw: &str) -> CustodyResult<RecordKind> {
 }
 
 /// A line of a feed: a record, naming its patron by id or by card number.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"kind": "circulation", "source": "ils", "external_id": "loan-902", "occurred_at": "2026-02-01T10:00:00Z", "item": "Item 31234", "branch": "Main", "status": "out", "card_number": "29000100000055"}))]
 pub struct FeedLine {
     /// The record.
     #[serde(flatten)]
@@ -268,11 +269,12 @@ pub fn ingest(custody: &Custody, who: &StaffMember, feed: Feed) -> CustodyResult
 }
 
 /// A record after a feed's update, and what retention did about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Updated {
     /// The record as it is now; `None` when retention deleted it.
     pub record: Option<Record>,
-    /// What the retention schedule said.
+    /// What the retention schedule said: `action` (`nothing`, `keep`, `anonymize`, `delete`, …) and its `clause`.
+    #[schema(value_type = Object)]
     pub retention: PurgeAction,
 }
 

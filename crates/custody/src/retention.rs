@@ -78,7 +78,7 @@ const fn then_str(m: PurgeMethod) -> &'static str {
 }
 
 /// One kind's period as the settings show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KindPeriod {
     /// The record kind.
     pub kind: &'static str,
@@ -95,7 +95,7 @@ pub struct KindPeriod {
 }
 
 /// A library's retention periods, per kind.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RetentionSettings {
     /// One entry per kind, in the policy's order.
     pub kinds: Vec<KindPeriod>,
@@ -106,7 +106,7 @@ pub struct RetentionSettings {
 }
 
 /// The last applied run in one library.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LastRun {
     /// When it finished.
     #[serde(with = "store::time::rfc3339")]
@@ -116,7 +116,7 @@ pub struct LastRun {
 }
 
 /// One kind's period as an admin sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodInput {
     /// Days after the record closes.
@@ -126,8 +126,10 @@ pub struct PeriodInput {
 }
 
 /// The periods as an admin sends them; kinds not named take the policy's period.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kinds": {"circulation": {"days": 30, "then": "anonymize"}, "reference_requests": {"days": 7, "then": "delete"}}}))]
+#[schema(as = RetentionSettingsInput)]
 pub struct SettingsInput {
     /// Periods by kind name.
     #[serde(default)]
@@ -302,7 +304,8 @@ pub fn set_settings(
 }
 
 /// What one run did (or, dry, would do) to one kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RetentionKindCounts)]
 pub struct KindCounts {
     /// Records whose patron link and identifying details were dropped.
     pub anonymized: u64,
@@ -311,7 +314,8 @@ pub struct KindCounts {
 }
 
 /// What one run did in one library.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RetentionLibraryReport)]
 pub struct LibraryReport {
     /// Per record kind.
     pub kinds: BTreeMap<String, KindCounts>,
@@ -321,7 +325,8 @@ pub struct LibraryReport {
 }
 
 /// What a run did, per library slug.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RetentionReport)]
 pub struct Report {
     /// Whether nothing was changed (counts only).
     pub dry_run: bool,

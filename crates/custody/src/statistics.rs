@@ -222,7 +222,7 @@ impl Range {
 }
 
 /// A day's published figure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DayCell {
     /// The day.
     pub day: NaiveDate,
@@ -250,7 +250,7 @@ impl DayCell {
 }
 
 /// One page's web visits, a part of the day's total.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PageSeries {
     /// The page's route pattern (`/libraries/{library}/vendors`).
     pub page: String,
@@ -261,7 +261,8 @@ pub struct PageSeries {
 }
 
 /// One series of a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = StatisticsSeries)]
 pub struct Series {
     /// Its name (`patron_sign_ins`).
     pub series: &'static str,
@@ -276,7 +277,8 @@ pub struct Series {
 }
 
 /// One library's statistics over a range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = StatisticsReport)]
 pub struct Report {
     /// The library's slug (`consortium` for pages that name no library).
     pub library: String,

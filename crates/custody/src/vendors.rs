@@ -54,7 +54,8 @@ pub struct VendorCaller {
 }
 
 /// A patron's status as the contract lets the vendor see it.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"valid": true, "card_valid": true, "age_band": "minor"}))]
 pub struct PatronStatus {
     /// A card of the caller's library, usable, and the PIN right when given.
     pub valid: bool,
@@ -82,8 +83,9 @@ pub struct PatronStatus {
 }
 
 /// A contract as an admin enters it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Readwell Reading Programs", "service": "summer reading app", "privacy_policy_url": "https://readwell.demo.custodian.test/privacy", "contract_starts": "2026-01-01", "contract_ends": "2026-12-31", "fields": ["card_valid", "age_band"], "purpose": "check that a reader's card is valid before they join the summer program", "erasure_contact": "privacy@readwell.demo.custodian.test", "use": "reading_program"}))]
 pub struct NewContract {
     /// The vendor's name.
     pub name: Option<String>,
@@ -110,8 +112,9 @@ pub struct NewContract {
 }
 
 /// A change to a contract; absent fields stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"contract_ends": "2026-06-30", "purpose": "summer program only"}))]
 pub struct ContractChange {
     /// The vendor's name.
     pub name: Option<String>,
@@ -128,7 +131,8 @@ pub struct ContractChange {
 }
 
 /// A contract as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 3, "name": "Readwell Reading Programs", "service": "summer reading app", "privacy_policy_url": "https://readwell.demo.custodian.test/privacy", "contract_starts": "2026-01-01", "contract_ends": "2026-12-31", "fields": ["card_valid", "age_band"], "purpose": "check that a reader's card is valid before they join the summer program", "erasure_contact": "privacy@readwell.demo.custodian.test", "use": "reading_program", "in_force": true, "created_at": "2026-01-02T09:30:00Z", "updated_at": "2026-01-02T09:30:00Z"}))]
 pub struct VendorView {
     /// Its id.
     pub id: i64,
@@ -162,7 +166,7 @@ pub struct VendorView {
 }
 
 /// A contract as the public sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicVendor {
     /// The vendor's name.
     pub name: String,
@@ -175,7 +179,8 @@ pub struct PublicVendor {
 }
 
 /// A key as lists show it (no secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "cvk_8f3a1c2d4e5b6a70", "created_at": "2026-01-02T09:31:00Z", "last_used_at": "2026-03-14T16:02:11Z", "revoked_at": null}))]
 pub struct KeyView {
     /// `cvk_…`
     pub id: String,
@@ -191,7 +196,8 @@ pub struct KeyView {
 }
 
 /// A new key, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "cvk_8f3a1c2d4e5b6a70", "secret": "q3Zp9XexampleSecretOnly0nce", "key": "cvk_8f3a1c2d4e5b6a70.q3Zp9XexampleSecretOnly0nce", "created_at": "2026-01-02T09:31:00Z"}))]
 pub struct NewKey {
     /// `cvk_…`, public.
     pub id: String,
@@ -507,7 +513,8 @@ pub fn revoke_key(
 }
 
 /// A library's contracts running today, as anyone may see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"library": "Riverside Public Library", "items": [{"name": "Readwell Reading Programs", "service": "summer reading app", "privacy_policy_url": "https://readwell.demo.custodian.test/privacy", "contract_ends": "2026-12-31"}]}))]
 pub struct PublicVendors {
     /// The library's name.
     pub library: String,

@@ -20,7 +20,7 @@ pub const DAYS: [Day; 7] = [
 ];
 
 /// Weekly opening hours and their exceptions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningHours {
     /// The usual week.
@@ -32,8 +32,9 @@ pub struct OpeningHours {
 }
 
 /// Some days of the week, open from `opens` to `closes`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = HoursRule)]
 pub struct Rule {
     /// Two-letter days: Mo Tu We Th Fr Sa Su.
     pub days: Vec<String>,
@@ -44,16 +45,19 @@ pub struct Rule {
 }
 
 /// One date: closed (no times) or open other hours.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = HoursException)]
 pub struct Exception {
     /// `YYYY-MM-DD`.
     pub date: chrono::NaiveDate,
     /// `HH:MM`, or absent when closed all day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub opens: Option<String>,
     /// `HH:MM`, or absent when closed all day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub closes: Option<String>,
 }
 

@@ -16,7 +16,8 @@ use store::directory::{self as sd, Entry, Filter};
 use store::{Access, Store};
 
 /// The query string as received; every field is checked by [`RawQuery::parse`].
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RawQuery {
     /// Words to find, in any order and any case.
     pub q: Option<String>,
@@ -396,7 +397,8 @@ impl Query {
 }
 
 /// A library in a result list.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = DirectoryItem)]
 pub struct Item {
     /// Its id.
     pub id: i64,
@@ -432,9 +434,11 @@ pub struct Item {
     pub parent_id: Option<i64>,
     /// Kilometres from `near`, only when `near` was given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(nullable = false)]
     pub distance_km: Option<f64>,
     /// Miles from `near`, only when `near` was given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(nullable = false)]
     pub distance_mi: Option<f64>,
     /// Whether it is one of the consortium's member libraries or their branches.
     #[serde(default)]
@@ -509,7 +513,8 @@ impl Item {
 }
 
 /// One page of results.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = DirectoryPage)]
 pub struct Page {
     /// The libraries.
     pub items: Vec<Item>,
@@ -526,6 +531,7 @@ pub struct Page {
     pub offset: usize,
     /// Where distances were measured from, when `near` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<f64>>, nullable = false)]
     pub origin: Option<(f64, f64)>,
     /// `mi` or `km`: the unit the page shows distances in.
     #[serde(default)]

@@ -16,7 +16,8 @@ use store::{Access, AccountId, Store};
 const ALL: &str = "all";
 
 /// One library in full.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = DirectoryEntry)]
 pub struct Detail {
     /// The public fields.
     #[serde(flatten)]
@@ -29,6 +30,7 @@ pub struct Detail {
     /// The slug of the member library the entry belongs to, if it belongs to
     /// one: its page links to that library's public list of vendors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub member_library: Option<String>,
     /// When the director retired it (it is no longer listed), or null.
     #[serde(default, with = "store::time::rfc3339_option")]

@@ -228,6 +228,31 @@ impl fmt::Display for Clause {
     }
 }
 
+// Written by hand because `Serialize` is: an object of the code and its text.
+impl utoipa::PartialSchema for Clause {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let code = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "The clause's stable code, as the audit log stores it.",
+            ))
+            .enum_values(Some(Clause::ALL.iter().map(|c| c.code())));
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The rule in one sentence, with its citation."));
+        ObjectBuilder::new()
+            .description(Some("One rule a decision rests on."))
+            .property("code", code)
+            .property("text", text)
+            .required("code")
+            .required("text")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Clause {}
+
 impl Serialize for Clause {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Clause", 2)?;

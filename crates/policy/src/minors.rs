@@ -70,7 +70,9 @@ pub const fn field_label(field: Field) -> &'static str {
 ///
 /// Mid-Continent mentions children "by first name or name of school/group
 /// only"; Charlotte Mecklenburg shows "first name, last initial".
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChildNaming {
     /// The first name alone ("Ada").

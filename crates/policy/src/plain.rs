@@ -183,9 +183,10 @@ pub fn as_lines(doc: &PolicyDocument) -> Vec<String> {
 }
 
 /// One line of a difference.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DiffLine {
     /// `same`, `added` or `removed`.
+    #[schema(value_type = String, pattern = "^(same|added|removed)$")]
     pub change: &'static str,
     /// The line.
     pub text: String,

@@ -155,7 +155,7 @@ pub fn group(parts: &[u64]) -> (Cell, Vec<Cell>) {
 }
 
 /// Rule 3: a `from`/`to` total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RangeTotal {
     /// The sum of the published day cells.
     pub count: u64,

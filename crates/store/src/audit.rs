@@ -40,8 +40,9 @@ pub struct NewEntry<'a> {
 }
 
 /// A recorded entry.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
+#[schema(as = AuditEntry)]
 pub struct Entry {
     /// The library whose log this is.
     pub library_id: i64,

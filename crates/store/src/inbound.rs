@@ -76,7 +76,7 @@ pub fn add_route(conn: &mut DbConn, inbound: i64, library: LibraryId) -> StoreRe
 }
 
 /// A message as the director's log shows it: what it was and where it went.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Logged {
     /// Ledger id.
     pub id: i64,

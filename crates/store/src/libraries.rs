@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 /// A member library.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = libraries)]
 pub struct Library {
     /// Its id, the tenant key.

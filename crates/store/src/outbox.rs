@@ -563,8 +563,9 @@ pub fn retry(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> StoreResult<()> 
 }
 
 /// A message as the director sees it: never its content or recipient in clear.
-#[derive(Debug, Clone, Serialize, Queryable, QueryableByName, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, QueryableByName, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = outbox)]
+#[schema(as = OutboxLetter)]
 pub struct Summary {
     /// Row id.
     pub id: i64,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// What a patron's record holds, in clear (as the application sees it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PatronData {
     /// The library card number.
     pub card_number: String,
@@ -41,7 +41,7 @@ pub struct PatronData {
 }
 
 /// A patron as stored and opened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Patron {
     /// Id within the library.
     pub id: PatronId,
@@ -67,7 +67,7 @@ pub struct Patron {
 }
 
 /// One line of a patron list: enough to pick the right person, no more.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PatronSummary {
     /// Id within the library.
     pub id: PatronId,
@@ -973,7 +973,7 @@ pub fn revoke_sessions(
 }
 
 /// A consent recorded for a patron (a guardian's, or a written consent to disclosure).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
     /// Its id.
     pub id: i64,

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 pub const CIRCULATION: &str = RecordKind::Circulation.as_str();
 
 /// A record as a feed (ILS, events, PC booking) sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRecord {
     /// The record kind (`circulation`, `event_registration`, …).
@@ -56,7 +56,7 @@ pub struct NewRecord {
 }
 
 /// A stored record, opened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Record {
     /// Its id.
     pub id: i64,
@@ -393,8 +393,9 @@ pub fn delete(tx: &mut LibraryTx<'_>, record_ids: &[i64]) -> StoreResult<usize> 
 }
 
 /// What a feed may change about a record it sent before.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"ended_at": "2026-02-15T16:30:00Z", "status": "returned"}))]
 pub struct RecordUpdate {
     /// When it ended (the loan came back, the session closed).
     #[serde(default, with = "crate::time::rfc3339_option")]

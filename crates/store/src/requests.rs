@@ -151,7 +151,7 @@ struct Row {
 }
 
 /// An emailed request, opened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MailRequest {
     /// Its id.
     pub id: MailRequestId,
@@ -635,7 +635,7 @@ pub fn add_event(
 }
 
 /// One line of a request's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
     /// Its place in the history.
     pub seq: i32,

@@ -31,12 +31,14 @@ pub struct Refusal<'a> {
 }
 
 /// A recorded entry.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = security_log)]
+#[schema(as = SecurityLogEntry)]
 pub struct Entry {
     /// Its id, increasing.
     pub id: i64,
     /// When the first refusal it stands for happened (UTC).
+    #[schema(value_type = String, example = "2026-03-02T14:05:00.123456")]
     pub at: NaiveDateTime,
     /// Who was refused.
     pub actor: String,

@@ -10,7 +10,7 @@ use policy::staff::LibraryRole;
 use serde::Serialize;
 
 /// A staff member of the scoped library, as colleagues see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffMember {
     /// The account's id.
     pub account_id: AccountId,
@@ -18,7 +18,8 @@ pub struct StaffMember {
     pub email: String,
     /// Display name.
     pub display_name: String,
-    /// Role at this library.
+    /// Role at this library: `admin`, `staff` or `custodian`.
+    #[schema(value_type = String, example = "staff")]
     pub role: LibraryRole,
     /// Whether the account is disabled.
     pub disabled: bool,

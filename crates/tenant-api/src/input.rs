@@ -256,6 +256,41 @@ pub fn check_feed(body: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Rewrites every number with a zero fractional part (`7.0`, `-3e2`) as the
+/// integer it equals; `None` when there is none. JSON has one number type and
+/// JSON Schema's `integer` (what the OpenAPI document says of every id) admits
+/// `7.0`, while serde reads an `i64` only from `7`.
+fn integral_floats_as_integers(value: &mut Value) -> bool {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else { return false };
+            // Below 2^53 every integral f64 is exact, and well inside i64.
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                *value = Value::from(f as i64);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |acc, v| integral_floats_as_integers(v) || acc),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |acc, v| integral_floats_as_integers(v) || acc),
+        _ => false,
+    }
+}
+
+/// The body with integral floats written as integers, when it has any.
+pub fn normalized_json(body: &[u8]) -> Option<Vec<u8>> {
+    let mut value = serde_json::from_slice::<Value>(body).ok()?;
+    if !integral_floats_as_integers(&mut value) {
+        return None;
+    }
+    serde_json::to_vec(&value).ok()
+}
+
 /// Checks a JSON body: UTF-8, then (when it parses) every string in it.
 pub fn check_json(body: &[u8]) -> Result<(), ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -405,11 +440,24 @@ async fn check(req: &mut ServiceRequest) -> Result<(), ApiError> {
         return Err(ApiError::BodyTooLarge { limit });
     }
     let body = read_body(req, limit).await?;
-    match kind {
-        BodyKind::Feed => check_feed(&body)?,
-        BodyKind::Document => {}
-        _ => check_json(&body)?,
-    }
+    let body = match kind {
+        BodyKind::Feed => {
+            check_feed(&body)?;
+            body
+        }
+        BodyKind::Document => body,
+        _ => {
+            check_json(&body)?;
+            match normalized_json(&body) {
+                Some(rewritten) => {
+                    // The handler reads the rewritten body; its length is no longer the declared one.
+                    req.headers_mut().remove(header::CONTENT_LENGTH);
+                    Bytes::from(rewritten)
+                }
+                None => body,
+            }
+        }
+    };
     req.set_payload(Payload::from(body));
     Ok(())
 }
@@ -432,6 +480,15 @@ pub async fn validate(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integral_floats_become_integers_and_nothing_else_changes() {
+        let out = normalized_json(br#"{"a": 7.0, "b": [-3e2, 1.5], "c": "7.0"}"#).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, serde_json::json!({"a": 7, "b": [-300, 1.5], "c": "7.0"}));
+        assert!(normalized_json(br#"{"a": 7, "b": 1.5}"#).is_none());
+        assert!(normalized_json(br#"{"a": 1e300}"#).is_none());
+    }
 
     #[test]
     fn a_nul_is_named_by_its_path() {

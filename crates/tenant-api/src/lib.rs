@@ -14,6 +14,7 @@ pub mod input;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod passwords;
 pub mod patron_auth;

@@ -434,11 +434,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::health::configure_root)
             // The public directory first: its cached reads are the busiest
             // requests, and actix tries routes in the order they are registered.
-            .service(
-                web::scope("/api/v1/directory")
-                    .configure(routes::directory::configure_public)
-                    .default_service(web::to(not_found)),
-            )
+            .service(routes::registry::scope("/api/v1/directory", |s| {
+                s.configure(routes::directory::configure_public)
+                    .default_service(web::to(not_found))
+            }))
             .configure(routes::directory::configure_root)
             .configure(routes::mail::configure_root)
             .configure(routes::me_email::configure_root)
@@ -446,8 +445,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::vendors::configure_root)
             .configure(routes::privacy_policy::configure_root)
             .service(resource!("/static/custodian.css", get => crate::headers::stylesheet))
-            .service(
-                web::scope("/api/v1")
+            .configure(routes::api_docs::configure_root)
+            .service(routes::registry::scope("/api/v1", |s| {
+                s.configure(routes::api_docs::configure)
                     .configure(routes::auth::configure)
                     .configure(routes::directory::configure)
                     .configure(routes::mail::configure)
@@ -469,8 +469,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(routes::retention::configure)
                     .configure(routes::privacy_policy::configure)
                     .configure(routes::exports::configure)
-                    .default_service(web::to(not_found)),
-            )
+                    .default_service(web::to(not_found))
+            }))
             .default_service(web::to(not_found)),
     );
 }

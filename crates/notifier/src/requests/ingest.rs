@@ -34,13 +34,17 @@ impl Channel {
 }
 
 /// What became of an inbound message. Names no one.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = InboundOutcome)]
 pub struct Ingested {
     /// request, auto_reply, bounce or duplicate.
+    #[schema(value_type = String)]
     pub outcome: &'static str,
     /// correct, update, delete or other, for a request.
+    #[schema(value_type = Option<String>)]
     pub kind: Option<&'static str>,
     /// director, library or triage, for a request.
+    #[schema(value_type = Option<String>)]
     pub route: Option<&'static str>,
     /// The slugs of the libraries a patron's request went to.
     pub libraries: Vec<String>,

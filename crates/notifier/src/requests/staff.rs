@@ -13,7 +13,7 @@ use store::requests::{self as stored, Event, MailRequest};
 use store::{Access, AccountId, LibraryId, LibraryTx, MailRequestId, StoreError};
 
 /// An emailed request with its history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequestDetail {
     /// The request.
     #[serde(flatten)]

@@ -7,6 +7,7 @@
 //! A page module turns domain data into a page; the handler that serves it
 //! stays in `routes`, so a page never decides anything itself.
 
+pub mod api_docs;
 pub mod audit;
 pub mod confirm;
 pub mod directory;

@@ -14,9 +14,14 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// `POST /api/v1/auth/sign-in`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "admin.riverbend@demo.custodian.test", "password": "correct horse battery staple"}))]
 pub struct SignIn {
+    /// The account's sign-in address.
+    #[schema(min_length = 1, max_length = 254, pattern = "\\S")]
     email: String,
+    /// Its password.
+    #[schema(min_length = 1, max_length = 1000)]
     password: String,
     /// The slug of the library to sign in to, needed only when the email and
     /// password open accounts of more than one library.
@@ -25,12 +30,17 @@ pub struct SignIn {
 }
 
 /// A staff session just opened: the token, when it ends, and who it is for.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct SignedIn {
+    /// The session token, for `Authorization: Bearer` (the cookie carries the same).
     pub(crate) token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
+    /// When the session ends (RFC 3339, UTC).
     #[serde(with = "accounts::rfc3339")]
     expires_at: NaiveDateTime,
+    /// Who signed in.
     pub(crate) account: Me,
 }
 
@@ -142,6 +152,17 @@ pub(crate) fn removal_cookie(name: &'static str) -> Cookie<'static> {
 const SIGN_IN_VERIFICATIONS: usize = 2;
 
 /// Signs in with email and password; sets the session cookie and returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", operation_id = "staff_sign_in",
+    summary = "Sign in with email and password",
+    description = "Sets the `custodian_session` cookie and returns the same token for `Authorization: Bearer`. Repeated failures pause sign-in for the account and the client address.",
+    request_body(content = SignIn, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in", body = SignedIn, example = json!({"token": "c2Vzc2lvbi10b2tlbi1leGFtcGxl", "token_type": "Bearer", "expires_at": "2026-03-02T22:05:00.000000Z", "account": {"id": 3, "email": "admin.riverbend@demo.custodian.test", "display_name": "Riverbend Admin", "is_director": false, "libraries": [{"slug": "riverbend", "name": "Riverbend Public Library", "role": "admin"}]}})),
+        (status = 400, description = "Email or password missing, or more than one library matches without `library`", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Sign-in paused after repeated failures (Retry-After)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Password hashing at capacity (Retry-After), or a dependency is down", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -259,6 +280,10 @@ async fn end_earlier_session(state: &AppState, req: &HttpRequest) -> ApiResult<(
 }
 
 /// Revokes the session or token this request carries and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", operation_id = "staff_sign_out",
+    summary = "End this session",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 204, description = "Signed out; the cookie is removed")))]
 pub async fn sign_out(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     close_staff_session(&state, &caller).await?;
     Ok(HttpResponse::NoContent()
@@ -280,11 +305,23 @@ pub(crate) async fn close_staff_session(state: &AppState, caller: &Caller) -> Ap
 }
 
 /// The signed-in account and the libraries it works in.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", operation_id = "staff_whoami",
+    summary = "Who am I",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, description = "The signed-in account", body = Me, example = json!({"id": 3, "email": "admin.riverbend@demo.custodian.test", "display_name": "Riverbend Admin", "is_director": false, "libraries": [{"slug": "riverbend", "name": "Riverbend Public Library", "role": "admin"}]}))))]
 pub async fn whoami(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let store = state.store.clone();
     let me = blocking(move || Ok(accounts::whoami(&store, caller.id)?)).await?;
     Ok(HttpResponse::Ok().json(me))
 }
+
+/// Staff sign-in's operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(sign_in, sign_out, whoami),
+    components(schemas(SignIn, SignedIn, Me, custody::accounts::Membership))
+)]
+pub struct ApiDoc;
 
 /// Registers staff sign-in, sign-out and who-am-I under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,15 +5,51 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use serde_json::json;
 
+/// `{"status": "ok"}`.
+#[derive(utoipa::ToSchema)]
+pub struct Alive {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// The readiness answer: overall status and one check per dependency.
+#[derive(utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The checks.
+    pub checks: ReadinessChecks,
+}
+
+/// Each dependency's check.
+#[derive(utoipa::ToSchema)]
+pub struct ReadinessChecks {
+    /// The database answers (the detail names the backend).
+    pub database: Check,
+    /// No migration is pending.
+    pub migrations: Check,
+    /// Redis answers; null when Redis is not configured.
+    pub redis: Option<Check>,
+}
+
 /// Always 200 while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "healthz",
+    summary = "The process is alive",
+    responses((status = 200, description = "Alive", body = Alive, example = json!({"status": "ok"}))))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-#[derive(Serialize)]
-struct Check {
+/// One dependency's check.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Check {
+    /// Whether it passed.
     ok: bool,
+    /// What was found (the backend's name, or what is wrong).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     detail: Option<String>,
 }
 
@@ -30,6 +66,12 @@ impl Check {
 }
 
 /// 200 when the database answers, its migrations are current and Redis (if configured) answers; else 503.
+#[utoipa::path(get, path = "/readyz", tag = "health", operation_id = "readyz",
+    summary = "The database, migrations and Redis are ready",
+    responses(
+        (status = 200, description = "Ready", body = Readiness, example = json!({"status": "ready", "checks": {"database": {"ok": true, "detail": "sqlite"}, "migrations": {"ok": true}, "redis": null}})),
+        (status = 503, description = "Not ready; the checks say which dependency", body = Readiness),
+    ))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
     let db = web::block(move || store.ping().and_then(|()| store.pending_migrations())).await;
@@ -79,6 +121,14 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         HttpResponse::ServiceUnavailable().json(body)
     }
 }
+
+/// The health checks' operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(healthz, readyz),
+    components(schemas(Alive, Readiness, ReadinessChecks, Check))
+)]
+pub struct ApiDoc;
 
 /// Registers the health checks at the site root.
 pub fn configure_root(cfg: &mut web::ServiceConfig) {

@@ -8,9 +8,41 @@ use crate::error::ApiResult;
 use crate::guards::{Custodian, LibraryStaff};
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpResponse};
-use custody::legal::{self, LegalRequestView, Registration};
-use custody::legal_cost::{self, TimeInput};
+use custody::legal::{
+    self, DecisionView, Identity, LegalRequestView, Package, Registration, RequesterInput,
+};
+use custody::legal_cost::{self, Invoice, InvoiceLine, TimeInput, TimeView};
 use serde::Deserialize;
+
+/// One page of the register, as [`Paged`] serializes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct LegalRequestPage {
+    /// The requests.
+    items: Vec<LegalRequestView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+/// The legal-request endpoints of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(register, list, show, decide, review, package, time, invoice),
+    components(schemas(
+        Registration,
+        RequesterInput,
+        LegalRequestView,
+        LegalRequestPage,
+        DecisionView,
+        Package,
+        Identity,
+        TimeInput,
+        TimeView,
+        Invoice,
+        InvoiceLine
+    ))
+)]
+pub struct ApiDoc;
 
 /// `?status=&limit=&cursor=`
 #[derive(Deserialize)]
@@ -27,6 +59,14 @@ pub struct FormatQuery {
 }
 
 /// Registers a request; 201 with its id and `status: "received"`.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/legal-requests", tag = "legal",
+    operation_id = "register_legal_request", params(("library" = String, Path, description = "The library's slug", example = "riverside")), request_body = Registration,
+    responses(
+        (status = 201, description = "Registered, `status: \"received\"`", body = LegalRequestView),
+        (status = 400, description = "A field is missing or not valid (named in `field`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn register(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -38,6 +78,19 @@ pub async fn register(
 }
 
 /// The library's requests, paged, optionally in one status.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests", tag = "legal",
+    operation_id = "list_legal_requests",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"),
+        ("status" = Option<String>, Query, description = "Only requests in this status", pattern = "^(received|allowed|denied)$"),
+        ("limit" = Option<String>, Query, description = "Page size, a whole number from 1 to 200 (default 50)", example = "50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before"),
+    ),
+    responses(
+        (status = 200, description = "One page of the register, newest first", body = LegalRequestPage),
+        (status = 400, description = "`status`, `limit` or `cursor` is not valid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -64,6 +117,14 @@ pub async fn list(
 }
 
 /// One request.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests/{id}", tag = "legal",
+    operation_id = "show_legal_request", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id")),
+    responses(
+        (status = 200, description = "The request", body = LegalRequestView),
+        (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -76,6 +137,15 @@ pub async fn show(
 }
 
 /// The custodian of records decides; final.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/legal-requests/{id}/decision", tag = "legal",
+    operation_id = "decide_legal_request", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id")),
+    responses(
+        (status = 200, description = "The decision, final and audited", body = DecisionView),
+        (status = 403, description = "Not the library's custodian of records", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request has already been decided", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn decide(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -88,6 +158,14 @@ pub async fn decide(
 }
 
 /// What the policy would decide, for the custodian to read before deciding.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests/{id}/decision", tag = "legal",
+    operation_id = "review_legal_request", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id")),
+    responses(
+        (status = 200, description = "What the policy decides (nothing is recorded)", body = DecisionView),
+        (status = 403, description = "Not the library's custodian of records", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn review(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -100,6 +178,22 @@ pub async fn review(
 }
 
 /// The records an allowed request releases, as JSON or `?format=csv`.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests/{id}/package", tag = "legal",
+    operation_id = "legal_request_package",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id"),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`", pattern = "^(json|csv)$"),
+    ),
+    responses(
+        (status = 200, description = "Exactly what the request releases (`Cache-Control: no-store`)", content(
+            (Package = "application/json"),
+            (String = "text/csv", example = "patron_id,record_id,kind,occurred_at,ended_at,item,branch,status,amount_cents,details\n"),
+        )),
+        (status = 400, description = "`format` is not json or csv", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the library's custodian of records", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request has not been allowed", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn package(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -136,6 +230,15 @@ pub async fn package(
 
 /// Records the caller's own time spent on a request (any staff of the
 /// library); 201 with the entry.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/legal-requests/{id}/time", tag = "legal",
+    operation_id = "record_legal_request_time", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id")), request_body = TimeInput,
+    responses(
+        (status = 201, description = "The time entry", body = TimeView),
+        (status = 400, description = "`minutes`, `what` or `by` is not valid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn time(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -150,6 +253,21 @@ pub async fn time(
 
 /// The invoice to the requester: JSON, or a printable page for
 /// `Accept: text/html` or `?format=html`.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests/{id}/invoice", tag = "legal",
+    operation_id = "legal_request_invoice",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id"),
+        ("format" = Option<String>, Query, description = "`json` or `html`; without it, `Accept: text/html` chooses the page", pattern = "^(json|html)$"),
+    ),
+    responses(
+        (status = 200, description = "The invoice to the requester (`Cache-Control: no-store`)", content(
+            (Invoice = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "`format` is not json or html", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the library's custodian of records", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn invoice(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,

@@ -10,8 +10,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::guards::LibraryStaff;
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use custody::legal_documents::{self, Upload, CONTENT_TYPES, MAX_DOCUMENT_BYTES};
-use serde::Deserialize;
+use custody::legal_documents::{self, DocumentView, Upload, CONTENT_TYPES, MAX_DOCUMENT_BYTES};
+use serde::{Deserialize, Serialize};
+
+/// A request's documents.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DocumentList {
+    /// Each document's listing, never its content.
+    pub items: Vec<DocumentView>,
+}
+
+/// The legal-document endpoints of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(attach, list, open),
+    components(schemas(DocumentView, DocumentList))
+)]
+pub struct ApiDoc;
 
 /// `?name=`
 #[derive(Deserialize)]
@@ -40,6 +55,24 @@ pub fn within_limit(len: usize) -> ApiResult<()> {
 }
 
 /// Attaches a document; 201 with its listing (never its content).
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/legal-requests/{id}/documents", tag = "legal",
+    operation_id = "attach_legal_document",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id"),
+        ("name" = String, Query, description = "The file's name, kept without its folders", example = "order-26-CV-0042.pdf"),
+    ),
+    request_body(description = "The file itself, at most 10 MiB, with its own Content-Type", content(
+        ("application/pdf"), ("image/png"), ("image/jpeg"), ("text/plain"),
+    )),
+    responses(
+        (status = 201, description = "Attached; `Location` is the document's address", body = DocumentView,
+            headers(("Location" = String, description = "The document's address"))),
+        (status = 400, description = "`name` is missing or not valid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The document is larger than 10 MiB", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The Content-Type is not one custodian keeps", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn attach(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -80,6 +113,14 @@ pub async fn attach(
 }
 
 /// The request's documents, without their content.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests/{id}/documents", tag = "legal",
+    operation_id = "list_legal_documents", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id")),
+    responses(
+        (status = 200, description = "The request's documents, without their content", body = DocumentList),
+        (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -88,10 +129,21 @@ pub async fn list(
     let id = path.into_inner().1;
     let (custody, who) = (state.custody.clone(), staff.member());
     let items = blocking(move || Ok(legal_documents::list(&custody, &who, id)?)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(DocumentList { items }))
 }
 
 /// One document's bytes, for the custodian of records; the opening is audited.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/legal-requests/{id}/documents/{document}", tag = "legal",
+    operation_id = "open_legal_document",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The legal request's id"), ("document" = i64, Path, description = "The document's id")),
+    responses(
+        (status = 200, description = "The file as an attachment, in its own media type (`Cache-Control: no-store`)", content(
+            ("application/pdf"), ("image/png"), ("image/jpeg"), ("text/plain"),
+        )),
+        (status = 403, description = "Not the library's custodian of records", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document of this request", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn open(
     state: web::Data<AppState>,
     staff: LibraryStaff,

@@ -11,6 +11,11 @@ use serde::Deserialize;
 pub use custody::libraries::JURISDICTIONS;
 
 /// Lists member libraries.
+#[utoipa::path(get, path = "/api/v1/libraries", tag = "libraries", operation_id = "list_member_libraries",
+    summary = "The member libraries (director only)",
+    params(PageQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, description = "A page of libraries", body = Paged<libraries::Library>, example = json!({"items": [{"id": 2, "slug": "riverbend", "name": "Riverbend Public Library", "jurisdiction": "missouri", "created_at": "2026-01-05T09:00:00.000000Z"}], "next_cursor": null}))))]
 pub async fn list(
     state: web::Data<AppState>,
     _director: DirectorAt<MemberLibraries>,
@@ -24,8 +29,9 @@ pub async fn list(
 }
 
 /// `POST /api/v1/libraries`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"slug": "millbrook", "name": "Millbrook Public Library", "jurisdiction": "missouri"}))]
 pub struct Onboard {
     /// The library's slug.
     pub slug: String,
@@ -36,6 +42,14 @@ pub struct Onboard {
 }
 
 /// Onboards a member library.
+#[utoipa::path(post, path = "/api/v1/libraries", tag = "libraries", operation_id = "onboard_library",
+    summary = "Onboard a member library (director only)",
+    request_body(content = Onboard, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Onboarded", body = libraries::Library, example = json!({"id": 2, "slug": "riverbend", "name": "Riverbend Public Library", "jurisdiction": "missouri", "created_at": "2026-01-05T09:00:00.000000Z"})),
+        (status = 409, description = "The slug is taken", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     state: web::Data<AppState>,
     _director: DirectorAt<MemberLibraries>,
@@ -64,6 +78,11 @@ pub async fn onboard(state: &AppState, body: Onboard) -> ApiResult<libraries::Li
 }
 
 /// `GET /api/v1/director/security-log`: refusals of callers in libraries they have no standing in, oldest first.
+#[utoipa::path(get, path = "/api/v1/director/security-log", tag = "libraries", operation_id = "security_log",
+    summary = "Refused attempts to act in a library other than one's own (director only)",
+    params(PageQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, description = "A page of entries", body = Paged<SecurityLogEntry>, example = json!({"items": [{"id": 1, "at": "2026-03-02T14:05:00.123456", "actor": "account:7", "library_id": 2, "action": "staff.manage", "clause": "custodian-tenant-isolation", "repeats": 1}], "next_cursor": null}))))]
 pub async fn security_log(
     state: web::Data<AppState>,
     _director: DirectorAt<SecurityLog>,
@@ -75,6 +94,14 @@ pub async fn security_log(
     let items = blocking(move || Ok(libraries::security_log(&store, after, limit)?)).await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, &page, |e: &SecurityLogEntry| e.id)))
 }
+
+/// The member libraries' operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, create, security_log),
+    components(schemas(Onboard, libraries::Library, SecurityLogEntry))
+)]
+pub struct ApiDoc;
 
 /// Registers the consortium's libraries and its security log under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

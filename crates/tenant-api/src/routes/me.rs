@@ -11,28 +11,40 @@ use custody::me::{self, Patron};
 use serde::{Deserialize, Serialize};
 
 /// What a patron sees of their own record.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OwnProfile {
     #[serde(flatten)]
     patron: Patron,
 }
 
 /// Everything custodian holds about the signed-in patron's account.
+#[utoipa::path(get, path = "/api/v1/patron/me", tag = "patron", operation_id = "patron_profile",
+    summary = "Everything held about the signed-in patron's account", security(("bearer" = []), ("patron_cookie" = [])),
+    responses((status = 200, description = "The patron's record", body = OwnProfile, example = json!({"id": 55, "data": {"card_number": "29000100000055", "name": "Sam Example", "address": "1 Demo Street, Riverbend", "email": "sam.example@demo.custodian.test", "phone": null, "birth_date": null, "guardian": null}, "keep_history": false, "contact_by": "email", "deletion_requested_at": null, "created_at": "2026-01-05T09:00:00.000000Z", "updated_at": "2026-01-05T09:00:00.000000Z"}))))]
 pub async fn me(state: web::Data<AppState>, caller: PatronCaller) -> ApiResult<HttpResponse> {
     let (custody, who) = (state.custody.clone(), caller.own());
     let patron = blocking(move || Ok(me::profile(&custody, &who)?)).await?;
     Ok(HttpResponse::Ok().json(OwnProfile { patron }))
 }
 /// `PATCH /api/v1/patron/me`: the contact data a patron may change themself.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"phone": "555-0100", "contact_by": "phone"}))]
 pub struct ContactChange {
+    /// Postal address; null clears it, absent leaves it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     address: Option<Option<String>>,
+    /// A new email address, used once confirmed by the link sent to it; null clears it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
+    /// Telephone number; null clears it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
+    /// `email`, `phone`, `mail` or `none`; absent or null leaves it as it is.
+    #[schema(value_type = Option<String>, nullable = true)]
     contact_by: Option<String>,
 }
 
@@ -42,6 +54,10 @@ pub struct ContactChange {
 /// by the single-use link sent to that address; until then the old one stays
 /// in force and the new one shows as `pending_email`. Otherwise anyone could
 /// name another person's address and have their mail filed with this library.
+#[utoipa::path(patch, path = "/api/v1/patron/me", tag = "patron", operation_id = "patron_update_contact",
+    summary = "Change one's own contact data", security(("bearer" = []), ("patron_cookie" = [])),
+    request_body(content = ContactChange, content_type = "application/json"),
+    responses((status = 200, description = "The changed record; `email_confirmation` says where the link went", body = UpdatedProfile)))]
 pub async fn update_me(
     state: web::Data<AppState>,
     caller: PatronCaller,
@@ -118,26 +134,64 @@ pub async fn change_contact(
 }
 
 /// The answer to a contact change: the profile, and what to do about a new email.
-#[derive(Serialize)]
-struct UpdatedProfile {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UpdatedProfile {
     #[serde(flatten)]
     profile: OwnProfile,
+    /// What to do about a new email address, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     email_confirmation: Option<String>,
 }
 
 /// `PUT /api/v1/patron/me/pin`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_pin": "4321", "new_pin": "8765"}))]
 pub struct PinChange {
+    /// The PIN now.
     current_pin: String,
+    /// The new PIN, 4 to 64 characters.
     new_pin: String,
 }
 
 /// The shortest PIN custodian accepts.
 pub const MIN_PIN: usize = 4;
 
+/// The answer to a PIN change.
+#[derive(utoipa::ToSchema)]
+pub struct PinChanged {
+    /// Always true.
+    pub changed: bool,
+    /// What to do next.
+    pub detail: String,
+}
+
+/// The answer to a history choice.
+#[derive(utoipa::ToSchema)]
+pub struct HistoryChanged {
+    /// The choice now in force.
+    pub keep_history: bool,
+    /// How many returned loans were unlinked from the patron just now.
+    pub unlinked_records: u64,
+}
+
+/// The answer to a deletion request.
+#[derive(utoipa::ToSchema)]
+pub struct DeletionRequested {
+    /// Always true.
+    pub requested: bool,
+    /// The request's number, `R-<library>-<id>`.
+    pub request: String,
+    /// What happens next.
+    pub detail: String,
+}
+
 /// Changes the patron's PIN after checking the current one; every session ends.
+#[utoipa::path(put, path = "/api/v1/patron/me/pin", tag = "patron", operation_id = "patron_change_pin",
+    summary = "Change one's PIN; every session ends", security(("bearer" = []), ("patron_cookie" = [])),
+    request_body(content = PinChange, content_type = "application/json"),
+    responses((status = 200, description = "Changed", body = PinChanged, example = json!({"changed": true, "detail": "Your PIN is changed. Sign in again with the new PIN."}))))]
 pub async fn change_pin(
     state: web::Data<AppState>,
     caller: PatronCaller,
@@ -182,13 +236,19 @@ pub async fn change_own_pin(
 }
 
 /// `PUT /api/v1/patron/me/history`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"keep_history": false}))]
 pub struct HistoryChoice {
+    /// Keep checkout history after return.
     keep_history: bool,
 }
 
 /// Turns checkout history on or off; off unlinks returned loans at once.
+#[utoipa::path(put, path = "/api/v1/patron/me/history", tag = "patron", operation_id = "patron_set_history",
+    summary = "Turn checkout history on or off", security(("bearer" = []), ("patron_cookie" = [])),
+    request_body(content = HistoryChoice, content_type = "application/json"),
+    responses((status = 200, description = "The choice in force", body = HistoryChanged, example = json!({"keep_history": false, "unlinked_records": 3}))))]
 pub async fn set_history(
     state: web::Data<AppState>,
     caller: PatronCaller,
@@ -202,6 +262,9 @@ pub async fn set_history(
 }
 
 /// Records the patron's request to delete their account; the library acts on it.
+#[utoipa::path(post, path = "/api/v1/patron/me/deletion-request", tag = "patron", operation_id = "patron_request_deletion",
+    summary = "Ask the library to delete one's account", security(("bearer" = []), ("patron_cookie" = [])),
+    responses((status = 202, description = "Filed in the library's queue", body = DeletionRequested, example = json!({"requested": true, "request": "R-2-17", "detail": "Your library has your request and will delete your account and unlink your records. Deleted data may persist on backup media until those backups expire."}))))]
 pub async fn request_deletion(
     state: web::Data<AppState>,
     caller: PatronCaller,
@@ -229,6 +292,25 @@ pub async fn file_deletion_request(state: &AppState, caller: &PatronCaller) -> A
     let (custody, who) = (state.custody.clone(), caller.own());
     blocking(move || Ok(me::request_deletion(&custody, &who, due)?)).await
 }
+/// The patron's own operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(me, update_me, change_pin, set_history, request_deletion),
+    components(schemas(
+        OwnProfile,
+        UpdatedProfile,
+        ContactChange,
+        PinChange,
+        PinChanged,
+        HistoryChoice,
+        HistoryChanged,
+        DeletionRequested,
+        Patron,
+        custody::patrons::PatronData
+    ))
+)]
+pub struct ApiDoc;
+
 /// Registers the patron's own endpoints under `/api/v1/patron/me`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/patron/me", get => me, patch => update_me))

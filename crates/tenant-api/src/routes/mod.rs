@@ -6,15 +6,19 @@
 
 /// One resource per path: a method it does not take answers 405 with `Allow`
 /// naming those it does, from the same list that registers them.
+/// It also records the path and methods in [`registry`], so the OpenAPI
+/// coverage test compares the document with the routes really registered.
 macro_rules! resource {
-    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {{
+        $crate::routes::registry::record($path, &[$(stringify!($method)),+]);
         ::actix_web::web::resource($path)
             $(.route($crate::routes::method::$method().to($handler)))+
             .default_service(::actix_web::web::to(|| $crate::routes::method_not_allowed(&[$(stringify!($method)),+])))
-    };
+    }};
 }
 pub(crate) use resource;
 
+pub mod api_docs;
 pub mod audit;
 pub mod auth;
 pub mod directory;
@@ -33,6 +37,7 @@ pub mod patron_session;
 pub mod patrons;
 pub mod privacy_policy;
 pub mod records;
+pub mod registry;
 pub mod retention;
 pub mod staff;
 pub mod statistics;
@@ -46,7 +51,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// `?limit=&cursor=` on every list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items, 1 to `custody::MAX_PAGE_LIMIT` (default 50).
     pub limit: Option<String>,
@@ -108,7 +114,7 @@ pub fn encode_cursor(id: i64) -> String {
 }
 
 /// A page of a list.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     /// The items.
     pub items: Vec<T>,

@@ -13,23 +13,42 @@ use custody::{CardNumber, PatronSelf};
 use serde::{Deserialize, Serialize};
 
 /// `POST …/patron/sign-in`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"card_number": "29000100000055", "pin": "4321"}))]
 pub struct PatronSignIn {
+    /// The library card number.
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     card_number: String,
+    /// The card's PIN.
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pin: String,
 }
 
 /// A patron session just opened.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct PatronSignedIn {
+    /// The session token, for `Authorization: Bearer` (the cookie carries the same).
     pub(crate) token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
+    /// When the session ends (RFC 3339, UTC).
     #[serde(with = "custody::patron_sessions::rfc3339")]
     expires_at: NaiveDateTime,
+    /// The patron's id in the library.
     patron_id: i64,
 }
 
 /// Signs a patron in with card number and PIN at their library.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/patron/sign-in", tag = "patron", operation_id = "patron_sign_in",
+    summary = "A patron signs in with card number and PIN",
+    description = "Sets the `custodian_patron` cookie and returns the same token for `Authorization: Bearer`. Repeated failures pause sign-in for the card and the client address.",
+    params(("library" = String, Path, description = "The library's slug")),
+    request_body(content = PatronSignIn, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in", body = PatronSignedIn, example = json!({"token": "cGF0cm9uLXRva2VuLWV4YW1wbGU", "token_type": "Bearer", "expires_at": "2026-03-02T22:05:00.000000Z", "patron_id": 55})),
+        (status = 401, description = "Wrong card number or PIN (or no such library)", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Sign-in paused after repeated failures (Retry-After)", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 503, description = "Password hashing at capacity (Retry-After), or a dependency is down", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -148,6 +167,9 @@ async fn end_earlier_session(state: &AppState, req: &HttpRequest) -> ApiResult<(
 }
 
 /// Ends the patron's session.
+#[utoipa::path(post, path = "/api/v1/patron/sign-out", tag = "patron", operation_id = "patron_sign_out",
+    summary = "End the patron's session", security(("bearer" = []), ("patron_cookie" = [])),
+    responses((status = 204, description = "Signed out; the cookie is removed")))]
 pub async fn sign_out(state: web::Data<AppState>, caller: Patron) -> ApiResult<HttpResponse> {
     close_patron_session(&state, &caller).await?;
     Ok(HttpResponse::NoContent()
@@ -171,6 +193,14 @@ pub(crate) async fn close_patron_session(state: &AppState, caller: &Patron) -> A
     .await?;
     Ok(())
 }
+
+/// Patron sign-in's operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(sign_in, sign_out),
+    components(schemas(PatronSignIn, PatronSignedIn))
+)]
+pub struct ApiDoc;
 
 /// Registers the patron's sign-in and sign-out under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

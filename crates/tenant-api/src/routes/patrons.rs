@@ -6,6 +6,7 @@
 mod consents;
 
 pub use consents::add_consent;
+use consents::ConsentAdded;
 // The patron's own changes (`me`) pass the same minors rule.
 pub use custody::patrons::{apply, gated_fields, guardian_consent_in_force};
 
@@ -29,16 +30,26 @@ fn patron_in(path: PatronPath) -> PatronId {
 }
 
 /// `?card=&email=&purpose=&limit=&cursor=`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// Find the patron with this card number.
     card: Option<String>,
+    /// Find patrons with this email address.
     email: Option<String>,
+    /// Why staff look (stated for the audit log).
     purpose: Option<String>,
+    /// How many items, 1 to 200 (default 50), when listing.
     limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// Finds patrons by card number or email (blind index), or lists them; cards shown by their last four only.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/patrons", tag = "patrons", operation_id = "search_patrons",
+    summary = "Find patrons by card or email, or list them", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), SearchQuery),
+    responses((status = 200, description = "A page of patrons, cards by their last four", body = Paged<custody::patrons::PatronSummary>, example = json!({"items": [{"id": 55, "card_last4": "0055", "name": "Sam Example"}], "next_cursor": null}))))]
 pub async fn search(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -65,8 +76,9 @@ pub async fn search(
 }
 
 /// `POST …/patrons`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"card_number": "29000100000077", "pin": "4321", "name": "Robin Example", "email": "robin.example@demo.custodian.test"}))]
 pub struct RegistrationBody {
     /// The library card number.
     pub card_number: String,
@@ -120,6 +132,11 @@ pub fn registration(r: RegistrationBody) -> ApiResult<(Registration, String)> {
 }
 
 /// Registers a patron. Storing a guardian-gated field for a patron under the library's age needs a guardian's consent.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/patrons", tag = "patrons", operation_id = "register_patron",
+    summary = "Register a patron", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug")),
+    request_body(content = RegistrationBody, content_type = "application/json"),
+    responses((status = 201, description = "Registered", body = custody::me::Patron, example = json!({"id": 55, "data": {"card_number": "29000100000055", "name": "Sam Example", "address": "1 Demo Street, Riverbend", "email": "sam.example@demo.custodian.test", "phone": null, "birth_date": null, "guardian": null}, "keep_history": false, "contact_by": "email", "deletion_requested_at": null, "created_at": "2026-01-05T09:00:00.000000Z", "updated_at": "2026-01-05T09:00:00.000000Z"})), (status = 409, description = "The card is taken, or a minor needs a guardian's consent", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn register(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -149,12 +166,51 @@ pub async fn register_checked(
 }
 
 /// `?purpose=`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PurposeQuery {
+    /// Why staff read the patron's data (stated for the audit log).
     purpose: Option<String>,
 }
 
 /// One patron's data, for a stated purpose.
+/// A patron's file as staff read it.
+#[derive(utoipa::ToSchema)]
+pub struct PatronFile {
+    /// The record.
+    pub patron: custody::me::Patron,
+    /// The consents recorded.
+    pub consents: Vec<custody::me::ConsentRecord>,
+}
+
+/// What merging did.
+#[derive(utoipa::ToSchema)]
+pub struct Merged {
+    /// The patron kept.
+    pub kept: i64,
+    /// The duplicate removed.
+    pub removed: i64,
+    /// Records moved to the kept patron.
+    pub records_moved: u64,
+}
+
+/// What deleting did.
+#[derive(utoipa::ToSchema)]
+pub struct PatronDeleted {
+    /// Always true.
+    pub deleted: bool,
+    /// Records deleted with the patron.
+    pub records_deleted: u64,
+    /// Records kept without the link, as the policy says.
+    pub records_kept_without_link: u64,
+    /// Vendors told of the deletion.
+    pub vendors_told: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/patrons/{patron}", tag = "patrons", operation_id = "read_patron",
+    summary = "A patron's file, with a stated purpose (audited)", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("patron" = i64, Path, description = "The patron's id"), PurposeQuery),
+    responses((status = 200, description = "The patron and their consents", body = PatronFile, example = json!({"patron": {"id": 55, "data": {"card_number": "29000100000055", "name": "Sam Example", "address": "1 Demo Street, Riverbend", "email": "sam.example@demo.custodian.test", "phone": null, "birth_date": null, "guardian": null}, "keep_history": false, "contact_by": "email", "deletion_requested_at": null, "created_at": "2026-01-05T09:00:00.000000Z", "updated_at": "2026-01-05T09:00:00.000000Z"}, "consents": []}))))]
 pub async fn read(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -170,8 +226,9 @@ pub async fn read(
 }
 
 /// `PATCH …/patrons/{id}`: absent fields stay, `null` clears.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"purpose": "the patron asked at the desk", "phone": "555-0100"}))]
 pub struct Correction {
     /// Why the data is read and changed.
     pub purpose: Option<String>,
@@ -179,18 +236,23 @@ pub struct Correction {
     pub name: Option<String>,
     /// New address, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// New email, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     /// New phone, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// New date of birth, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<chrono::NaiveDate>)]
     pub birth_date: Option<Option<NaiveDate>>,
     /// New guardian, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
     pub guardian: Option<Option<String>>,
     /// How to be contacted.
     pub contact_by: Option<String>,
@@ -222,6 +284,11 @@ pub fn correction(c: Correction) -> ApiResult<(Purpose, PatronChange)> {
 }
 
 /// Corrects a patron's data.
+#[utoipa::path(patch, path = "/api/v1/libraries/{library}/patrons/{patron}", tag = "patrons", operation_id = "correct_patron",
+    summary = "Correct a patron's data (null clears a field)", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("patron" = i64, Path, description = "The patron's id")),
+    request_body(content = Correction, content_type = "application/json"),
+    responses((status = 200, description = "The corrected record", body = custody::me::Patron), (status = 409, description = "A minor needs a guardian's consent first", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn correct(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -237,14 +304,22 @@ pub async fn correct(
 }
 
 /// `POST …/patrons/{id}/merge`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"duplicate_id": 56}))]
 pub struct Merge {
+    /// The duplicate registration to merge into this patron.
     duplicate_id: i64,
+    /// Why (default: merging duplicate registrations).
     purpose: Option<String>,
 }
 
 /// Merges a duplicate registration into this patron.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/patrons/{patron}/merge", tag = "patrons", operation_id = "merge_patrons",
+    summary = "Merge a duplicate registration into this patron", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("patron" = i64, Path, description = "The patron's id")),
+    request_body(content = Merge, content_type = "application/json"),
+    responses((status = 200, description = "Merged", body = Merged, example = json!({"kept": 55, "removed": 56, "records_moved": 4})), (status = 409, description = "The two cannot be merged", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn merge(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -267,6 +342,10 @@ pub async fn merge(
 }
 
 /// Deletes a patron; their records are deleted or kept without the link, as the library's policy says per kind.
+#[utoipa::path(delete, path = "/api/v1/libraries/{library}/patrons/{patron}", tag = "patrons", operation_id = "delete_patron",
+    summary = "Delete a patron; records are deleted or unlinked as the policy says per kind", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("patron" = i64, Path, description = "The patron's id"), PurposeQuery),
+    responses((status = 200, description = "Deleted", body = PatronDeleted, example = json!({"deleted": true, "records_deleted": 3, "records_kept_without_link": 1, "vendors_told": 0}))))]
 pub async fn delete(
     state: web::Data<AppState>,
     staff: LibraryStaff,
@@ -284,6 +363,25 @@ pub async fn delete(
         "vendors_told": done.vendors_told,
     })))
 }
+
+/// The staff's patron operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(search, register, read, correct, merge, delete, consents::add_consent),
+    components(schemas(
+        custody::patrons::PatronSummary,
+        RegistrationBody,
+        GuardianConsent,
+        PatronFile,
+        Correction,
+        Merge,
+        Merged,
+        PatronDeleted,
+        ConsentAdded,
+        custody::consents::Consent
+    ))
+)]
+pub struct ApiDoc;
 
 /// Registers the staff's patron endpoints under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -46,6 +46,10 @@ fn check_password(p: &str) -> ApiResult<()> {
 }
 
 /// Lists the library's staff.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/staff", tag = "staff", operation_id = "list_staff",
+    summary = "The library's staff", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), PageQuery),
+    responses((status = 200, description = "A page of staff accounts", body = Paged<StaffAccount>, example = json!({"items": [{"account_id": 12, "email": "ada.reyes@demo.custodian.test", "display_name": "Ada Reyes", "role": "staff", "disabled": false, "joined_at": "2026-01-05T09:00:00.000000Z"}], "next_cursor": null}))))]
 pub async fn list(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -61,8 +65,9 @@ pub async fn list(
 }
 
 /// `POST …/staff`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ada.reyes@demo.custodian.test", "display_name": "Ada Reyes", "role": "staff"}))]
 pub struct NewStaff {
     /// Sign-in address.
     pub email: String,
@@ -75,13 +80,15 @@ pub struct NewStaff {
 }
 
 /// A staff account just added.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StaffCreated)]
 pub struct Created {
     /// The account.
     #[serde(flatten)]
     pub member: StaffAccount,
     /// Present only when custodian generated the password; shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub initial_password: Option<String>,
 }
 
@@ -95,6 +102,14 @@ pub struct Created {
 /// elsewhere is the same as for one known nowhere; only an address already on
 /// this library's own staff is refused (409). Sign-in tells the two accounts
 /// apart by their passwords, or by the `library` the person names.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/staff", tag = "staff", operation_id = "add_staff",
+    summary = "Add a staff account (library admin, or the director for a library without one)", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug")),
+    request_body(content = NewStaff, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added; `initial_password` is shown this once when custodian generated it", body = Created),
+        (status = 409, description = "The address is already on this library's staff", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -159,6 +174,10 @@ pub async fn add_staff(state: &AppState, who: StaffManager, body: NewStaff) -> A
 }
 
 /// One staff member.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/staff/{account}", tag = "staff", operation_id = "get_staff",
+    summary = "One staff account", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("account" = i64, Path, description = "The staff account's id")),
+    responses((status = 200, description = "The account", body = StaffAccount, example = json!({"account_id": 12, "email": "ada.reyes@demo.custodian.test", "display_name": "Ada Reyes", "role": "staff", "disabled": false, "joined_at": "2026-01-05T09:00:00.000000Z"}))))]
 pub async fn get(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -173,9 +192,10 @@ pub async fn get(
 }
 
 /// `PATCH …/staff/{account}`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[derive(Default)]
+#[schema(example = json!({"role": "custodian"}))]
 pub struct StaffChange {
     /// A new role.
     pub role: Option<String>,
@@ -188,6 +208,11 @@ pub struct StaffChange {
 }
 
 /// Changes a staff member's role, name, password or disabled flag.
+#[utoipa::path(patch, path = "/api/v1/libraries/{library}/staff/{account}", tag = "staff", operation_id = "change_staff",
+    summary = "Change a staff member's role, name, password or disabled flag", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("account" = i64, Path, description = "The staff account's id")),
+    request_body(content = StaffChange, content_type = "application/json"),
+    responses((status = 200, description = "The changed account", body = StaffAccount, example = json!({"account_id": 12, "email": "ada.reyes@demo.custodian.test", "display_name": "Ada Reyes", "role": "staff", "disabled": false, "joined_at": "2026-01-05T09:00:00.000000Z"})), (status = 409, description = "The change would leave the library without an admin, or clashes", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -250,6 +275,10 @@ pub async fn change_staff(
 }
 
 /// Removes a staff member from the library (and their account, if they work nowhere else).
+#[utoipa::path(delete, path = "/api/v1/libraries/{library}/staff/{account}", tag = "staff", operation_id = "remove_staff",
+    summary = "Remove a staff member from the library", security(("bearer" = []), ("session_cookie" = [])),
+    params(("library" = String, Path, description = "The library's slug"), ("account" = i64, Path, description = "The staff account's id")),
+    responses((status = 204, description = "Removed"), (status = 409, description = "The library would be left without an admin", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn remove(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -273,6 +302,14 @@ pub async fn remove_staff(
     tracing::info!(library = %who.library.slug, account = account.0, "staff account removed");
     Ok(())
 }
+
+/// The staff accounts' operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, create, get, update, remove),
+    components(schemas(StaffAccount, NewStaff, Created, StaffChange))
+)]
+pub struct ApiDoc;
 
 /// Registers a library's staff endpoints under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

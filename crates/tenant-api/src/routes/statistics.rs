@@ -45,10 +45,27 @@ impl RangeQuery {
 }
 
 /// The director's answer: every library's report.
-#[derive(Serialize)]
-struct Libraries {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DirectorStatistics)]
+pub struct Libraries {
+    /// One report per library, and `consortium` for pages that name none.
     libraries: Vec<Report>,
 }
+
+/// The statistics endpoints of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(library, director),
+    components(schemas(
+        Report,
+        Libraries,
+        statistics::DayCell,
+        statistics::PageSeries,
+        statistics::Series,
+        policy::statistics::RangeTotal
+    ))
+)]
+pub struct ApiDoc;
 
 fn csv_response(name: &str, reports: &[Report]) -> HttpResponse {
     HttpResponse::Ok()
@@ -62,6 +79,22 @@ fn csv_response(name: &str, reports: &[Report]) -> HttpResponse {
 }
 
 /// The library's counts per series and day.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/statistics", tag = "statistics",
+    operation_id = "library_statistics",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"),
+        ("from" = Option<String>, Query, description = "The first day, `YYYY-MM-DD`; two weeks before `to` when absent", format = Date),
+        ("to" = Option<String>, Query, description = "The last day, `YYYY-MM-DD`; today when absent", format = Date),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`", pattern = "^(json|csv)?$"),
+    ),
+    responses(
+        (status = 200, description = "The library's counts per series and day; 1 to 4 published as null (`Cache-Control: no-store`)", content(
+            (Report = "application/json"),
+            (String = "text/csv", example = "library,series,page,day,count,suppressed\n"),
+        )),
+        (status = 400, description = "`from`, `to` or `format` is not valid, or the range is longer than 366 days", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn library(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -79,6 +112,22 @@ pub async fn library(
 }
 
 /// Every library's counts per series and day.
+#[utoipa::path(get, path = "/api/v1/director/statistics", tag = "statistics",
+    operation_id = "director_statistics",
+    params(
+        ("from" = Option<String>, Query, description = "The first day, `YYYY-MM-DD`; two weeks before `to` when absent", format = Date),
+        ("to" = Option<String>, Query, description = "The last day, `YYYY-MM-DD`; today when absent", format = Date),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`", pattern = "^(json|csv)?$"),
+    ),
+    responses(
+        (status = 200, description = "Every library's counts per series and day (`Cache-Control: no-store`)", content(
+            (Libraries = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "`from`, `to` or `format` is not valid, or the range is longer than 366 days", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the consortium director", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn director(
     state: web::Data<AppState>,
     _director: Director,

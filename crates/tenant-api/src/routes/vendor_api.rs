@@ -10,20 +10,41 @@ use super::auth::Attempt;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use custody::vendors;
+use custody::vendors::{self, PatronStatus};
 use custody::CustodyError;
 use serde::Deserialize;
 
 /// `{card_number, pin?}`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"card_number": "29000000000001", "pin": "0000"}))]
 pub struct StatusQuery {
+    /// The card to check, spaces and dashes allowed.
     card_number: String,
+    /// The patron's PIN, when the vendor checks it too.
     #[serde(default)]
     pin: Option<String>,
 }
 
+/// The vendor endpoint of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(patron_status), components(schemas(StatusQuery, PatronStatus)))]
+pub struct ApiDoc;
+
 /// A patron's status as the key's contract grants it.
+#[utoipa::path(post, path = "/api/v1/vendor/patron-status", tag = "vendor-api",
+    operation_id = "vendor_patron_status", request_body = StatusQuery,
+    responses(
+        (status = 200, description = "The patron's status, only the fields the contract grants (`Cache-Control: no-store`)", body = PatronStatus),
+        (status = 400, description = "`card_number` is missing or empty", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The key is missing, unknown, revoked, or its contract is not running", body = crate::openapi::Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 429, description = "Too many failed keys or PINs from this address", body = crate::openapi::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "Password hashing is at capacity (a PIN was given), or the database is not answering", body = crate::openapi::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait, when hashing is at capacity"))),
+    ),
+    security(("vendor_key" = [])))]
 pub async fn patron_status(
     state: web::Data<AppState>,
     req: HttpRequest,

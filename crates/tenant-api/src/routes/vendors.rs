@@ -6,9 +6,61 @@ use crate::error::ApiResult;
 use crate::guards::LibraryAdmin;
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpResponse};
-use custody::vendors::{self, ContractChange, NewContract};
+use custody::vendors::{
+    self, ContractChange, KeyView, NewContract, NewKey, PublicVendor, PublicVendors, VendorView,
+};
+use serde::Serialize;
+
+/// The library's contracts.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VendorList {
+    /// Every contract, running or not.
+    pub items: Vec<VendorView>,
+}
+
+/// A contract's keys.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct KeyList {
+    /// Every key, revoked ones too.
+    pub items: Vec<KeyView>,
+}
+
+/// The vendor endpoints of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        create,
+        list,
+        show,
+        patch,
+        create_key,
+        list_keys,
+        revoke_key,
+        public_list
+    ),
+    components(schemas(
+        NewContract,
+        ContractChange,
+        VendorView,
+        VendorList,
+        NewKey,
+        KeyView,
+        KeyList,
+        PublicVendor,
+        PublicVendors
+    ))
+)]
+pub struct ApiDoc;
 
 /// Enters a contract; 201 with the contract.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/vendors", tag = "vendors",
+    operation_id = "create_vendor", params(("library" = String, Path, description = "The library's slug", example = "riverside")), request_body = NewContract,
+    responses(
+        (status = 201, description = "The contract as entered", body = VendorView),
+        (status = 400, description = "A field is missing or not valid (named in `field`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -20,13 +72,28 @@ pub async fn create(
 }
 
 /// The library's contracts.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/vendors", tag = "vendors",
+    operation_id = "list_vendors", params(("library" = String, Path, description = "The library's slug", example = "riverside")),
+    responses(
+        (status = 200, description = "Every contract of the library", body = VendorList),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, admin: LibraryAdmin) -> ApiResult<HttpResponse> {
     let (custody, who) = (state.custody.clone(), admin.0.member());
     let items = blocking(move || Ok(vendors::list(&custody, &who)?)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(VendorList { items }))
 }
 
 /// One contract.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/vendors/{id}", tag = "vendors",
+    operation_id = "show_vendor", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The contract's id")),
+    responses(
+        (status = 200, description = "The contract", body = VendorView),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn show(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -39,6 +106,15 @@ pub async fn show(
 }
 
 /// Changes a contract; `contract_ends` may only move earlier (ending it early).
+#[utoipa::path(patch, path = "/api/v1/libraries/{library}/vendors/{id}", tag = "vendors",
+    operation_id = "change_vendor", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The contract's id")), request_body = ContractChange,
+    responses(
+        (status = 200, description = "The contract as it now is", body = VendorView),
+        (status = 400, description = "A field is not valid, or `contract_ends` moves later", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn patch(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -52,6 +128,14 @@ pub async fn patch(
 }
 
 /// Makes a key; 201, the secret shown this once.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/vendors/{id}/keys", tag = "vendors",
+    operation_id = "create_vendor_key", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The contract's id")),
+    responses(
+        (status = 201, description = "The new key; the secret is shown this once (`Cache-Control: no-store`)", body = NewKey),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn create_key(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -66,6 +150,14 @@ pub async fn create_key(
 }
 
 /// A vendor's keys, with when each was last used.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/vendors/{id}/keys", tag = "vendors",
+    operation_id = "list_vendor_keys", params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The contract's id")),
+    responses(
+        (status = 200, description = "The vendor's keys, without their secrets", body = KeyList),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract in this library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn list_keys(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -74,10 +166,19 @@ pub async fn list_keys(
     let id = path.into_inner().1;
     let (custody, who) = (state.custody.clone(), admin.0.member());
     let items = blocking(move || Ok(vendors::list_keys(&custody, &who, id)?)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(KeyList { items }))
 }
 
 /// Revokes a key at once; 204.
+#[utoipa::path(delete, path = "/api/v1/libraries/{library}/vendors/{id}/keys/{key}", tag = "vendors",
+    operation_id = "revoke_vendor_key",
+    params(("library" = String, Path, description = "The library's slug", example = "riverside"), ("id" = i64, Path, description = "The contract's id"), ("key" = String, Path, description = "The key's id, `cvk_…`")),
+    responses(
+        (status = 204, description = "Revoked; the key stops working at once"),
+        (status = 403, description = "Not an admin of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key of this contract", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
     admin: LibraryAdmin,
@@ -90,6 +191,13 @@ pub async fn revoke_key(
 }
 
 /// The library's contracts running today, with their privacy policies; no sign-in.
+#[utoipa::path(get, path = "/api/v1/public/libraries/{library}/vendors", tag = "vendors",
+    operation_id = "public_vendors", params(("library" = String, Path, description = "The library's slug", example = "riverside")),
+    responses(
+        (status = 200, description = "The contracts running today", body = PublicVendors),
+        (status = 404, description = "No such library", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn public_list(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -100,6 +100,9 @@ fn entry_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// `GET /api/v1/directory/libraries`: search, ranked and paged.
+#[utoipa::path(get, path = "/api/v1/directory/libraries", tag = "directory", operation_id = "directory_search",
+    summary = "Search the directory, ranked and paged", params(RawQuery),
+    responses((status = 200, description = "A page of libraries", body = directory::search::Page, example = json!({"items": [{"id": 101, "name": "Riverbend Public Library", "address": "100 Main Street", "city": "Riverbend", "county": "Demo", "state": "MO", "zip": "65000", "phone": "555-0100", "website": "https://riverbend.demo.custodian.test", "email": "info@riverbend.demo.custodian.test", "hours": null, "services": null, "latitude": 38.5, "longitude": -92.2, "system_id": null, "parent_id": null, "member": true, "listed_name": "Riverbend Public Library", "opening_hours": null, "service_tags": []}], "next_cursor": null, "prev_cursor": null, "total": 1, "offset": 0, "units": "mi"})), (status = 304, description = "Not modified (If-None-Match matched the ETag)")))]
 pub async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -121,6 +124,9 @@ pub async fn search(
 }
 
 /// `GET /api/v1/directory/libraries.csv`: every match as CSV.
+#[utoipa::path(get, path = "/api/v1/directory/libraries.csv", tag = "directory", operation_id = "directory_export_csv",
+    summary = "Every match as CSV", params(RawQuery),
+    responses((status = 200, description = "CSV, one library a row", body = String, content_type = "text/csv"), (status = 304, description = "Not modified (If-None-Match matched the ETag)")))]
 pub async fn export_csv(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -147,6 +153,9 @@ pub async fn export_csv(
 }
 
 /// `GET /api/v1/directory/libraries.jsonld`: every match as a schema.org graph.
+#[utoipa::path(get, path = "/api/v1/directory/libraries.jsonld", tag = "directory", operation_id = "directory_export_jsonld",
+    summary = "Every match as a schema.org graph", params(RawQuery),
+    responses((status = 200, description = "JSON-LD", body = Object, content_type = "application/ld+json"), (status = 304, description = "Not modified (If-None-Match matched the ETag)")))]
 pub async fn export_jsonld(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -171,6 +180,9 @@ pub async fn export_jsonld(
 }
 
 /// `GET /api/v1/directory/libraries/{id}`.
+#[utoipa::path(get, path = "/api/v1/directory/libraries/{id}", tag = "directory", operation_id = "directory_entry",
+    summary = "One library", params(("id" = i64, Path, description = "The directory entry's id")),
+    responses((status = 200, description = "The library", body = directory::service::Detail), (status = 304, description = "Not modified (If-None-Match matched the ETag)"), (status = 404, description = "No such entry", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn read(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -193,6 +205,9 @@ pub async fn read(
 }
 
 /// `GET /api/v1/directory/libraries/{id}/jsonld`: schema.org `Library`.
+#[utoipa::path(get, path = "/api/v1/directory/libraries/{id}/jsonld", tag = "directory", operation_id = "directory_entry_jsonld",
+    summary = "One library as schema.org Library", params(("id" = i64, Path, description = "The directory entry's id")),
+    responses((status = 200, description = "JSON-LD", body = Object, content_type = "application/ld+json"), (status = 304, description = "Not modified (If-None-Match matched the ETag)"), (status = 404, description = "No such entry", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn read_jsonld(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -214,6 +229,9 @@ pub async fn read_jsonld(
 }
 
 /// `GET /api/v1/directory/libraries/{id}/vcard`: a vCard 4.0.
+#[utoipa::path(get, path = "/api/v1/directory/libraries/{id}/vcard", tag = "directory", operation_id = "directory_entry_vcard",
+    summary = "One library as a vCard 4.0", params(("id" = i64, Path, description = "The directory entry's id")),
+    responses((status = 200, description = "vCard", body = String, content_type = "text/vcard"), (status = 304, description = "Not modified (If-None-Match matched the ETag)"), (status = 404, description = "No such entry", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn read_vcard(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -305,6 +323,38 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     cfg.service(resource!("/directory", get => page_search))
         .service(resource!("/directory/{id}", get => page_detail));
 }
+
+/// The directory's operations, public and the director's.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        search,
+        export_csv,
+        export_jsonld,
+        read,
+        read_jsonld,
+        read_vcard,
+        moderation::own_entry,
+        moderation::submit_change,
+        moderation::list_changes,
+        moderation::approve,
+        moderation::reject,
+        moderation::history,
+        moderation::edit,
+        moderation::retire,
+    ),
+    components(schemas(
+        directory::search::Page,
+        directory::search::Item,
+        directory::service::Detail,
+        directory::hours::OpeningHours,
+        directory::hours::Rule,
+        directory::hours::Exception,
+        moderation::Decision,
+        moderation::Retirement
+    ))
+)]
+pub struct ApiDoc;
 
 /// Registers the directory's API under `/api/v1/directory` (a scope of its
 /// own, registered before the rest so a cached read is matched at once),

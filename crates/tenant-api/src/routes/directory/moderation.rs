@@ -26,6 +26,9 @@ fn entry_decision(access: &LibraryAccess, action: EntryAction) -> ApiResult<()> 
 }
 
 /// `GET /api/v1/libraries/{library}/directory-entry`: the library's entry and its pending changes.
+#[utoipa::path(get, path = "/api/v1/libraries/{library}/directory-entry", tag = "moderation", operation_id = "own_directory_entry",
+    summary = "The library's own directory entry and its pending change (library admin)", security(("bearer" = []), ("session_cookie" = [])), params(("library" = String, Path, description = "The library's slug")),
+    responses((status = 200, description = "The entry", body = Object)))]
 pub async fn own_entry(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -38,6 +41,9 @@ pub async fn own_entry(
 }
 
 /// `POST /api/v1/libraries/{library}/directory-entry/changes`: propose a change for approval.
+#[utoipa::path(post, path = "/api/v1/libraries/{library}/directory-entry/changes", tag = "moderation", operation_id = "submit_directory_change",
+    summary = "Submit a change to the library's entry for the director's approval", security(("bearer" = []), ("session_cookie" = [])), params(("library" = String, Path, description = "The library's slug")), request_body(content = Object, content_type = "application/json", description = "The fields to change (a directory Patch)"),
+    responses((status = 202, description = "Submitted; waiting for approval", body = Object), (status = 409, description = "A change is already pending", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn submit_change(
     state: web::Data<AppState>,
     access: LibraryAccess,
@@ -52,7 +58,8 @@ pub async fn submit_change(
 }
 
 /// `?status=&limit=&cursor=` on the moderation queue.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
     /// pending (default), approved, rejected or all.
     pub status: Option<String>,
@@ -63,6 +70,9 @@ pub struct ChangesQuery {
 }
 
 /// `GET /api/v1/directory/changes`: the director's queue.
+#[utoipa::path(get, path = "/api/v1/directory/changes", tag = "moderation", operation_id = "list_directory_changes",
+    summary = "The director's moderation queue", security(("bearer" = []), ("session_cookie" = [])), params(ChangesQuery),
+    responses((status = 200, description = "A page of changes", body = Object)))]
 pub async fn list_changes(
     state: web::Data<AppState>,
     _: Moderator,
@@ -95,7 +105,7 @@ pub async fn list_changes(
 }
 
 /// The director's decision.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// Why; required to reject.
@@ -121,6 +131,9 @@ fn check_reason_length(reason: &str) -> ApiResult<()> {
 ///
 /// The body is optional: approving needs nothing said, so an empty body (or
 /// none) approves, and `{"reason": "..."}` records why.
+#[utoipa::path(post, path = "/api/v1/directory/changes/{id}/approve", tag = "moderation", operation_id = "approve_directory_change",
+    summary = "Publish a change now; a body `{\"reason\": …}` is optional", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The change's id")),
+    responses((status = 200, description = "The change, approved", body = Object), (status = 409, description = "The change is no longer pending, or the entry changed since", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn approve(
     state: web::Data<AppState>,
     DirectorAt(director, _): Moderator,
@@ -156,6 +169,9 @@ pub async fn approve_change(
 }
 
 /// `POST /api/v1/directory/changes/{id}/reject`: refuse it, saying why.
+#[utoipa::path(post, path = "/api/v1/directory/changes/{id}/reject", tag = "moderation", operation_id = "reject_directory_change",
+    summary = "Reject a change, saying why", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The change's id")), request_body(content = Decision, content_type = "application/json"),
+    responses((status = 200, description = "The change, rejected", body = Object), (status = 409, description = "The change is no longer pending", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn reject(
     state: web::Data<AppState>,
     DirectorAt(director, _): Moderator,
@@ -181,6 +197,9 @@ pub async fn reject_change(
 }
 
 /// `GET /api/v1/directory/libraries/{id}/history`: every version and change, for the director.
+#[utoipa::path(get, path = "/api/v1/directory/libraries/{id}/history", tag = "moderation", operation_id = "directory_entry_history",
+    summary = "An entry's history of versions", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id")),
+    responses((status = 200, description = "The history", body = Object)))]
 pub async fn history(
     state: web::Data<AppState>,
     _: Moderator,
@@ -193,7 +212,8 @@ pub async fn history(
 }
 
 /// `?version=` on the director's edits: the version the director saw.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// The entry's version when the director read it; a newer one answers 409.
     pub version: Option<i64>,
@@ -201,6 +221,9 @@ pub struct VersionQuery {
 
 /// `PATCH /api/v1/directory/libraries/{id}`: the director corrects any entry,
 /// imported ones included; published at once and kept in its history.
+#[utoipa::path(patch, path = "/api/v1/directory/libraries/{id}", tag = "moderation", operation_id = "edit_directory_entry",
+    summary = "The director corrects an entry; published at once", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id"), VersionQuery), request_body(content = Object, content_type = "application/json", description = "The fields to change (a directory Patch)"),
+    responses((status = 200, description = "The entry now", body = Object), (status = 409, description = "The entry changed since `version`", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn edit(
     state: web::Data<AppState>,
     _: Moderator,
@@ -216,7 +239,7 @@ pub async fn edit(
 }
 
 /// The body of a retirement.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retirement {
     /// Why (closed, merged, a duplicate): kept in the entry's history.
@@ -227,6 +250,9 @@ pub struct Retirement {
 
 /// `POST /api/v1/directory/libraries/{id}/retire`: the director takes an
 /// entry out of every list; its page says so and its history stays.
+#[utoipa::path(post, path = "/api/v1/directory/libraries/{id}/retire", tag = "moderation", operation_id = "retire_directory_entry",
+    summary = "Take an entry out of every list", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id")), request_body(content = Retirement, content_type = "application/json"),
+    responses((status = 204, description = "Retired"), (status = 409, description = "The entry changed since `version`, or is retired", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn retire(
     state: web::Data<AppState>,
     _: Moderator,

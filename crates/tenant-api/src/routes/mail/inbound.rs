@@ -25,6 +25,18 @@ fn token_matches(presented: &str, expected: &str) -> bool {
 /// `POST /api/v1/director/inbound-mail`: one raw RFC 5322 message from the
 /// mail gateway, authenticated by `mail.inbound_token`. Answers only after
 /// the message is stored, so a gateway that gets no 2xx keeps it and retries.
+#[utoipa::path(post, path = "/api/v1/director/inbound-mail", tag = "mail", operation_id = "inbound_mail",
+    summary = "The mail gateway hands over one raw message",
+    description = "Answers only after the message is stored, so a gateway that gets no 2xx keeps it and retries. 404 while `mail.inbound_token` is not set.",
+    security(("mail_gateway" = [])),
+    request_body(content = String, content_type = "message/rfc822", description = "One RFC 5322 message"),
+    responses(
+        (status = 201, description = "Taken in", body = notifier::requests::Ingested, example = json!({"outcome": "request", "kind": "correct", "route": "director", "libraries": [], "reason": "asks to correct an address"})),
+        (status = 200, description = "A message with this Message-ID was taken in before", body = notifier::requests::Ingested),
+        (status = 404, description = "Inbound mail is not enabled (no mail.inbound_token)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The message is larger than mail.inbound_max_bytes", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not an email message", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn inbound(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -87,6 +99,10 @@ pub(crate) async fn ledger_page(
 
 /// `GET /api/v1/director/inbound-mail`: every message taken in and where it
 /// went; for a patron's request only the library, never what they wrote.
+#[utoipa::path(get, path = "/api/v1/director/inbound-mail", tag = "mail", operation_id = "inbound_ledger",
+    summary = "Every message taken in and where it went", security(("bearer" = []), ("session_cookie" = [])),
+    params(("route" = Option<String>, Query, description = "director, library or triage"), ("limit" = Option<String>, Query, description = "How many items, 1 to 200 (default 50)"), ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page")),
+    responses((status = 200, description = "A page of the ledger", body = Paged<notifier::Logged>)))]
 pub async fn ledger(
     state: web::Data<AppState>,
     _director: MailDirector,

@@ -47,6 +47,38 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 }
 
 /// Registers inbound mail, the requests queues and the outbox under `/api/v1`.
+/// The mail operations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        inbound::inbound,
+        inbound::ledger,
+        inbox::director_list,
+        inbox::director_get,
+        inbox::director_raw,
+        inbox::director_update,
+        inbox::director_reply,
+        outbox::outbox,
+        outbox::retry,
+        library_queue::library_list,
+        library_queue::library_get,
+        library_queue::library_raw,
+        library_queue::library_update,
+        library_queue::library_reply,
+    ),
+    components(schemas(
+        queue::ChangeBody,
+        queue::ReplyBody,
+        notifier::requests::MailRequest,
+        notifier::requests::RequestDetail,
+        notifier::requests::Ingested,
+        notifier::requests::Event,
+        notifier::OutboxLetter,
+        notifier::Logged
+    ))
+)]
+pub struct ApiDoc;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     inbound::configure(cfg);
     inbox::configure(cfg);

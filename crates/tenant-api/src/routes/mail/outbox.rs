@@ -42,6 +42,10 @@ pub(crate) async fn retry_letter(state: &AppState, id: i64) -> ApiResult<notifie
 }
 
 /// `GET /api/v1/director/outbox`: queued, sent and dead messages (masked recipients, no content).
+#[utoipa::path(get, path = "/api/v1/director/outbox", tag = "mail", operation_id = "list_outbox",
+    summary = "Outgoing mail, newest first; recipients masked", security(("bearer" = []), ("session_cookie" = [])),
+    params(("status" = Option<String>, Query, description = "pending, sending, sent, dead or expired"), ("limit" = Option<String>, Query, description = "How many items, 1 to 200 (default 50)"), ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page")),
+    responses((status = 200, description = "A page of letters", body = Paged<notifier::OutboxLetter>, example = json!({"items": [{"id": 5, "library_id": 0, "message_id": "<5.outbox@demo.custodian.test>", "template": "request_received", "recipient_hint": "r…@demo.custodian.test", "status": "sent", "attempts": 1, "next_attempt_at": "2026-03-02T09:00:00.000000Z", "last_error": null, "created_at": "2026-03-02T09:00:00.000000Z", "sent_at": "2026-03-02T09:00:01.000000Z"}], "next_cursor": null}))))]
 pub async fn outbox(
     state: web::Data<AppState>,
     _director: MailDirector,
@@ -51,6 +55,10 @@ pub async fn outbox(
 }
 
 /// `POST /api/v1/director/outbox/{id}/retry`: a dead message goes back in the queue.
+#[utoipa::path(post, path = "/api/v1/director/outbox/{id}/retry", tag = "mail", operation_id = "retry_outbox_letter",
+    summary = "Send a dead or expired letter again", security(("bearer" = []), ("session_cookie" = [])),
+    params(("id" = i64, Path, description = "The letter's id")),
+    responses((status = 200, description = "The letter, queued again", body = notifier::OutboxLetter), (status = 409, description = "The letter cannot be retried in its state", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn retry(
     state: web::Data<AppState>,
     _director: MailDirector,

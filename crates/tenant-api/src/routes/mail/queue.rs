@@ -93,16 +93,19 @@ impl ListQuery {
 /// What staff may change: `{"status", "owner_id", "due", "note", "notice"}`.
 /// `note` is internal (kept in the history, never sent); `notice` is what
 /// the closing notice tells the requester.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "in_progress", "owner_id": 3, "due": "2026-03-30"}))]
 pub struct ChangeBody {
     /// The new status.
     pub status: Option<String>,
     /// The new owner (`Some(None)` clears it).
     #[serde(default, with = "crate::routes::double_option")]
+    #[schema(value_type = Option<i64>)]
     pub owner_id: Option<Option<i64>>,
     /// The new due time.
     #[serde(default, deserialize_with = "due_date")]
+    #[schema(value_type = Option<String>)]
     pub due: Option<NaiveDateTime>,
     /// Staff's internal note.
     pub note: Option<String>,
@@ -143,8 +146,9 @@ impl ChangeBody {
 }
 
 /// `{"text": "…"}`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Thank you; we have corrected your address."}))]
 pub struct ReplyBody {
     /// The reply.
     pub text: String,
