@@ -532,12 +532,14 @@ pub struct Page {
     pub units: String,
 }
 
-fn encode_cursor(k: &Key, fp: &str) -> String {
+/// The opaque cursor for the page after `k` of the search `fp` names.
+pub fn encode_cursor(k: &Key, fp: &str) -> String {
     let json = serde_json::json!([fp, k.0, k.1, k.2, k.3]).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(c: &str, fp: &str) -> Option<Key> {
+/// The key a cursor stands for; `None` when it is not one for the search `fp` names.
+pub fn decode_cursor(c: &str, fp: &str) -> Option<Key> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(c)
         .ok()?;

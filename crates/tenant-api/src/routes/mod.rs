@@ -91,7 +91,8 @@ impl PageQuery {
     }
 }
 
-fn decode_cursor(c: &str) -> Option<i64> {
+/// The key an opaque list cursor stands for; `None` when this server did not give it out.
+pub fn decode_cursor(c: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(c)
         .ok()?;
