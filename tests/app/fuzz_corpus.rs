@@ -3,6 +3,8 @@
 //! crash, and the seeds, stay covered in CI even where cargo-fuzz is not
 //! installed. Pure functions only: no app, no backend.
 
+// Its cfgs name the fuzz crate's `fuzzing` and features, unknown here.
+#[allow(unexpected_cfgs)]
 #[path = "../fuzz/checks.rs"]
 mod checks;
 

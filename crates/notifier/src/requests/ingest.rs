@@ -11,7 +11,7 @@ use chrono::{Duration, NaiveDateTime};
 use policy::requests::RequestStatus;
 use serde::Serialize;
 use store::requests as stored;
-use store::{inbound as ledger, Access, LibraryId, StoreError};
+use store::{inbound as ledger, Access, StoreError};
 
 /// Which channel a message came in by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
