@@ -7,7 +7,6 @@
 //! In the fuzz crate each check is behind the feature naming its crates; in
 //! the test suite (no `fuzzing` cfg) all of them are there.
 
-
 #[cfg(any(not(fuzzing), feature = "directory"))]
 /// The header of the IMLS outlet file: inputs to [`imls_row`] are the rows after it.
 pub const IMLS_HEADER: &[u8] = b"fscs_id,name,phone,county,location,lat,long\n";
@@ -44,7 +43,9 @@ pub fn inbound_mail(data: &[u8]) {
     match routed.route {
         "library" => {
             assert_eq!(routed.queue, "library");
-            assert!(!routed.scopes.is_empty() && !routed.scopes.contains(&store::LibraryId::CONSORTIUM));
+            assert!(
+                !routed.scopes.is_empty() && !routed.scopes.contains(&store::LibraryId::CONSORTIUM)
+            );
         }
         "director" => assert_eq!((routed.queue, n % 3), ("inbox", 0)),
         "triage" => assert_eq!(routed.queue, "triage"),
