@@ -15,6 +15,7 @@ mod crypto_erasure;
 mod demo;
 mod directory_public;
 mod exports;
+mod fuzz_corpus;
 mod legal;
 mod legal_documents;
 mod legal_release;

@@ -538,17 +538,22 @@ pub struct Page {
     pub units: String,
 }
 
-fn encode_cursor(k: &Key, fp: &str) -> String {
+/// The opaque cursor for the page after `k` of the search `fp` names.
+pub fn encode_cursor(k: &Key, fp: &str) -> String {
     let json = serde_json::json!([fp, k.0, k.1, k.2, k.3]).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(c: &str, fp: &str) -> Option<Key> {
+/// The key a cursor stands for; `None` when it is not one for the search `fp` names.
+pub fn decode_cursor(c: &str, fp: &str) -> Option<Key> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(c)
         .ok()?;
     let (f, m, a, b, id): (String, i64, i64, String, i64) = serde_json::from_slice(&bytes).ok()?;
-    (f == fp).then_some(Key(m, a, b, id))
+    let key = Key(m, a, b, id);
+    // JSON with spaces or `\u` escapes reads as the same key, but only the
+    // cursor the key encodes to was given out.
+    (f == fp && encode_cursor(&key, fp) == c).then_some(key)
 }
 
 /// Great-circle distance in kilometres.
@@ -989,6 +994,17 @@ pub fn all(store: &Store, query: &Query) -> DirectoryResult<Vec<Item>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_cursor_a_key_encodes_to_is_taken() {
+        let key = Key(1, 0, "Oak Park".into(), 3);
+        let c = encode_cursor(&key, "");
+        assert_eq!(decode_cursor(&c, ""), Some(key));
+        // The same key with a space in its JSON: not a cursor the server wrote.
+        let spaced =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"["", 1,0,"Oak Park",3]"#);
+        assert_eq!(decode_cursor(&spaced, ""), None);
+    }
 
     fn entry(id: i64, name: &str, city: &str, lat: Option<f64>, lon: Option<f64>) -> Entry {
         let fields = sd::EntryFields {

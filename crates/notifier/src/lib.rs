@@ -13,6 +13,7 @@ pub mod message;
 pub mod patron_email;
 pub mod policy_notice;
 pub mod requests;
+pub mod route;
 pub mod sender;
 pub mod smtp;
 pub mod templates;

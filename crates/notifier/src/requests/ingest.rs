@@ -5,12 +5,13 @@ use super::links::{new_token, token_hash};
 use super::{consortium_name, handler_name, kind_phrase, reference, Mailroom, MailroomError};
 use crate::classify::{classify, Classification};
 use crate::inbound::{self, Automatic};
+use crate::route::{self, Routed};
 use crate::templates;
 use chrono::{Duration, NaiveDateTime};
 use policy::requests::RequestStatus;
 use serde::Serialize;
 use store::requests as stored;
-use store::{inbound as ledger, Access, LibraryId, StoreError};
+use store::{inbound as ledger, Access, StoreError};
 
 /// Which channel a message came in by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,46 +118,25 @@ impl Mailroom {
             reason: kind_reason,
         } = classify(&message.subject, &message.text);
         let sender = message.from.clone();
-        let (route, queue, scopes, route_reason) = match &sender {
-            None => (
-                "triage",
-                "triage",
-                vec![LibraryId::CONSORTIUM],
-                "no sender address to match",
-            ),
-            Some(address) => {
+        let Routed {
+            route,
+            queue,
+            scopes,
+            reason: route_reason,
+        } = route::route(
+            sender.as_deref(),
+            |address| {
                 let contacts = self.store.consortium(Access::Read, |c| {
                     store::directory::libraries_with_contact(c, address)
                 })?;
-                if !contacts.is_empty() {
-                    (
-                        "director",
-                        "inbox",
-                        vec![LibraryId::CONSORTIUM],
-                        "the sender is a member library's directory contact",
-                    )
-                } else {
-                    let libraries = self.store.consortium(Access::Read, |c| {
-                        store::patrons::libraries_with_email(c, &self.keys, address)
-                    })?;
-                    if libraries.is_empty() {
-                        (
-                            "triage",
-                            "triage",
-                            vec![LibraryId::CONSORTIUM],
-                            "the sender is neither a library contact nor a patron",
-                        )
-                    } else {
-                        (
-                            "library",
-                            "library",
-                            libraries,
-                            "the sender is a patron of a member library",
-                        )
-                    }
-                }
-            }
-        };
+                Ok::<_, MailroomError>(!contacts.is_empty())
+            },
+            |address| {
+                Ok(self.store.consortium(Access::Read, |c| {
+                    store::patrons::libraries_with_email(c, &self.keys, address)
+                })?)
+            },
+        )?;
         let reason = format!("{kind_reason}; {route_reason}");
         let attachments =
             serde_json::to_string(&message.attachments).unwrap_or_else(|_| "[]".into());

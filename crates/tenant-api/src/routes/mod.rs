@@ -97,15 +97,19 @@ impl PageQuery {
     }
 }
 
-fn decode_cursor(c: &str) -> Option<i64> {
+/// The key an opaque list cursor stands for; `None` when this server did not give it out.
+pub fn decode_cursor(c: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(c)
         .ok()?;
-    std::str::from_utf8(&bytes)
+    let id: i64 = std::str::from_utf8(&bytes)
         .ok()?
         .strip_prefix("k:")?
         .parse()
-        .ok()
+        .ok()?;
+    // `k:+5` and `k:05` parse too, but were never given out (found by the
+    // list_cursor fuzz invariant): only the cursor the key encodes to is one.
+    (encode_cursor(id) == c).then_some(id)
 }
 
 /// An opaque cursor for the item with key `id`.
@@ -248,6 +252,15 @@ pub(crate) fn confirmation_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_cursor_a_key_encodes_to_is_taken() {
+        // base64 of `k:05` and `k:+5`: the same key as `k:5`, never given out.
+        for c in ["azowNQ", "azorNQ"] {
+            assert_eq!(decode_cursor(c), None, "{c}");
+        }
+        assert_eq!(decode_cursor(&encode_cursor(5)), Some(5));
+    }
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_named() {
