@@ -11,6 +11,7 @@ mod adversarial;
 mod audit;
 mod backup;
 mod browser;
+mod crash;
 mod directory;
 mod harness;
 mod hostile;
