@@ -100,14 +100,21 @@ fn entry_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// `GET /api/v1/directory/libraries`: search, ranked and paged.
-pub async fn search(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<RawQuery>,
-) -> HttpResponse {
+///
+/// A page asked for before with the same query string is answered from the
+/// cache before the string is even parsed.
+pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let qs = req.query_string();
+    if let Some(t) = state.directory.search_cached(qs).await {
+        return public_tagged(&req, StatusCode::OK, "application/json", t.etag, t.body);
+    }
     public_result(
         async {
-            let (_, t) = state.directory.search_tagged(&query).await?;
+            let query = web::Query::<RawQuery>::from_query(qs).map_err(|e| ApiError::Invalid {
+                field: "query".into(),
+                detail: format!("the query string could not be read: {e}"),
+            })?;
+            let t = state.directory.search_as(&query, qs).await?;
             Ok(public_tagged(
                 &req,
                 StatusCode::OK,
