@@ -8,7 +8,8 @@
 #     /healthz's.
 # Usage: bash tests/bench/directory.sh [SECONDS] [CONNECTIONS]
 #   SKIP_UNCACHED=1 or SKIP_WRK=1 runs one half; SIZES=20000 one size;
-#   SKIP_BUILD=1 uses target/release/custodian as it is.
+#   SKIP_BUILD=1 uses target/release/custodian as it is; BIN=PATH another
+#   binary (a build before a change, say) without building.
 # Needs wrk (apt-get install -y wrk).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -20,8 +21,8 @@ if [[ -z "${SKIP_UNCACHED:-}" ]]; then
   cargo bench -q -p directory --bench search 2>/dev/null
 fi
 [[ -n "${SKIP_WRK:-}" ]] && exit 0
-[[ -n "${SKIP_BUILD:-}" ]] || cargo build -q --release -p tenant-api --bin custodian
-bin="$root/target/release/custodian"
+[[ -n "${SKIP_BUILD:-}${BIN:-}" ]] || cargo build -q --release -p tenant-api --bin custodian
+bin="${BIN:-$root/target/release/custodian}"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 work="$(mktemp -d)"
 env_vars=(CUSTODIAN__DATA__DIR="$work/data" CUSTODIAN__SERVER__BIND="127.0.0.1:$port"

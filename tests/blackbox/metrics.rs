@@ -103,6 +103,29 @@ fn metrics_count_requests_and_refused_sign_ins_on_their_own_listener_and_name_no
             Some(5.0),
             "{on}:\n{text}"
         );
+        // A repeated directory read is a cache hit, counted by kind.
+        let hits = |text: &str, kind: &str| {
+            let series = format!(r#"custodian_directory_cache_hits_total{{kind="{kind}"}}"#);
+            sample(text, &series).unwrap_or(0.0)
+        };
+        let before = hits(&text, "search");
+        let search = server.url("/api/v1/directory/libraries?state=MO&limit=5");
+        for _ in 0..2 {
+            assert_eq!(get(&search, None).status, 200, "{on}");
+        }
+        let after = get(&url, None).body.as_str().unwrap_or_default().to_owned();
+        assert!(
+            hits(&after, "search") >= before + 1.0,
+            "{on}: the second read of a search page is a hit:\n{after}"
+        );
+        assert!(
+            sample(
+                &after,
+                r#"custodian_directory_cache_misses_total{kind="search"}"#
+            )
+            .is_some_and(|m| m >= 1.0),
+            "{on}: the first read was a miss:\n{after}"
+        );
         for secret in [
             card,
             "Metrics Patron",

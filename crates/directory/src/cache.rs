@@ -31,6 +31,52 @@ const GENERATION_TTL_MS: u64 = 24 * 3600 * 1000;
 /// Entries kept in process before expired ones are swept.
 const LOCAL_MAX: usize = 20_000;
 
+/// What a cached answer is, by its key's first segment: the label of its
+/// hit and miss counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A page of search results (`search:`).
+    Search,
+    /// One library (`entry:`).
+    Library,
+    /// A whole result set as CSV or JSON-LD (`export:`).
+    Export,
+    /// Any other key.
+    Other,
+}
+
+impl Kind {
+    /// Every kind, in the order [`Cache::stats_by_kind`] reports them.
+    pub const ALL: [Kind; 4] = [Kind::Search, Kind::Library, Kind::Export, Kind::Other];
+
+    /// The kind of the value under `key`.
+    pub fn of(key: &str) -> Kind {
+        match key.split(':').next() {
+            Some("search") => Kind::Search,
+            Some("entry") => Kind::Library,
+            Some("export") => Kind::Export,
+            _ => Kind::Other,
+        }
+    }
+
+    /// Its metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Search => "search",
+            Kind::Library => "library",
+            Kind::Export => "export",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// Hits and misses of one kind: relaxed counters, two adds per read at most.
+#[derive(Default)]
+struct Counts {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
 enum Backend {
     Local {
         values: Mutex<HashMap<String, (Bytes, Instant)>>,
@@ -48,6 +94,8 @@ pub struct Cache {
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Loads that went to the database, for tests and metrics.
     loads: AtomicU64,
+    /// Reads answered at the first look (hits) or not (misses), per [`Kind`].
+    counts: [Counts; 4],
 }
 
 fn jittered(ttl: Duration) -> Duration {
@@ -77,7 +125,48 @@ impl Cache {
             backend,
             flights: Mutex::new(HashMap::new()),
             loads: AtomicU64::new(0),
+            counts: Default::default(),
         }
+    }
+
+    fn counts(&self, kind: Kind) -> &Counts {
+        &self.counts[kind as usize]
+    }
+
+    /// Reads served from the cache at the first look, and reads that were
+    /// not (they loaded, or waited for the load of a concurrent miss), over every kind.
+    pub fn stats(&self) -> (u64, u64) {
+        self.stats_by_kind()
+            .iter()
+            .fold((0, 0), |(h, m), (_, kh, km)| (h + kh, m + km))
+    }
+
+    /// Hits and misses of each [`Kind`].
+    pub fn stats_by_kind(&self) -> [(Kind, u64, u64); 4] {
+        Kind::ALL.map(|k| {
+            let c = self.counts(k);
+            (
+                k,
+                c.hits.load(Ordering::Relaxed),
+                c.misses.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// The value under `key` if it is cached, counted as a hit or a miss.
+    pub async fn lookup(&self, key: &str) -> Option<Bytes> {
+        let found = self.get(key).await;
+        let c = self.counts(Kind::of(key));
+        match found {
+            Some(_) => c.hits.fetch_add(1, Ordering::Relaxed),
+            None => c.misses.fetch_add(1, Ordering::Relaxed),
+        };
+        found
+    }
+
+    /// Keeps `value` under `key` as a loaded value would be.
+    pub async fn put(&self, key: &str, value: &Bytes) {
+        self.set(key, value).await;
     }
 
     /// How many times a value was loaded from the database.
@@ -265,6 +354,18 @@ impl Cache {
     where
         F: FnOnce() -> DirectoryResult<Vec<u8>> + Send + 'static,
     {
+        if let Some(v) = self.lookup(key).await {
+            return Ok(v);
+        }
+        self.fill(key, load).await
+    }
+
+    /// Like [`Cache::get_or_load`] after a miss the caller has already
+    /// counted (under another key for the same answer): not counted again.
+    pub async fn fill<F>(&self, key: &str, load: F) -> DirectoryResult<Bytes>
+    where
+        F: FnOnce() -> DirectoryResult<Vec<u8>> + Send + 'static,
+    {
         if let Some(v) = self.get(key).await {
             return Ok(v);
         }
@@ -355,5 +456,25 @@ mod tests {
         cache.bump("all").await.unwrap();
         assert_eq!(cache.generation("all").await, 1);
         assert_eq!(cache.loads(), 2);
+        assert_eq!(cache.stats(), (1, 2));
+    }
+
+    #[tokio::test]
+    async fn hits_and_misses_are_counted_by_kind() {
+        let cache = Cache::local();
+        for _ in 0..3 {
+            cache
+                .get_or_load("search:0:q=x", || Ok(b"p".to_vec()))
+                .await
+                .unwrap();
+        }
+        cache
+            .get_or_load("entry:7:0", || Ok(b"e".to_vec()))
+            .await
+            .unwrap();
+        let by_kind = cache.stats_by_kind();
+        assert_eq!(by_kind[0], (Kind::Search, 2, 1));
+        assert_eq!(by_kind[1], (Kind::Library, 0, 1));
+        assert_eq!(cache.stats(), (2, 2));
     }
 }

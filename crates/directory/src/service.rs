@@ -15,6 +15,11 @@ use store::{Access, AccountId, Store};
 /// The generation every list and export is keyed on.
 const ALL: &str = "all";
 
+/// The cache key of a search page under its query string as received.
+fn raw_key(gen: u64, qs: &str) -> String {
+    format!("search:{gen}:raw:{qs}")
+}
+
 /// One library in full.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[schema(as = DirectoryEntry)]
@@ -141,6 +146,34 @@ impl Directory {
             .get_or_load(&key, move || Ok(tagged(json(&search::run(&store, &q)?)?)))
             .await?;
         Ok((query, untag(body)))
+    }
+
+    /// The search page cached under the query string `qs` exactly as a
+    /// client sent it, if there is one: found without parsing or
+    /// normalising anything, the busiest read's shortest path. `None` (a
+    /// miss, counted) sends the caller to [`Directory::search_as`].
+    pub async fn search_cached(&self, qs: &str) -> Option<Tagged> {
+        let gen = self.cache.generation(ALL).await;
+        self.cache.lookup(&raw_key(gen, qs)).await.map(untag)
+    }
+
+    /// One page of a search (after [`Directory::search_cached`] missed),
+    /// then kept under `qs` too, so the same string next time is found at once.
+    pub async fn search_as(&self, raw: &RawQuery, qs: &str) -> DirectoryResult<Tagged> {
+        let query = raw.parse()?;
+        let gen = self.cache.generation(ALL).await;
+        let key = format!("search:{gen}:{}", query.page_key());
+        let store = self.store.clone();
+        let body = self
+            .cache
+            .fill(&key, move || {
+                Ok(tagged(json(&search::run(&store, &query)?)?))
+            })
+            .await?;
+        // Under the generation read before the load, like the page itself:
+        // a change committed meanwhile has bumped it past this key.
+        self.cache.put(&raw_key(gen, qs), &body).await;
+        Ok(untag(body))
     }
 
     /// One page of a search as JSON, from the cache when it can.

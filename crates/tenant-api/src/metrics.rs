@@ -1,6 +1,7 @@
 //! Prometheus metrics on a listener of their own (`metrics.bind`), for the
 //! operator: requests by route pattern and status with latency, sign-in
-//! failures and throttles, the outbox, inbound mail, retention and the pool.
+//! failures and throttles, the outbox, inbound mail, retention, the pool and
+//! the directory cache's hits and misses.
 //!
 //! Labels are route patterns (`/api/v1/libraries/{library}/patrons`), kinds and
 //! states: never a concrete path, a library's patron, an address or a card.
@@ -92,6 +93,14 @@ fn describe() {
         "custodian_db_pool_connections",
         "Open database connections in this process's pool, by state (busy or idle)"
     );
+    describe_counter!(
+        "custodian_directory_cache_hits_total",
+        "Directory reads answered from the cache, by kind (search, library, export)"
+    );
+    describe_counter!(
+        "custodian_directory_cache_misses_total",
+        "Directory reads the cache did not have, so loaded or waited for a load, by kind"
+    );
     describe_gauge!(
         "custodian_metrics_snapshot_ok",
         "1 when the last scrape could read the database, else 0"
@@ -156,8 +165,20 @@ fn set_gauges(s: &custody::operations::Snapshot) {
         .set(f64::from(open.saturating_sub(idle)));
 }
 
+/// The directory cache's hit and miss counts, kept as relaxed atomics in the
+/// cache itself (two adds at most on a read) and copied here at scrape time.
+fn set_directory_cache(cache: &directory::cache::Cache) {
+    for (kind, hits, misses) in cache.stats_by_kind() {
+        let kind = kind.label();
+        metrics::counter!("custodian_directory_cache_hits_total", "kind" => kind).absolute(hits);
+        metrics::counter!("custodian_directory_cache_misses_total", "kind" => kind)
+            .absolute(misses);
+    }
+}
+
 /// `GET /metrics`: the figures read now, in Prometheus text.
 async fn scrape(state: web::Data<AppState>) -> HttpResponse {
+    set_directory_cache(state.directory.cache());
     let custody = state.custody.clone();
     let snap = web::block(move || custody::operations::snapshot(&custody)).await;
     match snap {

@@ -100,17 +100,24 @@ fn entry_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// `GET /api/v1/directory/libraries`: search, ranked and paged.
+///
+/// A page asked for before with the same query string is answered from the
+/// cache before the string is even parsed.
 #[utoipa::path(get, path = "/api/v1/directory/libraries", tag = "directory", operation_id = "directory_search",
     summary = "Search the directory, ranked and paged", params(RawQuery),
     responses((status = 200, description = "A page of libraries", body = directory::search::Page, example = json!({"items": [{"id": 101, "name": "Riverbend Public Library", "address": "100 Main Street", "city": "Riverbend", "county": "Demo", "state": "MO", "zip": "65000", "phone": "555-0100", "website": "https://riverbend.demo.custodian.test", "email": "info@riverbend.demo.custodian.test", "hours": null, "services": null, "latitude": 38.5, "longitude": -92.2, "system_id": null, "parent_id": null, "member": true, "listed_name": "Riverbend Public Library", "opening_hours": null, "service_tags": []}], "next_cursor": null, "prev_cursor": null, "total": 1, "offset": 0, "units": "mi"})), (status = 304, description = "Not modified (If-None-Match matched the ETag)")))]
-pub async fn search(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<RawQuery>,
-) -> HttpResponse {
+pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let qs = req.query_string();
+    if let Some(t) = state.directory.search_cached(qs).await {
+        return public_tagged(&req, StatusCode::OK, "application/json", t.etag, t.body);
+    }
     public_result(
         async {
-            let (_, t) = state.directory.search_tagged(&query).await?;
+            let query = web::Query::<RawQuery>::from_query(qs).map_err(|e| ApiError::Invalid {
+                field: "query".into(),
+                detail: format!("the query string could not be read: {e}"),
+            })?;
+            let t = state.directory.search_as(&query, qs).await?;
             Ok(public_tagged(
                 &req,
                 StatusCode::OK,
