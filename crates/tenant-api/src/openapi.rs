@@ -392,6 +392,11 @@ impl ServerRules {
         // parameter as an absent one (an HTML form sends empty fields).
         let schema: utoipa::openapi::Object = match (directory, name) {
             (_, "kind") => one_of(&Self::record_kinds(), "Only records of this kind."),
+            // routes::directory::moderation's list reads exactly these (no empty).
+            (false, "status") if path == "/api/v1/directory/changes" => one_of(
+                &["pending", "approved", "rejected", "all"],
+                "`pending` (the default), `approved`, `rejected` or `all`.",
+            ),
             (true, "units") => one_of(&["", "mi", "km"], "Distances in `mi` (the default) or `km`."),
             (true, "member") => one_of(
                 &["", "true", "false", "1", "0"],
@@ -470,14 +475,45 @@ impl Modify for ServerRules {
         }
         // A record's `kind`, in a body or a feed line, is one of the same kinds.
         let kinds = one_of(&Self::record_kinds(), "The record kind.");
-        if let Some(RefOr::T(Schema::Object(record))) = doc
-            .components
-            .as_mut()
-            .and_then(|c| c.schemas.get_mut("NewRecord"))
-        {
-            if let Some(kind) = record.properties.get_mut("kind") {
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        let mut record = None;
+        if let Some(RefOr::T(Schema::Object(r))) = components.schemas.get_mut("NewRecord") {
+            if let Some(kind) = r.properties.get_mut("kind") {
                 *kind = kinds.into();
             }
+            record = Some(r.clone());
+        }
+        // A feed line is a record with one field more, and refuses unknown
+        // ones as a record does: an `allOf` of the record (which takes no
+        // other properties) and `card_number` would admit no line with a card.
+        if let Some(mut line) = record {
+            // The derive's example, whatever shape it wrote FeedLine in.
+            let example = components
+                .schemas
+                .get("FeedLine")
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.get("example").cloned());
+            line.properties.insert(
+                "card_number".into(),
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                        utoipa::openapi::schema::Type::String,
+                        utoipa::openapi::schema::Type::Null,
+                    ]))
+                    .description(Some(
+                        "The patron's card number, when the feed knows the card and not the id.",
+                    ))
+                    .into(),
+            );
+            line.description = Some(
+                "A line of a feed: a record, naming its patron by id or by card number.".into(),
+            );
+            line.example = example;
+            components
+                .schemas
+                .insert("FeedLine".into(), Schema::Object(line).into());
         }
     }
 }

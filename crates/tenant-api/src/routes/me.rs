@@ -158,9 +158,10 @@ pub struct UpdatedProfile {
 #[schema(example = json!({"current_pin": "4321", "new_pin": "8765"}))]
 pub struct PinChange {
     /// The PIN now.
+    #[schema(max_length = 40)]
     current_pin: String,
-    /// The new PIN, 4 to 64 characters.
-    #[schema(min_length = 4, max_length = 64)]
+    /// The new PIN, 4 to 40 characters (input.rs refuses a longer one first).
+    #[schema(min_length = 4, max_length = 40)]
     new_pin: String,
 }
 

@@ -83,8 +83,9 @@ pub struct RegistrationBody {
     /// The library card number: not blank.
     #[schema(min_length = 1, pattern = "\\S")]
     pub card_number: String,
-    /// The PIN, in clear until hashed: at least `me::MIN_PIN` (4) characters.
-    #[schema(min_length = 4)]
+    /// The PIN, in clear until hashed: `me::MIN_PIN` (4) to 40 characters
+    /// (input.rs's maximum for a PIN).
+    #[schema(min_length = 4, max_length = 40)]
     pub pin: String,
     /// Full name: not blank.
     #[schema(min_length = 1, pattern = "\\S")]

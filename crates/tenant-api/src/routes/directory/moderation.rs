@@ -42,7 +42,7 @@ pub async fn own_entry(
 
 /// `POST /api/v1/libraries/{library}/directory-entry/changes`: propose a change for approval.
 #[utoipa::path(post, path = "/api/v1/libraries/{library}/directory-entry/changes", tag = "moderation", operation_id = "submit_directory_change",
-    summary = "Submit a change to the library's entry for the director's approval", security(("bearer" = []), ("session_cookie" = [])), params(("library" = String, Path, description = "The library's slug")), request_body(content = Object, content_type = "application/json", description = "The fields to change (a directory Patch)"),
+    summary = "Submit a change to the library's entry for the director's approval", security(("bearer" = []), ("session_cookie" = [])), params(("library" = String, Path, description = "The library's slug")), request_body(content = directory::moderation::Patch, content_type = "application/json", description = "The fields to change"),
     responses((status = 202, description = "Submitted; waiting for approval", body = Object), (status = 409, description = "A change is already pending", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn submit_change(
     state: web::Data<AppState>,
@@ -233,7 +233,7 @@ pub struct VersionQuery {
 /// `PATCH /api/v1/directory/libraries/{id}`: the director corrects any entry,
 /// imported ones included; published at once and kept in its history.
 #[utoipa::path(patch, path = "/api/v1/directory/libraries/{id}", tag = "moderation", operation_id = "edit_directory_entry",
-    summary = "The director corrects an entry; published at once", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id"), VersionQuery), request_body(content = Object, content_type = "application/json", description = "The fields to change (a directory Patch)"),
+    summary = "The director corrects an entry; published at once", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id"), VersionQuery), request_body(content = directory::moderation::Patch, content_type = "application/json", description = "The fields to change"),
     responses((status = 200, description = "The entry now", body = Object), (status = 409, description = "The entry changed since `version`", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn edit(
     state: web::Data<AppState>,
