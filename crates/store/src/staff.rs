@@ -229,8 +229,9 @@ pub fn remove_member(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<
         // In a savepoint: a directory change the account submitted or decided,
         // or a request it owns, still names it, and the database refuses to
         // delete a row so named (found by schemathesis as a 500). The row then
-        // stays, in no library, so it can sign in nowhere, and the history
-        // keeps its name; anything else still fails the removal.
+        // stays, in no library and disabled, so its password opens no
+        // session, and the history keeps its name; anything else still fails
+        // the removal.
         let deleted = tx
             .conn()
             .transaction(|c| crate::accounts::delete(c, account));
@@ -239,7 +240,7 @@ pub fn remove_member(tx: &mut LibraryTx<'_>, account: AccountId) -> StoreResult<
             Err(StoreError::Database(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                 _,
-            ))) => {}
+            ))) => crate::accounts::update(tx.conn(), account, None, None, Some(true))?,
             Err(e) => return Err(e),
         }
     }
