@@ -39,8 +39,10 @@ const KINDS: [&str; 2] = ["guardian", "disclosure"];
 #[schema(example = json!({"kind": "disclosure", "given_by": "the patron, in writing", "scope": "reading history for the book club"}))]
 pub struct Consent {
     /// `guardian` or `disclosure`.
+    #[schema(schema_with = consent_kinds)]
     pub kind: String,
-    /// Who gave it.
+    /// Who gave it: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub given_by: String,
     /// What it covers.
     #[serde(default = "default_scope")]
@@ -48,6 +50,15 @@ pub struct Consent {
     /// When it lapses, if it does.
     #[serde(default, with = "store::time::rfc3339_option")]
     pub expires_at: Option<NaiveDateTime>,
+}
+
+/// `kind`'s schema, from the list [`Consent::check`] holds it to.
+fn consent_kinds() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(KINDS))
+        .description(Some("`guardian` or `disclosure`."))
+        .build()
 }
 
 impl Consent {

@@ -29,11 +29,12 @@ pub const MAX_WHAT: usize = 500;
 pub struct TimeInput {
     /// How long, 1 to [`MAX_MINUTES`].
     #[serde(default)]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1440)]
+    // Required in the document: `check` refuses absent or null minutes and what.
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 1440)]
     pub minutes: Option<serde_json::Value>,
-    /// What for (required, at most [`MAX_WHAT`] characters).
+    /// What for (required, at most [`MAX_WHAT`] characters, not blank).
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500, pattern = "\\S")]
     pub what: Option<String>,
     /// Who spent it: the caller's account id, when given.
     #[serde(default)]
@@ -258,7 +259,8 @@ pub struct LegalSettings {
 pub struct SettingsInput {
     /// The new hourly rate, 0 to [`MAX_HOURLY_RATE_CENTS`].
     #[serde(default)]
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
+    // Required in the document: the check below refuses an absent or null rate.
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 100_000)]
     pub hourly_rate_cents: Option<serde_json::Value>,
 }
 

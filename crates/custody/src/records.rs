@@ -43,7 +43,10 @@ pub fn kind_param(raw: &str) -> CustodyResult<RecordKind> {
 }
 
 /// A line of a feed: a record, naming its patron by id or by card number.
+// Read through a map: serde's `flatten` would pass fields NewRecord does not
+// know silently, so a misspelt field (`patronid`) would be dropped, not refused.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 #[schema(example = json!({"kind": "circulation", "source": "ils", "external_id": "loan-902", "occurred_at": "2026-02-01T10:00:00Z", "item": "Item 31234", "branch": "Main", "status": "out", "card_number": "29000100000055"}))]
 pub struct FeedLine {
     /// The record.
@@ -51,6 +54,25 @@ pub struct FeedLine {
     pub record: NewRecord,
     /// The patron's card number, when the feed knows the card and not the id.
     pub card_number: Option<String>,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for FeedLine {
+    type Error = String;
+
+    fn try_from(mut map: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
+        let card_number = match map.remove("card_number") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s),
+            Some(_) => return Err("card_number must be a string, the number on the card".into()),
+        };
+        // NewRecord refuses unknown fields itself, naming them.
+        let record =
+            serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| e.to_string())?;
+        Ok(FeedLine {
+            record,
+            card_number,
+        })
+    }
 }
 
 /// Feed lines whose kinds are checked, each with its 1-based line number.

@@ -87,20 +87,26 @@ pub struct PatronStatus {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Readwell Reading Programs", "service": "summer reading app", "privacy_policy_url": "https://readwell.demo.custodian.test/privacy", "contract_starts": "2026-01-01", "contract_ends": "2026-12-31", "fields": ["card_valid", "age_band"], "purpose": "check that a reader's card is valid before they join the summer program", "erasure_contact": "privacy@readwell.demo.custodian.test", "use": "reading_program"}))]
 pub struct NewContract {
-    /// The vendor's name.
+    /// The vendor's name: required, not blank, at most 200 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
-    /// What it provides.
+    /// What it provides: required, not blank, at most 200 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     pub service: Option<String>,
-    /// Its privacy policy, http(s).
+    /// Its privacy policy, an http(s) address.
+    #[schema(value_type = String, required = true, max_length = 500, pattern = "^\\s*https?://\\S+\\s*$")]
     pub privacy_policy_url: Option<String>,
     /// The first day (YYYY-MM-DD).
+    #[schema(value_type = String, required = true, format = Date)]
     pub contract_starts: Option<String>,
-    /// The last day (YYYY-MM-DD).
+    /// The last day (YYYY-MM-DD), not before the first.
+    #[schema(value_type = String, required = true, format = Date)]
     pub contract_ends: Option<String>,
     /// Granted fields, from [`FIELDS`].
     #[serde(default)]
     pub fields: Vec<String>,
-    /// Why the vendor checks cards.
+    /// Why the vendor checks cards: required, not blank, at most 500 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500, pattern = "\\S")]
     pub purpose: Option<String>,
     /// Whom to tell when a patron is deleted.
     #[serde(default)]
@@ -116,15 +122,18 @@ pub struct NewContract {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"contract_ends": "2026-06-30", "purpose": "summer program only"}))]
 pub struct ContractChange {
-    /// The vendor's name.
+    /// The vendor's name: not blank, at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
-    /// What it provides.
+    /// What it provides: not blank, at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub service: Option<String>,
     /// Its privacy policy.
     pub privacy_policy_url: Option<String>,
     /// The last day: today or earlier ends the contract early; never later than it was.
     pub contract_ends: Option<String>,
-    /// Why.
+    /// Why: not blank, at most 500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub purpose: Option<String>,
     /// Whom to tell when a patron is deleted.
     pub erasure_contact: Option<String>,

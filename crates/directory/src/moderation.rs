@@ -14,54 +14,111 @@ use store::{Access, AccountId, Store};
 
 /// The fields a library admin proposes; absent fields stay as they are and an
 /// empty string clears an optional one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+// The schema says what `validate` checks field by field, within the lengths
+// custodian's input check allows too; a null is no change, so the document
+// takes none. What spans two fields (latitude with longitude, a day's hours)
+// only `validate` says.
+#[schema(min_properties = 1)]
 pub struct Patch {
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 200,
+        min_length = 1,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
     /// Street address.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub address: Option<String>,
     /// City.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub city: Option<String>,
     /// County.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub county: Option<String>,
     /// Two-letter state code.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^([A-Za-z]{2})?$")]
     pub state: Option<String>,
     /// Five-digit ZIP code.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^([0-9]{5})?$")]
     pub zip: Option<String>,
     /// Public telephone.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 40, pattern = "^[0-9 ()+.x-]*$")]
     pub phone: Option<String>,
     /// Web site (http or https).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 500,
+        pattern = "^(https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$"
+    )]
     pub website: Option<String>,
     /// The organization's public email (not a person's).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 254,
+        pattern = "^([^@\\s\\u0000-\\u001f\\u007f-\\u009f]+@[^@\\s\\u0000-\\u001f\\u007f-\\u009f]*\\.[^@\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$"
+    )]
     pub email: Option<String>,
     /// Opening hours.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub hours: Option<String>,
     /// Services.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub services: Option<String>,
     /// Latitude in degrees.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
     /// Longitude in degrees.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     /// Opening hours as data; an empty object clears them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opening_hours: Option<OpeningHours>,
     /// Services from the vocabulary (`hours::SERVICES` codes); empty clears them.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = service_tags)]
     pub service_tags: Option<Vec<String>>,
+}
+
+/// `service_tags`' schema: codes from [`crate::hours::SERVICES`].
+fn service_tags() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(crate::hours::SERVICES.iter().map(|(code, _)| *code))),
+        )
+        .description(Some("Services from the vocabulary; empty clears them."))
+        .build()
 }
 
 fn check_len(field: &str, v: &Option<String>, max: usize) -> DirectoryResult<()> {

@@ -166,6 +166,7 @@ pub fn document() -> Document {
     );
     CommonErrors.modify(&mut doc);
     SharedParameters.modify(&mut doc);
+    ServerRules.modify(&mut doc);
     doc
 }
 
@@ -270,7 +271,10 @@ impl CommonErrors {
         }
         if has_body || has_query_params {
             // input.rs bounds query parameters by the same per-name maxima as body fields.
-            out.push(("422", "A field or query parameter is longer than its maximum"));
+            out.push((
+                "422",
+                "A field or query parameter is longer than its maximum",
+            ));
         }
         let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
         if secured {
@@ -357,6 +361,184 @@ impl Modify for SharedParameters {
             }
         }
     }
+}
+
+/// Writes into the document the static rules the server checks for query
+/// parameters and fields declared as plain strings (they are read as text
+/// so that a bad value gets a problem naming it, not serde's message): the
+/// record kinds, the directory search's units, member and radii, a year. It
+/// also takes off the directory exports the `limit` and `cursor` they ignore.
+struct ServerRules;
+
+impl ServerRules {
+    /// The record kinds `custody::records::parse_kind` takes.
+    fn record_kinds() -> Vec<&'static str> {
+        policy::records::RecordKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect()
+    }
+
+    /// The schema of a query parameter the server reads, by operation path
+    /// and name; `None` leaves the parameter as declared.
+    fn query_schema(
+        path: &str,
+        name: &str,
+    ) -> Option<utoipa::openapi::RefOr<utoipa::openapi::Schema>> {
+        use serde_json::json;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let directory = path.starts_with("/api/v1/directory/libraries") && !path.contains('{');
+        // Each empty value below is there because the server reads an empty
+        // parameter as an absent one (an HTML form sends empty fields).
+        let schema: utoipa::openapi::Object = match (directory, name) {
+            (_, "kind") => one_of(&Self::record_kinds(), "Only records of this kind."),
+            // routes::directory::moderation's list reads exactly these (no empty).
+            (false, "status") if path == "/api/v1/directory/changes" => one_of(
+                &["pending", "approved", "rejected", "all"],
+                "`pending` (the default), `approved`, `rejected` or `all`.",
+            ),
+            (true, "units") => one_of(&["", "mi", "km"], "Distances in `mi` (the default) or `km`."),
+            (true, "member") => one_of(
+                &["", "true", "false", "1", "0"],
+                "`true` (or `1`): only the consortium's member libraries and their branches.",
+            ),
+            (true, "radius_km") => ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .exclusive_minimum(Some(0))
+                .maximum(Some(20_040))
+                .description(Some("Only libraries within this many kilometres of `near` (which it needs)."))
+                .build(),
+            // Its maximum depends on `units` (20040 km or 12452 mi): the larger one here.
+            (true, "radius") => ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .exclusive_minimum(Some(0))
+                .maximum(Some(20_040))
+                .description(Some("Only libraries within this distance of `near` (which it needs), in `units`: at most 20040 km or 12452 mi."))
+                .build(),
+            (false, "year") if path.ends_with("/legal-request-counts") => ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(custody::legal_report::FIRST_YEAR))
+                .description(Some("The calendar year, not later than this one; this one when absent."))
+                .build(),
+            (false, "from" | "to") if path.ends_with("/statistics") => {
+                let any: utoipa::openapi::Schema = serde_json::from_value(json!({
+                    "anyOf": [
+                        {"type": "string", "format": "date"},
+                        {"type": "string", "enum": [""]}
+                    ],
+                    "description": "A day, `YYYY-MM-DD`; empty or absent takes the default."
+                }))
+                .ok()?;
+                return Some(any.into());
+            }
+            _ => return None,
+        };
+        Some(schema.into())
+    }
+}
+
+impl Modify for ServerRules {
+    fn modify(&self, doc: &mut Document) {
+        use utoipa::openapi::schema::Schema;
+        use utoipa::openapi::RefOr;
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let export = path == "/api/v1/directory/libraries.csv"
+                || path == "/api/v1/directory/libraries.jsonld";
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Some(params) = op.parameters.as_mut() {
+                    if export {
+                        // export_tagged drops both: every match is in the file.
+                        params.retain(|p| {
+                            !(p.parameter_in == ParameterIn::Query
+                                && (p.name == "limit" || p.name == "cursor"))
+                        });
+                    }
+                    for p in params.iter_mut() {
+                        if p.parameter_in != ParameterIn::Query {
+                            continue;
+                        }
+                        if let Some(s) = Self::query_schema(path, &p.name) {
+                            p.schema = Some(s);
+                        }
+                    }
+                }
+            }
+        }
+        // A record's `kind`, in a body or a feed line, is one of the same kinds.
+        let kinds = one_of(&Self::record_kinds(), "The record kind.");
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        let mut record = None;
+        if let Some(RefOr::T(Schema::Object(r))) = components.schemas.get_mut("NewRecord") {
+            if let Some(kind) = r.properties.get_mut("kind") {
+                *kind = kinds.into();
+            }
+            record = Some(r.clone());
+        }
+        // A feed line is a record with one field more, and refuses unknown
+        // ones as a record does: an `allOf` of the record (which takes no
+        // other properties) and `card_number` would admit no line with a card.
+        if let Some(mut line) = record {
+            // The derive's example, whatever shape it wrote FeedLine in.
+            let example = components
+                .schemas
+                .get("FeedLine")
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.get("example").cloned());
+            line.properties.insert(
+                "card_number".into(),
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                        utoipa::openapi::schema::Type::String,
+                        utoipa::openapi::schema::Type::Null,
+                    ]))
+                    .description(Some(
+                        "The patron's card number, when the feed knows the card and not the id.",
+                    ))
+                    .into(),
+            );
+            line.description = Some(
+                "A line of a feed: a record, naming its patron by id or by card number.".into(),
+            );
+            line.example = example;
+            components
+                .schemas
+                .insert("FeedLine".into(), Schema::Object(line).into());
+        }
+    }
+}
+
+/// A string schema that takes exactly `values`: for fields the server checks
+/// against a list of its own, so the document and the check share the list.
+pub fn one_of(values: &[&str], about: &str) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .description(Some(about))
+        .build()
+}
+
+/// [`one_of`] for an optional field that may also be null.
+pub fn one_of_or_null(values: &[&str], about: &str) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let mut all: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+    all.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(all))
+        .description(Some(about))
+        .build()
 }
 
 /// A problem+json response with `about` as its description.

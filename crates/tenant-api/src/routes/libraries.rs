@@ -33,12 +33,23 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"slug": "millbrook", "name": "Millbrook Public Library", "jurisdiction": "missouri"}))]
 pub struct Onboard {
-    /// The library's slug.
+    /// The library's slug: lowercase letters, digits and dashes.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
     pub slug: String,
-    /// Its name.
+    /// Its name: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub name: String,
-    /// Its jurisdiction profile.
+    /// Its jurisdiction profile, one of `custody::libraries::JURISDICTIONS`.
+    #[schema(schema_with = jurisdictions)]
     pub jurisdiction: String,
+}
+
+/// `jurisdiction`'s schema: the profiles custody knows, from the same list it checks.
+fn jurisdictions() -> utoipa::openapi::Object {
+    crate::openapi::one_of(
+        &custody::libraries::JURISDICTIONS,
+        "Its jurisdiction profile.",
+    )
 }
 
 /// Onboards a member library.

@@ -37,15 +37,23 @@ pub struct ContactChange {
     address: Option<Option<String>>,
     /// A new email address, used once confirmed by the link sent to it; null clears it.
     #[serde(default, with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email)]
     email: Option<Option<String>>,
     /// Telephone number; null clears it.
     #[serde(default, with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
     /// `email`, `phone`, `mail` or `none`; absent or null leaves it as it is.
-    #[schema(value_type = Option<String>, nullable = true)]
+    #[schema(schema_with = contact_choices)]
     contact_by: Option<String>,
+}
+
+/// `contact_by`'s schema, from the list `check_contact_by` holds it to.
+fn contact_choices() -> utoipa::openapi::Object {
+    crate::openapi::one_of_or_null(
+        &super::CONTACT_CHOICES,
+        "`email`, `phone`, `mail` or `none`; absent or null leaves it as it is.",
+    )
 }
 
 /// Changes the patron's own contact data.
@@ -150,8 +158,10 @@ pub struct UpdatedProfile {
 #[schema(example = json!({"current_pin": "4321", "new_pin": "8765"}))]
 pub struct PinChange {
     /// The PIN now.
+    #[schema(max_length = 40)]
     current_pin: String,
-    /// The new PIN, 4 to 64 characters.
+    /// The new PIN, 4 to 40 characters (input.rs refuses a longer one first).
+    #[schema(min_length = 4, max_length = 40)]
     new_pin: String,
 }
 
@@ -213,7 +223,10 @@ pub async fn change_own_pin(
     current_pin: String,
     new_pin: String,
 ) -> ApiResult<()> {
-    if new_pin.chars().count() < MIN_PIN || new_pin.len() > 64 {
+    // Characters, not bytes, at both ends: what the document's minLength and
+    // maxLength count, and what a patron counts.
+    let length = new_pin.chars().count();
+    if !(MIN_PIN..=64).contains(&length) {
         return Err(ApiError::Invalid {
             field: "new_pin".into(),
             detail: format!("a PIN has {MIN_PIN} to 64 characters"),

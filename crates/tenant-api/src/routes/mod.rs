@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 pub struct PageQuery {
     /// How many items, 1 to `custody::MAX_PAGE_LIMIT` (default 50).
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page; empty or absent for the first page.
     pub cursor: Option<String>,
 }
 
@@ -86,8 +86,10 @@ impl PageQuery {
                 }
             },
         };
-        let after = match &self.cursor {
-            None => None,
+        // An empty cursor is no cursor, as the directory reads it: a form or a
+        // link that leaves `cursor=` empty means the first page.
+        let after = match self.cursor.as_deref() {
+            None | Some("") => None,
             Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::Invalid {
                 field: "cursor".into(),
                 detail: "cursor is not one this server gave out; start again without it".into(),

@@ -80,15 +80,20 @@ pub async fn search(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"card_number": "29000100000077", "pin": "4321", "name": "Robin Example", "email": "robin.example@demo.custodian.test"}))]
 pub struct RegistrationBody {
-    /// The library card number.
+    /// The library card number: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub card_number: String,
-    /// The PIN, in clear until hashed.
+    /// The PIN, in clear until hashed: `me::MIN_PIN` (4) to 40 characters
+    /// (input.rs's maximum for a PIN).
+    #[schema(min_length = 4, max_length = 40)]
     pub pin: String,
-    /// Full name.
+    /// Full name: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub name: String,
     /// Postal address.
     pub address: Option<String>,
     /// Email address.
+    #[schema(format = Email)]
     pub email: Option<String>,
     /// Telephone number.
     pub phone: Option<String>,
@@ -230,9 +235,12 @@ pub async fn read(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"purpose": "the patron asked at the desk", "phone": "555-0100"}))]
 pub struct Correction {
-    /// Why the data is read and changed.
+    /// Why the data is read and changed: required, kept in the audit log
+    /// (`Purpose::parse`: not blank, at most 500 characters).
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500, pattern = "\\S")]
     pub purpose: Option<String>,
-    /// New name.
+    /// New name: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub name: Option<String>,
     /// New address, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
@@ -240,7 +248,7 @@ pub struct Correction {
     pub address: Option<Option<String>>,
     /// New email, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email)]
     pub email: Option<Option<String>>,
     /// New phone, or `Some(None)` to clear it.
     #[serde(default, with = "super::double_option")]
@@ -255,7 +263,16 @@ pub struct Correction {
     #[schema(value_type = Option<String>)]
     pub guardian: Option<Option<String>>,
     /// How to be contacted.
+    #[schema(schema_with = contact_choices)]
     pub contact_by: Option<String>,
+}
+
+/// `contact_by`'s schema, from the list `check_contact_by` holds it to.
+fn contact_choices() -> utoipa::openapi::Object {
+    crate::openapi::one_of_or_null(
+        &super::CONTACT_CHOICES,
+        "How to be contacted: `email`, `phone`, `mail` or `none`.",
+    )
 }
 
 /// Checks a correction (the purpose first, then the fields, naming the one
@@ -310,7 +327,8 @@ pub async fn correct(
 pub struct Merge {
     /// The duplicate registration to merge into this patron.
     duplicate_id: i64,
-    /// Why (default: merging duplicate registrations).
+    /// Why (default: merging duplicate registrations); when given, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     purpose: Option<String>,
 }
 

@@ -70,13 +70,34 @@ pub async fn list(
 #[schema(example = json!({"email": "ada.reyes@demo.custodian.test", "display_name": "Ada Reyes", "role": "staff"}))]
 pub struct NewStaff {
     /// Sign-in address.
+    #[schema(format = Email)]
     pub email: String,
-    /// The name colleagues see.
+    /// The name colleagues see: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub display_name: String,
     /// `admin`, `staff` or `custodian`.
+    #[schema(schema_with = roles)]
     pub role: String,
-    /// Omit to have one generated and returned once.
+    /// Omit to have one generated and returned once; at least
+    /// `passwords::MIN_LENGTH` (12) characters.
+    #[schema(min_length = 12)]
     pub password: Option<String>,
+}
+
+/// The roles `policy::staff::LibraryRole` parses, for the document.
+const ROLES: [&str; 3] = ["admin", "staff", "custodian"];
+
+/// `role`'s schema on a new account.
+fn roles() -> utoipa::openapi::Object {
+    crate::openapi::one_of(&ROLES, "`admin`, `staff` or `custodian`.")
+}
+
+/// `role`'s schema on a change: one of the roles, or null to leave it.
+fn optional_role() -> utoipa::openapi::Object {
+    crate::openapi::one_of_or_null(
+        &ROLES,
+        "A new role: `admin`, `staff` or `custodian`; null leaves it.",
+    )
 }
 
 /// A staff account just added.
@@ -197,13 +218,16 @@ pub async fn get(
 #[derive(Default)]
 #[schema(example = json!({"role": "custodian"}))]
 pub struct StaffChange {
-    /// A new role.
+    /// A new role: `admin`, `staff` or `custodian`.
+    #[schema(schema_with = optional_role)]
     pub role: Option<String>,
-    /// A new name.
+    /// A new name: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub display_name: Option<String>,
     /// Disable or enable the account.
     pub disabled: Option<bool>,
-    /// A new password.
+    /// A new password, at least `passwords::MIN_LENGTH` (12) characters.
+    #[schema(min_length = 12)]
     pub password: Option<String>,
 }
 

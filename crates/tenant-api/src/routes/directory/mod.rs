@@ -357,7 +357,8 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         directory::hours::OpeningHours,
         directory::hours::Rule,
         directory::hours::Exception,
-        moderation::Decision,
+        directory::moderation::Patch,
+        moderation::Rejection,
         moderation::Retirement
     ))
 )]

@@ -42,7 +42,7 @@ pub async fn own_entry(
 
 /// `POST /api/v1/libraries/{library}/directory-entry/changes`: propose a change for approval.
 #[utoipa::path(post, path = "/api/v1/libraries/{library}/directory-entry/changes", tag = "moderation", operation_id = "submit_directory_change",
-    summary = "Submit a change to the library's entry for the director's approval", security(("bearer" = []), ("session_cookie" = [])), params(("library" = String, Path, description = "The library's slug")), request_body(content = Object, content_type = "application/json", description = "The fields to change (a directory Patch)"),
+    summary = "Submit a change to the library's entry for the director's approval", security(("bearer" = []), ("session_cookie" = [])), params(("library" = String, Path, description = "The library's slug")), request_body(content = directory::moderation::Patch, content_type = "application/json", description = "The fields to change"),
     responses((status = 202, description = "Submitted; waiting for approval", body = Object), (status = 409, description = "A change is already pending", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn submit_change(
     state: web::Data<AppState>,
@@ -112,6 +112,17 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
+/// The director's rejection: unlike an approval, it must say why, since the
+/// library admin has to act on it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "The phone number is the branch's fax; give the front desk's number."}))]
+pub struct Rejection {
+    /// Why: not blank, at most 2000 characters.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    pub reason: String,
+}
+
 fn change_id(raw: &str) -> ApiResult<i64> {
     entry_id(raw)
 }
@@ -170,16 +181,16 @@ pub async fn approve_change(
 
 /// `POST /api/v1/directory/changes/{id}/reject`: refuse it, saying why.
 #[utoipa::path(post, path = "/api/v1/directory/changes/{id}/reject", tag = "moderation", operation_id = "reject_directory_change",
-    summary = "Reject a change, saying why", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The change's id")), request_body(content = Decision, content_type = "application/json"),
+    summary = "Reject a change, saying why", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The change's id")), request_body(content = Rejection, content_type = "application/json"),
     responses((status = 200, description = "The change, rejected", body = Object), (status = 409, description = "The change is no longer pending", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn reject(
     state: web::Data<AppState>,
     DirectorAt(director, _): Moderator,
     path: web::Path<String>,
-    body: web::Json<Decision>,
+    body: web::Json<Rejection>,
 ) -> ApiResult<HttpResponse> {
     let id = change_id(&path)?;
-    let reason = body.into_inner().reason.unwrap_or_default();
+    let reason = body.into_inner().reason;
     let view = reject_change(&state, &director, id, reason).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -222,7 +233,7 @@ pub struct VersionQuery {
 /// `PATCH /api/v1/directory/libraries/{id}`: the director corrects any entry,
 /// imported ones included; published at once and kept in its history.
 #[utoipa::path(patch, path = "/api/v1/directory/libraries/{id}", tag = "moderation", operation_id = "edit_directory_entry",
-    summary = "The director corrects an entry; published at once", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id"), VersionQuery), request_body(content = Object, content_type = "application/json", description = "The fields to change (a directory Patch)"),
+    summary = "The director corrects an entry; published at once", security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path, description = "The directory entry's id"), VersionQuery), request_body(content = directory::moderation::Patch, content_type = "application/json", description = "The fields to change"),
     responses((status = 200, description = "The entry now", body = Object), (status = 409, description = "The entry changed since `version`", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub async fn edit(
     state: web::Data<AppState>,
@@ -242,7 +253,8 @@ pub async fn edit(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retirement {
-    /// Why (closed, merged, a duplicate): kept in the entry's history.
+    /// Why (closed, merged, a duplicate): kept in the entry's history; not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
     /// The version the director saw.
     pub version: Option<i64>,

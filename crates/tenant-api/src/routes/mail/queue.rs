@@ -150,7 +150,8 @@ impl ChangeBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"text": "Thank you; we have corrected your address."}))]
 pub struct ReplyBody {
-    /// The reply.
+    /// The reply: not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub text: String,
 }
 
