@@ -272,12 +272,21 @@ fn integral_floats_as_integers(value: &mut Value) -> bool {
                 false
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |acc, v| integral_floats_as_integers(v) || acc),
-        Value::Object(map) => map
-            .values_mut()
-            .fold(false, |acc, v| integral_floats_as_integers(v) || acc),
+        // `|=` visits every element (`any` would stop at the first rewritten one).
+        Value::Array(items) => {
+            let mut changed = false;
+            for v in items {
+                changed |= integral_floats_as_integers(v);
+            }
+            changed
+        }
+        Value::Object(map) => {
+            let mut changed = false;
+            for v in map.values_mut() {
+                changed |= integral_floats_as_integers(v);
+            }
+            changed
+        }
         _ => false,
     }
 }
