@@ -7,7 +7,8 @@
 //! Run: `cargo bench -p directory --bench search`
 //! (with `CUSTODIAN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL too;
 //! `SIZES=20000` for one size; `BENCH_SQLITE_DIR=DIR` keeps and reuses the
-//! SQLite files, `SKIP_POSTGRES=1` runs SQLite alone). `tests/bench/directory.sh`
+//! SQLite files, `BENCH_PG_KEEP=DIR` the PostgreSQL databases, `SKIP_POSTGRES=1`
+//! runs SQLite alone). `tests/bench/directory.sh`
 //! runs it and the wrk comparison.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -146,10 +147,27 @@ fn main() {
     }
     if let Some(admin) = postgres_url() {
         let dbs = std::cell::RefCell::new(Vec::new());
+        // BENCH_PG_KEEP=DIR keeps each size's database and notes its URL in
+        // DIR/pg{copies}.url, reusing it on the next run (and for EXPLAIN).
+        let keep_pg = std::env::var("BENCH_PG_KEEP")
+            .ok()
+            .map(std::path::PathBuf::from);
         bench_backend("postgres", &sizes, &|copies| {
+            let note = keep_pg.as_ref().map(|d| d.join(format!("pg{copies}.url")));
+            if let Some(url) = note.as_ref().and_then(|n| std::fs::read_to_string(n).ok()) {
+                let url = DbUrl::parse(url.trim()).unwrap();
+                store::migrations::apply(&url, None).unwrap();
+                return Store::open(&url, 4, Duration::from_secs(10)).unwrap();
+            }
             let db = PgTestDb::create(&admin);
             let store = filled(&DbUrl::parse(&db.owner_url).unwrap(), copies);
-            dbs.borrow_mut().push(db);
+            match note {
+                Some(n) => {
+                    std::fs::write(n, &db.owner_url).unwrap();
+                    std::mem::forget(db);
+                }
+                None => dbs.borrow_mut().push(db),
+            }
             store
         });
     }

@@ -594,11 +594,76 @@ fn raw_words(text: &str) -> impl Iterator<Item = &str> + Clone {
 
 /// How well `e` matches every word of `words`; `None` if one word matches nothing.
 pub fn score(e: &Entry, words: &[String]) -> Option<i64> {
-    let name = raw_words(&e.name);
-    let place = raw_words(&e.city).chain(raw_words(&e.county));
-    let rest = raw_words(&e.street)
-        .chain(raw_words(&e.state))
-        .chain(raw_words(&e.zip));
+    score_of(e, words)
+}
+
+/// What ranking reads of a candidate: a full [`Entry`] or a [`sd::Slim`]
+/// row, so a search ranks the slim rows it loaded without first copying
+/// each into a full entry (at 200,000 outlets and a common word, moving
+/// those large values about was a good part of a search's time).
+trait Rankable {
+    fn id(&self) -> i64;
+    fn library_id(&self) -> Option<i64>;
+    fn parent_id(&self) -> Option<i64>;
+    fn name(&self) -> &str;
+    fn street(&self) -> &str;
+    fn city(&self) -> &str;
+    fn county(&self) -> &str;
+    fn state(&self) -> &str;
+    fn zip(&self) -> &str;
+    fn located(&self) -> Option<(f64, f64)>;
+    /// Moves the sort name out for the key: nothing reads it from the candidate after.
+    fn take_sort_name(&mut self) -> String;
+}
+
+macro_rules! rankable {
+    ($t:ty) => {
+        impl Rankable for $t {
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn library_id(&self) -> Option<i64> {
+                self.library_id
+            }
+            fn parent_id(&self) -> Option<i64> {
+                self.parent_id
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn street(&self) -> &str {
+                &self.street
+            }
+            fn city(&self) -> &str {
+                &self.city
+            }
+            fn county(&self) -> &str {
+                &self.county
+            }
+            fn state(&self) -> &str {
+                &self.state
+            }
+            fn zip(&self) -> &str {
+                &self.zip
+            }
+            fn located(&self) -> Option<(f64, f64)> {
+                Some((self.latitude?, self.longitude?))
+            }
+            fn take_sort_name(&mut self) -> String {
+                std::mem::take(&mut self.sort_name)
+            }
+        }
+    };
+}
+rankable!(Entry);
+rankable!(sd::Slim);
+
+fn score_of(e: &impl Rankable, words: &[String]) -> Option<i64> {
+    let name = raw_words(e.name());
+    let place = raw_words(e.city()).chain(raw_words(e.county()));
+    let rest = raw_words(e.street())
+        .chain(raw_words(e.state()))
+        .chain(raw_words(e.zip()));
     fn best<'a>(ws: impl Iterator<Item = &'a str>, w: &str, exact: i64, prefix: i64) -> i64 {
         let mut top = 0;
         for x in ws {
@@ -653,35 +718,35 @@ pub fn rank(
     out
 }
 
-/// A ranked result: its key, its entry, its distance and whether it is a member's.
-type Ranked = (Key, Entry, Option<f64>, bool);
+/// A ranked result: its key, its entry (or slim row), its distance and whether it is a member's.
+type Ranked<T = Entry> = (Key, T, Option<f64>, bool);
 
-fn by_key(a: &Ranked, b: &Ranked) -> std::cmp::Ordering {
+fn by_key<T>(a: &Ranked<T>, b: &Ranked<T>) -> std::cmp::Ordering {
     a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal)
 }
 
 /// The matches among `candidates` with their keys, in no particular order.
-fn keyed(
+fn keyed<T: Rankable>(
     query: &Query,
     point: Option<(f64, f64)>,
     members: &[i64],
-    candidates: Vec<Entry>,
-) -> Vec<Ranked> {
+    candidates: Vec<T>,
+) -> Vec<Ranked<T>> {
     let place_ok = |want: &Option<Vec<String>>, have: &str| {
         want.as_ref().is_none_or(|w| sd::words(have) == *w)
     };
     candidates
         .into_iter()
-        .filter(|e| place_ok(&query.county, &e.county) && place_ok(&query.city, &e.city))
-        .filter_map(|e| {
+        .filter(|e| place_ok(&query.county, e.county()) && place_ok(&query.city, e.city()))
+        .filter_map(|mut e| {
             let score = if query.words.is_empty() {
                 0
             } else {
-                score(&e, &query.words)?
+                score_of(&e, &query.words)?
             };
-            let dist = match (point, e.latitude, e.longitude) {
-                (Some(p), Some(la), Some(lo)) => Some(haversine_km(p, (la, lo))),
-                (Some(_), _, _) => return None,
+            let dist = match (point, e.located()) {
+                (Some(p), Some(at)) => Some(haversine_km(p, at)),
+                (Some(_), None) => return None,
                 _ => None,
             };
             if let (Some(d), Some(r)) = (dist, query.radius_km) {
@@ -689,8 +754,8 @@ fn keyed(
                     return None;
                 }
             }
-            let member = e.library_id.is_some()
-                || e.parent_id
+            let member = e.library_id().is_some()
+                || e.parent_id()
                     .is_some_and(|p| members.binary_search(&p).is_ok());
             if query.member_only && !member {
                 return None;
@@ -699,20 +764,20 @@ fn keyed(
                 Some(d) => (d * 1000.0).round() as i64,
                 None => -score,
             };
-            let key = Key(i64::from(!member), primary, e.sort_name.clone(), e.id);
+            let key = Key(i64::from(!member), primary, e.take_sort_name(), e.id());
             Some((key, e, dist, member))
         })
         .collect()
 }
 
 /// One page's worth of ranked matches, chosen without sorting them all.
-struct Top {
+struct Top<T = Entry> {
     /// Every match.
     total: usize,
     /// How many come before the page (at or before its cursor).
     start: usize,
     /// The page, in order.
-    items: Vec<Ranked>,
+    items: Vec<Ranked<T>>,
     /// Whether more follow the page.
     more: bool,
     /// The key just before the previous page, when this is not the first.
@@ -722,9 +787,9 @@ struct Top {
 /// The page of `query` among `matches`: selections of the page size
 /// (linear) where a sort of every match would be `n log n`, which at
 /// 200,000 outlets and a common word is most of a search's time.
-fn top(query: &Query, matches: Vec<Ranked>) -> Top {
+fn top<T>(query: &Query, matches: Vec<Ranked<T>>) -> Top<T> {
     let total = matches.len();
-    let (mut before, mut rest): (Vec<Ranked>, Vec<Ranked>) = match &query.after {
+    let (mut before, mut rest): (Vec<Ranked<T>>, Vec<Ranked<T>>) = match &query.after {
         None => (Vec::new(), matches),
         Some(c) => matches.into_iter().partition(|(k, ..)| !after(k, c)),
     };
@@ -852,25 +917,27 @@ pub fn run(store: &Store, query: &Query) -> DirectoryResult<Page> {
         let members = sd::member_ids(c)?;
         // Ranked on the few columns ranking reads; the page's rows in full after.
         let slim = sd::slim_candidates(c, &query.filter(point), MAX_CANDIDATES)?;
-        let mut top = top(
-            query,
-            keyed(
-                query,
-                point,
-                &members,
-                slim.into_iter().map(slim_entry).collect(),
-            ),
-        );
+        let top = top(query, keyed(query, point, &members, slim));
         let ids: Vec<i64> = top.items.iter().map(|r| r.1.id).collect();
         let mut full: std::collections::HashMap<i64, Entry> = sd::by_ids(c, &ids)?
             .into_iter()
             .map(|e| (e.id, e))
             .collect();
-        for r in &mut top.items {
-            if let Some(e) = full.remove(&r.1.id) {
-                r.1 = e;
-            }
-        }
+        let items = top
+            .items
+            .into_iter()
+            .map(|(k, s, d, m)| {
+                let e = full.remove(&s.id).unwrap_or_else(|| slim_entry(s));
+                (k, e, d, m)
+            })
+            .collect();
+        let top = Top {
+            items,
+            total: top.total,
+            start: top.start,
+            more: top.more,
+            prev: top.prev,
+        };
         Ok(page_of(query, point, top))
     })
 }

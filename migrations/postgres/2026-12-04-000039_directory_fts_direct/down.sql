@@ -1,0 +1,1 @@
+ALTER INDEX directory_entries_fts RESET (fastupdate);
