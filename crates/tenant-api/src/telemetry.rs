@@ -71,6 +71,7 @@ pub fn init(log: &LogSettings, telemetry: &TelemetrySettings) -> Telemetry {
     use opentelemetry::trace::TracerProvider as _;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer as _;
     let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
     // The blocking HTTP client must not be made (or later dropped) on an
     // async thread; the batch exporter then sends from a thread of its own.
@@ -80,11 +81,15 @@ pub fn init(log: &LogSettings, telemetry: &TelemetrySettings) -> Telemetry {
             .ok()
             .flatten()
     });
-    let otel = provider
-        .as_ref()
-        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("custodian")));
+    // `log.level` filters the log lines only: an operator who quiets the log
+    // to warn still gets every request's span (they are at info) over OTLP.
+    let otel = provider.as_ref().map(|p| {
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("custodian"))
+            .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+    });
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let registry = tracing_subscriber::registry().with(otel);
     // A second init (tests) is harmless: the first subscriber stays.
     let installed = if log.format == "json" {
         registry
@@ -92,14 +97,16 @@ pub fn init(log: &LogSettings, telemetry: &TelemetrySettings) -> Telemetry {
                 fmt.json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false),
+                    .with_span_list(false)
+                    .with_filter(filter),
             )
             .try_init()
     } else {
         registry
             .with(
                 fmt.with_target(false)
-                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_filter(filter),
             )
             .try_init()
     };
