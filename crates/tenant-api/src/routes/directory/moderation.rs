@@ -119,7 +119,11 @@ pub struct Decision {
 #[schema(example = json!({"reason": "The phone number is the branch's fax; give the front desk's number."}))]
 pub struct Rejection {
     /// Why: not blank, at most 2000 characters.
-    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    // Read as empty when missing, so that the answer is the moderation rule's
+    // own ("a rejection needs a reason the library admin can act on"), not a
+    // serde message; the document still says it is required.
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
