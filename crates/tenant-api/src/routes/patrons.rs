@@ -3,8 +3,10 @@
 //! The rules (purpose, gate, minors, retention) live in `custody::patrons`;
 //! these handlers parse, take the `LibraryStaff` guard, make one custody call
 //! and answer.
+mod answers;
 mod consents;
 
+use answers::{Merged, PatronDeleted, PatronFile};
 pub use consents::add_consent;
 use consents::ConsentAdded;
 // The patron's own changes (`me`) pass the same minors rule.
@@ -179,39 +181,6 @@ pub struct PurposeQuery {
 }
 
 /// One patron's data, for a stated purpose.
-/// A patron's file as staff read it.
-#[derive(utoipa::ToSchema)]
-pub struct PatronFile {
-    /// The record.
-    pub patron: custody::me::Patron,
-    /// The consents recorded.
-    pub consents: Vec<custody::me::ConsentRecord>,
-}
-
-/// What merging did.
-#[derive(utoipa::ToSchema)]
-pub struct Merged {
-    /// The patron kept.
-    pub kept: i64,
-    /// The duplicate removed.
-    pub removed: i64,
-    /// Records moved to the kept patron.
-    pub records_moved: u64,
-}
-
-/// What deleting did.
-#[derive(utoipa::ToSchema)]
-pub struct PatronDeleted {
-    /// Always true.
-    pub deleted: bool,
-    /// Records deleted with the patron.
-    pub records_deleted: u64,
-    /// Records kept without the link, as the policy says.
-    pub records_kept_without_link: u64,
-    /// Vendors told of the deletion.
-    pub vendors_told: u64,
-}
-
 #[utoipa::path(get, path = "/api/v1/libraries/{library}/patrons/{patron}", tag = "patrons", operation_id = "read_patron",
     summary = "A patron's file, with a stated purpose (audited)", security(("bearer" = []), ("session_cookie" = [])),
     params(("library" = String, Path, description = "The library's slug"), ("patron" = i64, Path, description = "The patron's id"), PurposeQuery),
@@ -226,8 +195,10 @@ pub async fn read(
     let id = patron_in(path);
     let (custody, who) = (state.custody.clone(), staff.member());
     let file = blocking(move || Ok(patrons::read(&custody, &who, &purpose, id)?)).await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "patron": file.patron, "consents": file.consents })))
+    Ok(HttpResponse::Ok().json(PatronFile {
+        patron: file.patron,
+        consents: file.consents,
+    }))
 }
 
 /// `PATCH …/patrons/{id}`: absent fields stay, `null` clears.
@@ -354,9 +325,11 @@ pub async fn merge(
     let (custody, who) = (state.custody.clone(), staff.member());
     let moved =
         blocking(move || Ok(patrons::merge(&custody, &who, &purpose, keep, duplicate)?)).await?;
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!({ "kept": keep.0, "removed": duplicate.0, "records_moved": moved }),
-    ))
+    Ok(HttpResponse::Ok().json(Merged {
+        kept: keep.0,
+        removed: duplicate.0,
+        records_moved: moved,
+    }))
 }
 
 /// Deletes a patron; their records are deleted or kept without the link, as the library's policy says per kind.
@@ -374,12 +347,12 @@ pub async fn delete(
     let id = patron_in(path);
     let (custody, who) = (state.custody.clone(), staff.member());
     let done = blocking(move || Ok(patrons::delete(&custody, &who, &purpose, id)?)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "deleted": true,
-        "records_deleted": done.records_deleted,
-        "records_kept_without_link": done.records_kept_without_link,
-        "vendors_told": done.vendors_told,
-    })))
+    Ok(HttpResponse::Ok().json(PatronDeleted {
+        deleted: true,
+        records_deleted: done.records_deleted,
+        records_kept_without_link: done.records_kept_without_link,
+        vendors_told: done.vendors_told,
+    }))
 }
 
 /// The staff's patron operations.
