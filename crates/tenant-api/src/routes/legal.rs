@@ -14,16 +14,6 @@ use custody::legal::{
 use custody::legal_cost::{self, Invoice, InvoiceLine, TimeInput, TimeView};
 use serde::Deserialize;
 
-/// One page of the register, as [`Paged`] serializes it.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct LegalRequestPage {
-    /// The requests.
-    items: Vec<LegalRequestView>,
-    /// Pass as `cursor` for the next page; null on the last one.
-    next_cursor: Option<String>,
-}
-
 /// The legal-request endpoints of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -32,7 +22,6 @@ pub struct LegalRequestPage {
         Registration,
         RequesterInput,
         LegalRequestView,
-        LegalRequestPage,
         DecisionView,
         Package,
         Identity,
@@ -86,7 +75,7 @@ pub async fn register(
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before"),
     ),
     responses(
-        (status = 200, description = "One page of the register, newest first", body = LegalRequestPage),
+        (status = 200, description = "One page of the register, newest first", body = Paged<LegalRequestView>),
         (status = 400, description = "`status`, `limit` or `cursor` is not valid", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not staff of the library", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ),
